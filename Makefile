@@ -1,0 +1,49 @@
+# dxplan: two commands. `make run` serves the demo; `make test` runs the tests.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export DEBUG ?= true
+
+.PHONY: run test setup setup-dev lint demo messages clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "dxplan needs Python 3.11, found " + sys.version'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/activate requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+	mkdir -p var/mail var/media
+	$(PY) manage.py migrate --noinput
+
+setup-dev: $(VENV)/.installed-dev
+
+demo: setup
+	$(PY) manage.py load_demo
+
+run: demo
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+lint: setup-dev
+	$(VENV)/bin/ruff check .
+
+test: setup-dev
+	mkdir -p var
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+messages: setup-dev
+	$(PY) manage.py makemessages -l ja --no-obsolete --no-location
+	$(PY) manage.py compilemessages
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3

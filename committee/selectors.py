@@ -1,0 +1,185 @@
+"""Reads of the roster, and who may see and manage what. Views, admin and later apps use these."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import Affiliation, Appointment, Body, Guideline, OfficerTerm, OrgUnitName, Person
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def guideline_in_force(*, body: Body, day: dt.date) -> Guideline | None:
+    """The version of the body's 設置要綱 in force on `day` (the newest that took effect by then)."""
+    return body.guidelines.filter(effective_on__lte=day).order_by("-effective_on").first()
+
+
+def roster_on(*, body: Body, day: dt.date, members_only: bool = False) -> list[Appointment]:
+    """The appointments in force on `day`, named people 五十音順 first, then seats held by posts.
+
+    Runs a fixed number of queries whatever the roster's size.
+    """
+    qs = (
+        Appointment.objects.filter(body=body)
+        .active_on(day)
+        .select_related("person")
+        .prefetch_related(Prefetch("affiliations", queryset=Affiliation.objects.order_by("valid_from")))
+        .order_by(F("person__sort_key").asc(nulls_last=True), "display_order", "id")
+    )
+    if members_only:
+        qs = qs.members()
+    return list(qs)
+
+
+def roster_day(*, body: Body, requested: dt.date | None) -> tuple[dt.date, bool]:
+    """The day whose roster to show, and whether it is the requested one.
+
+    Asked for no date, a body nobody sits on today shows its last roster (the 策定委員会 after its
+    terms ran out), not an empty table.
+    """
+    day = requested or today()
+    if requested is not None or Appointment.objects.filter(body=body).active_on(day).exists():
+        return day, True
+    last = (
+        Appointment.objects.filter(body=body, term_start__lte=day)
+        .annotate(last_day=Coalesce("ended_on", "term_end"))
+        .order_by(F("last_day").desc(nulls_first=True))
+        .values_list("last_day", flat=True)
+        .first()
+    )
+    return (last, False) if last is not None else (day, True)
+
+
+@dataclass(frozen=True)
+class Officers:
+    chair: OfficerTerm | None
+    vice_chair: OfficerTerm | None
+
+
+def officers_on(*, body: Body, day: dt.date) -> Officers:
+    """The chair and vice chair holding office on `day` (an officer whose 委嘱 ended no longer holds it)."""
+    terms = (
+        OfficerTerm.objects.filter(body=body, start_on__lte=day)
+        .filter(Q(end_on__isnull=True) | Q(end_on__gte=day))
+        .select_related("appointment__person")
+        .order_by("-start_on")
+    )
+    found: dict[str, OfficerTerm] = {}
+    for term in terms:
+        if term.role not in found and term.appointment.is_active_on(day):
+            found[term.role] = term
+    return Officers(chair=found.get(OfficerTerm.Role.CHAIR), vice_chair=found.get(OfficerTerm.Role.VICE_CHAIR))
+
+
+@dataclass(frozen=True)
+class Presiding:
+    """Who presides, and why: 'chair', or 'vice_chair' acting for an absent chair or a vacant post."""
+
+    officer: OfficerTerm
+    role: str
+    reason: str  # "chair", "chair_absent", "chair_vacant"
+
+    @property
+    def appointment(self) -> Appointment:
+        return self.officer.appointment
+
+
+def presiding_officer_on(
+    *, body: Body, day: dt.date, absent_person_ids: frozenset[int] | set[int] = frozenset()
+) -> Presiding | None:
+    """Who presides on `day`: the chair; the vice chair when the chair is absent or the post is vacant
+    (設置要綱 第3-6); None when neither can.
+
+    `absent_person_ids` are people known to be absent that day (from attendance).
+    """
+    officers = officers_on(body=body, day=day)
+    chair, vice = officers.chair, officers.vice_chair
+    if chair is not None and chair.appointment.person_id not in absent_person_ids:
+        return Presiding(officer=chair, role=OfficerTerm.Role.CHAIR, reason="chair")
+    guideline = guideline_in_force(body=body, day=day)
+    vice_may_act = guideline is None or guideline.vice_chair_acts_for_chair
+    if vice is not None and vice_may_act and vice.appointment.person_id not in absent_person_ids:
+        return Presiding(
+            officer=vice,
+            role=OfficerTerm.Role.VICE_CHAIR,
+            reason="chair_vacant" if chair is None else "chair_absent",
+        )
+    return None
+
+
+def person_ids_for_user(user) -> list[int]:
+    person = getattr(user, "person", None) if user.is_authenticated else None
+    return [person.pk] if person is not None else []
+
+
+def is_member_of_body_on(*, user, body: Body, day: dt.date) -> bool:
+    """Whether the user's person holds an appointment in force on `day` (any category)."""
+    if not user.is_authenticated:
+        return False
+    return Appointment.objects.filter(body=body, person__user=user).active_on(day).exists()
+
+
+def managed_unit_ids(user, day: dt.date | None = None) -> set[int]:
+    """The organisation units whose secretariat the user belongs to on `day`. Cached per request user."""
+    if not user.is_authenticated:
+        return set()
+    day = day or today()
+    cache_attr = f"_dxplan_units_{day.isoformat()}"
+    if not hasattr(user, cache_attr):
+        ids = set(
+            user.staff_assignments.filter(start_on__lte=day)
+            .filter(Q(end_on__isnull=True) | Q(end_on__gte=day))
+            .values_list("unit_id", flat=True)
+        )
+        setattr(user, cache_attr, ids)
+    return getattr(user, cache_attr)
+
+
+def is_secretariat(user) -> bool:
+    """Superusers and anyone currently assigned to a unit's secretariat."""
+    return user.is_authenticated and user.is_active and (user.is_superuser or bool(managed_unit_ids(user)))
+
+
+def is_secretariat_of_body(user, body: Body) -> bool:
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or body.secretariat_id in managed_unit_ids(user)
+
+
+def bodies_managed_by(user) -> QuerySet[Body]:
+    if not (user.is_authenticated and user.is_active):
+        return Body.objects.none()
+    if user.is_superuser:
+        return Body.objects.all()
+    return Body.objects.filter(secretariat_id__in=managed_unit_ids(user))
+
+
+def people_managed_by(user) -> QuerySet[Person]:
+    """People whose private data the user may see: those on the user's bodies, and those on no body yet."""
+    if not (user.is_authenticated and user.is_active):
+        return Person.objects.none()
+    if user.is_superuser:
+        return Person.objects.all()
+    units = managed_unit_ids(user)
+    return Person.objects.filter(
+        Q(appointments__body__secretariat_id__in=units) | Q(appointments__isnull=True)
+    ).distinct()
+
+
+def public_bodies() -> QuerySet[Body]:
+    """Bodies shown on the public site, with what their list needs."""
+    return Body.objects.filter(is_public=True).select_related("parent", "secretariat")
+
+
+def unit_names_prefetch(path: str = "names") -> Prefetch:
+    """Prefetch OrgUnit names two levels up, so full_name_on() runs no queries (課 → 部 → 県)."""
+    inner = OrgUnitName.objects.select_related("parent").prefetch_related("parent__names__parent__names")
+    return Prefetch(path, queryset=OrgUnitName.objects.select_related("parent").prefetch_related(
+        Prefetch("parent__names", queryset=inner)
+    ))

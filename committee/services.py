@@ -1,0 +1,406 @@
+"""Every change to the roster goes through these functions: they lock, check, save and audit."""
+from __future__ import annotations
+
+import datetime as dt
+
+from dateutil.relativedelta import relativedelta
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from core.audit import audit_record
+from core.wareki import fiscal_year_bounds, fiscal_year_of
+
+from .models import Affiliation, Appointment, Body, Guideline, GuidelineArticle, OfficerTerm, Person
+from .selectors import guideline_in_force, officers_on
+
+
+class RosterError(ValidationError):
+    """A roster change the guidelines or the current state do not allow; the message says why."""
+
+
+# --- terms -------------------------------------------------------------------------------------
+
+
+def term_end_for(*, guideline: Guideline | None, term_start: dt.date, predecessor: Appointment | None = None) -> dt.date | None:
+    """The last day of a term starting on `term_start` under `guideline`.
+
+    A successor serves the predecessor's remaining term where the guidelines say so (第5-2).
+    """
+    if guideline is None:
+        return None
+    if predecessor is not None and guideline.successor_serves_remainder:
+        return predecessor.term_end
+    rule = guideline.term_rule
+    if rule == Guideline.TermRule.FIXED_DATE:
+        return guideline.term_fixed_end
+    if rule == Guideline.TermRule.YEARS:
+        return term_start + relativedelta(years=guideline.term_years) - dt.timedelta(days=1)
+    if rule == Guideline.TermRule.YEARS_TO_FISCAL_YEAR_END:
+        last_day = term_start + relativedelta(years=guideline.term_years) - dt.timedelta(days=1)
+        return fiscal_year_bounds(fiscal_year_of(last_day))[1]
+    return None
+
+
+def _consecutive_terms(previous: list[Appointment], term_start: dt.date) -> int:
+    """How many terms in a row end the day before `term_start` (gaps of a day or less count as in a row)."""
+    count, start = 0, term_start
+    for appointment in sorted(previous, key=lambda a: a.term_start, reverse=True):
+        end = appointment.effective_end
+        if end is None or (start - end).days > 1:
+            break
+        count, start = count + 1, appointment.term_start
+    return count
+
+
+def _check_appointment(
+    *,
+    body: Body,
+    person: Person | None,
+    guideline: Guideline | None,
+    term_start: dt.date,
+    term_end: dt.date | None,
+    predecessor: Appointment | None,
+) -> None:
+    if person is not None:
+        others = list(Appointment.objects.filter(body=body, person=person))
+        for other in others:
+            if other.is_active_on(term_start) or (
+                other.term_start >= term_start and (term_end is None or other.term_start <= term_end)
+            ):
+                raise RosterError(
+                    _("%(name)s already holds an appointment on this body from %(start)s; terms may not overlap.")
+                    % {"name": person.full_name, "start": other.term_start.isoformat()}
+                )
+        earlier = [a for a in others if a.term_start < term_start and predecessor is None]
+        if earlier and guideline is not None:
+            if not guideline.reappointment_allowed:
+                raise RosterError(_("The guidelines do not allow reappointment (再任)."))
+            limit = guideline.max_consecutive_terms
+            if limit and _consecutive_terms(earlier, term_start) + 1 > limit:
+                raise RosterError(
+                    _("The guidelines allow at most %(limit)d consecutive terms.") % {"limit": limit}
+                )
+    if predecessor is not None:
+        if predecessor.body_id != body.pk:
+            raise RosterError(_("A successor must sit on the same body as the predecessor."))
+        if hasattr(predecessor, "successor"):
+            raise RosterError(_("%(name)s already has a successor.") % {"name": predecessor.holder_name})
+        end = predecessor.effective_end
+        if predecessor.ended_on is None:
+            raise RosterError(_("Record how the predecessor's appointment ended before appointing a successor."))
+        if end is not None and term_start <= end:
+            raise RosterError(_("The successor's term must start after the predecessor left office."))
+
+
+def _term_for(
+    *, body: Body, person: Person | None, term_start: dt.date, term_end: dt.date | None, predecessor: Appointment | None
+) -> tuple[Guideline | None, dt.date | None]:
+    """The guidelines that apply and the term's last day, after every check; raises RosterError."""
+    guideline = guideline_in_force(body=body, day=term_start)
+    allowed_end = term_end_for(guideline=guideline, term_start=term_start, predecessor=predecessor)
+    if term_end is None:
+        term_end = allowed_end
+    elif allowed_end is not None and term_end > allowed_end:
+        raise RosterError(
+            _("The term may not run past %(end)s under the guidelines in force.") % {"end": allowed_end.isoformat()}
+        )
+    if term_end is not None and term_end < term_start:
+        raise RosterError(_("The term would end before it starts; check the dates."))
+    _check_appointment(
+        body=body, person=person, guideline=guideline, term_start=term_start, term_end=term_end, predecessor=predecessor
+    )
+    return guideline, term_end
+
+
+def appointment_check(
+    *,
+    body: Body,
+    appointed_on: dt.date,
+    person: Person | None = None,
+    term_start: dt.date | None = None,
+    term_end: dt.date | None = None,
+    predecessor: Appointment | None = None,
+) -> dt.date | None:
+    """Validate an appointment before it is made (for forms); returns the term's last day.
+
+    `appointment_create` repeats the checks under a lock.
+    """
+    _guideline, end = _term_for(
+        body=body, person=person, term_start=term_start or appointed_on, term_end=term_end, predecessor=predecessor
+    )
+    return end
+
+
+@transaction.atomic
+def appointment_create(
+    *,
+    actor,
+    body: Body,
+    appointed_on: dt.date,
+    person: Person | None = None,
+    post_title: str = "",
+    category: str = Appointment.Category.MEMBER,
+    term_start: dt.date | None = None,
+    term_end: dt.date | None = None,
+    affiliation: str = "",
+    appointed_by: str | None = None,
+    predecessor: Appointment | None = None,
+    role_label: str = "",
+    display_order: int = 100,
+    note: str = "",
+) -> Appointment:
+    """委嘱: appoint a person (or a post) to a body; the term follows the guidelines in force.
+
+    An explicit `term_end` may shorten the term but never pass what the guidelines allow.
+    """
+    # One person's appointments on one body are checked for overlap under a lock on the body,
+    # so two concurrent appointments of the same person cannot both pass the check.
+    body = Body.objects.select_for_update().get(pk=body.pk)
+    if predecessor is not None:
+        predecessor = Appointment.objects.select_for_update().get(pk=predecessor.pk)
+    term_start = term_start or appointed_on
+    guideline, term_end = _term_for(
+        body=body, person=person, term_start=term_start, term_end=term_end, predecessor=predecessor
+    )
+    appointment = Appointment(
+        body=body,
+        person=person,
+        post_title=post_title,
+        category=category,
+        role_label=role_label,
+        guideline=guideline,
+        appointed_on=appointed_on,
+        appointed_by=appointed_by if appointed_by is not None else (guideline.appointing_authority if guideline else ""),
+        term_start=term_start,
+        term_end=term_end,
+        predecessor=predecessor,
+        display_order=display_order,
+        note=note,
+    )
+    appointment.full_clean()
+    appointment.save()
+    if affiliation:
+        Affiliation.objects.create(appointment=appointment, text=affiliation.strip(), valid_from=term_start)
+    audit_record(
+        actor=actor,
+        action="appointment_created",
+        target=appointment,
+        data={"term_start": term_start.isoformat(), "term_end": term_end.isoformat() if term_end else None},
+    )
+    return appointment
+
+
+def appointment_reappoint(*, actor, appointment: Appointment, appointed_on: dt.date | None = None) -> Appointment:
+    """再任: a new term for the same person on the same body, starting the day after the last ended."""
+    end = appointment.effective_end
+    if end is None:
+        raise RosterError(_("This appointment has no end; there is nothing to renew."))
+    start = end + dt.timedelta(days=1)
+    return appointment_create(
+        actor=actor,
+        body=appointment.body,
+        person=appointment.person,
+        post_title=appointment.post_title,
+        category=appointment.category,
+        appointed_on=appointed_on or start,
+        term_start=start,
+        affiliation=appointment.affiliation_on(end),
+        role_label=appointment.role_label,
+        display_order=appointment.display_order,
+    )
+
+
+@transaction.atomic
+def appointment_end(*, actor, appointment: Appointment, ended_on: dt.date, reason: str) -> Appointment:
+    """End an appointment early (辞任, 解嘱, 死亡) or record its expiry. Officer posts it held end with it."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if reason not in Appointment.EndReason.values:
+        raise RosterError(_("Choose how the appointment ended."))
+    if appointment.ended_on is not None:
+        if appointment.ended_on == ended_on and appointment.end_reason == reason:
+            return appointment  # recorded already: doing it twice is harmless
+        raise RosterError(_("This appointment already ended on %(day)s.") % {"day": appointment.ended_on.isoformat()})
+    if ended_on < appointment.term_start:
+        raise RosterError(_("An appointment cannot end before its term started."))
+    if appointment.term_end is not None and ended_on > appointment.term_end:
+        raise RosterError(_("The term already ends on %(day)s.") % {"day": appointment.term_end.isoformat()})
+    if reason == Appointment.EndReason.EXPIRED and ended_on != appointment.term_end:
+        raise RosterError(_("A term expires on its last day; for an earlier end choose resignation or dismissal."))
+    appointment.ended_on, appointment.end_reason = ended_on, reason
+    appointment.full_clean()
+    appointment.save(update_fields=["ended_on", "end_reason"])
+    # A chair who resigns leaves the post vacant from the next day (第3-6: the vice chair acts).
+    for term in appointment.officer_terms.select_for_update().filter(Q(end_on__isnull=True) | Q(end_on__gt=ended_on)):
+        term.end_on = max(ended_on, term.start_on)
+        term.save(update_fields=["end_on"])
+    audit_record(
+        actor=actor, action="appointment_ended", target=appointment, data={"ended_on": ended_on.isoformat(), "reason": reason}
+    )
+    return appointment
+
+
+@transaction.atomic
+def affiliation_change(*, actor, appointment: Appointment, text: str, valid_from: dt.date) -> Affiliation:
+    """Record a new 所属・役職 from `valid_from`; earlier documents keep showing the old one."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    text = text.strip()
+    if not text:
+        raise RosterError(_("Enter the affiliation."))
+    if not appointment.is_active_on(valid_from) and valid_from != appointment.term_start:
+        raise RosterError(_("The date must fall within the term of office."))
+    record, created = Affiliation.objects.update_or_create(
+        appointment=appointment, valid_from=valid_from, defaults={"text": text}
+    )
+    audit_record(
+        actor=actor,
+        action="affiliation_changed",
+        target=appointment,
+        data={"valid_from": valid_from.isoformat(), "text": text},
+    )
+    return record
+
+
+# --- officers ----------------------------------------------------------------------------------
+
+
+def _check_officer_candidate(body: Body, appointment: Appointment, day: dt.date) -> None:
+    if appointment.body_id != body.pk:
+        raise RosterError(_("Only a member of this body can hold its posts."))
+    if not appointment.is_member or not appointment.is_active_on(day):
+        raise RosterError(
+            _("%(name)s is not a member in office on %(day)s.") % {"name": appointment.holder_name, "day": day.isoformat()}
+        )
+
+
+def _selection_for(body: Body, role: str, day: dt.date) -> str:
+    guideline = guideline_in_force(body=body, day=day)
+    if role == OfficerTerm.Role.CHAIR:
+        selected_by = guideline.chair_selection if guideline else Guideline.Selection.MUTUAL_ELECTION
+        if selected_by == Guideline.Selection.NONE:
+            raise RosterError(_("The guidelines of this body provide for no chair."))
+        return selected_by
+    selected_by = guideline.vice_chair_selection if guideline else Guideline.Selection.NOMINATED_BY_CHAIR
+    if selected_by == Guideline.Selection.NONE:
+        raise RosterError(_("The guidelines of this body provide for no vice chair."))
+    if selected_by == Guideline.Selection.NOMINATED_BY_CHAIR and officers_on(body=body, day=day).chair is None:
+        raise RosterError(_("The vice chair is nominated by the chair; choose the chair first."))
+    return selected_by
+
+
+def officer_check(*, body: Body, role: str, appointment: Appointment, selected_on: dt.date, start_on: dt.date) -> str:
+    """Validate choosing `appointment` for `role` (for forms); returns how the guidelines say it is chosen."""
+    if role not in OfficerTerm.Role.values:
+        raise RosterError(_("Choose the post."))
+    selected_by = _selection_for(body, role, selected_on)
+    _check_officer_candidate(body, appointment, start_on)
+    other_role = OfficerTerm.Role.VICE_CHAIR if role == OfficerTerm.Role.CHAIR else OfficerTerm.Role.CHAIR
+    other = getattr(officers_on(body=body, day=start_on), other_role)
+    if other is not None and other.appointment_id == appointment.pk:
+        raise RosterError(_("The same person cannot be chair and vice chair at once."))
+    return selected_by
+
+
+@transaction.atomic
+def _officer_take_post(
+    *, actor, body: Body, role: str, appointment: Appointment, selected_on: dt.date, start_on: dt.date,
+    meeting_label: str,
+) -> OfficerTerm:
+    body = Body.objects.select_for_update().get(pk=body.pk)  # serialises elections on one body
+    current = getattr(officers_on(body=body, day=start_on), role)
+    if current is not None and current.appointment_id == appointment.pk:
+        return current  # already holds the post: choosing twice changes nothing
+    selected_by = officer_check(body=body, role=role, appointment=appointment, selected_on=selected_on, start_on=start_on)
+    if current is not None:
+        if start_on <= current.start_on:
+            raise RosterError(_("The post changed hands on the same day; end the earlier term first."))
+        current.end_on = start_on - dt.timedelta(days=1)
+        current.save(update_fields=["end_on"])
+    term = OfficerTerm(
+        body=body,
+        role=role,
+        appointment=appointment,
+        selected_by=selected_by,
+        selected_on=selected_on,
+        start_on=start_on,
+        end_on=appointment.effective_end,
+        meeting_label=meeting_label,
+    )
+    term.full_clean()
+    term.save()
+    audit_record(
+        actor=actor,
+        action=f"officer_{role}_chosen",
+        target=term,
+        data={"start_on": start_on.isoformat(), "selected_by": selected_by},
+    )
+    return term
+
+
+def officer_elect_chair(
+    *, actor, body: Body, appointment: Appointment, selected_on: dt.date, start_on: dt.date | None = None,
+    meeting_label: str = "",
+) -> OfficerTerm:
+    """委員長の選任, as the guidelines say (usually 互選 of the members)."""
+    return _officer_take_post(
+        actor=actor, body=body, role=OfficerTerm.Role.CHAIR, appointment=appointment,
+        selected_on=selected_on, start_on=start_on or selected_on, meeting_label=meeting_label,
+    )
+
+
+def officer_nominate_vice_chair(
+    *, actor, body: Body, appointment: Appointment, selected_on: dt.date, start_on: dt.date | None = None,
+    meeting_label: str = "",
+) -> OfficerTerm:
+    """副委員長の指名: where the guidelines say the chair nominates, a chair must be in office."""
+    return _officer_take_post(
+        actor=actor, body=body, role=OfficerTerm.Role.VICE_CHAIR, appointment=appointment,
+        selected_on=selected_on, start_on=start_on or selected_on, meeting_label=meeting_label,
+    )
+
+
+@transaction.atomic
+def officer_end(*, actor, officer_term: OfficerTerm, end_on: dt.date, note: str = "") -> OfficerTerm:
+    """End an officer's term (the post becomes vacant from the next day)."""
+    term = OfficerTerm.objects.select_for_update().get(pk=officer_term.pk)
+    if term.end_on is not None and term.end_on <= end_on:
+        return term
+    if end_on < term.start_on:
+        raise RosterError(_("The post cannot end before it started."))
+    term.end_on = end_on
+    if note:
+        term.note = note
+    term.save(update_fields=["end_on", "note"])
+    audit_record(actor=actor, action="officer_ended", target=term, data={"end_on": end_on.isoformat()})
+    return term
+
+
+# --- guidelines --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def guideline_amend(*, actor, guideline: Guideline, effective_on: dt.date, amendment_note: str, **changes) -> Guideline:
+    """改正: a new version of the guidelines from `effective_on`, copied with its articles; the old stays readable."""
+    current = Guideline.objects.select_for_update().get(pk=guideline.pk)
+    if effective_on <= current.effective_on:
+        raise RosterError(_("An amendment takes effect after the version it amends."))
+    if Guideline.objects.filter(body=current.body, effective_on=effective_on).exists():
+        raise RosterError(_("A version taking effect on that day exists already."))
+    articles = list(current.articles.all())
+    new = Guideline.objects.get(pk=current.pk)
+    new.pk = None
+    new.id = None
+    new._state.adding = True
+    new.effective_on = effective_on
+    new.amendment_note = amendment_note
+    for field, value in changes.items():
+        setattr(new, field, value)
+    new.full_clean()
+    new.save()
+    GuidelineArticle.objects.bulk_create(
+        GuidelineArticle(guideline=new, position=a.position, kind=a.kind, number=a.number, heading=a.heading, text=a.text)
+        for a in articles
+    )
+    audit_record(actor=actor, action="guideline_amended", target=new, data={"effective_on": effective_on.isoformat()})
+    return new

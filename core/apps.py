@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = _("Accounts and audit")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401

@@ -1,0 +1,67 @@
+"""Load the Aomori demo data and create the demo accounts. Running it again changes nothing."""
+import datetime as dt
+import secrets
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from committee import demo as committee_demo
+from committee.models import OrgUnit, Person, StaffAssignment
+from core.models import User
+
+DEMO_ACCOUNTS = [
+    # email, role shown, person (family, given) or None, is staff of the secretariat
+    ("secretariat@demo.dxplan.example", "事務局 (DX推進課)", None, True),
+    ("chair@demo.dxplan.example", "委員長 (森 樹男)", ("森", "樹男"), False),
+    ("member@demo.dxplan.example", "委員 (石井 重成)", ("石井", "重成"), False),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo data of the Aomori DX plan committee (FY2023) and create demo accounts."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production", action="store_true", help="Load even when DEBUG is off (never on a live site)."
+        )
+
+    def handle(self, *args, allow_production=False, **options):
+        if not settings.DEBUG and not allow_production:
+            raise CommandError("Demo data is for a development machine; pass --allow-production to load it anyway.")
+        with transaction.atomic():
+            counts = committee_demo.load()
+            created = self._accounts()
+        self.stdout.write(self.style.SUCCESS(
+            "Demo data: {bodies} bodies, {people} people, {appointments} appointments.".format(**counts)
+        ))
+        accounts_file = settings.VAR_DIR / "demo-accounts.txt"
+        if created:
+            lines = [f"{email}  {password}  ({role})" for email, password, role in created]
+            with accounts_file.open("a", encoding="utf-8") as fh:
+                fh.write("\n".join(lines) + "\n")
+            accounts_file.chmod(0o600)
+            self.stdout.write("Demo accounts created (email, password); kept in %s:" % accounts_file)
+            for line in lines:
+                self.stdout.write("  " + line)
+        else:
+            self.stdout.write(f"Demo accounts exist already; their passwords are in {accounts_file}.")
+
+    def _accounts(self) -> list[tuple[str, str, str]]:
+        created = []
+        unit = OrgUnit.objects.get(code="dx-suishin")
+        for email, role, person_name, is_secretariat in DEMO_ACCOUNTS:
+            if User.objects.filter(email=email).exists():
+                continue
+            password = secrets.token_urlsafe(12)
+            user = User.objects.create_user(email=email, password=password, is_staff=is_secretariat)
+            if is_secretariat:
+                StaffAssignment.objects.create(user=user, unit=unit, start_on=dt.date(2023, 4, 1))
+            if person_name:
+                person = Person.objects.get(family_name=person_name[0], given_name=person_name[1])
+                if person.user_id is None:
+                    person.user = user
+                    person.email = person.email or email
+                    person.save(update_fields=["user", "email"])
+            created.append((email, password, role))
+        return created

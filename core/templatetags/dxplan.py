@@ -1,0 +1,42 @@
+"""Template filters loaded everywhere (settings TEMPLATES builtins)."""
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from core import wareki
+
+register = template.Library()
+
+
+def _japanese() -> bool:
+    return (get_language() or "ja").startswith("ja")
+
+
+@register.filter
+def jdate(value, arg: str = ""):
+    """令和5年5月10日(水) in Japanese, 2023-05-10 (Wed) in English. `|jdate:"short"` drops the weekday."""
+    if not value:
+        return ""
+    weekday = arg != "short"
+    return wareki.format_date(value, weekday=weekday) if _japanese() else wareki.format_date_iso(value, weekday=weekday)
+
+
+@register.filter
+def jdatetime(value):
+    """令和5年5月10日(水) 14:00 in Japanese, 2023-05-10 (Wed) 14:00 in English."""
+    if not value:
+        return ""
+    if _japanese():
+        return wareki.format_datetime(value)
+    local = timezone.localtime(value) if isinstance(value, dt.datetime) and timezone.is_aware(value) else value
+    return f"{wareki.format_date_iso(local)} {local:%H:%M}"
+
+
+@register.filter
+def fiscal_year(value: int):
+    """令和5年度 in Japanese, FY2023 in English."""
+    if value in (None, ""):
+        return ""
+    return wareki.fiscal_year_label(int(value)) if _japanese() else f"FY{int(value)}"

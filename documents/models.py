@@ -1,0 +1,1 @@
+"""Meeting materials (issue 4 builds them here)."""

@@ -1,0 +1,1 @@
+"""Meetings, the 次第 and attendance (issue 3 builds them here)."""
