@@ -130,6 +130,15 @@ class Body(models.Model):
         _("number of seats"), null=True, blank=True, help_text=_("Members the body should have; empty if not fixed.")
     )
     is_public = models.BooleanField(_("shown on the public site"), default=True)
+    convener_account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account of the convening official"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="convened_bodies",
+        help_text=_("e.g. 企画政策部長: approves the 次第 while no chair can (before the chair is elected)."),
+    )
     display_order = models.PositiveSmallIntegerField(_("display order"), default=100)
 
     history = HistoricalRecords()
@@ -305,7 +314,7 @@ class Person(models.Model):
     given_name = models.CharField(_("given name"), max_length=60, blank=True)
     family_name_kana = models.CharField(_("family name reading"), max_length=80)
     given_name_kana = models.CharField(_("given name reading"), max_length=80, blank=True)
-    sort_key = models.CharField(_("sort key"), max_length=600, editable=False, db_index=True)
+    sort_key = models.CharField(_("sort key"), max_length=1700, editable=False, db_index=True)
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices, blank=True)
     birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
     email = models.EmailField(_("contact email"), blank=True)

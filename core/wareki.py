@@ -43,8 +43,14 @@ def era_year_label(value: dt.date | dt.datetime) -> str:
 
 
 def fiscal_year_label(fiscal_year: int) -> str:
-    """令和5年度 for fiscal year 2023 (1 April 2023 to 31 March 2024)."""
-    return era_year_label(dt.date(fiscal_year, 4, 1)) + "度"
+    """令和5年度 for fiscal year 2023 (1 April 2023 to 31 March 2024).
+
+    A 年度 in which the era changed is named by the era in force for most of it, as official
+    documents do: FY2019 (平成 until 30 April) is 令和元年度, while FY1988 (平成 from 8 January 1989)
+    stays 昭和63年度. Naming by the era on 1 April or on 31 March gets one of the two wrong.
+    """
+    # 30 September is mid-year: an era in force on it covers at least 183 of the year's days.
+    return era_year_label(dt.date(fiscal_year, 9, 30)) + "度"
 
 
 def format_date(value: dt.date | dt.datetime | None, *, weekday: bool = True) -> str:

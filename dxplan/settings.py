@@ -61,7 +61,7 @@ if not SECRET_KEY:
 elif not DEBUG and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long in production.")
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+ALLOWED_HOSTS = [h.strip() for h in env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []) if h.strip()]
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the site's host names when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -137,10 +137,21 @@ TEMPLATES = [
 
 # Database: DATABASE_URL, default SQLite under var/.
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+_DB_ENGINES = {
+    "django.db.backends.postgresql",
+    "django.db.backends.sqlite3",
+}
 try:
     DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'dxplan.sqlite3'}")}
 except Exception as exc:  # django-environ raises several types for a malformed URL
-    raise ImproperlyConfigured(f"DATABASE_URL is not a valid database address: {exc}") from None
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is not a valid database address ({exc}); use postgres://user:pass@host:5432/name or sqlite:///path."
+    ) from None
+if DATABASES["default"].get("ENGINE") not in _DB_ENGINES:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not a valid database address: it must start with postgres:// (production) "
+        f"or sqlite:/// (embedded default), not {env.str('DATABASE_URL', default='')!r}."
+    )
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", _int("CONN_MAX_AGE", 60))
@@ -174,6 +185,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_IPWARE_PROXY_COUNT = _int("PROXY_COUNT", 0)
+AXES_VERBOSE = False
 
 # Second factor for secretariat and admin accounts; on by default in production.
 DXPLAN_REQUIRE_2FA = _bool("DXPLAN_REQUIRE_2FA", not DEBUG)
@@ -234,7 +246,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # Composition report: targets the prefecture sets itself.
-DXPLAN_WOMEN_SHARE_TARGET = env.float("DXPLAN_WOMEN_SHARE_TARGET", default=0.40)
+try:
+    DXPLAN_WOMEN_SHARE_TARGET = float(env.str("DXPLAN_WOMEN_SHARE_TARGET", default="0.40") or "0.40")
+except ValueError:
+    raise ImproperlyConfigured("DXPLAN_WOMEN_SHARE_TARGET must be a number between 0 and 1, e.g. 0.4.") from None
 if not 0 <= DXPLAN_WOMEN_SHARE_TARGET <= 1:
     raise ImproperlyConfigured("DXPLAN_WOMEN_SHARE_TARGET must be between 0 and 1, e.g. 0.4.")
 DXPLAN_MAX_CONCURRENT_POSTS = _int("DXPLAN_MAX_CONCURRENT_POSTS", 4, minimum=1)
@@ -263,3 +278,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+

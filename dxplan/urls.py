@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -6,9 +7,15 @@ from django.views.i18n import JavaScriptCatalog, set_language
 from core import views as core_views
 
 admin.site.site_header = admin.site.site_title = "dxplan"
+if settings.DXPLAN_REQUIRE_2FA:
+    # Secretariat and admin accounts must give a one-time code (django-otp) to reach the admin.
+    from django_otp.admin import OTPAdminSite
+
+    admin.site.__class__ = OTPAdminSite
 
 urlpatterns = [
     path("", include("committee.urls")),
+    path("", include("meetings.urls")),
     path("accounts/login/", core_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),

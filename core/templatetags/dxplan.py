@@ -40,3 +40,31 @@ def fiscal_year(value: int):
     if value in (None, ""):
         return ""
     return wareki.fiscal_year_label(int(value)) if _japanese() else f"FY{int(value)}"
+
+
+@register.filter
+def month_label(value: int):
+    """5月 in Japanese, May in English."""
+    if value in (None, ""):
+        return ""
+    month = int(value)
+    return f"{month}月" if _japanese() else dt.date(2000, month, 1).strftime("%b")
+
+
+@register.filter
+def meeting_when(meeting):
+    """A meeting's date as planned: with time, day only (時刻未定), or the month only (日程未定)."""
+    if meeting.start_at:
+        if getattr(meeting, "time_undecided", False):
+            suffix = " 時刻未定" if _japanese() else " (time to be fixed)"
+            return jdate(meeting.start_at) + suffix
+        text = jdatetime(meeting.start_at)
+        if meeting.end_at:
+            text += "–" + timezone.localtime(meeting.end_at).strftime("%H:%M")
+        return text
+    month = meeting.planned_month
+    if month is None:
+        return ""
+    if _japanese():
+        return wareki.format_month(month.year, month.month) + "(日程未定)"
+    return f"{month:%Y-%m} (day to be fixed)"

@@ -7,15 +7,19 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from committee import demo as committee_demo
-from committee.models import OrgUnit, Person, StaffAssignment
+from committee.models import Body, OrgUnit, Person, StaffAssignment
 from core.models import User
+from meetings import demo as meetings_demo
 
 DEMO_ACCOUNTS = [
     # email, role shown, person (family, given) or None, is staff of the secretariat
     ("secretariat@demo.dxplan.example", "事務局 (DX推進課)", None, True),
     ("chair@demo.dxplan.example", "委員長 (森 樹男)", ("森", "樹男"), False),
     ("member@demo.dxplan.example", "委員 (石井 重成)", ("石井", "重成"), False),
+    ("director@demo.dxplan.example", "企画政策部長 (招集者: 委員長選任前の次第を承認)", None, False),
+    ("deputy@demo.dxplan.example", "企画政策部次長 (令和4年度庁内WG座長)", None, False),
 ]
+CONVENERS = {"dx-plan-committee": "director@demo.dxplan.example", "dx-wg-2022": "deputy@demo.dxplan.example"}
 
 
 class Command(BaseCommand):
@@ -32,8 +36,17 @@ class Command(BaseCommand):
         with transaction.atomic():
             counts = committee_demo.load()
             created = self._accounts()
+            for slug, email in CONVENERS.items():
+                Body.objects.filter(slug=slug, convener_account__isnull=True).update(
+                    convener_account=User.objects.get(email=email)
+                )
+            counts |= meetings_demo.load(
+                secretariat=User.objects.get(email=DEMO_ACCOUNTS[0][0]),
+                convener=User.objects.get(email=CONVENERS["dx-plan-committee"]),
+                wg_convener=User.objects.get(email=CONVENERS["dx-wg-2022"]),
+            )
         self.stdout.write(self.style.SUCCESS(
-            "Demo data: {bodies} bodies, {people} people, {appointments} appointments.".format(**counts)
+            "Demo data: {bodies} bodies, {people} people, {appointments} appointments, {meetings} meetings.".format(**counts)
         ))
         accounts_file = settings.VAR_DIR / "demo-accounts.txt"
         if created:

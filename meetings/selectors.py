@@ -1,0 +1,387 @@
+"""Reads of meetings: the 次第 tree, who approves and presides, attendance, quorum, schedules,
+and what each user may see of a meeting."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from committee import selectors as committee_selectors
+from committee.models import Appointment, Body, Guideline, OfficerTerm
+from core.wareki import fiscal_year_bounds
+
+from .models import Agenda, AgendaItem, Attendance, Meeting, Milestone, Minutes
+
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+FISCAL_MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
+
+
+# --- the 次第 ---------------------------------------------------------------------------------
+
+
+@dataclass
+class AgendaNode:
+    item: AgendaItem
+    depth: int
+    number: str  # 1 / (1) / ①
+
+
+def item_number(depth: int, index: int) -> str:
+    """The seed's numbering: 1, then (1), then ①."""
+    if depth == 0:
+        return str(index)
+    if depth == 1:
+        return f"({index})"
+    return CIRCLED[index - 1] if index <= len(CIRCLED) else f"({index})"
+
+
+def agenda_tree(agenda: Agenda) -> list[AgendaNode]:
+    """Items in reading order with their numbers; one query."""
+    items = list(agenda.items.order_by("position", "id"))
+    children: dict[int | None, list[AgendaItem]] = {}
+    for item in items:
+        children.setdefault(item.parent_id, []).append(item)
+    nodes: list[AgendaNode] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for index, item in enumerate(children.get(parent_id, []), start=1):
+            nodes.append(AgendaNode(item=item, depth=depth, number=item_number(depth, index)))
+            walk(item.pk, depth + 1)
+
+    walk(None, 0)
+    return nodes
+
+
+# --- who approves and presides ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Approver:
+    kind: str  # "chair", "vice_chair" or "convener"
+    title: str
+    user: object | None
+    person_id: int | None = None
+    reason: str = ""
+
+
+def _absent_person_ids(meeting: Meeting) -> set[int]:
+    rows = meeting.attendances.filter(
+        Q(reply=Attendance.Reply.ABSENT) | Q(actual=Attendance.Actual.ABSENT), appointment__isnull=False
+    ).values_list("appointment__person_id", flat=True)
+    return {pk for pk in rows if pk}
+
+
+def _titles(guideline: Guideline | None, role: str) -> str:
+    if role == OfficerTerm.Role.CHAIR:
+        return guideline.chair_title if guideline else "委員長"
+    return guideline.vice_chair_title if guideline else "副委員長"
+
+
+def presiding_for(meeting: Meeting, *, include_elected_here: bool = True) -> Approver | None:
+    """Who presides over `meeting` (committee_selectors.presiding_officer_on on the meeting day, with the
+    members who answered 欠席 counted absent). Officers chosen at this very meeting are left out when
+    `include_elected_here` is false: they did not exist when its 次第 was approved."""
+    day = meeting.reference_date
+    absent = _absent_person_ids(meeting)
+    presiding = committee_selectors.presiding_officer_on(body=meeting.body, day=day, absent_person_ids=absent)
+    if presiding is not None and not include_elected_here and presiding.officer.start_on >= day:
+        presiding = committee_selectors.presiding_officer_on(
+            body=meeting.body, day=day - dt.timedelta(days=1), absent_person_ids=absent
+        )
+    if presiding is None:
+        return None
+    guideline = committee_selectors.guideline_in_force(body=meeting.body, day=day)
+    person = presiding.appointment.person
+    return Approver(
+        kind=presiding.role,
+        title=_titles(guideline, presiding.role),
+        user=person.user if person else None,
+        person_id=person.pk if person else None,
+        reason=presiding.reason,
+    )
+
+
+def approver_for(meeting: Meeting, *, allow_convener: bool = True) -> Approver | None:
+    """Who approves the 次第: the presiding officer; before there is one (the first meeting, which elects
+    the chair), the convening official named in the guidelines (第4-1)."""
+    presiding = presiding_for(meeting, include_elected_here=not allow_convener)
+    if presiding is not None or not allow_convener:
+        return presiding
+    guideline = committee_selectors.guideline_in_force(body=meeting.body, day=meeting.reference_date)
+    return Approver(
+        kind="convener",
+        title=(guideline.convener_title if guideline and guideline.convener_title else "招集者"),
+        user=meeting.body.convener_account,
+        reason="no_presiding_officer",
+    )
+
+
+# --- attendance --------------------------------------------------------------------------------
+
+
+def invited_members(meeting: Meeting) -> list[Appointment]:
+    """Members (委員, 有識者, 庁内構成員) in office on the meeting day, 五十音順."""
+    return committee_selectors.roster_on(body=meeting.body, day=meeting.reference_date, members_only=True)
+
+
+def attendance_rows(meeting: Meeting) -> list[Attendance]:
+    """Every attendance row: members 五十音順, then other attendees by role and order. Fixed queries."""
+    rows = list(
+        meeting.attendances.select_related("appointment__person", "attendee__person", "replied_by")
+        .prefetch_related("appointment__affiliations")
+    )
+    members = sorted(
+        (r for r in rows if r.appointment_id),
+        key=lambda r: (r.appointment.person.sort_key if r.appointment.person_id else "\uffff", r.appointment.display_order),
+    )
+    role_order = {"official": 0, "explainer": 1, "witness": 2, "observer": 3, "secretariat": 4}
+    guests = sorted((r for r in rows if r.attendee_id), key=lambda r: (role_order.get(r.attendee.role, 9), r.attendee.position))
+    return members + guests
+
+
+@dataclass
+class Quorum:
+    rule: str
+    members: int
+    counted: int
+    needed: int | None
+    online_counts: bool
+
+    @property
+    def applies(self) -> bool:
+        return self.needed is not None
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.needed is None else self.counted >= self.needed
+
+
+def quorum(meeting: Meeting, rows: list[Attendance] | None = None) -> Quorum:
+    """Whether the guidelines' quorum is met: by recorded attendance after the meeting, by answers before."""
+    guideline = committee_selectors.guideline_in_force(body=meeting.body, day=meeting.reference_date)
+    rows = attendance_rows(meeting) if rows is None else rows
+    members = [r for r in rows if r.appointment_id and r.appointment.is_member]
+    online_counts = guideline.online_counts_for_quorum if guideline else True
+    counted = 0
+    for row in members:
+        if row.actual:
+            present, mode = row.attended, row.actual_mode
+        else:
+            present, mode = row.reply in (Attendance.Reply.VENUE, Attendance.Reply.ONLINE), row.reply
+        if present and (online_counts or mode != Attendance.Mode.ONLINE):
+            counted += 1
+    rule = guideline.quorum_rule if guideline else Guideline.Quorum.NONE
+    total = len(members)
+    needed = None
+    if rule == Guideline.Quorum.HALF_OR_MORE:
+        needed = math.ceil(total / 2)
+    elif rule == Guideline.Quorum.MAJORITY:
+        needed = total // 2 + 1
+    return Quorum(rule=rule, members=total, counted=counted, needed=needed, online_counts=online_counts)
+
+
+# --- visibility --------------------------------------------------------------------------------
+
+
+def meetings_visible_to(user) -> QuerySet[Meeting]:
+    """Meetings of public bodies, plus those of bodies the user manages or sits on."""
+    q = Q(body__is_public=True)
+    if user.is_authenticated:
+        managed = committee_selectors.bodies_managed_by(user).values("pk")
+        q |= Q(body__in=managed) | Q(body__appointments__person__user=user)
+    return Meeting.objects.filter(q).distinct()
+
+
+@dataclass
+class Access:
+    """What a user may see of one meeting."""
+
+    manage: bool = False
+    member: bool = False  # invited: a member in office on the day, or an invited attendee
+
+    @property
+    def sees_private(self) -> bool:
+        return self.manage or self.member
+
+
+def access_to(user, meeting: Meeting) -> Access:
+    manage = committee_selectors.is_secretariat_of_body(user, meeting.body)
+    member = False
+    if user.is_authenticated:
+        member = (
+            Appointment.objects.filter(body=meeting.body, person__user=user).active_on(meeting.reference_date).exists()
+            or meeting.attendees.filter(person__user=user).exists()
+        )
+    return Access(manage=manage, member=member)
+
+
+def visible_agenda(meeting: Meeting, access: Access) -> dict | None:
+    """The 次第 this user may read: the secretariat reads the live draft elsewhere; members read the
+    approved version; the public reads it once notices are out, without closed items."""
+    agenda = getattr(meeting, "agenda", None)
+    if agenda is None or agenda.approved_version_id is None:
+        return None
+    snapshot = agenda.approved_version.snapshot
+    if access.sees_private:
+        return snapshot
+    if meeting.status == Meeting.Status.PLANNED:
+        return None
+    return {**snapshot, "items": [i for i in snapshot["items"] if i["public"]]}
+
+
+def published_minutes_entries(minutes: Minutes) -> list:
+    """The published text: closed passages and passages of closed items left out."""
+    return [
+        e for e in minutes.entries.select_related("agenda_item").order_by("position", "id")
+        if not e.is_closed and (e.agenda_item is None or e.agenda_item.is_public)
+    ]
+
+
+# --- lists and schedules -----------------------------------------------------------------------
+
+
+def body_meetings_by_year(body: Body) -> dict[int, list[Meeting]]:
+    meetings = Meeting.objects.filter(body=body).order_by("-fiscal_year", "start_at", "planned_month", "number")
+    years: dict[int, list[Meeting]] = {}
+    for meeting in meetings:
+        years.setdefault(meeting.fiscal_year, []).append(meeting)
+    return years
+
+
+@dataclass
+class ScheduleCell:
+    months: list[int]
+    entries: list[tuple[str, object]] = field(default_factory=list)  # ("meeting", Meeting) / ("milestone", Milestone)
+
+    @property
+    def span(self) -> int:
+        return len(self.months)
+
+
+@dataclass
+class ScheduleRow:
+    body: Body
+    cells: list[ScheduleCell]
+
+
+def _month_index(day: dt.date) -> int:
+    return FISCAL_MONTHS.index(day.month)
+
+
+def year_schedule(*, fiscal_year: int, bodies: QuerySet[Body]) -> list[ScheduleRow]:
+    """年間スケジュール: a row per body with meetings or milestones in the year, a cell per month.
+
+    A milestone spanning months (適宜開催 9月–12月) takes one cell across them when nothing else falls
+    there. Three queries whatever the size.
+    """
+    start, end = fiscal_year_bounds(fiscal_year)
+    body_list = list(bodies.order_by("display_order", "id"))
+    ids = [b.pk for b in body_list]
+    meetings = list(Meeting.objects.filter(body_id__in=ids, fiscal_year=fiscal_year)
+                    .order_by("start_at", "planned_month", "number"))
+    milestones = list(Milestone.objects.filter(body_id__in=ids, fiscal_year=fiscal_year).order_by("start_on", "position"))
+    per_body: dict[int, list[list[tuple[str, object]]]] = {pk: [[] for _ in FISCAL_MONTHS] for pk in ids}
+    spans: dict[int, list[tuple[int, int, Milestone]]] = {pk: [] for pk in ids}
+    for meeting in meetings:
+        day = meeting.date or meeting.planned_month
+        per_body[meeting.body_id][_month_index(day)].append(("meeting", meeting))
+    for milestone in milestones:
+        first = _month_index(milestone.start_on)
+        last = _month_index(min(milestone.end_on, end)) if milestone.end_on else first
+        if last > first:
+            spans[milestone.body_id].append((first, last, milestone))
+        else:
+            per_body[milestone.body_id][first].append(("milestone", milestone))
+    rows = []
+    for body in body_list:
+        months = per_body[body.pk]
+        if not any(months) and not spans[body.pk]:
+            continue
+        cells: list[ScheduleCell] = []
+        index = 0
+        span_at = {first: (last, m) for first, last, m in spans[body.pk]}
+        while index < 12:
+            if index in span_at:
+                last, milestone = span_at[index]
+                covered = range(index, last + 1)
+                if all(not months[i] for i in covered):
+                    cells.append(ScheduleCell(months=[FISCAL_MONTHS[i] for i in covered], entries=[("milestone", milestone)]))
+                    index = last + 1
+                    continue
+                for i in covered:  # something else falls in the period: show it month by month
+                    months[i].append(("milestone", milestone))
+            cells.append(ScheduleCell(months=[FISCAL_MONTHS[index]], entries=months[index]))
+            index += 1
+        rows.append(ScheduleRow(body=body, cells=cells))
+    return rows
+
+
+# --- dashboards --------------------------------------------------------------------------------
+
+
+def upcoming_for_secretariat(user, *, today: dt.date | None = None) -> list[Meeting]:
+    """Meetings of the user's bodies not yet closed, with what the dashboard needs annotated."""
+    today = today or timezone.localdate()
+    bodies = committee_selectors.bodies_managed_by(user)
+    return list(
+        Meeting.objects.filter(body__in=bodies)
+        .exclude(status__in=[Meeting.Status.CANCELLED, Meeting.Status.MINUTES_PUBLISHED])
+        .select_related("body", "agenda", "minutes")
+        .annotate(
+            invited=Count("attendances", filter=Q(attendances__appointment__isnull=False), distinct=True),
+            unanswered=Count(
+                "attendances", filter=Q(attendances__appointment__isnull=False, attendances__reply=""), distinct=True
+            ),
+            item_count=Count("agenda__items", distinct=True),
+        )
+        .order_by("start_at", "planned_month")
+    )
+
+
+def minutes_overdue(meeting: Meeting, today: dt.date) -> bool:
+    """Held more than a month ago and minutes not yet published."""
+    if meeting.status != Meeting.Status.HELD or meeting.date is None:
+        return False
+    return meeting.date + dt.timedelta(days=30) < today
+
+
+def agendas_waiting_for(user) -> list[Meeting]:
+    """Meetings whose 次第 waits for this user's approval (as presiding officer or convener)."""
+    if not user.is_authenticated:
+        return []
+    candidates = (
+        Meeting.objects.filter(agenda__status=Agenda.Status.SUBMITTED)
+        .filter(Q(body__appointments__person__user=user) | Q(body__convener_account=user))
+        .select_related("body__convener_account", "agenda__current_version")
+        .distinct()
+        .order_by("start_at", "planned_month")
+    )
+    waiting = []
+    for meeting in candidates:
+        approver = approver_for(meeting)
+        if approver is not None and approver.user is not None and approver.user.pk == user.pk:
+            waiting.append(meeting)
+    return waiting
+
+
+def meetings_of_member(user) -> tuple[list[Attendance], list[Attendance]]:
+    """A member's invitations: upcoming (with the answer given) and past (with minutes to confirm)."""
+    if not user.is_authenticated:
+        return [], []
+    rows = list(
+        Attendance.objects.filter(Q(appointment__person__user=user) | Q(attendee__person__user=user))
+        .select_related("meeting__body", "meeting__minutes")
+        .order_by("meeting__start_at")
+    )
+    now = timezone.now()
+    upcoming = [r for r in rows if r.meeting.start_at is None or r.meeting.start_at > now]
+    past = [r for r in rows if r.meeting.start_at is not None and r.meeting.start_at <= now]
+    past.reverse()
+    return upcoming, past
+
+
+def agenda_prefetch() -> Prefetch:
+    return Prefetch("agenda__items", queryset=AgendaItem.objects.order_by("position", "id"))

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+app_name = "meetings"
+
+urlpatterns = [
+    path("bodies/<slug:slug>/meetings/", views.body_meetings, name="body_meetings"),
+    path("meetings/<int:pk>/", views.meeting_detail, name="detail"),
+    path("meetings/<int:pk>/agenda/", views.agenda_print, name="agenda_print"),
+    path("meetings/<int:pk>/attendance/", views.attendance_list, name="attendance_list"),
+    path("meetings/<int:pk>/seating/", views.seating_plan, name="seating"),
+    path("meetings/<int:pk>/answer/", views.answer, name="answer"),
+    path("meetings/<int:pk>/minutes/", views.minutes_review, name="minutes_review"),
+    path("meetings/<int:pk>/minutes/confirm/", views.minutes_confirm, name="minutes_confirm"),
+    path("meetings/<int:pk>/minutes/finalise/", views.minutes_finalise, name="minutes_finalise"),
+    path("meetings/<int:pk>/agenda/review/", views.agenda_review, name="agenda_review"),
+    path("schedule/", views.schedule, name="schedule"),
+    path("schedule/<int:fiscal_year>/", views.schedule, name="schedule_year"),
+    path("my/", views.my_meetings, name="my_meetings"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("manage/", views.dashboard, name="dashboard"),
+    path("manage/meetings/<int:pk>/", views.manage, name="manage"),
+    path("manage/meetings/<int:pk>/<slug:action>/", views.manage_action, name="manage_action"),
+]

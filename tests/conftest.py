@@ -1,0 +1,144 @@
+"""Shared fixtures: a committee like the Aomori one, and the named people of every test.
+
+The committee's terms run 2023-05-10 to 2024-03-31; tests that depend on "today" travel to
+`IN_TERM` (2023-06-01, Asia/Tokyo) with the `in_term` fixture.
+"""
+import datetime as dt
+import zoneinfo
+
+import pytest
+import time_machine
+
+from committee import services
+from committee.models import Appointment, Guideline
+from tests import factories
+
+TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
+APPOINTED = dt.date(2023, 5, 10)
+IN_TERM = dt.datetime(2023, 6, 1, 10, 0, tzinfo=TOKYO)
+
+
+@pytest.fixture
+def in_term():
+    with time_machine.travel(IN_TERM, tick=False):
+        yield IN_TERM.date()
+
+
+@pytest.fixture
+def unit(db):
+    return factories.OrgUnitFactory(code="dx-suishin", name__name="DX推進課")
+
+
+@pytest.fixture
+def body(unit):
+    body = factories.BodyFactory(
+        name="「(仮称)青森県DX推進プラン」策定委員会", short_name="策定委員会", slug="dx-plan", secretariat=unit, seats=12
+    )
+    factories.GuidelineFactory(body=body, vice_chair_selection=Guideline.Selection.NOMINATED_BY_CHAIR)
+    return body
+
+
+@pytest.fixture
+def guideline(body):
+    return body.guidelines.get()
+
+
+def _appoint(body, family, reading, *, given="太郎", user=None, affiliation="", gender=""):
+    person = factories.PersonFactory(
+        family_name=family, given_name=given, family_name_kana=reading, given_name_kana="", user=user, gender=gender
+    )
+    return services.appointment_create(
+        actor=None, body=body, person=person, appointed_on=APPOINTED, affiliation=affiliation or f"{family}の所属"
+    )
+
+
+@pytest.fixture
+def secretariat(unit):
+    return factories.StaffAssignmentFactory(unit=unit, user__email="secretariat@test.example").user
+
+
+@pytest.fixture
+def chair_appointment(body):
+    user = factories.UserFactory(email="chair@test.example")
+    appointment = _appoint(body, "森", "もり", given="樹男", user=user)
+    services.officer_elect_chair(actor=None, body=body, appointment=appointment, selected_on=APPOINTED)
+    return appointment
+
+
+@pytest.fixture
+def chair(chair_appointment):
+    return chair_appointment.person.user
+
+
+@pytest.fixture
+def vice_chair_appointment(body, chair_appointment):
+    user = factories.UserFactory(email="vice@test.example")
+    appointment = _appoint(body, "石井", "いしい", given="重成", user=user)
+    services.officer_nominate_vice_chair(actor=None, body=body, appointment=appointment, selected_on=APPOINTED)
+    return appointment
+
+
+@pytest.fixture
+def vice_chair(vice_chair_appointment):
+    return vice_chair_appointment.person.user
+
+
+@pytest.fixture
+def member_appointment(body):
+    user = factories.UserFactory(email="member@test.example")
+    return _appoint(body, "佐藤", "さとう", given="志穂", user=user, gender="female")
+
+
+@pytest.fixture
+def member(member_appointment):
+    return member_appointment.person.user
+
+
+@pytest.fixture
+def outsider(db):
+    return factories.UserFactory(email="outsider@test.example")
+
+
+@pytest.fixture
+def other_body(db):
+    other = factories.BodyFactory(name="別の審議会", short_name="別の審議会", slug="other-body")
+    factories.GuidelineFactory(body=other)
+    return other
+
+
+@pytest.fixture
+def other_member(other_body):
+    user = factories.UserFactory(email="other-member@test.example")
+    return _appoint(other_body, "加藤", "かとう", given="夢人", user=user).person.user
+
+
+@pytest.fixture
+def other_secretariat(other_body):
+    return factories.StaffAssignmentFactory(unit=other_body.secretariat, user__email="other-sec@test.example").user
+
+
+@pytest.fixture
+def superuser(db):
+    return factories.UserFactory(email="admin@test.example", is_staff=True, is_superuser=True)
+
+
+def appoint(body, family, reading, **kwargs) -> Appointment:
+    """Appoint a named person to `body` under its guidelines (used by tests that build rosters)."""
+    return _appoint(body, family, reading, **kwargs)
+
+
+# --- CI strictness ---------------------------------------------------------------------------
+# On a developer's machine tests that need Redis, a Celery worker or Chromium skip with the reason
+# printed. CI sets DXPLAN_CI_STRICT=1: any skip there fails the run.
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import os
+
+    if os.environ.get("DXPLAN_CI_STRICT") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(f"DXPLAN_CI_STRICT: {len(skipped)} test(s) skipped; CI requires every test to run.", red=True)
+        session.exitstatus = 1
