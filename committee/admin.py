@@ -8,13 +8,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+
+from core import kana
 
 from . import selectors, services
 from .models import (
@@ -32,7 +34,56 @@ from .models import (
 from .resources import IMPORT_HELP, RosterImportError, roster_import
 
 
-class ScopedAdmin(SimpleHistoryAdmin):
+class HiddenHistoryMixin:
+    """The history of an object the user may not see answers 404 like its change page, not 403
+    (simple-history falls back to the last historical record and then refuses)."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        try:
+            return super().history_view(request, object_id, extra_context)
+        except PermissionDenied:
+            raise Http404 from None
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        try:
+            return super().history_form_view(request, object_id, version_id, extra_context)
+        except PermissionDenied:
+            raise Http404 from None
+
+
+class ReadingSearchMixin:
+    """Searches readings typed in katakana (full or half width) too: readings are stored in hiragana."""
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        reading = kana.to_hiragana(search_term)
+        if reading and reading != search_term.strip():
+            more, more_duplicates = super().get_search_results(request, queryset, reading)
+            results, may_have_duplicates = results | more, may_have_duplicates or more_duplicates
+        return results, may_have_duplicates
+
+
+class ManagedBodyFilter(admin.RelatedFieldListFilter):
+    """Offers only the bodies the user manages: other units' bodies, some 非公開, are not named."""
+
+    def field_choices(self, field, request, model_admin):
+        bodies = selectors.bodies_managed_by(request.user)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return [(body.pk, str(body)) for body in (bodies.order_by(*ordering) if ordering else bodies)]
+
+
+class UnitFilter(admin.RelatedFieldListFilter):
+    """Organisation units by their current name, read in a fixed number of queries."""
+
+    def field_choices(self, field, request, model_admin):
+        units = OrgUnit.objects.prefetch_related(selectors.unit_names_prefetch())
+        if not request.user.is_superuser:
+            units = units.filter(pk__in=selectors.managed_unit_ids(request.user))
+        today = timezone.localdate()
+        return [(unit.pk, unit.full_name_on(today, include_government=False) or unit.code) for unit in units]
+
+
+class ScopedAdmin(HiddenHistoryMixin, SimpleHistoryAdmin):
     """Admin whose rows belong to a body: secretariat staff see and change only their units' bodies."""
 
     body_path = "body__"
@@ -117,9 +168,13 @@ class OrgUnitAdmin(admin.ModelAdmin):
 class StaffAssignmentAdmin(SimpleHistoryAdmin):
     list_display = ["user", "unit", "start_on", "end_on"]
     list_select_related = ["user", "unit"]
-    list_filter = ["unit"]
+    list_filter = [("unit", UnitFilter)]
     search_fields = ["user__email", "unit__names__name"]
     autocomplete_fields = ["user", "unit"]
+
+    def get_queryset(self, request):
+        # The unit is shown by its name, which lives in OrgUnitName.
+        return super().get_queryset(request).prefetch_related(selectors.unit_names_prefetch("unit__names"))
 
     def save_model(self, request, obj, form, change):
         from core.audit import audit_record
@@ -147,7 +202,7 @@ class GuidelineArticleInline(admin.StackedInline):
 class GuidelineAdmin(ScopedAdmin):
     list_display = ["title", "body", "effective_on", "term_rule", "amendment_note"]
     list_select_related = ["body"]
-    list_filter = ["body", "term_rule"]
+    list_filter = [("body", ManagedBodyFilter), "term_rule"]
     search_fields = ["title", "body__name", "articles__text"]
     autocomplete_fields = ["body"]
     date_hierarchy = "effective_on"
@@ -259,7 +314,7 @@ class BodyAdmin(ScopedAdmin):
     body_path = ""
     list_display = ["name", "short_name", "kind", "parent", "secretariat_name", "is_public"]
     list_select_related = ["parent", "secretariat"]
-    list_filter = ["kind", "is_public", "secretariat"]
+    list_filter = ["kind", "is_public", ("secretariat", UnitFilter)]
     search_fields = ["name", "short_name"]
     prepopulated_fields = {"slug": ["short_name"]}
     autocomplete_fields = ["parent"]
@@ -389,11 +444,11 @@ class AppointmentForm(forms.ModelForm):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ScopedAdmin):
+class AppointmentAdmin(ReadingSearchMixin, ScopedAdmin):
     form = AppointmentForm
     list_display = ["holder", "body", "category", "term_start", "term_end", "ended_on", "end_reason"]
     list_select_related = ["person", "body"]
-    list_filter = [ActiveOnFilter, ActiveOnDateFilter, "body", "category", "end_reason"]
+    list_filter = [ActiveOnFilter, ActiveOnDateFilter, ("body", ManagedBodyFilter), "category", "end_reason"]
     search_fields = ["person__family_name", "person__given_name", "person__family_name_kana", "post_title"]
     autocomplete_fields = ["person", "body", "predecessor"]
     date_hierarchy = "term_start"
@@ -415,7 +470,10 @@ class AppointmentAdmin(ScopedAdmin):
         if obj is None:
             return []
         # The term and its end follow the guidelines and are changed through services only.
-        return ["body", "person", "guideline", "appointed_on", "term_start", "term_end", "predecessor", "ended_on", "end_reason"]
+        return [
+            "body", "person", "guideline", "appointed_on", "term_start", "term_end", "predecessor", "ended_on",
+            "end_reason",
+        ]
 
     def get_inlines(self, request, obj):
         return [AffiliationInline] if obj is not None else []
@@ -476,10 +534,10 @@ class PersonAppointmentInline(AppointmentInline):
 
 
 @admin.register(Person)
-class PersonAdmin(SimpleHistoryAdmin):
+class PersonAdmin(ReadingSearchMixin, HiddenHistoryMixin, SimpleHistoryAdmin):
     list_display = ["full_name", "full_name_kana", "gender", "email", "user"]
     list_select_related = ["user"]
-    list_filter = [ActiveOnFilter, "gender", "appointments__body"]
+    list_filter = [ActiveOnFilter, "gender", ("appointments__body", ManagedBodyFilter)]
     search_fields = ["family_name", "given_name", "family_name_kana", "given_name_kana", "email"]
     autocomplete_fields = ["user"]
     inlines = [PersonAppointmentInline]
@@ -532,7 +590,7 @@ class OfficerTermAdmin(ScopedAdmin):
     form = OfficerTermForm
     list_display = ["body", "role", "holder", "selected_by", "start_on", "end_on", "meeting_label"]
     list_select_related = ["body", "appointment__person"]
-    list_filter = ["body", "role"]
+    list_filter = [("body", ManagedBodyFilter), "role"]
     search_fields = ["appointment__person__family_name", "body__name"]
     autocomplete_fields = ["appointment"]
     fields = ["body", "role", "appointment", "selected_on", "start_on", "meeting_label", "note"]
@@ -548,7 +606,10 @@ class OfficerTermAdmin(ScopedAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        choose = services.officer_elect_chair if obj.role == OfficerTerm.Role.CHAIR else services.officer_nominate_vice_chair
+        if obj.role == OfficerTerm.Role.CHAIR:
+            choose = services.officer_elect_chair
+        else:
+            choose = services.officer_nominate_vice_chair
         created = choose(
             actor=request.user,
             body=obj.body,

@@ -7,6 +7,7 @@ Where the seed is silent the demo says so: no 委嘱 date is given, so the first
 (令和5年5月10日) is used; no 副委員長 is named, so that post stays vacant; genders are not given
 and are left unrecorded.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,47 +44,121 @@ UNITS = [
 COMMITTEE = "dx-plan-committee"
 BODIES = [
     # slug, name, short name, kind, parent slug, external, secretariat code, established, dissolved, seats, order
-    (COMMITTEE, "「(仮称)青森県DX推進プラン」策定委員会", "DX推進プラン策定委員会", "guideline_committee",
-     None, True, "dx-suishin", D(2023, 4, 13), None, 12, 10),
-    ("dx-honbu", "(仮称)青森県DX推進本部会議", "DX推進本部会議", "internal",
-     None, False, "dx-suishin", D(2023, 6, 2), None, None, 20),
-    ("joho-system-toshi", "情報システム投資委員会", "情報システム投資委員会", "internal",
-     "dx-honbu", False, "gyosei-keiei", None, None, None, 21),
-    ("joho-security", "情報セキュリティ委員会", "情報セキュリティ委員会", "internal",
-     "dx-honbu", False, "gyosei-keiei", None, None, None, 22),
-    ("kanjikai", "幹事会", "幹事会", "internal",
-     "dx-honbu", False, "dx-suishin", D(2023, 5, 22), None, None, 23),
-    ("dx-wg-2022", "青森県DX推進方向に係る庁内ワーキンググループ(令和4年度)", "庁内WG(令和4年度)", "working_group",
-     None, True, "kikaku-chosei", D(2022, 12, 14), D(2023, 3, 31), None, 30),
+    (
+        COMMITTEE,
+        "「(仮称)青森県DX推進プラン」策定委員会",
+        "DX推進プラン策定委員会",
+        "guideline_committee",
+        None,
+        True,
+        "dx-suishin",
+        D(2023, 4, 13),
+        None,
+        12,
+        10,
+    ),
+    (
+        "dx-honbu",
+        "(仮称)青森県DX推進本部会議",
+        "DX推進本部会議",
+        "internal",
+        None,
+        False,
+        "dx-suishin",
+        D(2023, 6, 2),
+        None,
+        None,
+        20,
+    ),
+    (
+        "joho-system-toshi",
+        "情報システム投資委員会",
+        "情報システム投資委員会",
+        "internal",
+        "dx-honbu",
+        False,
+        "gyosei-keiei",
+        None,
+        None,
+        None,
+        21,
+    ),
+    (
+        "joho-security",
+        "情報セキュリティ委員会",
+        "情報セキュリティ委員会",
+        "internal",
+        "dx-honbu",
+        False,
+        "gyosei-keiei",
+        None,
+        None,
+        None,
+        22,
+    ),
+    ("kanjikai", "幹事会", "幹事会", "internal", "dx-honbu", False, "dx-suishin", D(2023, 5, 22), None, None, 23),
+    (
+        "dx-wg-2022",
+        "青森県DX推進方向に係る庁内ワーキンググループ(令和4年度)",
+        "庁内WG(令和4年度)",
+        "working_group",
+        None,
+        True,
+        "kikaku-chosei",
+        D(2022, 12, 14),
+        D(2023, 3, 31),
+        None,
+        30,
+    ),
 ]
 
 GUIDELINE_TITLE = "「(仮称)青森県DX推進プラン」策定委員会設置要綱"
 ARTICLES = [
-    ("article", "第1", "設置",
-     "本県におけるDX(デジタルトランスフォーメーション)を推進するための官民全体で共有すべき指針となる「(仮称)青森県DX推進プラン"
-     "(以下、プラン)」を策定することとし、外部有識者の視点により、本県を取り巻く社会環境や課題、デジタルの動向等を踏まえ、"
-     "DXの推進に関する基本的な方針等を検討する「(仮称)青森県DX推進プラン」策定委員会(以下、委員会)を設置する。"),
-    ("article", "第2", "所掌事務",
-     "委員会は、次に掲げる事項について、協議、検討する。\n"
-     "(1) DXの推進に関する基本的な方針及び方向性に関すること\n"
-     "(2) (仮称)青森県DX推進プランの策定に関すること\n"
-     "(3) その他、DXの推進に関すること"),
-    ("article", "第3", "構成",
-     "委員会は、デジタル等に関する知識を有する者のうちから、青森県企画政策部長が委嘱する別表の委員をもって構成する。\n"
-     "2 委員会に委員長及び副委員長を置く。\n"
-     "3 委員長は、委員の互選により選出する。\n"
-     "4 委員長は、委員会を代表し、会務を総理する。\n"
-     "5 副委員長は、委員長が指名する。\n"
-     "6 副委員長は委員長を補佐し、委員長に事故があるとき、又は委員長が不在のときは、その職務を代行し、"
-     "委員長が欠けたときは、その職務を行う。"),
-    ("article", "第4", "会議",
-     "会議は、青森県企画政策部長が招集する。\n"
-     "2 会議の議長は委員長が務める。\n"
-     "3 委員長は、必要に応じて委員以外の者で適当と認める者に会議への出席を求め、意見を聴くことができる。\n"
-     "4 会議は原則公開とする。ただし、案件によっては、委員の承諾をもって一部または全部を非公開とすることができる。"),
-    ("article", "第5", "任期",
-     "委員の任期は、委嘱の日から令和6年3月31日までとする。\n"
-     "2 委員が交代した場合、後任の委員の任期は、前任の委員の残任期間とする。"),
+    (
+        "article",
+        "第1",
+        "設置",
+        "本県におけるDX(デジタルトランスフォーメーション)を推進するための官民全体で共有すべき指針となる「(仮称)青森県DX推進プラン"
+        "(以下、プラン)」を策定することとし、外部有識者の視点により、本県を取り巻く社会環境や課題、デジタルの動向等を踏まえ、"
+        "DXの推進に関する基本的な方針等を検討する「(仮称)青森県DX推進プラン」策定委員会(以下、委員会)を設置する。",
+    ),
+    (
+        "article",
+        "第2",
+        "所掌事務",
+        "委員会は、次に掲げる事項について、協議、検討する。\n"
+        "(1) DXの推進に関する基本的な方針及び方向性に関すること\n"
+        "(2) (仮称)青森県DX推進プランの策定に関すること\n"
+        "(3) その他、DXの推進に関すること",
+    ),
+    (
+        "article",
+        "第3",
+        "構成",
+        "委員会は、デジタル等に関する知識を有する者のうちから、青森県企画政策部長が委嘱する別表の委員をもって構成する。\n"
+        "2 委員会に委員長及び副委員長を置く。\n"
+        "3 委員長は、委員の互選により選出する。\n"
+        "4 委員長は、委員会を代表し、会務を総理する。\n"
+        "5 副委員長は、委員長が指名する。\n"
+        "6 副委員長は委員長を補佐し、委員長に事故があるとき、又は委員長が不在のときは、その職務を代行し、"
+        "委員長が欠けたときは、その職務を行う。",
+    ),
+    (
+        "article",
+        "第4",
+        "会議",
+        "会議は、青森県企画政策部長が招集する。\n"
+        "2 会議の議長は委員長が務める。\n"
+        "3 委員長は、必要に応じて委員以外の者で適当と認める者に会議への出席を求め、意見を聴くことができる。\n"
+        "4 会議は原則公開とする。ただし、案件によっては、委員の承諾をもって一部または全部を非公開とすることができる。",
+    ),
+    (
+        "article",
+        "第5",
+        "任期",
+        "委員の任期は、委嘱の日から令和6年3月31日までとする。\n"
+        "2 委員が交代した場合、後任の委員の任期は、前任の委員の残任期間とする。",
+    ),
     ("article", "第6", "庶務", "委員会の庶務は、青森県企画政策部DX推進課において処理する。"),
     ("article", "第7", "その他", "この要綱に定めるもののほか、委員会の運営に関し必要な事項は、委員長が別に定める。"),
     ("supplementary", "附則", "", "この要綱は、令和5年4月13日から施行する。"),
@@ -127,7 +202,9 @@ WG_SEATS = [
 def _units() -> dict[str, OrgUnit]:
     units: dict[str, OrgUnit] = {}
     for code, kind, phone, email, _names in UNITS:
-        units[code], _ = OrgUnit.objects.get_or_create(code=code, defaults={"kind": kind, "phone": phone, "email": email})
+        units[code], _ = OrgUnit.objects.get_or_create(
+            code=code, defaults={"kind": kind, "phone": phone, "email": email}
+        )
     for code, _kind, _phone, _email, names in UNITS:
         for name, parent, valid_from, valid_until in names:
             OrgUnitName.objects.get_or_create(
@@ -190,8 +267,12 @@ def _guideline(body: Body) -> Guideline:
         )
         table = "\n".join(f"{i} {f} {g} {aff}" for i, (f, g, _r, aff) in enumerate(MEMBERS, start=1))
         GuidelineArticle.objects.create(
-            guideline=guideline, position=len(ARTICLES) + 1, kind="table", number="別表",
-            heading="「(仮称)青森県DX推進プラン」策定委員会委員名簿", text="(五十音順、敬称略)\n" + table,
+            guideline=guideline,
+            position=len(ARTICLES) + 1,
+            kind="table",
+            number="別表",
+            heading="「(仮称)青森県DX推進プラン」策定委員会委員名簿",
+            text="(五十音順、敬称略)\n" + table,
         )
     return guideline
 
@@ -250,4 +331,8 @@ def load() -> dict[str, int]:
             affiliation=affiliation,
             display_order=order,
         )
-    return {"bodies": Body.objects.count(), "people": Person.objects.count(), "appointments": Appointment.objects.count()}
+    return {
+        "bodies": Body.objects.count(),
+        "people": Person.objects.count(),
+        "appointments": Appointment.objects.count(),
+    }

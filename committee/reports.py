@@ -25,7 +25,8 @@ class BodyComposition:
 
     @property
     def women_share(self) -> float | None:
-        known = self.members
+        """Women among the members whose gender is recorded; None when nobody's is."""
+        known = self.members - self.gender_unknown
         return self.women / known if known else None
 
     @property
@@ -99,10 +100,12 @@ def composition(*, bodies: QuerySet[Body], day: dt.date) -> CompositionReport:
             row.ending_soon.append(appointment)
 
     _add_vacant_posts(rows, day)
+    # Posts are counted across every body, but only people sitting on a body of this report are
+    # listed: a secretariat must not learn who sits on other units' bodies only.
     holders = [
         MultiPostHolder(person=appointments[0].person, bodies=[a.body for a in appointments])
         for appointments in per_person.values()
-        if len(appointments) > max_posts
+        if len(appointments) > max_posts and any(a.body_id in rows for a in appointments)
     ]
     return CompositionReport(
         day=day,

@@ -6,23 +6,29 @@ imports nothing, and every bad row is reported with its number and the problem.
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
+import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import tablib
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources
 
 from core import kana, wareki
 
-from . import services
-from .models import Appointment, Body, Person
+from . import selectors, services
+from .models import Affiliation, Appointment, Body, Person
+
+logger = logging.getLogger(__name__)
 
 COLUMNS = {
     "family_name": "姓",
@@ -49,6 +55,18 @@ GENDER_WORDS.update({value: value for value in Person.Gender.values})
 GENDER_LABELS = {"female": "女性", "male": "男性", "other": "その他", "": ""}
 CATEGORY_LABELS = {value: word for word, value in CATEGORY_WORDS.items() if not word.isascii()}
 MAX_ROWS = 2000
+MAX_LENGTHS = {
+    "family_name": Person._meta.get_field("family_name").max_length,
+    "given_name": Person._meta.get_field("given_name").max_length,
+    "family_name_kana": Person._meta.get_field("family_name_kana").max_length,
+    "given_name_kana": Person._meta.get_field("given_name_kana").max_length,
+    "affiliation": Affiliation._meta.get_field("text").max_length,
+    "email": Person._meta.get_field("email").max_length,
+}
+
+
+def _blank(values) -> bool:
+    return all(value is None or not str(value).strip() for value in values)
 
 
 def parse_date(value) -> dt.date | None:
@@ -59,7 +77,7 @@ def parse_date(value) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = kana.to_hiragana(str(value)).strip()  # NFKC turns full-width digits into ASCII
+    text = re.sub(r"\s", "", kana.to_hiragana(str(value)))  # NFKC turns full-width digits into ASCII
     match = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text)
     if match:
         year, month, day = (int(g) for g in match.groups())
@@ -67,8 +85,13 @@ def parse_date(value) -> dt.date | None:
     match = re.fullmatch(r"(令和|平成|昭和|大正|明治)(元|\d{1,2})年(\d{1,2})月(\d{1,2})日", text)
     if match:
         era, era_year, month, day = match.groups()
-        first_year = next(first for _start, name, first in wareki.ERAS if name == era)
-        return dt.date(first_year + (1 if era_year == "元" else int(era_year)) - 1, int(month), int(day))
+        index = next(i for i, (_start, name, _first) in enumerate(wareki.ERAS) if name == era)
+        start, _name, first_year = wareki.ERAS[index]
+        date = dt.date(first_year + (1 if era_year == "元" else int(era_year)) - 1, int(month), int(day))
+        # 令和0年 or 令和元年4月30日 name no real day: the era had not begun (or had already ended).
+        if date < start or (index > 0 and date >= wareki.ERAS[index - 1][0]):
+            raise ValueError(text)
+        return date
     raise ValueError(text)
 
 
@@ -99,11 +122,12 @@ class RosterResource(resources.ModelResource):
 
     def __init__(self, *, body: Body, actor=None, day: dt.date | None = None):
         super().__init__()
-        self.body, self.actor, self.day = body, actor, day or dt.date.today()
+        self.body, self.actor, self.day = body, actor, day or timezone.localdate()
 
     # --- export ---------------------------------------------------------------------------
 
-    def get_export_queryset(self, request=None, **kwargs):
+    def get_queryset(self):
+        """The named people of this body in office on the day. `export()` reads this, not get_export_queryset."""
         return (
             Appointment.objects.filter(body=self.body, person__isnull=False)
             .active_on(self.day)
@@ -111,6 +135,9 @@ class RosterResource(resources.ModelResource):
             .prefetch_related("affiliations")
             .order_by("person__sort_key", "id")
         )
+
+    def get_export_queryset(self, request=None, **kwargs):
+        return self.get_queryset()
 
     def dehydrate_affiliation(self, appointment: Appointment) -> str:
         return appointment.affiliation_on(self.day)
@@ -123,10 +150,26 @@ class RosterResource(resources.ModelResource):
 
     # --- import ---------------------------------------------------------------------------
 
+    @staticmethod
+    def is_blank(row) -> bool:
+        """A row with no value in any cell (Excel keeps formatted empty rows; CSV has empty lines)."""
+        return _blank(row.values())
+
     def get_instance(self, instance_loader, row):
         return None  # every row is a new 委嘱; existing people are matched in do_instance_save
 
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        return self.is_blank(row)  # skipped, so the numbers of the rows after it stay as in the file
+
+    def after_import(self, dataset, result, **kwargs):
+        # ModelResource resets the table's id sequence here (for imports that carry ids). Ours never do,
+        # and on PostgreSQL setval() outlives a rollback and can hand out ids that a concurrent,
+        # not yet committed transaction already holds.
+        return None
+
     def import_instance(self, instance: Appointment, row, **kwargs) -> None:
+        if self.is_blank(row):
+            return
         errors: dict[str, list[str]] = {}
         values: dict[str, object] = {}
 
@@ -134,40 +177,47 @@ class RosterResource(resources.ModelResource):
             raw = row.get(COLUMNS[key])
             return "" if raw is None else str(raw).strip()
 
+        def add(key: str, *messages: str) -> None:
+            errors.setdefault(COLUMNS[key], []).extend(messages)
+
         for key in REQUIRED:
             if not cell(key):
-                errors.setdefault(COLUMNS[key], []).append(_("This column is required."))
+                add(key, _("This column is required."))
         for key in ("family_name_kana", "given_name_kana"):
+            if COLUMNS[key] in errors:
+                continue
             try:
                 values[key] = kana.normalise_reading(cell(key), required=key == "family_name_kana")
             except ValidationError as exc:
-                errors.setdefault(COLUMNS[key], []).extend(exc.messages)
+                add(key, *exc.messages)
+        for key, limit in MAX_LENGTHS.items():
+            text = str(values.get(key, cell(key)))
+            if COLUMNS[key] not in errors and len(text) > limit:
+                add(key, _("Write at most %(limit)d characters (this has %(n)d).") % {"limit": limit, "n": len(text)})
         for key in ("appointed_on", "term_start"):
+            if COLUMNS[key] in errors:
+                continue
             try:
                 values[key] = parse_date(row.get(COLUMNS[key]))
             except (ValueError, TypeError):
-                errors.setdefault(COLUMNS[key], []).append(
-                    _("“%(value)s” is not a date (write 2023-05-10 or 令和5年5月10日).") % {"value": cell(key)}
-                )
+                add(key, _("“%(value)s” is not a date (write 2023-05-10 or 令和5年5月10日).") % {"value": cell(key)})
         category = cell("category") or "委員"
         if category not in CATEGORY_WORDS:
-            errors.setdefault(COLUMNS["category"], []).append(
-                _("Unknown category “%(value)s”; use 委員, 有識者, 庁内構成員, オブザーバー or 事務局.") % {"value": category}
-            )
+            message = _("Unknown category “%(value)s”; use 委員, 有識者, 庁内構成員, オブザーバー or 事務局.")
+            add("category", message % {"value": category})
         gender = cell("gender")
         if gender not in GENDER_WORDS:
-            errors.setdefault(COLUMNS["gender"], []).append(
-                _("Unknown gender “%(value)s”; use 女性, 男性, その他 or leave it empty.") % {"value": gender}
-            )
+            message = _("Unknown gender “%(value)s”; use 女性, 男性, その他 or leave it empty.")
+            add("gender", message % {"value": gender})
         birth_year = cell("birth_year")
-        if birth_year and not (birth_year.isdigit() and 1900 <= int(birth_year) <= dt.date.today().year):
-            errors.setdefault(COLUMNS["birth_year"], []).append(_("Enter a year between 1900 and this year."))
+        if birth_year and not (birth_year.isdigit() and 1900 <= int(birth_year) <= timezone.localdate().year):
+            add("birth_year", _("Enter a year between 1900 and this year."))
         email = cell("email")
-        if email:
+        if email and len(email) <= MAX_LENGTHS["email"]:
             try:
                 validate_email(email)
             except ValidationError:
-                errors.setdefault(COLUMNS["email"], []).append(_("“%(value)s” is not an email address.") % {"value": email})
+                add("email", _("“%(value)s” is not an email address.") % {"value": email})
         if errors:
             raise ValidationError(errors)
         instance._import = {
@@ -184,17 +234,18 @@ class RosterResource(resources.ModelResource):
             "email": email,
         }
 
-    def do_instance_save(self, instance: Appointment, is_create: bool) -> None:
-        data = instance._import
-        person = (
-            Person.objects.filter(
-                family_name=data["family_name"],
-                given_name=data["given_name"],
-                family_name_kana=data["family_name_kana"],
-            )
-            .order_by("id")
-            .first()
+    def _person_for(self, data: dict) -> Person:
+        """The person the row names: one the importer already manages with that name and reading, or a new one.
+
+        Only people the actor may see are matched, so a namesake on another secretariat's body is
+        never linked to this body (which would open that person's contact data to this secretariat).
+        """
+        candidates = Person.objects.filter(
+            family_name=data["family_name"], given_name=data["given_name"], family_name_kana=data["family_name_kana"]
         )
+        if getattr(self.actor, "is_authenticated", False):
+            candidates = candidates.filter(pk__in=selectors.people_managed_by(self.actor).values("pk"))
+        person = candidates.order_by("id").first()
         if person is None:
             person = Person(
                 family_name=data["family_name"],
@@ -207,20 +258,42 @@ class RosterResource(resources.ModelResource):
             )
             person.full_clean()
             person.save()
+        return person
+
+    def do_instance_save(self, instance: Appointment, is_create: bool) -> None:
+        data = instance._import
         try:
-            created = services.appointment_create(
-                actor=self.actor,
-                body=self.body,
-                person=person,
-                category=data["category"],
-                appointed_on=data["appointed_on"],
-                term_start=data["term_start"],
-                affiliation=data["affiliation"],
-            )
+            # A savepoint per row: on PostgreSQL a database error would otherwise abort the whole
+            # transaction, and the rows after it could no longer be checked and reported.
+            with transaction.atomic():
+                person = self._person_for(data)
+                created = services.appointment_create(
+                    actor=self.actor,
+                    body=self.body,
+                    person=person,
+                    category=data["category"],
+                    appointed_on=data["appointed_on"],
+                    term_start=data["term_start"],
+                    affiliation=data["affiliation"],
+                )
         except services.RosterError as exc:
             raise ValidationError({COLUMNS["family_name"]: exc.messages}) from None
+        except ValidationError as exc:
+            raise ValidationError(_by_column(exc)) from None
+        except DatabaseError as exc:
+            # The database's message can quote the row's personal data: log the kind of error only.
+            logger.warning("Roster import into body %s: a row failed in the database (%s).", self.body.pk,
+                           type(exc).__name__)
+            raise ValidationError(_("The database refused this row; check its values against the template.")) from None
         instance.pk = created.pk
         instance.person = person
+
+
+def _by_column(exc: ValidationError) -> dict[str, list[str]] | list[str]:
+    """Model validation errors keyed by the file's column names instead of model field names."""
+    if not hasattr(exc, "error_dict"):
+        return exc.messages
+    return {COLUMNS.get(name, name): messages for name, messages in exc.message_dict.items()}
 
 
 @dataclass
@@ -239,26 +312,64 @@ class RosterImportError(Exception):
         self.message = message
 
 
+def _normalise_header(value) -> str:
+    return unicodedata.normalize("NFKC", "" if value is None else str(value)).strip()
+
+
+def _read_csv(text: str) -> tablib.Dataset:
+    # Read here rather than by tablib, which drops empty lines and so shifts the numbers of later rows.
+    records = list(csv.reader(io.StringIO(text, newline="")))
+    while records and not any(cell.strip() for cell in records[-1]):
+        records.pop()  # trailing empty lines
+    if not records:
+        return tablib.Dataset()
+    headers, width = records[0], len(records[0])
+    dataset = tablib.Dataset(headers=headers)
+    for number, record in enumerate(records[1:], 2):
+        if len(record) > width:
+            if any(cell.strip() for cell in record[width:]):
+                raise RosterImportError(
+                    _("Row %(row)d has more cells than there are column names in row 1.") % {"row": number}
+                )
+            record = record[:width]
+        dataset.append(record + [""] * (width - len(record)))
+    return dataset
+
+
+def _decode_csv(data: bytes) -> tablib.Dataset:
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        try:
+            return _read_csv(text)
+        except csv.Error:
+            break
+    raise RosterImportError(_("The file could not be read as CSV (UTF-8 or Shift_JIS)."))
+
+
 def read_dataset(data: bytes, filename: str) -> tablib.Dataset:
-    """A CSV (UTF-8 with or without BOM, or Shift_JIS as Excel writes it) or an .xlsx file."""
+    """A CSV (UTF-8 with or without BOM, or Shift_JIS as Excel writes it) or an .xlsx file.
+
+    Column names are normalised (NFKC, spaces trimmed); empty rows are kept so that row numbers
+    match the file.
+    """
     name = filename.lower()
     if name.endswith(".xlsx"):
         try:
-            return tablib.Dataset().load(io.BytesIO(data), format="xlsx")
+            dataset = tablib.Dataset().load(io.BytesIO(data), format="xlsx")
         except Exception:
             raise RosterImportError(_("The file could not be read as an Excel workbook (.xlsx).")) from None
-    if name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "cp932"):
-            try:
-                text = data.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-            try:
-                return tablib.Dataset().load(text, format="csv")
-            except Exception:
-                break
-        raise RosterImportError(_("The file could not be read as CSV (UTF-8 or Shift_JIS)."))
-    raise RosterImportError(_("Choose a CSV (.csv) or Excel (.xlsx) file."))
+    elif name.endswith(".csv"):
+        dataset = _decode_csv(data)
+    else:
+        raise RosterImportError(_("Choose a CSV (.csv) or Excel (.xlsx) file."))
+    if dataset.headers:
+        dataset.headers = [_normalise_header(header) for header in dataset.headers]
+        while len(dataset) and _blank(dataset[-1]):
+            dataset.rpop()  # Excel keeps formatted empty rows at the end of a sheet
+    return dataset
 
 
 def roster_import(*, actor, body: Body, data: bytes, filename: str) -> ImportOutcome:
@@ -268,6 +379,9 @@ def roster_import(*, actor, body: Body, data: bytes, filename: str) -> ImportOut
         raise RosterImportError(
             _("The first row must hold the column names (姓, 名, 姓よみ, 名よみ, 所属・役職, 区分, 委嘱日 …).")
         )
+    missing = [COLUMNS[key] for key in REQUIRED if COLUMNS[key] not in dataset.headers]
+    if missing:
+        raise RosterImportError(_("The file has no column %(names)s.") % {"names": ", ".join(missing)})
     if len(dataset) == 0:
         raise RosterImportError(_("The file has no rows to import."))
     if len(dataset) > MAX_ROWS:
@@ -278,13 +392,17 @@ def roster_import(*, actor, body: Body, data: bytes, filename: str) -> ImportOut
         result = resource.import_data(
             dataset, dry_run=False, raise_errors=False, use_transactions=True, rollback_on_validation_errors=True
         )
+        # import-export numbers data rows from 1; the column names are row 1 of the file.
         for row_result in result.invalid_rows:
             for column, messages in row_result.error_dict.items():
                 for message in messages:
-                    outcome.errors.append((row_result.number + 1, f"{column}: {message}"))
+                    text = message if column == NON_FIELD_ERRORS else f"{column}: {message}"
+                    outcome.errors.append((row_result.number + 1, text))
         for number, row_errors in result.row_errors():
             for error in row_errors:
-                outcome.errors.append((number + 1, str(error.error)))
+                logger.warning("Roster import into body %s: row %d failed (%s).", body.pk, number + 1,
+                               type(error.error).__name__)
+                outcome.errors.append((number + 1, _("This row could not be imported.")))
         if outcome.errors:
             transaction.set_rollback(True)
             outcome.errors.sort()

@@ -6,7 +6,7 @@ hand-set flag. Later apps ask through these permissions, e.g. user.has_perm("com
 import rules
 
 from . import selectors
-from .models import Affiliation, Appointment, Body, Guideline, GuidelineArticle, OfficerTerm, Person
+from .models import Affiliation, Appointment, Body, Guideline, GuidelineArticle, OfficerTerm
 
 
 def _body_of(obj):
@@ -52,7 +52,8 @@ def is_presiding_officer_today(user, body) -> bool:
     if body is None or not user.is_authenticated:
         return False
     presiding = selectors.presiding_officer_on(body=body, day=selectors.today())
-    return presiding is not None and presiding.appointment.person is not None and presiding.appointment.person.user_id == user.pk
+    person = presiding.appointment.person if presiding is not None else None
+    return person is not None and person.user_id == user.pk
 
 
 is_superuser = rules.is_superuser

@@ -70,9 +70,14 @@ def officers_on(*, body: Body, day: dt.date) -> Officers:
         .select_related("appointment__person")
         .order_by("-start_on")
     )
+    return _officers_from(terms, day)
+
+
+def _officers_from(terms, day: dt.date) -> Officers:
+    """The newest term of each post that covers `day` and whose 委嘱 is in force; `terms` newest first."""
     found: dict[str, OfficerTerm] = {}
     for term in terms:
-        if term.role not in found and term.appointment.is_active_on(day):
+        if term.role not in found and term.covers(day) and term.appointment.is_active_on(day):
             found[term.role] = term
     return Officers(chair=found.get(OfficerTerm.Role.CHAIR), vice_chair=found.get(OfficerTerm.Role.VICE_CHAIR))
 
@@ -98,10 +103,20 @@ def presiding_officer_on(
 
     `absent_person_ids` are people known to be absent that day (from attendance).
     """
-    officers = officers_on(body=body, day=day)
+    # Every term begun by `day` (one query): the current officers, and whether a chair was ever chosen.
+    terms = list(
+        OfficerTerm.objects.filter(body=body, start_on__lte=day)
+        .select_related("appointment__person")
+        .order_by("-start_on")
+    )
+    officers = _officers_from(terms, day)
     chair, vice = officers.chair, officers.vice_chair
     if chair is not None and chair.appointment.person_id not in absent_person_ids:
         return Presiding(officer=chair, role=OfficerTerm.Role.CHAIR, reason="chair")
+    if chair is None and not any(term.role == OfficerTerm.Role.CHAIR for term in terms):
+        # A post not yet filled is not "vacant" (欠けたとき): until the first chair is chosen the
+        # convening official presides, not a vice chair elected before the chair.
+        return None
     guideline = guideline_in_force(body=body, day=day)
     vice_may_act = guideline is None or guideline.vice_chair_acts_for_chair
     if vice is not None and vice_may_act and vice.appointment.person_id not in absent_person_ids:
@@ -167,6 +182,9 @@ def people_managed_by(user) -> QuerySet[Person]:
     if user.is_superuser:
         return Person.objects.all()
     units = managed_unit_ids(user)
+    if not units:
+        # Not secretariat: people on no body yet are not everybody's to see.
+        return Person.objects.none()
     return Person.objects.filter(
         Q(appointments__body__secretariat_id__in=units) | Q(appointments__isnull=True)
     ).distinct()

@@ -23,7 +23,9 @@ class RosterError(ValidationError):
 # --- terms -------------------------------------------------------------------------------------
 
 
-def term_end_for(*, guideline: Guideline | None, term_start: dt.date, predecessor: Appointment | None = None) -> dt.date | None:
+def term_end_for(
+    *, guideline: Guideline | None, term_start: dt.date, predecessor: Appointment | None = None
+) -> dt.date | None:
     """The last day of a term starting on `term_start` under `guideline`.
 
     A successor serves the predecessor's remaining term where the guidelines say so (第5-2).
@@ -36,11 +38,22 @@ def term_end_for(*, guideline: Guideline | None, term_start: dt.date, predecesso
     if rule == Guideline.TermRule.FIXED_DATE:
         return guideline.term_fixed_end
     if rule == Guideline.TermRule.YEARS:
-        return term_start + relativedelta(years=guideline.term_years) - dt.timedelta(days=1)
+        return _years_end(term_start, guideline.term_years)
     if rule == Guideline.TermRule.YEARS_TO_FISCAL_YEAR_END:
-        last_day = term_start + relativedelta(years=guideline.term_years) - dt.timedelta(days=1)
-        return fiscal_year_bounds(fiscal_year_of(last_day))[1]
+        return fiscal_year_bounds(fiscal_year_of(_years_end(term_start, guideline.term_years)))[1]
     return None
+
+
+def _years_end(term_start: dt.date, years: int) -> dt.date:
+    """The last day of `years` years counted from `term_start` (民法第143条).
+
+    The term ends the day before the anniversary; a term starting on 29 February has no anniversary
+    in a common year, so it ends on the last day of February.
+    """
+    anniversary = term_start + relativedelta(years=years)  # 29 Feb clips to 28 Feb
+    if anniversary.day != term_start.day:
+        return anniversary
+    return anniversary - dt.timedelta(days=1)
 
 
 def _consecutive_terms(previous: list[Appointment], term_start: dt.date) -> int:
@@ -172,7 +185,9 @@ def appointment_create(
         role_label=role_label,
         guideline=guideline,
         appointed_on=appointed_on,
-        appointed_by=appointed_by if appointed_by is not None else (guideline.appointing_authority if guideline else ""),
+        appointed_by=(
+            appointed_by if appointed_by is not None else (guideline.appointing_authority if guideline else "")
+        ),
         term_start=term_start,
         term_end=term_end,
         predecessor=predecessor,
@@ -192,8 +207,10 @@ def appointment_create(
     return appointment
 
 
+@transaction.atomic
 def appointment_reappoint(*, actor, appointment: Appointment, appointed_on: dt.date | None = None) -> Appointment:
     """再任: a new term for the same person on the same body, starting the day after the last ended."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)  # the caller's copy may be stale
     end = appointment.effective_end
     if end is None:
         raise RosterError(_("This appointment has no end; there is nothing to renew."))
@@ -236,7 +253,10 @@ def appointment_end(*, actor, appointment: Appointment, ended_on: dt.date, reaso
         term.end_on = max(ended_on, term.start_on)
         term.save(update_fields=["end_on"])
     audit_record(
-        actor=actor, action="appointment_ended", target=appointment, data={"ended_on": ended_on.isoformat(), "reason": reason}
+        actor=actor,
+        action="appointment_ended",
+        target=appointment,
+        data={"ended_on": ended_on.isoformat(), "reason": reason},
     )
     return appointment
 
@@ -270,7 +290,8 @@ def _check_officer_candidate(body: Body, appointment: Appointment, day: dt.date)
         raise RosterError(_("Only a member of this body can hold its posts."))
     if not appointment.is_member or not appointment.is_active_on(day):
         raise RosterError(
-            _("%(name)s is not a member in office on %(day)s.") % {"name": appointment.holder_name, "day": day.isoformat()}
+            _("%(name)s is not a member in office on %(day)s.")
+            % {"name": appointment.holder_name, "day": day.isoformat()}
         )
 
 
@@ -308,10 +329,14 @@ def _officer_take_post(
     meeting_label: str,
 ) -> OfficerTerm:
     body = Body.objects.select_for_update().get(pk=body.pk)  # serialises elections on one body
+    # Re-read: the caller's copy may predate a resignation, and the term ends with the 委嘱.
+    appointment = Appointment.objects.select_related("person").get(pk=appointment.pk)
     current = getattr(officers_on(body=body, day=start_on), role)
     if current is not None and current.appointment_id == appointment.pk:
         return current  # already holds the post: choosing twice changes nothing
-    selected_by = officer_check(body=body, role=role, appointment=appointment, selected_on=selected_on, start_on=start_on)
+    selected_by = officer_check(
+        body=body, role=role, appointment=appointment, selected_on=selected_on, start_on=start_on
+    )
     if current is not None:
         if start_on <= current.start_on:
             raise RosterError(_("The post changed hands on the same day; end the earlier term first."))
@@ -399,7 +424,9 @@ def guideline_amend(*, actor, guideline: Guideline, effective_on: dt.date, amend
     new.full_clean()
     new.save()
     GuidelineArticle.objects.bulk_create(
-        GuidelineArticle(guideline=new, position=a.position, kind=a.kind, number=a.number, heading=a.heading, text=a.text)
+        GuidelineArticle(
+            guideline=new, position=a.position, kind=a.kind, number=a.number, heading=a.heading, text=a.text
+        )
         for a in articles
     )
     audit_record(actor=actor, action="guideline_amended", target=new, data={"effective_on": effective_on.isoformat()})

@@ -9,19 +9,26 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from core import wareki
 from core.audit import audit_record
 
 from . import reports, selectors
 from .models import Appointment, Body, Guideline
 from .resources import RosterResource
 
+# Dates a page can be asked about: 和暦 starts with the Gregorian calendar (明治6年), and the
+# composition report looks weeks ahead of the day, which must not run past date.max.
+EARLIEST_DAY = wareki.ERAS[-1][0]
+LATEST_DAY = dt.date(2999, 12, 31)
+
 
 def _requested_day(request) -> dt.date | None:
-    """?on=2023-05-10 asks for the roster as it stood that day."""
+    """?on=2023-05-10 asks for the roster as it stood that day; anything else (or out of range) is ignored."""
     try:
-        return dt.date.fromisoformat(request.GET.get("on", ""))
+        day = dt.date.fromisoformat(request.GET.get("on", ""))
     except ValueError:
         return None
+    return day if EARLIEST_DAY <= day <= LATEST_DAY else None
 
 
 def _day_from(request) -> dt.date:
@@ -102,7 +109,8 @@ def guideline_detail(request, slug: str, effective_on: str | None = None):
     body = _visible_body(request, slug)
     versions = list(body.guidelines.order_by("-effective_on"))
     if effective_on is None:
-        guideline = selectors.guideline_in_force(body=body, day=timezone.localdate()) or (versions[0] if versions else None)
+        in_force = selectors.guideline_in_force(body=body, day=timezone.localdate())
+        guideline = in_force or (versions[0] if versions else None)
         if guideline is None:
             raise Http404
     else:
@@ -198,4 +206,5 @@ def roster_export(request, slug: str, fmt: str):
     filename = f"{body.short_name}_名簿_{day:%Y%m%d}.{fmt}"
     response["Content-Disposition"] = f"attachment; filename=\"roster.{fmt}\"; filename*=UTF-8''{quote(filename)}"
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"  # SECURITY.md, Files: downloads never run as a page
     return response

@@ -1,4 +1,5 @@
 """Writing audit entries. Services call `audit_record` inside their transaction."""
+
 from __future__ import annotations
 
 from typing import Any

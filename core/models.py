@@ -1,4 +1,5 @@
 """Accounts and the audit trail shared by every app."""
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.contrib.contenttypes.models import ContentType

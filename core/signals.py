@@ -1,4 +1,5 @@
 """Failed logins leave an audit entry (the address tried, never the password)."""
+
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 

@@ -13,6 +13,11 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def get_redirect_url(self) -> str:
+        # Django refuses other hosts and schemes; a relative "next" (javascript%3A…) is refused too.
+        url = super().get_redirect_url()
+        return url if url.startswith("/") else ""
+
 
 @never_cache
 def healthz(request) -> HttpResponse:

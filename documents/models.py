@@ -1,5 +1,6 @@
 """Meeting materials (資料). A material is listed in the 次第's 【資料】 from the moment it is planned;
 its files and downloads are added by the documents workflow."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -16,9 +17,16 @@ class Material(models.Model):
 
     meeting = models.ForeignKey(Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="materials")
     agenda_item = models.ForeignKey(
-        AgendaItem, verbose_name=_("agenda item"), null=True, blank=True, on_delete=models.SET_NULL, related_name="materials"
+        AgendaItem,
+        verbose_name=_("agenda item"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="materials",
     )
-    label = models.CharField(_("label"), max_length=40, blank=True, help_text=_("e.g. 資料1; empty for 次第 or 出席者名簿"))
+    label = models.CharField(
+        _("label"), max_length=40, blank=True, help_text=_("e.g. 資料1; empty for 次第 or 出席者名簿")
+    )
     title = models.CharField(_("title"), max_length=300)
     position = models.PositiveSmallIntegerField(_("order"), default=0)
     visibility = models.CharField(

@@ -4,6 +4,7 @@ Unset, every value falls back to the embedded default of a first run: SQLite
 under var/, Celery tasks run in-process, mail written to var/mail/. The README
 lists every variable and the production form.
 """
+
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -61,7 +62,11 @@ if not SECRET_KEY:
 elif not DEBUG and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long in production.")
 
-ALLOWED_HOSTS = [h.strip() for h in env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []) if h.strip()]
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+    if h.strip()
+]
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the site's host names when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -278,4 +283,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
-

@@ -1,5 +1,6 @@
 """Data entry for meetings in the admin. Workflow steps (submit, approve, notify, hold, publish) are on the
 secretariat's meeting page and go through meetings/services.py; the admin routes its saves there too."""
+
 from __future__ import annotations
 
 from django import forms
@@ -30,6 +31,13 @@ class MeetingScopedAdmin(ScopedAdmin):
     def _body(self, obj) -> Body:
         return obj.meeting.body
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Meeting and not request.user.is_superuser:
+            kwargs["queryset"] = Meeting.objects.filter(
+                body__in=committee_selectors.bodies_managed_by(request.user)
+            ).select_related("body")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 class AttendeeInline(admin.TabularInline):
     model = Attendee
@@ -42,8 +50,22 @@ class MeetingForm(forms.ModelForm):
     class Meta:
         model = Meeting
         fields = [
-            "body", "number", "name", "title", "theme", "start_at", "end_at", "time_undecided", "planned_month", "venue_name",
-            "venue_address", "venue_room", "online_url", "online_note", "openness", "openness_basis",
+            "body",
+            "number",
+            "name",
+            "title",
+            "theme",
+            "start_at",
+            "end_at",
+            "time_undecided",
+            "planned_month",
+            "venue_name",
+            "venue_address",
+            "venue_room",
+            "online_url",
+            "online_note",
+            "openness",
+            "openness_basis",
             "openness_decided_on",
         ]
         help_texts = {"number": _("Leave empty to take the next number (or give a name such as 準備会).")}
@@ -97,13 +119,20 @@ class MeetingAdmin(MeetingScopedAdmin):
         body = data.pop("body")
         if change:
             data.pop("number", None)
-            updated = services.meeting_update(actor=request.user, meeting=obj, **{
-                k: v if v is not None or k in ("start_at", "end_at", "planned_month", "openness_decided_on") else ""
-                for k, v in data.items() if k in services.EDITABLE_FIELDS
-            })
+            updated = services.meeting_update(
+                actor=request.user,
+                meeting=obj,
+                **{
+                    k: v if v is not None or k in ("start_at", "end_at", "planned_month", "openness_decided_on") else ""
+                    for k, v in data.items()
+                    if k in services.EDITABLE_FIELDS
+                },
+            )
         else:
             decided_on = data.pop("openness_decided_on", None)
-            updated = services.meeting_create(actor=request.user, body=body, **{k: v for k, v in data.items() if v not in (None, "")})
+            updated = services.meeting_create(
+                actor=request.user, body=body, **{k: v for k, v in data.items() if v not in (None, "")}
+            )
             if decided_on:
                 updated = services.meeting_update(actor=request.user, meeting=updated, openness_decided_on=decided_on)
         obj.pk = updated.pk
@@ -122,19 +151,38 @@ class MeetingAdmin(MeetingScopedAdmin):
 class AgendaItemForm(forms.ModelForm):
     class Meta:
         model = AgendaItem
-        fields = ["parent", "position", "title", "detail", "presenter", "starts_at", "is_public", "closure_basis", "outcome"]
+        fields = [
+            "parent",
+            "position",
+            "title",
+            "detail",
+            "presenter",
+            "starts_at",
+            "is_public",
+            "closure_basis",
+            "outcome",
+        ]
 
 
 class AgendaItemInline(admin.StackedInline):
     model = AgendaItem
     form = AgendaItemForm
     extra = 0
-    fields = [("position", "parent"), "title", "detail", ("presenter", "starts_at"), ("is_public", "closure_basis"), "outcome"]
+    fields = [
+        ("position", "parent"),
+        "title",
+        "detail",
+        ("presenter", "starts_at"),
+        ("is_public", "closure_basis"),
+        "outcome",
+    ]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "parent":
             agenda_id = request.resolver_match.kwargs.get("object_id")
-            kwargs["queryset"] = AgendaItem.objects.filter(agenda_id=agenda_id) if agenda_id else AgendaItem.objects.none()
+            kwargs["queryset"] = (
+                AgendaItem.objects.filter(agenda_id=agenda_id) if agenda_id else AgendaItem.objects.none()
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -142,7 +190,17 @@ class AgendaVersionInline(admin.TabularInline):
     model = AgendaVersion
     extra = 0
     can_delete = False
-    fields = ["number", "submitted_at", "submitted_by", "decision", "decided_at", "decided_by", "decided_as", "comment", "sha256"]
+    fields = [
+        "number",
+        "submitted_at",
+        "submitted_by",
+        "decision",
+        "decided_at",
+        "decided_by",
+        "decided_as",
+        "comment",
+        "sha256",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -176,8 +234,11 @@ class MinutesEntryInline(admin.StackedInline):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "agenda_item":
             minutes_id = request.resolver_match.kwargs.get("object_id")
-            kwargs["queryset"] = AgendaItem.objects.filter(agenda__meeting__minutes__pk=minutes_id) if minutes_id else (
-                AgendaItem.objects.none())
+            kwargs["queryset"] = (
+                AgendaItem.objects.filter(agenda__meeting__minutes__pk=minutes_id)
+                if minutes_id
+                else (AgendaItem.objects.none())
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -227,7 +288,9 @@ class MilestoneAdmin(ScopedAdmin):
     def _perm(self, request, action, obj=None):
         body = obj.body if obj is not None else None
         if action == "delete":
-            return request.user.is_superuser or (body is not None and committee_selectors.is_secretariat_of_body(request.user, body))
+            return request.user.is_superuser or (
+                body is not None and committee_selectors.is_secretariat_of_body(request.user, body)
+            )
         return request.user.has_perm("committee.manage_body", body)
 
     def save_model(self, request, obj, form, change):
@@ -235,4 +298,3 @@ class MilestoneAdmin(ScopedAdmin):
 
         super().save_model(request, obj, form, change)
         audit_record(actor=request.user, action="milestone_saved", target=obj)
-

@@ -1,4 +1,5 @@
 """Meetings, the 次第 and its approval, attendance, seating, minutes and the year's milestones."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,7 +42,10 @@ class Meeting(models.Model):
     theme = models.CharField(_("main subject"), max_length=200, blank=True, help_text=_("e.g. 骨子案検討"))
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"), db_index=True)
     planned_month = models.DateField(
-        _("month planned"), null=True, blank=True, help_text=_("When only the month is fixed (日程未定): its first day.")
+        _("month planned"),
+        null=True,
+        blank=True,
+        help_text=_("When only the month is fixed (日程未定): its first day."),
     )
     start_at = models.DateTimeField(_("starts"), null=True, blank=True)
     end_at = models.DateTimeField(_("ends"), null=True, blank=True)
@@ -52,7 +56,9 @@ class Meeting(models.Model):
     online_url = models.URLField(_("online meeting link (members only)"), max_length=500, blank=True)
     online_note = models.CharField(_("online meeting details (members only)"), max_length=250, blank=True)
     openness = models.CharField(_("openness"), max_length=16, choices=Openness.choices, default=Openness.PUBLIC)
-    openness_basis = models.CharField(_("basis of closure"), max_length=200, blank=True, help_text=_("e.g. 委員の承諾 (第4-4)"))
+    openness_basis = models.CharField(
+        _("basis of closure"), max_length=200, blank=True, help_text=_("e.g. 委員の承諾 (第4-4)")
+    )
     openness_decided_on = models.DateField(_("closure decided on"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PLANNED)
     postponed_from = models.DateTimeField(_("originally planned for"), null=True, blank=True)
@@ -140,12 +146,20 @@ class Agenda(models.Model):
     meeting = models.OneToOneField(Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="agenda")
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     current_version = models.ForeignKey(
-        "AgendaVersion", verbose_name=_("version under review"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "AgendaVersion",
+        verbose_name=_("version under review"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     approved_version = models.ForeignKey(
-        "AgendaVersion", verbose_name=_("approved version"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "AgendaVersion",
+        verbose_name=_("approved version"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     note = models.TextField(_("note printed under the items"), blank=True)
 
@@ -166,7 +180,9 @@ class AgendaItem(models.Model):
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     title = models.CharField(_("title"), max_length=300)
-    detail = models.TextField(_("detail"), blank=True, help_text=_("A line under the title, e.g. the theme of 意見交換."))
+    detail = models.TextField(
+        _("detail"), blank=True, help_text=_("A line under the title, e.g. the theme of 意見交換.")
+    )
     presenter = models.CharField(_("presenter"), max_length=150, blank=True)
     starts_at = models.TimeField(_("time"), null=True, blank=True)
     is_public = models.BooleanField(_("public"), default=True)
@@ -200,15 +216,23 @@ class AgendaVersion(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
     decision = models.CharField(
-        _("decision"), max_length=16, blank=True,
+        _("decision"),
+        max_length=16,
+        blank=True,
         choices=[("approved", _("Approved")), ("returned", _("Returned")), ("superseded", _("Superseded by an edit"))],
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    decided_as = models.CharField(_("decided as"), max_length=60, blank=True, help_text=_("委員長, 副委員長 or the convener"))
+    decided_as = models.CharField(
+        _("decided as"), max_length=60, blank=True, help_text=_("委員長, 副委員長 or the convener")
+    )
     comment = models.TextField(_("comment"), blank=True)
 
     class Meta:
@@ -234,7 +258,12 @@ class Attendee(models.Model):
     meeting = models.ForeignKey(Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="attendees")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     person = models.ForeignKey(
-        Person, verbose_name=_("person"), null=True, blank=True, on_delete=models.PROTECT, related_name="attendances_as_guest"
+        Person,
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attendances_as_guest",
     )
     name = models.CharField(_("name"), max_length=100, blank=True, help_text=_("When not a registered person."))
     title = models.CharField(_("affiliation and title"), max_length=200, blank=True)
@@ -245,8 +274,11 @@ class Attendee(models.Model):
         verbose_name = _("other attendee")
         verbose_name_plural = _("other attendees")
         ordering = ["meeting", "role", "position", "id"]
-        constraints = [models.CheckConstraint(condition=Q(person__isnull=False) | ~Q(name="") | ~Q(title=""),
-                                              name="attendee_has_name_or_title")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(person__isnull=False) | ~Q(name="") | ~Q(title=""), name="attendee_has_name_or_title"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -274,18 +306,34 @@ class Attendance(models.Model):
         VENUE = "venue", _("Venue")
         ONLINE = "online", _("Online")
 
-    meeting = models.ForeignKey(Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="attendances")
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="attendances"
+    )
     appointment = models.ForeignKey(
-        Appointment, verbose_name=_("member"), null=True, blank=True, on_delete=models.PROTECT, related_name="attendances"
+        Appointment,
+        verbose_name=_("member"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attendances",
     )
     attendee = models.OneToOneField(
-        Attendee, verbose_name=_("other attendee"), null=True, blank=True, on_delete=models.CASCADE, related_name="attendance"
+        Attendee,
+        verbose_name=_("other attendee"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attendance",
     )
     reply = models.CharField(_("answer"), max_length=8, choices=Reply.choices, blank=True)
     replied_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     replied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("answer recorded by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("answer recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     reply_note = models.CharField(_("note with the answer"), max_length=250, blank=True)
     actual = models.CharField(_("attendance"), max_length=12, choices=Actual.choices, blank=True)
@@ -312,7 +360,11 @@ class Attendance(models.Model):
 
     @property
     def person_id_or_none(self) -> int | None:
-        return self.appointment.person_id if self.appointment_id else (self.attendee.person_id if self.attendee_id else None)
+        return (
+            self.appointment.person_id
+            if self.appointment_id
+            else (self.attendee.person_id if self.attendee_id else None)
+        )
 
     @property
     def attended(self) -> bool:
@@ -331,7 +383,9 @@ class Seat(models.Model):
         ONLINE = "online", _("Online")
 
     meeting = models.ForeignKey(Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="seats")
-    attendance = models.OneToOneField(Attendance, verbose_name=_("attendance"), on_delete=models.CASCADE, related_name="seat")
+    attendance = models.OneToOneField(
+        Attendance, verbose_name=_("attendance"), on_delete=models.CASCADE, related_name="seat"
+    )
     zone = models.CharField(_("zone"), max_length=8, choices=Zone.choices)
     position = models.PositiveSmallIntegerField(_("position in zone"), default=0)
 
@@ -379,8 +433,12 @@ class Minutes(models.Model):
     confirm_by = models.DateField(_("members confirm by"), null=True, blank=True)
     finalised_at = models.DateTimeField(_("finalised at"), null=True, blank=True)
     finalised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("finalised by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("finalised by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
 
@@ -423,7 +481,9 @@ class MinutesConfirmation(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         COMMENTED = "commented", _("Commented")
 
-    minutes = models.ForeignKey(Minutes, verbose_name=_("minutes"), on_delete=models.CASCADE, related_name="confirmations")
+    minutes = models.ForeignKey(
+        Minutes, verbose_name=_("minutes"), on_delete=models.CASCADE, related_name="confirmations"
+    )
     appointment = models.ForeignKey(Appointment, verbose_name=_("member"), on_delete=models.PROTECT, related_name="+")
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
     comment = models.TextField(_("comment"), blank=True)
@@ -460,7 +520,8 @@ class Milestone(models.Model):
         ordering = ["body", "start_on", "position"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(end_on__isnull=True) | Q(end_on__gte=models.F("start_on")), name="milestone_start_before_end"
+                condition=Q(end_on__isnull=True) | Q(end_on__gte=models.F("start_on")),
+                name="milestone_start_before_end",
             )
         ]
 

@@ -18,6 +18,12 @@ APPOINTED = dt.date(2023, 5, 10)
 IN_TERM = dt.datetime(2023, 6, 1, 10, 0, tzinfo=TOKYO)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is deliberately slow; tests check behaviour, not the hash's cost.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def in_term():
     with time_machine.travel(IN_TERM, tick=False):

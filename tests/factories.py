@@ -23,10 +23,9 @@ FY2023_START = dt.date(2023, 4, 1)
 class UserFactory(DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@test.example")
-    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+    password = factory.django.Password("correct horse battery staple")
 
 
 class OrgUnitFactory(DjangoModelFactory):

@@ -1,4 +1,5 @@
 """Load the Aomori demo data and create the demo accounts. Running it again changes nothing."""
+
 import datetime as dt
 import secrets
 
@@ -45,16 +46,20 @@ class Command(BaseCommand):
                 convener=User.objects.get(email=CONVENERS["dx-plan-committee"]),
                 wg_convener=User.objects.get(email=CONVENERS["dx-wg-2022"]),
             )
-        self.stdout.write(self.style.SUCCESS(
-            "Demo data: {bodies} bodies, {people} people, {appointments} appointments, {meetings} meetings.".format(**counts)
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo data: {bodies} bodies, {people} people, {appointments} appointments, {meetings} meetings.".format(
+                    **counts
+                )
+            )
+        )
         accounts_file = settings.VAR_DIR / "demo-accounts.txt"
         if created:
             lines = [f"{email}  {password}  ({role})" for email, password, role in created]
             with accounts_file.open("a", encoding="utf-8") as fh:
                 fh.write("\n".join(lines) + "\n")
             accounts_file.chmod(0o600)
-            self.stdout.write("Demo accounts created (email, password); kept in %s:" % accounts_file)
+            self.stdout.write(f"Demo accounts created (email, password); kept in {accounts_file}:")
             for line in lines:
                 self.stdout.write("  " + line)
         else:

@@ -1,4 +1,5 @@
 """Give an account a TOTP second factor and backup codes (the admin asks for them in production)."""
+
 import secrets
 
 from django.core.management.base import BaseCommand, CommandError

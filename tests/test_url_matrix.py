@@ -1,0 +1,260 @@
+"""Every URL of the project, for every role (SECURITY.md, Access).
+
+MATRIX maps each URL pattern name to one or more cases; each case names the URL's arguments and
+the status every role must get. A pattern missing from MATRIX fails `test_every_url_pattern_is_in_the_matrix`,
+so a new view cannot ship without deciding who may reach it. The admin has its own tests
+(tests/committee/test_admin.py); Django's i18n views are Django's.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from committee.models import Body
+from tests.conftest import TOKYO
+
+ANONYMOUS = "anonymous"
+OUTSIDER = "outsider"
+OTHER_MEMBER = "other_member"
+MEMBER = "member"
+CHAIR = "chair"
+VICE_CHAIR = "vice_chair"
+OTHER_SECRETARIAT = "other_secretariat"
+SECRETARIAT = "secretariat"
+SUPERUSER = "superuser"
+ROLES = (ANONYMOUS, OUTSIDER, OTHER_MEMBER, MEMBER, CHAIR, VICE_CHAIR, OTHER_SECRETARIAT, SECRETARIAT, SUPERUSER)
+MEMBERS_OF_BODY = (MEMBER, CHAIR, VICE_CHAIR)
+LOGGED_IN = ROLES[1:]
+
+# The first backend (django-axes) only guards logins and loads no user, so sessions name this one.
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+LOGIN = "redirect to login"  # 302 to the login page, with ?next= back here
+
+# Patterns outside the matrix, and why.
+EXCLUDED = {
+    "set_language": "Django's i18n view (i18n/setlang/)",
+    "javascript-catalog": "Django's i18n view (jsi18n/)",
+}
+EXCLUDED_NAMESPACES = {"admin"}  # tests/committee/test_admin.py
+
+
+def expect(default, **by_role) -> dict[str, object]:
+    unknown = set(by_role) - set(ROLES)
+    assert not unknown, unknown
+    return {role: by_role.get(role, default) for role in ROLES}
+
+
+def only(roles, status, otherwise) -> dict[str, object]:
+    return {role: status if role in roles else otherwise for role in ROLES}
+
+
+@dataclass(frozen=True)
+class Case:
+    label: str
+    expected: dict[str, object]
+    kwargs: dict[str, str] = field(default_factory=dict)
+    private_body: bool = False  # make the fixture body 非公開 (is_public=False) first
+
+    @property
+    def needs_meeting(self) -> bool:
+        return MEETING in self.kwargs.values()
+
+
+MEETING = "<the meeting's pk>"  # replaced by the `meeting` fixture's pk
+
+
+PUBLIC = expect(200)
+PRIVATE_BODY = only((*MEMBERS_OF_BODY, SECRETARIAT, SUPERUSER), 200, 404)
+NOWHERE = expect(404)
+SECRETARIAT_OF_BODY = {**only((SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN}
+EFFECTIVE = "2023-04-13"  # the fixture guideline's date
+MEETING_INSIDERS = (*MEMBERS_OF_BODY, SECRETARIAT, SUPERUSER)  # members on the day, its secretariat
+SIGNED_IN_ONLY = expect(200, **{ANONYMOUS: LOGIN})
+POST_ONLY = expect(405, **{ANONYMOUS: LOGIN})  # GET is refused; what a POST may do is in tests/meetings/
+MANAGERS_ONLY = {**only((SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN}
+ON_MEETING = {"pk": MEETING}
+
+MATRIX: dict[str, list[Case]] = {
+    "committee:home": [Case("list", PUBLIC)],
+    "committee:body_list": [Case("list", PUBLIC)],
+    "committee:body_detail": [
+        Case("public body", PUBLIC, {"slug": "dx-plan"}),
+        Case("private body", PRIVATE_BODY, {"slug": "dx-plan"}, private_body=True),
+        Case("unknown body", NOWHERE, {"slug": "no-such-body"}),
+    ],
+    "committee:guideline_current": [
+        Case("public body", PUBLIC, {"slug": "dx-plan"}),
+        Case("private body", PRIVATE_BODY, {"slug": "dx-plan"}, private_body=True),
+        Case("unknown body", NOWHERE, {"slug": "no-such-body"}),
+    ],
+    "committee:guideline_detail": [
+        Case("public body", PUBLIC, {"slug": "dx-plan", "effective_on": EFFECTIVE}),
+        Case("private body", PRIVATE_BODY, {"slug": "dx-plan", "effective_on": EFFECTIVE}, private_body=True),
+        Case("unknown version", NOWHERE, {"slug": "dx-plan", "effective_on": "2023-04-14"}),
+        Case("not a date", NOWHERE, {"slug": "dx-plan", "effective_on": "latest"}),
+    ],
+    "committee:composition": [
+        Case("report", {**only((OTHER_SECRETARIAT, SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN}),
+    ],
+    "committee:roster_export": [
+        Case("csv", SECRETARIAT_OF_BODY, {"slug": "dx-plan", "fmt": "csv"}),
+        Case("xlsx", SECRETARIAT_OF_BODY, {"slug": "dx-plan", "fmt": "xlsx"}),
+        Case("private body", SECRETARIAT_OF_BODY, {"slug": "dx-plan", "fmt": "csv"}, private_body=True),
+        Case(
+            "another unit's body",
+            {**only((OTHER_SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN},
+            {"slug": "other-body", "fmt": "csv"},
+        ),
+        Case("unknown format", {**NOWHERE, ANONYMOUS: LOGIN}, {"slug": "dx-plan", "fmt": "pdf"}),
+        Case("unknown body", {**NOWHERE, ANONYMOUS: LOGIN}, {"slug": "no-such-body", "fmt": "csv"}),
+    ],
+    # Meetings: `meeting` is 第1回 of the fixture body on 2023-06-07, its 次第 approved and notices sent.
+    "meetings:body_meetings": [
+        Case("public body", PUBLIC, {"slug": "dx-plan"}),
+        Case("private body", PRIVATE_BODY, {"slug": "dx-plan"}, private_body=True),
+        Case("unknown body", NOWHERE, {"slug": "no-such-body"}),
+    ],
+    "meetings:detail": [
+        Case("public body", PUBLIC, ON_MEETING),
+        Case("private body", only(MEETING_INSIDERS, 200, 404), ON_MEETING, private_body=True),
+        Case("unknown meeting", NOWHERE, {"pk": "999999"}),
+    ],
+    "meetings:agenda_print": [
+        Case("notified", PUBLIC, ON_MEETING),
+        Case("private body", only(MEETING_INSIDERS, 200, 404), ON_MEETING, private_body=True),
+    ],
+    "meetings:attendance_list": [Case("before the meeting", only(MEETING_INSIDERS, 200, 404), ON_MEETING)],
+    "meetings:seating": [Case("before the meeting", only(MEETING_INSIDERS, 200, 404), ON_MEETING)],
+    "meetings:answer": [Case("GET", POST_ONLY, ON_MEETING)],
+    "meetings:minutes_review": [Case("no minutes yet", {**NOWHERE, ANONYMOUS: LOGIN}, ON_MEETING)],
+    "meetings:minutes_confirm": [Case("GET", POST_ONLY, ON_MEETING)],
+    "meetings:minutes_finalise": [Case("GET", POST_ONLY, ON_MEETING)],
+    # The chair approved the 次第 and may read it there; so may the secretariat.
+    "meetings:agenda_review": [
+        Case("approved", {**only((CHAIR, SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN}, ON_MEETING)
+    ],
+    "meetings:schedule": [Case("this year", expect(302))],
+    "meetings:schedule_year": [
+        Case("FY2023", PUBLIC, {"fiscal_year": "2023"}),
+        Case("out of range", NOWHERE, {"fiscal_year": "1800"}),
+    ],
+    "meetings:my_meetings": [Case("list", SIGNED_IN_ONLY)],
+    "meetings:approvals": [Case("list", SIGNED_IN_ONLY)],
+    "meetings:dashboard": [
+        Case("list", {**only((OTHER_SECRETARIAT, SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN})
+    ],
+    "meetings:manage": [Case("notified", MANAGERS_ONLY, ON_MEETING)],
+    "meetings:manage_action": [Case("GET", POST_ONLY, {"pk": MEETING, "action": "submit"})],
+    # A signed-in user is sent on (LoginView.redirect_authenticated_user).
+    "login": [Case("form", expect(302, **{ANONYMOUS: 200}))],
+    # Logging out is a POST (tests/core/test_security.py); a GET must not log anyone out.
+    "logout": [Case("GET", expect(405))],
+    "healthz": [Case("probe", PUBLIC)],
+}
+
+
+def _pattern_names(patterns, prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in EXCLUDED_NAMESPACES:
+                continue
+            inner = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            names |= _pattern_names(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern):
+            # An unnamed pattern cannot be put in the matrix: name it.
+            names.add(f"{prefix}{entry.name}" if entry.name else f"<unnamed {entry.pattern}>")
+    return names
+
+
+def test_every_url_pattern_is_in_the_matrix():
+    names = _pattern_names(get_resolver().url_patterns)
+    missing = sorted(names - set(MATRIX) - set(EXCLUDED))
+    assert not missing, f"URL patterns missing from MATRIX in {__file__}: {missing}"
+    stale = sorted(set(MATRIX) - names)
+    assert not stale, f"MATRIX names patterns that no longer exist: {stale}"
+
+
+def test_every_case_covers_every_role():
+    for name, cases in MATRIX.items():
+        for case in cases:
+            assert set(case.expected) == set(ROLES), (name, case.label)
+
+
+CASES = [pytest.param(name, case, id=f"{name}-{case.label}") for name, cases in MATRIX.items() for case in cases]
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(settings):
+    # Argon2 at production strength costs ~0.4 s per account; these tests make eight per case.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def users(in_term, secretariat, chair, vice_chair, member, outsider, other_member, other_secretariat, superuser):
+    return {
+        ANONYMOUS: None,
+        OUTSIDER: outsider,
+        OTHER_MEMBER: other_member,
+        MEMBER: member,
+        CHAIR: chair,
+        VICE_CHAIR: vice_chair,
+        OTHER_SECRETARIAT: other_secretariat,
+        SECRETARIAT: secretariat,
+        SUPERUSER: superuser,
+    }
+
+
+def sign_in(client: Client, user) -> None:
+    # UserFactory hashes the password in memory only (skip_postgeneration_save); store it, or the
+    # session's password-hash check logs the user straight out again.
+    user.save(update_fields=["password"])
+    client.force_login(user, backend=MODEL_BACKEND)
+
+
+def _outcome(response, url: str) -> object:
+    login = reverse("login")
+    if response.status_code == 302 and response["Location"].startswith(f"{login}?next="):
+        assert url.split("?")[0] in response["Location"] or url.replace("/", "%2F") in response["Location"]
+        return LOGIN
+    return response.status_code
+
+
+@pytest.fixture
+def meeting(body, secretariat, chair, in_term):
+    """第1回 on 2023-06-07 14:00: one item, submitted, approved by the chair, notices sent."""
+    from meetings import services as meeting_services
+
+    start = dt.datetime(2023, 6, 7, 14, 0, tzinfo=TOKYO)
+    meeting = meeting_services.meeting_create(
+        actor=secretariat, body=body, start_at=start, end_at=start + dt.timedelta(hours=2), venue_name="青森県庁"
+    )
+    meeting_services.agenda_item_add(actor=secretariat, meeting=meeting, title="開会")
+    version = meeting_services.agenda_submit(actor=secretariat, meeting=meeting)
+    meeting_services.agenda_approve(actor=chair, meeting=meeting, sha256=version.sha256)
+    return meeting_services.meeting_mark_notified(actor=secretariat, meeting=meeting)
+
+
+@pytest.mark.parametrize(("name", "case"), CASES)
+def test_url_permission_matrix(name, case, users, request):
+    kwargs = dict(case.kwargs)
+    if case.needs_meeting:
+        pk = str(request.getfixturevalue("meeting").pk)
+        kwargs = {key: pk if value == MEETING else value for key, value in kwargs.items()}
+    if case.private_body:
+        assert Body.objects.filter(slug="dx-plan").update(is_public=False) == 1
+    url = reverse(name, kwargs=kwargs)
+    wrong = []
+    for role in ROLES:
+        client = Client()
+        if users[role] is not None:
+            sign_in(client, users[role])
+        got = _outcome(client.get(url), url)
+        if got != case.expected[role]:
+            wrong.append(f"{role}: expected {case.expected[role]}, got {got}")
+    assert not wrong, f"GET {url}\n" + "\n".join(wrong)
