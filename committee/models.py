@@ -1,4 +1,5 @@
 """The committee roster: organisation units, bodies, 設置要綱, people, 委嘱 and officers."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -33,7 +35,7 @@ class OrgUnit(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return self.name_on(dt.date.today()) or self.code
+        return self.name_on(timezone.localdate()) or self.code
 
     def _record_on(self, day: dt.date) -> OrgUnitName | None:
         # Uses prefetched names when present, so lists do not query per row.
@@ -191,8 +193,9 @@ class Guideline(models.Model):
 
     class Voting(models.TextChoices):
         NONE = "none", _("No voting rule")
-        MAJORITY_CHAIR_DECIDES_TIE = "majority_chair_tie", _(
-            "Majority of those present; the chair decides a tie (可否同数のときは議長の決するところ)"
+        MAJORITY_CHAIR_DECIDES_TIE = (
+            "majority_chair_tie",
+            _("Majority of those present; the chair decides a tie (可否同数のときは議長の決するところ)"),
         )
 
     body = models.ForeignKey(Body, verbose_name=_("body"), on_delete=models.CASCADE, related_name="guidelines")
@@ -346,14 +349,13 @@ class Person(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
-    @property
-    def full_name(self) -> str:
-        """氏名 as shown in rosters (敬称略): family and given name with a space."""
-        return f"{self.family_name} {self.given_name}".strip()
-
-    @property
-    def full_name_kana(self) -> str:
-        return f"{self.family_name_kana} {self.given_name_kana}".strip()
+    def save(self, *args, **kwargs):
+        self.family_name_kana = kana.to_hiragana(self.family_name_kana)
+        self.given_name_kana = kana.to_hiragana(self.given_name_kana)
+        self.sort_key = kana.sort_key(self.family_name_kana, self.given_name_kana)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "sort_key"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         errors = {}
@@ -362,19 +364,20 @@ class Person(models.Model):
                 setattr(self, field, kana.normalise_reading(getattr(self, field), required=required))
             except ValidationError as exc:
                 errors[field] = exc
-        current_year = dt.date.today().year
+        current_year = timezone.localdate().year
         if self.birth_year and not 1900 <= self.birth_year <= current_year:
             errors["birth_year"] = ValidationError(_("Enter a year between 1900 and this year."))
         if errors:
             raise ValidationError(errors)
 
-    def save(self, *args, **kwargs):
-        self.family_name_kana = kana.to_hiragana(self.family_name_kana)
-        self.given_name_kana = kana.to_hiragana(self.given_name_kana)
-        self.sort_key = kana.sort_key(self.family_name_kana, self.given_name_kana)
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "sort_key"}
-        super().save(*args, **kwargs)
+    @property
+    def full_name(self) -> str:
+        """氏名 as shown in rosters (敬称略): family and given name with a space."""
+        return f"{self.family_name} {self.given_name}".strip()
+
+    @property
+    def full_name_kana(self) -> str:
+        return f"{self.family_name_kana} {self.given_name_kana}".strip()
 
 
 class AppointmentQuerySet(models.QuerySet):
@@ -482,7 +485,8 @@ class Appointment(models.Model):
                 name="appointment_person_or_post",
             ),
             models.CheckConstraint(
-                condition=(Q(ended_on__isnull=True) & Q(end_reason="")) | (Q(ended_on__isnull=False) & ~Q(end_reason="")),
+                condition=(Q(ended_on__isnull=True) & Q(end_reason=""))
+                | (Q(ended_on__isnull=False) & ~Q(end_reason="")),
                 name="appointment_end_has_reason",
             ),
         ]
@@ -541,9 +545,7 @@ class Affiliation(models.Model):
         verbose_name = _("affiliation")
         verbose_name_plural = _("affiliations")
         ordering = ["appointment", "valid_from"]
-        constraints = [
-            models.UniqueConstraint(fields=["appointment", "valid_from"], name="affiliation_one_per_day")
-        ]
+        constraints = [models.UniqueConstraint(fields=["appointment", "valid_from"], name="affiliation_one_per_day")]
 
     def __str__(self) -> str:
         return self.text

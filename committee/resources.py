@@ -55,6 +55,17 @@ GENDER_WORDS.update({value: value for value in Person.Gender.values})
 GENDER_LABELS = {"female": "女性", "male": "男性", "other": "その他", "": ""}
 CATEGORY_LABELS = {value: word for word, value in CATEGORY_WORDS.items() if not word.isascii()}
 MAX_ROWS = 2000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value):
+    """Prefix text a spreadsheet would treat as a formula with an apostrophe (OWASP CSV injection)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def restore_formula(value: str) -> str:
+    """Undo neutralise_formula on import, so a round trip keeps the text as it was."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
 MAX_LENGTHS = {
     "family_name": Person._meta.get_field("family_name").max_length,
     "given_name": Person._meta.get_field("given_name").max_length,
@@ -139,6 +150,14 @@ class RosterResource(resources.ModelResource):
     def get_export_queryset(self, request=None, **kwargs):
         return self.get_queryset()
 
+    def export(self, *args, **kwargs):
+        """The dataset, with text that a spreadsheet would run as a formula made inert (CSV/formula injection)."""
+        dataset = super().export(*args, **kwargs)
+        for index, row in enumerate(dataset):
+            if any(isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in row):
+                dataset[index] = tuple(neutralise_formula(v) for v in row)
+        return dataset
+
     def dehydrate_affiliation(self, appointment: Appointment) -> str:
         return appointment.affiliation_on(self.day)
 
@@ -175,7 +194,7 @@ class RosterResource(resources.ModelResource):
 
         def cell(key: str) -> str:
             raw = row.get(COLUMNS[key])
-            return "" if raw is None else str(raw).strip()
+            return "" if raw is None else restore_formula(str(raw).strip())
 
         def add(key: str, *messages: str) -> None:
             errors.setdefault(COLUMNS[key], []).extend(messages)

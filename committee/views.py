@@ -1,4 +1,5 @@
 """Public pages of the roster, and the secretariat's composition report and roster export."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -204,7 +205,9 @@ def roster_export(request, slug: str, fmt: str):
     from urllib.parse import quote
 
     filename = f"{body.short_name}_名簿_{day:%Y%m%d}.{fmt}"
-    response["Content-Disposition"] = f"attachment; filename=\"roster.{fmt}\"; filename*=UTF-8''{quote(filename)}"
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"roster.{fmt}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"  # SECURITY.md, Files: downloads never run as a page
     return response

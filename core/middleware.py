@@ -1,4 +1,5 @@
 """Headers every response carries (SECURITY.md: CSP, no caching of private pages)."""
+
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 CSP = "; ".join(
@@ -28,3 +29,33 @@ class SecurityHeadersMiddleware:
             add_never_cache_headers(response)
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class RequireSecondFactorMiddleware:
+    """With DXPLAN_REQUIRE_2FA on, secretariat, staff and admin accounts must give a one-time code
+    (django-otp) before any page but logging in and out. Members are not asked."""
+
+    EXEMPT_PREFIXES = ("/accounts/", "/admin/login/", "/admin/logout/", "/static/", "/i18n/", "/healthz")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        if settings.DXPLAN_REQUIRE_2FA and self._must_verify(request):
+            from django.contrib.auth.views import redirect_to_login
+            from django.urls import reverse
+
+            return redirect_to_login(request.get_full_path(), login_url=reverse("otp_verify"))
+        return self.get_response(request)
+
+    def _must_verify(self, request) -> bool:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or request.path.startswith(self.EXEMPT_PREFIXES):
+            return False
+        if user.is_verified():
+            return False
+        from committee.selectors import is_secretariat
+
+        return user.is_staff or user.is_superuser or is_secretariat(user)

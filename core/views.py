@@ -1,8 +1,14 @@
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django_otp import login as otp_login
+from django_otp.forms import OTPTokenForm
 
+from .audit import audit_record
 from .forms import LoginForm
 
 
@@ -17,6 +23,23 @@ class LoginView(auth_views.LoginView):
         # Django refuses other hosts and schemes; a relative "next" (javascript%3A…) is refused too.
         url = super().get_redirect_url()
         return url if url.startswith("/") else ""
+
+
+@login_required
+@never_cache
+def otp_verify(request):
+    """Ask a signed-in account for its one-time code (TOTP or a backup code)."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not next_url.startswith("/") or next_url.startswith("//"):
+        next_url = reverse("committee:home")
+    form = OTPTokenForm(request.user, request, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        otp_login(request, request.user.otp_device)
+        audit_record(
+            actor=request.user, action="otp_verified", target=request.user, ip_address=request.META.get("REMOTE_ADDR")
+        )
+        return redirect(next_url)
+    return render(request, "registration/otp_verify.html", {"form": form, "next": next_url})
 
 
 @never_cache

@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
+    "core.middleware.RequireSecondFactorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -191,6 +192,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_IPWARE_PROXY_COUNT = _int("PROXY_COUNT", 0)
 AXES_VERBOSE = False
+AXES_USERNAME_CALLABLE = "core.auth.axes_username"
 
 # Second factor for secretariat and admin accounts; on by default in production.
 DXPLAN_REQUIRE_2FA = _bool("DXPLAN_REQUIRE_2FA", not DEBUG)
@@ -204,6 +206,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Private files are never served from a URL prefix; downloads go through views that check access.
@@ -217,6 +220,7 @@ STORAGES = {
     },
 }
 
+FORMS_URLFIELD_ASSUME_HTTPS = True
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

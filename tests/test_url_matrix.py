@@ -155,6 +155,8 @@ MATRIX: dict[str, list[Case]] = {
     # Logging out is a POST (tests/core/test_security.py); a GET must not log anyone out.
     "logout": [Case("GET", expect(405))],
     "healthz": [Case("probe", PUBLIC)],
+    # The one-time-code form: for any signed-in account (it answers even when no device is set up).
+    "otp_verify": [Case("form", SIGNED_IN_ONLY)],
 }
 
 

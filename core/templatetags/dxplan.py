@@ -20,7 +20,12 @@ def jdate(value, arg: str = ""):
     if not value:
         return ""
     weekday = arg != "short"
-    return wareki.format_date(value, weekday=weekday) if _japanese() else wareki.format_date_iso(value, weekday=weekday)
+    if _japanese():
+        try:
+            return wareki.format_date(value, weekday=weekday)
+        except ValueError:  # before 明治6年 (1873): no 和暦 in this calendar; show the date as it is
+            pass
+    return wareki.format_date_iso(value, weekday=weekday)
 
 
 @register.filter
@@ -29,7 +34,10 @@ def jdatetime(value):
     if not value:
         return ""
     if _japanese():
-        return wareki.format_datetime(value)
+        try:
+            return wareki.format_datetime(value)
+        except ValueError:
+            pass
     local = timezone.localtime(value) if isinstance(value, dt.datetime) and timezone.is_aware(value) else value
     return f"{wareki.format_date_iso(local)} {local:%H:%M}"
 
