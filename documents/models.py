@@ -1,6 +1,9 @@
-"""Meeting materials (資料). A material is listed in the 次第's 【資料】 from the moment it is planned;
-its files and downloads are added by the documents workflow."""
+"""Meeting materials (資料): numbered, versioned files with access levels, and their downloads."""
+from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -8,7 +11,10 @@ from meetings.models import AgendaItem, Meeting
 
 
 class Material(models.Model):
-    """資料: one numbered material of a meeting (資料1, 資料2-1, 参考資料1, 次第, 出席者名簿)."""
+    """資料: one numbered material of a meeting (資料1, 資料2-1, 参考資料1, 次第, 出席者名簿).
+
+    Its link stays the same when the file is replaced (差替); the newest version is served.
+    """
 
     class Visibility(models.TextChoices):
         SECRETARIAT = "secretariat", _("Secretariat only (事務局のみ)")
@@ -25,7 +31,7 @@ class Material(models.Model):
         related_name="materials",
     )
     label = models.CharField(
-        _("label"), max_length=40, blank=True, help_text=_("e.g. 資料1; empty for 次第 or 出席者名簿")
+        _("label"), max_length=40, blank=True, help_text=_("e.g. 資料1; empty for the agenda or the attendance list")
     )
     title = models.CharField(_("title"), max_length=300)
     position = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -33,6 +39,18 @@ class Material(models.Model):
         _("visible to"), max_length=12, choices=Visibility.choices, default=Visibility.SECRETARIAT
     )
     is_closed = models.BooleanField(_("closed (非公開): can never become public"), default=False)
+    current_version = models.ForeignKey(
+        "MaterialVersion",
+        verbose_name=_("current file"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(_("made public at"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_reason = models.CharField(_("reason for withdrawal"), max_length=250, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("material")
@@ -46,3 +64,70 @@ class Material(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} {self.title}".strip()
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    @property
+    def was_replaced(self) -> bool:
+        return self.current_version is not None and self.current_version.number > 1
+
+
+def _stored_name(instance: MaterialVersion, filename: str) -> str:
+    # A generated name: nothing of the uploaded name reaches the file system.
+    suffix = instance.extension if instance.extension else "bin"
+    return f"materials/{uuid.uuid4().hex}.{suffix}"
+
+
+class MaterialVersion(models.Model):
+    """One uploaded file of a material; earlier versions are kept when it is replaced."""
+
+    material = models.ForeignKey(Material, verbose_name=_("material"), on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveSmallIntegerField(_("version"))
+    file = models.FileField(_("file"), upload_to=_stored_name, max_length=200)
+    original_name = models.CharField(_("file name as uploaded"), max_length=255)
+    extension = models.CharField(_("type"), max_length=8)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    note = models.CharField(_("reason for the replacement"), max_length=250, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("material file")
+        verbose_name_plural = _("material files")
+        ordering = ["material", "-number"]
+        constraints = [models.UniqueConstraint(fields=["material", "number"], name="materialversion_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.material} v{self.number}"
+
+
+class Download(models.Model):
+    """A download of a members-only material: who, when, which version, from where."""
+
+    material = models.ForeignKey(Material, verbose_name=_("material"), on_delete=models.CASCADE, related_name="downloads")
+    version = models.ForeignKey(MaterialVersion, verbose_name=_("version"), on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    via_zip = models.BooleanField(_("in the ZIP of all materials"), default=False)
+    ip_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("download")
+        verbose_name_plural = _("downloads")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["material", "user"])]
+
+    def __str__(self) -> str:
+        return f"{self.material} ← {self.user}"

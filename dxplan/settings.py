@@ -221,6 +221,25 @@ STORAGES = {
 }
 
 FORMS_URLFIELD_ASSUME_HTTPS = True
+
+# Materials: uploads are checked by content; files live under MEDIA_ROOT (or S3) with generated names.
+DXPLAN_UPLOAD_MAX_BYTES = _int("DXPLAN_UPLOAD_MAX_MB", 50, minimum=1) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o640
+# Set to an nginx `internal` location (e.g. /protected/) to hand file transfers to nginx.
+DXPLAN_X_ACCEL_REDIRECT_PREFIX = env.str("DXPLAN_X_ACCEL_REDIRECT_PREFIX", default="")
+if env.str("AWS_STORAGE_BUCKET_NAME", default=""):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

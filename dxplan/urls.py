@@ -15,6 +15,8 @@ if settings.DXPLAN_REQUIRE_2FA:
 
 urlpatterns = [
     path("", include("committee.urls")),
+    path("", include("documents.urls")),
+    path("", include("documents.print_urls")),
     path("", include("meetings.urls")),
     path("accounts/login/", core_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,0 +1,208 @@
+"""Changes to materials: create, upload or replace a file (差替), change who may see it, withdraw, restore."""
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import audit_record
+from meetings.models import AgendaItem, Meeting
+
+from .models import Download, Material, MaterialVersion
+from .validation import check_upload
+
+LABEL_NUMBER = re.compile(r"^(?P<prefix>資料|参考資料)(?P<n>\d+)(?:-\d+)?$")
+
+
+class MaterialError(ValidationError):
+    """A change the material's state or the guidelines do not allow; the message says why."""
+
+
+def next_label(meeting: Meeting, prefix: str = "資料") -> str:
+    """資料1, 資料2 … (or 参考資料1 …): one more than the highest number of that kind in the meeting."""
+    highest = 0
+    for label in meeting.materials.values_list("label", flat=True):
+        match = LABEL_NUMBER.match(label or "")
+        if match and match["prefix"] == prefix:
+            highest = max(highest, int(match["n"]))
+    return f"{prefix}{highest + 1}"
+
+
+def _closed_item(item: AgendaItem | None) -> bool:
+    return item is not None and not item.is_public
+
+
+def _check_visibility(material: Material, visibility: str) -> None:
+    if visibility not in Material.Visibility.values:
+        raise MaterialError(_("Choose who may see the material."))
+    if visibility == Material.Visibility.PUBLIC:
+        if material.is_closed or _closed_item(material.agenda_item):
+            raise MaterialError(_("A closed (非公開) material, or one of a closed agenda item, can never be made public."))
+        if material.current_version_id is None:
+            raise MaterialError(_("Upload the file before making the material visible."))
+    if visibility == Material.Visibility.MEMBERS and material.current_version_id is None:
+        raise MaterialError(_("Upload the file before making the material visible."))
+
+
+def _store_version(*, actor, material: Material, upload, note: str) -> MaterialVersion:
+    checked = check_upload(upload)
+    number = (material.versions.aggregate(m=Max("number"))["m"] or 0) + 1
+    version = MaterialVersion(
+        material=material, number=number, original_name=checked.original_name, extension=checked.extension,
+        content_type=checked.content_type, size=checked.size, sha256=checked.sha256, note=note.strip(),
+        uploaded_by=actor,
+    )
+    version.file.save("upload", upload, save=False)
+    try:
+        version.save()
+    except Exception:
+        version.file.delete(save=False)  # a refused upload leaves no file behind
+        raise
+    return version
+
+
+@transaction.atomic
+def material_create(
+    *,
+    actor,
+    meeting: Meeting,
+    title: str,
+    upload=None,
+    label: str | None = None,
+    agenda_item: AgendaItem | None = None,
+    visibility: str = Material.Visibility.SECRETARIAT,
+    is_closed: bool = False,
+    position: int | None = None,
+) -> Material:
+    """Add a material to a meeting, numbered 資料N unless a label is given, with its first file if any."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)  # serialises numbering
+    if agenda_item is not None and agenda_item.agenda.meeting_id != meeting.pk:
+        raise MaterialError(_("The agenda item belongs to another meeting."))
+    if not title.strip():
+        raise MaterialError(_("Give the material a title."))
+    label = next_label(meeting) if label is None else label.strip()
+    if label and meeting.materials.filter(label=label).exists():
+        raise MaterialError(_("%(label)s exists already for this meeting.") % {"label": label})
+    if position is None:
+        position = (meeting.materials.aggregate(m=Max("position"))["m"] or 0) + 1
+    material = Material(
+        meeting=meeting, title=title.strip(), label=label, agenda_item=agenda_item, position=position,
+        is_closed=is_closed or _closed_item(agenda_item),
+    )
+    material.full_clean()
+    material.save()
+    version = None
+    try:
+        if upload is not None:
+            version = _store_version(actor=actor, material=material, upload=upload, note="")
+            material.current_version = version
+            material.save(update_fields=["current_version"])
+        if visibility != Material.Visibility.SECRETARIAT:
+            _check_visibility(material, visibility)
+            material.visibility = visibility
+            material.published_at = timezone.now() if visibility == Material.Visibility.PUBLIC else None
+            material.save(update_fields=["visibility", "published_at"])
+    except Exception:
+        if version is not None:
+            version.file.delete(save=False)
+        raise
+    audit_record(actor=actor, action="material_created", target=material,
+                 data={"label": label, "visibility": material.visibility, "version": version.number if version else None})
+    return material
+
+
+@transaction.atomic
+def material_replace(*, actor, material: Material, upload, note: str = "") -> MaterialVersion:
+    """差替: a new file under the same link; the earlier versions stay, listed for the secretariat."""
+    material = Material.objects.select_for_update().get(pk=material.pk)
+    if material.is_withdrawn:
+        raise MaterialError(_("Restore the material before replacing its file."))
+    version = _store_version(actor=actor, material=material, upload=upload, note=note)
+    try:
+        material.current_version = version
+        material.save(update_fields=["current_version"])
+        audit_record(actor=actor, action="material_replaced" if version.number > 1 else "material_uploaded",
+                     target=material, data={"version": version.number, "sha256": version.sha256})
+    except Exception:
+        version.file.delete(save=False)
+        raise
+    return version
+
+
+@transaction.atomic
+def material_set_visibility(*, actor, material: Material, visibility: str) -> Material:
+    """Who may see the material: 事務局のみ → 委員 → 公開. Publishing is recorded; doing it twice is harmless."""
+    material = Material.objects.select_for_update().select_related("agenda_item").get(pk=material.pk)
+    if material.visibility == visibility:
+        return material
+    if material.is_withdrawn:
+        raise MaterialError(_("A withdrawn material cannot be shown; restore it first."))
+    _check_visibility(material, visibility)
+    before = material.visibility
+    material.visibility = visibility
+    material.published_at = timezone.now() if visibility == Material.Visibility.PUBLIC else None
+    material.save(update_fields=["visibility", "published_at"])
+    audit_record(actor=actor, action="material_published" if visibility == "public" else "material_visibility_changed",
+                 target=material, data={"from": before, "to": visibility})
+    return material
+
+
+def material_publish(*, actor, material: Material) -> Material:
+    return material_set_visibility(actor=actor, material=material, visibility=Material.Visibility.PUBLIC)
+
+
+@transaction.atomic
+def material_set_closed(*, actor, material: Material, is_closed: bool) -> Material:
+    """Mark a material 非公開 (by decision of the committee); a public one goes back to members only."""
+    material = Material.objects.select_for_update().get(pk=material.pk)
+    if material.is_closed == is_closed:
+        return material
+    material.is_closed = is_closed
+    fields = ["is_closed"]
+    if is_closed and material.visibility == Material.Visibility.PUBLIC:
+        material.visibility, material.published_at = Material.Visibility.MEMBERS, None
+        fields += ["visibility", "published_at"]
+    material.save(update_fields=fields)
+    audit_record(actor=actor, action="material_closed" if is_closed else "material_reopened", target=material)
+    return material
+
+
+@transaction.atomic
+def material_withdraw(*, actor, material: Material, reason: str) -> Material:
+    """取下げ: nobody but the secretariat sees it any more; the files are kept and it can be restored."""
+    material = Material.objects.select_for_update().get(pk=material.pk)
+    if material.is_withdrawn:
+        return material
+    if not reason.strip():
+        raise MaterialError(_("Give the reason for withdrawing the material."))
+    material.withdrawn_at, material.withdrawn_reason = timezone.now(), reason.strip()
+    material.save(update_fields=["withdrawn_at", "withdrawn_reason"])
+    audit_record(actor=actor, action="material_withdrawn", target=material, data={"reason": material.withdrawn_reason})
+    return material
+
+
+@transaction.atomic
+def material_restore(*, actor, material: Material) -> Material:
+    material = Material.objects.select_for_update().get(pk=material.pk)
+    if not material.is_withdrawn:
+        return material
+    material.withdrawn_at, material.withdrawn_reason = None, ""
+    material.save(update_fields=["withdrawn_at", "withdrawn_reason"])
+    audit_record(actor=actor, action="material_restored", target=material)
+    return material
+
+
+def download_record(*, user, material: Material, via_zip: bool = False, ip_address: str | None = None) -> None:
+    """Log a download of a members-only material (who, when, which version) with an audit entry."""
+    if material.visibility == Material.Visibility.PUBLIC or material.current_version_id is None:
+        return
+    Download.objects.create(
+        material=material, version_id=material.current_version_id, user=user if user.is_authenticated else None,
+        via_zip=via_zip, ip_address=ip_address,
+    )
+    audit_record(actor=user, action="material_downloaded", target=material,
+                 data={"version": material.current_version_id, "zip": via_zip}, ip_address=ip_address)

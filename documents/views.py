@@ -1,0 +1,210 @@
+"""Material downloads (single and 資料一式 ZIP) and the secretariat's materials page."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+from zipstream import ZipStream
+
+from meetings import selectors as meeting_selectors
+from meetings.models import AgendaItem, Meeting
+
+from . import selectors, services
+from .models import Material, MaterialVersion
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+
+
+def download_name(material: Material, version: MaterialVersion) -> str:
+    """資料1_(仮称)青森県DX推進プランの策定及び推進について.pdf: label and title, safe for every file system."""
+    stem = "_".join(part for part in (material.label, material.title) if part)
+    stem = _UNSAFE.sub("_", unicodedata.normalize("NFC", stem)).strip(" ._") or "material"
+    return f"{stem[:150]}.{version.extension}"
+
+
+def _attachment_headers(response, filename: str, fallback: str) -> None:
+    # RFC 6266/5987: an ASCII fallback and the UTF-8 name percent-encoded; no title can break the header.
+    response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, no-store"
+
+
+def _chunks(version: MaterialVersion, size: int = 64 * 1024):
+    """The file's bytes, opened only when the ZIP reaches it (one file open at a time)."""
+    with version.file.storage.open(version.file.name, "rb") as handle:
+        yield from iter(lambda: handle.read(size), b"")
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+@require_GET
+def download(request, pk: int):
+    """The newest file of a material, if the user may see the material; else 404."""
+    found = selectors.material_for(request.user, pk)
+    if found is None:
+        raise Http404
+    material, _access = found
+    version = material.current_version
+    services.download_record(user=request.user, material=material, ip_address=_client_ip(request))
+    return _file_response(version, download_name(material, version), f"material-{material.pk}.{version.extension}")
+
+
+def _file_response(version: MaterialVersion, filename: str, fallback: str):
+    prefix = settings.DXPLAN_X_ACCEL_REDIRECT_PREFIX
+    if prefix:
+        # nginx serves the file from an internal location; Django has decided who may have it.
+        response = HttpResponse(content_type=version.content_type)
+        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + quote(version.file.name)
+    else:
+        response = FileResponse(version.file.open("rb"), content_type=version.content_type)
+        response["Content-Length"] = str(version.size)
+    _attachment_headers(response, filename, fallback)
+    return response
+
+
+@login_required
+@require_GET
+def version_download(request, pk: int, number: int):
+    """An earlier version of a material, for the secretariat only."""
+    material = get_object_or_404(Material.objects.select_related("meeting__body"), pk=pk)
+    access = meeting_selectors.access_to(request.user, material.meeting)
+    if not access.manage:
+        raise Http404
+    version = get_object_or_404(MaterialVersion, material=material, number=number)
+    return _file_response(version, download_name(material, version).replace(f".{version.extension}",
+                          f"_v{version.number}.{version.extension}"), f"material-{material.pk}-v{number}.{version.extension}")
+
+
+@require_GET
+def download_all(request, pk: int):
+    """資料一式: one ZIP of every material this user may see, streamed with constant memory."""
+    meeting = get_object_or_404(Meeting.objects.select_related("body"), pk=pk)
+    access = meeting_selectors.access_to(request.user, meeting)
+    if not meeting.body.is_public and not access.sees_private:
+        raise Http404
+    materials = [
+        m for m in selectors.materials_visible_to(request.user, meeting, access)
+        if m.current_version_id and not m.is_withdrawn
+    ]
+    if not materials:
+        raise Http404
+    stream = ZipStream(sized=True)
+    used: set[str] = set()
+    for material in materials:
+        version = material.current_version
+        name = download_name(material, version)
+        while name in used:
+            name = name.replace(f".{version.extension}", f"_{material.pk}.{version.extension}")
+        used.add(name)
+        stream.add(_chunks(version), arcname=name, size=version.size)
+    for material in materials:
+        services.download_record(user=request.user, material=material, via_zip=True, ip_address=_client_ip(request))
+    response = StreamingHttpResponse(stream, content_type="application/zip")
+    response["Content-Length"] = str(len(stream))
+    label = f"{meeting.body.short_name}_{meeting.label}_資料一式.zip"
+    _attachment_headers(response, label, f"meeting-{meeting.pk}-materials.zip")
+    return response
+
+
+# --- the secretariat ---------------------------------------------------------------------------
+
+
+class MaterialForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=300)
+    label = forms.CharField(
+        label=gettext_lazy("Label"), max_length=40, required=False,
+        help_text=gettext_lazy("Leave empty for the next number (資料N); write e.g. 参考資料1 or 資料2-1 to choose."),
+    )
+    agenda_item = forms.ModelChoiceField(label=gettext_lazy("Agenda item"), queryset=AgendaItem.objects.none(), required=False)
+    file = forms.FileField(label=gettext_lazy("File"), required=False)
+    is_closed = forms.BooleanField(label=gettext_lazy("Closed (非公開): never made public"), required=False)
+
+    def __init__(self, *args, meeting: Meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agenda_item"].queryset = AgendaItem.objects.filter(agenda__meeting=meeting)
+
+
+class ReplaceForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("New file"))
+    note = forms.CharField(label=gettext_lazy("Reason for the replacement"), max_length=250, required=False)
+
+
+def _managed_meeting(request, pk: int) -> Meeting:
+    meeting = get_object_or_404(Meeting.objects.select_related("body"), pk=pk)
+    if not meeting_selectors.access_to(request.user, meeting).manage:
+        raise Http404
+    return meeting
+
+
+@login_required
+def manage_materials(request, pk: int):
+    meeting = _managed_meeting(request, pk)
+    form = MaterialForm(request.POST or None, request.FILES or None, meeting=meeting)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.material_create(
+                actor=request.user, meeting=meeting, title=data["title"], upload=data["file"],
+                label=data["label"] or None, agenda_item=data["agenda_item"], is_closed=data["is_closed"],
+            )
+        except ValidationError as exc:
+            form.add_error("file" if exc.code in ("type", "empty", "size", "content", "mismatch") else None, exc)
+        else:
+            messages.success(request, _("The material was added."))
+            return redirect("documents:manage", pk=meeting.pk)
+    materials = list(
+        Material.objects.filter(meeting=meeting).select_related("current_version", "agenda_item")
+        .prefetch_related("versions").order_by("position", "id")
+    )
+    downloads = {m.pk: selectors.not_downloaded(m) for m in materials if m.visibility == Material.Visibility.MEMBERS}
+    return render(request, "documents/manage.html", {
+        "meeting": meeting, "form": form, "materials": materials, "replace_form": ReplaceForm(),
+        "visibility_choices": Material.Visibility.choices, "not_downloaded": downloads,
+    })
+
+
+@login_required
+@require_POST
+def manage_material_action(request, pk: int, action: str):
+    material = get_object_or_404(Material.objects.select_related("meeting__body"), pk=pk)
+    meeting = _managed_meeting(request, material.meeting_id)
+    try:
+        if action == "replace":
+            form = ReplaceForm(request.POST, request.FILES)
+            if not form.is_valid():
+                raise services.MaterialError(_("Choose the new file."))
+            services.material_replace(actor=request.user, material=material, upload=form.cleaned_data["file"],
+                                      note=form.cleaned_data["note"])
+            messages.success(request, _("The file was replaced; the link stays the same."))
+        elif action == "visibility":
+            services.material_set_visibility(actor=request.user, material=material,
+                                             visibility=request.POST.get("visibility", ""))
+            messages.success(request, _("Visibility changed."))
+        elif action == "close":
+            services.material_set_closed(actor=request.user, material=material, is_closed=True)
+            messages.success(request, _("The material is now closed (非公開)."))
+        elif action == "withdraw":
+            services.material_withdraw(actor=request.user, material=material, reason=request.POST.get("reason", ""))
+            messages.success(request, _("The material was withdrawn; it can be restored."))
+        elif action == "restore":
+            services.material_restore(actor=request.user, material=material)
+            messages.success(request, _("The material was restored."))
+        else:
+            raise Http404
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("documents:manage", pk=meeting.pk)
