@@ -152,6 +152,7 @@ class AgendaItemForm(forms.ModelForm):
     class Meta:
         model = AgendaItem
         fields = [
+            "closure_decided_on",
             "parent",
             "position",
             "title",
@@ -173,7 +174,7 @@ class AgendaItemInline(admin.StackedInline):
         "title",
         "detail",
         ("presenter", "starts_at"),
-        ("is_public", "closure_basis"),
+        ("is_public", "closure_basis", "closure_decided_on"),
         "outcome",
     ]
 

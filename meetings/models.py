@@ -187,6 +187,7 @@ class AgendaItem(models.Model):
     starts_at = models.TimeField(_("time"), null=True, blank=True)
     is_public = models.BooleanField(_("public"), default=True)
     closure_basis = models.CharField(_("basis of closure"), max_length=200, blank=True)
+    closure_decided_on = models.DateField(_("closure decided on"), null=True, blank=True)
     outcome = models.TextField(_("outcome"), blank=True, help_text=_("After the meeting: what was decided."))
 
     class Meta:
