@@ -109,6 +109,12 @@ def presiding_officer_on(
         .select_related("appointment__person")
         .order_by("-start_on")
     )
+    return _presiding_from(terms, day, absent_person_ids, lambda: guideline_in_force(body=body, day=day))
+
+
+def _presiding_from(terms, day: dt.date, absent_person_ids, guideline_getter) -> Presiding | None:
+    """The rule of 第3-6 applied to one body's officer terms begun by `day` (newest first)."""
+    terms = [term for term in terms if term.start_on <= day]
     officers = _officers_from(terms, day)
     chair, vice = officers.chair, officers.vice_chair
     if chair is not None and chair.appointment.person_id not in absent_person_ids:
@@ -117,15 +123,42 @@ def presiding_officer_on(
         # A post not yet filled is not "vacant" (欠けたとき): until the first chair is chosen the
         # convening official presides, not a vice chair elected before the chair.
         return None
-    guideline = guideline_in_force(body=body, day=day)
+    if vice is None:
+        return None
+    guideline = guideline_getter()
     vice_may_act = guideline is None or guideline.vice_chair_acts_for_chair
-    if vice is not None and vice_may_act and vice.appointment.person_id not in absent_person_ids:
+    if vice_may_act and vice.appointment.person_id not in absent_person_ids:
         return Presiding(
             officer=vice,
             role=OfficerTerm.Role.VICE_CHAIR,
             reason="chair_vacant" if chair is None else "chair_absent",
         )
     return None
+
+
+def presiding_officers_on(requests: list[tuple[Body, dt.date, frozenset[int] | set[int]]]) -> list[Presiding | None]:
+    """presiding_officer_on for many (body, day, absent people) at once, in two queries."""
+    if not requests:
+        return []
+    body_ids = {body.pk for body, _day, _absent in requests}
+    last_day = max(day for _body, day, _absent in requests)
+    terms_by_body: dict[int, list[OfficerTerm]] = {pk: [] for pk in body_ids}
+    for term in (
+        OfficerTerm.objects.filter(body_id__in=body_ids, start_on__lte=last_day)
+        .select_related("appointment__person__user")
+        .order_by("-start_on")
+    ):
+        terms_by_body[term.body_id].append(term)
+    guidelines: dict[int, list[Guideline]] = {pk: [] for pk in body_ids}
+    for guideline in Guideline.objects.filter(body_id__in=body_ids).order_by("-effective_on"):
+        guidelines[guideline.body_id].append(guideline)
+
+    def in_force(body_id: int, day: dt.date):
+        return lambda: next((g for g in guidelines[body_id] if g.effective_on <= day), None)
+
+    return [
+        _presiding_from(terms_by_body[body.pk], day, absent, in_force(body.pk, day)) for body, day, absent in requests
+    ]
 
 
 def person_ids_for_user(user) -> list[int]:

@@ -4,6 +4,7 @@ the milestones of the 2023年度スケジュール, and the FY2022 working group
 The seed gives times only for 第1回 (14:00); the other meetings are shown with the time still to be
 fixed. 第1回 has no minutes in the seed, so none are invented.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,10 +30,14 @@ FIRST_MEETING_ITEMS = [
     ("開会", "", []),
     ("青森県企画政策部次長挨拶", "", []),
     ("委員長及び副委員長選任", "", []),
-    ("議事", "", [
-        ("(仮称)青森県DX推進プランの策定及び推進について", ""),
-        ("意見交換", "(仮称)青森県DX推進プランにおける本県のめざす姿について"),
-    ]),
+    (
+        "議事",
+        "",
+        [
+            ("(仮称)青森県DX推進プランの策定及び推進について", ""),
+            ("意見交換", "(仮称)青森県DX推進プランにおける本県のめざす姿について"),
+        ],
+    ),
     ("閉会", "", []),
 ]
 FIRST_MEETING_MATERIALS = [
@@ -62,22 +67,34 @@ MILESTONES = [  # body slug, name, start, start precision, end
     ("kanjikai", "R6事業構築等に向け適宜開催", D(2023, 9, 1), "month", D(2023, 12, 31)),
 ]
 WG_MEETINGS = [
-    (1, D(2022, 12, 14), [
-        "ワーキンググループの設置について",
-        "DXを取り巻く現状等について",
-        "「青森県DX推進プラン(仮称)」について",
-        "委託事業者からの調査状況報告",
-    ]),
-    (2, D(2023, 1, 16), [
-        "国の動向について(デジタル田園都市国家構想総合戦略ほか)",
-        "青森県の現状・課題について(庁内・市町村・産業の状況)",
-        "「青森県DX推進プラン(仮称)」の骨格案について",
-        "「青森県DXセミナー」の開催について",
-    ]),
-    (3, D(2023, 2, 17), [
-        "「令和4年度デジタル対応社会推進調査・分析業務」調査結果報告",
-        "「青森県DX推進方向」(案)について",
-    ]),
+    (
+        1,
+        D(2022, 12, 14),
+        [
+            "ワーキンググループの設置について",
+            "DXを取り巻く現状等について",
+            "「青森県DX推進プラン(仮称)」について",
+            "委託事業者からの調査状況報告",
+        ],
+    ),
+    (
+        2,
+        D(2023, 1, 16),
+        [
+            "国の動向について(デジタル田園都市国家構想総合戦略ほか)",
+            "青森県の現状・課題について(庁内・市町村・産業の状況)",
+            "「青森県DX推進プラン(仮称)」の骨格案について",
+            "「青森県DXセミナー」の開催について",
+        ],
+    ),
+    (
+        3,
+        D(2023, 2, 17),
+        [
+            "「令和4年度デジタル対応社会推進調査・分析業務」調査結果報告",
+            "「青森県DX推進方向」(案)について",
+        ],
+    ),
 ]
 
 
@@ -86,13 +103,19 @@ def _first_meeting(committee: Body, secretariat, convener) -> Meeting:
     if meeting is not None:
         return meeting
     meeting = services.meeting_create(
-        actor=secretariat, body=committee, number=1, start_at=at(D(2023, 5, 10), 14), theme="",
+        actor=secretariat,
+        body=committee,
+        number=1,
+        start_at=at(D(2023, 5, 10), 14),
+        theme="",
         online_note="Web会議システムによるオンライン出席を併用",
     )
     for title, detail, children in FIRST_MEETING_ITEMS:
         item = services.agenda_item_add(actor=secretariat, meeting=meeting, title=title, detail=detail)
         for child_title, child_detail in children:
-            services.agenda_item_add(actor=secretariat, meeting=meeting, title=child_title, detail=child_detail, parent=item)
+            services.agenda_item_add(
+                actor=secretariat, meeting=meeting, title=child_title, detail=child_detail, parent=item
+            )
     from documents.models import Material
 
     Material.objects.bulk_create(
@@ -131,8 +154,14 @@ def _planned(body: Body, secretariat, *, number=None, name="", day=None, month=N
     if found is not None:
         return found
     return services.meeting_create(
-        actor=secretariat, body=body, number=number, name=name, theme=theme,
-        start_at=at(day) if day else None, time_undecided=day is not None, planned_month=month,
+        actor=secretariat,
+        body=body,
+        number=number,
+        name=name,
+        theme=theme,
+        start_at=at(day) if day else None,
+        time_undecided=day is not None,
+        planned_month=month,
     )
 
 
@@ -161,7 +190,9 @@ def load(*, secretariat, convener, wg_convener) -> dict[str, int]:
         _planned(bodies["kanjikai"], secretariat, name=name, day=day, month=month)
     for slug, name, start, precision, end in MILESTONES:
         Milestone.objects.get_or_create(
-            body=bodies[slug], name=name, start_on=start,
+            body=bodies[slug],
+            name=name,
+            start_on=start,
             defaults={"fiscal_year": 2023, "start_precision": precision, "end_on": end},
         )
     for number, day, topics in WG_MEETINGS:

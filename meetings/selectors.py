@@ -1,5 +1,6 @@
 """Reads of meetings: the 次第 tree, who approves and presides, attendance, quorum, schedules,
 and what each user may see of a meeting."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -67,11 +68,18 @@ class Approver:
     reason: str = ""
 
 
-def _absent_person_ids(meeting: Meeting) -> set[int]:
-    rows = meeting.attendances.filter(
-        Q(reply=Attendance.Reply.ABSENT) | Q(actual=Attendance.Actual.ABSENT), appointment__isnull=False
-    ).values_list("appointment__person_id", flat=True)
-    return {pk for pk in rows if pk}
+def _absent_person_ids(meetings: list[Meeting]) -> dict[int, set[int]]:
+    """People counted absent per meeting: they answered 欠席, or were recorded absent. One query."""
+    absent: dict[int, set[int]] = {m.pk: set() for m in meetings}
+    rows = Attendance.objects.filter(
+        Q(reply=Attendance.Reply.ABSENT) | Q(actual=Attendance.Actual.ABSENT),
+        meeting__in=[m.pk for m in meetings],
+        appointment__isnull=False,
+    ).values_list("meeting_id", "appointment__person_id")
+    for meeting_id, person_id in rows:
+        if person_id:
+            absent[meeting_id].add(person_id)
+    return absent
 
 
 def _titles(guideline: Guideline | None, role: str) -> str:
@@ -80,43 +88,79 @@ def _titles(guideline: Guideline | None, role: str) -> str:
     return guideline.vice_chair_title if guideline else "副委員長"
 
 
-def presiding_for(meeting: Meeting, *, include_elected_here: bool = True) -> Approver | None:
-    """Who presides over `meeting` (committee_selectors.presiding_officer_on on the meeting day, with the
-    members who answered 欠席 counted absent). Officers chosen at this very meeting are left out when
-    `include_elected_here` is false: they did not exist when its 次第 was approved."""
-    day = meeting.reference_date
-    absent = _absent_person_ids(meeting)
-    presiding = committee_selectors.presiding_officer_on(body=meeting.body, day=day, absent_person_ids=absent)
-    if presiding is not None and not include_elected_here and presiding.officer.start_on >= day:
-        presiding = committee_selectors.presiding_officer_on(
-            body=meeting.body, day=day - dt.timedelta(days=1), absent_person_ids=absent
+def _guidelines_in_force(meetings: list[Meeting]) -> dict[int, Guideline | None]:
+    """The guidelines in force on each meeting's day. One query."""
+    by_body: dict[int, list[Guideline]] = {}
+    for guideline in Guideline.objects.filter(body_id__in={m.body_id for m in meetings}).order_by("-effective_on"):
+        by_body.setdefault(guideline.body_id, []).append(guideline)
+    return {
+        m.pk: next((g for g in by_body.get(m.body_id, []) if g.effective_on <= m.reference_date), None)
+        for m in meetings
+    }
+
+
+def presiding_for_many(meetings: list[Meeting], *, include_elected_here: bool = True) -> dict[int, Approver | None]:
+    """Who presides over each meeting (committee_selectors.presiding_officers_on on the meeting day, with
+    the members who answered 欠席 counted absent), in a fixed number of queries.
+
+    Officers chosen at the very meeting are left out when `include_elected_here` is false: they did not
+    exist when its 次第 was approved."""
+    if not meetings:
+        return {}
+    absent = _absent_person_ids(meetings)
+    found = committee_selectors.presiding_officers_on([(m.body, m.reference_date, absent[m.pk]) for m in meetings])
+    result = dict(zip([m.pk for m in meetings], found, strict=True))
+    if not include_elected_here:
+        again = [m for m in meetings if result[m.pk] is not None and result[m.pk].officer.start_on >= m.reference_date]
+        earlier = committee_selectors.presiding_officers_on(
+            [(m.body, m.reference_date - dt.timedelta(days=1), absent[m.pk]) for m in again]
         )
-    if presiding is None:
-        return None
-    guideline = committee_selectors.guideline_in_force(body=meeting.body, day=day)
-    person = presiding.appointment.person
-    return Approver(
-        kind=presiding.role,
-        title=_titles(guideline, presiding.role),
-        user=person.user if person else None,
-        person_id=person.pk if person else None,
-        reason=presiding.reason,
-    )
+        result.update(zip([m.pk for m in again], earlier, strict=True))
+    guidelines = _guidelines_in_force(meetings)
+    approvers: dict[int, Approver | None] = {}
+    for meeting in meetings:
+        presiding = result[meeting.pk]
+        if presiding is None:
+            approvers[meeting.pk] = None
+            continue
+        person = presiding.appointment.person
+        approvers[meeting.pk] = Approver(
+            kind=presiding.role,
+            title=_titles(guidelines[meeting.pk], presiding.role),
+            user=person.user if person else None,
+            person_id=person.pk if person else None,
+            reason=presiding.reason,
+        )
+    return approvers
+
+
+def presiding_for(meeting: Meeting, *, include_elected_here: bool = True) -> Approver | None:
+    """Who presides over `meeting`; see presiding_for_many."""
+    return presiding_for_many([meeting], include_elected_here=include_elected_here)[meeting.pk]
+
+
+def approvers_for(meetings: list[Meeting], *, allow_convener: bool = True) -> dict[int, Approver | None]:
+    """Who approves each 次第: the presiding officer; before there is one (the first meeting, which elects
+    the chair), the convening official named in the guidelines (第4-1). A fixed number of queries."""
+    approvers = presiding_for_many(meetings, include_elected_here=not allow_convener)
+    if not allow_convener:
+        return approvers
+    guidelines = _guidelines_in_force(meetings)
+    for meeting in meetings:
+        if approvers[meeting.pk] is None:
+            guideline = guidelines[meeting.pk]
+            approvers[meeting.pk] = Approver(
+                kind="convener",
+                title=(guideline.convener_title if guideline and guideline.convener_title else "招集者"),
+                user=meeting.body.convener_account,
+                reason="no_presiding_officer",
+            )
+    return approvers
 
 
 def approver_for(meeting: Meeting, *, allow_convener: bool = True) -> Approver | None:
-    """Who approves the 次第: the presiding officer; before there is one (the first meeting, which elects
-    the chair), the convening official named in the guidelines (第4-1)."""
-    presiding = presiding_for(meeting, include_elected_here=not allow_convener)
-    if presiding is not None or not allow_convener:
-        return presiding
-    guideline = committee_selectors.guideline_in_force(body=meeting.body, day=meeting.reference_date)
-    return Approver(
-        kind="convener",
-        title=(guideline.convener_title if guideline and guideline.convener_title else "招集者"),
-        user=meeting.body.convener_account,
-        reason="no_presiding_officer",
-    )
+    """Who approves the 次第 of one meeting; see approvers_for."""
+    return approvers_for([meeting], allow_convener=allow_convener)[meeting.pk]
 
 
 # --- attendance --------------------------------------------------------------------------------
@@ -130,15 +174,21 @@ def invited_members(meeting: Meeting) -> list[Appointment]:
 def attendance_rows(meeting: Meeting) -> list[Attendance]:
     """Every attendance row: members 五十音順, then other attendees by role and order. Fixed queries."""
     rows = list(
-        meeting.attendances.select_related("appointment__person", "attendee__person", "replied_by")
-        .prefetch_related("appointment__affiliations")
+        meeting.attendances.select_related("appointment__person", "attendee__person", "replied_by").prefetch_related(
+            "appointment__affiliations"
+        )
     )
     members = sorted(
         (r for r in rows if r.appointment_id),
-        key=lambda r: (r.appointment.person.sort_key if r.appointment.person_id else "\uffff", r.appointment.display_order),
+        key=lambda r: (
+            r.appointment.person.sort_key if r.appointment.person_id else "\uffff",
+            r.appointment.display_order,
+        ),
     )
     role_order = {"official": 0, "explainer": 1, "witness": 2, "observer": 3, "secretariat": 4}
-    guests = sorted((r for r in rows if r.attendee_id), key=lambda r: (role_order.get(r.attendee.role, 9), r.attendee.position))
+    guests = sorted(
+        (r for r in rows if r.attendee_id), key=lambda r: (role_order.get(r.attendee.role, 9), r.attendee.position)
+    )
     return members + guests
 
 
@@ -218,26 +268,49 @@ def access_to(user, meeting: Meeting) -> Access:
     return Access(manage=manage, member=member)
 
 
+PUBLIC_AGENDA_STATUSES = (Meeting.Status.NOTIFIED, Meeting.Status.HELD, Meeting.Status.MINUTES_PUBLISHED)
+
+
+def public_items(items: list[dict]) -> list[dict]:
+    """Snapshot items without the closed ones and everything under a closed one."""
+    kept, closed_depth = [], None
+    for item in items:
+        if closed_depth is not None and item["depth"] > closed_depth:
+            continue
+        closed_depth = None if item["public"] else item["depth"]
+        if item["public"]:
+            kept.append(item)
+    return kept
+
+
 def visible_agenda(meeting: Meeting, access: Access) -> dict | None:
     """The 次第 this user may read: the secretariat reads the live draft elsewhere; members read the
-    approved version; the public reads it once notices are out, without closed items."""
+    approved version; the public reads it once notices are out (a meeting cancelled or postponed
+    before that never showed it), without closed items."""
     agenda = getattr(meeting, "agenda", None)
     if agenda is None or agenda.approved_version_id is None:
         return None
     snapshot = agenda.approved_version.snapshot
     if access.sees_private:
         return snapshot
-    if meeting.status == Meeting.Status.PLANNED:
+    if meeting.status not in PUBLIC_AGENDA_STATUSES:
         return None
-    return {**snapshot, "items": [i for i in snapshot["items"] if i["public"]]}
+    return {**snapshot, "items": public_items(snapshot["items"])}
 
 
 def published_minutes_entries(minutes: Minutes) -> list:
     """The published text: closed passages and passages of closed items left out."""
-    return [
-        e for e in minutes.entries.select_related("agenda_item").order_by("position", "id")
-        if not e.is_closed and (e.agenda_item is None or e.agenda_item.is_public)
-    ]
+    entries = list(minutes.entries.select_related("agenda_item__parent__parent").order_by("position", "id"))
+    return [e for e in entries if not e.is_closed and _item_public(e.agenda_item)]
+
+
+def _item_public(item: AgendaItem | None) -> bool:
+    """An item is public when it and the items it sits under are (three levels: 1, (1), ①)."""
+    while item is not None:
+        if not item.is_public:
+            return False
+        item = item.parent
+    return True
 
 
 # --- lists and schedules -----------------------------------------------------------------------
@@ -280,9 +353,12 @@ def year_schedule(*, fiscal_year: int, bodies: QuerySet[Body]) -> list[ScheduleR
     start, end = fiscal_year_bounds(fiscal_year)
     body_list = list(bodies.order_by("display_order", "id"))
     ids = [b.pk for b in body_list]
-    meetings = list(Meeting.objects.filter(body_id__in=ids, fiscal_year=fiscal_year)
-                    .order_by("start_at", "planned_month", "number"))
-    milestones = list(Milestone.objects.filter(body_id__in=ids, fiscal_year=fiscal_year).order_by("start_on", "position"))
+    meetings = list(
+        Meeting.objects.filter(body_id__in=ids, fiscal_year=fiscal_year).order_by("start_at", "planned_month", "number")
+    )
+    milestones = list(
+        Milestone.objects.filter(body_id__in=ids, fiscal_year=fiscal_year).order_by("start_on", "position")
+    )
     per_body: dict[int, list[list[tuple[str, object]]]] = {pk: [[] for _ in FISCAL_MONTHS] for pk in ids}
     spans: dict[int, list[tuple[int, int, Milestone]]] = {pk: [] for pk in ids}
     for meeting in meetings:
@@ -308,7 +384,9 @@ def year_schedule(*, fiscal_year: int, bodies: QuerySet[Body]) -> list[ScheduleR
                 last, milestone = span_at[index]
                 covered = range(index, last + 1)
                 if all(not months[i] for i in covered):
-                    cells.append(ScheduleCell(months=[FISCAL_MONTHS[i] for i in covered], entries=[("milestone", milestone)]))
+                    cells.append(
+                        ScheduleCell(months=[FISCAL_MONTHS[i] for i in covered], entries=[("milestone", milestone)])
+                    )
                     index = last + 1
                     continue
                 for i in covered:  # something else falls in the period: show it month by month
@@ -352,19 +430,21 @@ def agendas_waiting_for(user) -> list[Meeting]:
     """Meetings whose 次第 waits for this user's approval (as presiding officer or convener)."""
     if not user.is_authenticated:
         return []
+    # Only bodies where the user is the convening official or has held an officer's post can be waiting
+    # for them: a plain member's pages then cost no presiding-officer look-ups at all.
     candidates = (
         Meeting.objects.filter(agenda__status=Agenda.Status.SUBMITTED)
-        .filter(Q(body__appointments__person__user=user) | Q(body__convener_account=user))
+        .filter(Q(body__officer_terms__appointment__person__user=user) | Q(body__convener_account=user))
         .select_related("body__convener_account", "agenda__current_version")
         .distinct()
         .order_by("start_at", "planned_month")
     )
-    waiting = []
-    for meeting in candidates:
-        approver = approver_for(meeting)
-        if approver is not None and approver.user is not None and approver.user.pk == user.pk:
-            waiting.append(meeting)
-    return waiting
+    candidates = list(candidates)
+    approvers = approvers_for(candidates)
+    return [
+        m for m in candidates
+        if approvers[m.pk] is not None and approvers[m.pk].user is not None and approvers[m.pk].user.pk == user.pk
+    ]
 
 
 def meetings_of_member(user) -> tuple[list[Attendance], list[Attendance]]:

@@ -1,4 +1,5 @@
 """Every change of a meeting's state goes through these functions: lock, check, save, audit."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,9 +48,24 @@ def _lock_agenda(meeting: Meeting) -> Agenda:
 
 # --- meetings ----------------------------------------------------------------------------------
 
-SCHEDULE_FIELDS = ("start_at", "end_at", "time_undecided", "planned_month", "venue_name", "venue_address", "venue_room", "online_url")
+SCHEDULE_FIELDS = (
+    "start_at",
+    "end_at",
+    "time_undecided",
+    "planned_month",
+    "venue_name",
+    "venue_address",
+    "venue_room",
+    "online_url",
+)
 EDITABLE_FIELDS = SCHEDULE_FIELDS + (
-    "title", "theme", "online_note", "openness", "openness_basis", "openness_decided_on", "name",
+    "title",
+    "theme",
+    "online_note",
+    "openness",
+    "openness_basis",
+    "openness_decided_on",
+    "name",
 )
 
 
@@ -100,10 +116,23 @@ def meeting_create(
     if planned_month is not None:
         planned_month = planned_month.replace(day=1)
     meeting = Meeting(
-        body=body, number=number, name=name, title=title or body.name, theme=theme,
-        fiscal_year=_fiscal_year(start_at, planned_month), planned_month=planned_month,
-        start_at=start_at, end_at=end_at, time_undecided=time_undecided, venue_name=venue_name, venue_address=venue_address, venue_room=venue_room,
-        online_url=online_url, online_note=online_note, openness=openness, openness_basis=openness_basis,
+        body=body,
+        number=number,
+        name=name,
+        title=title or body.name,
+        theme=theme,
+        fiscal_year=_fiscal_year(start_at, planned_month),
+        planned_month=planned_month,
+        start_at=start_at,
+        end_at=end_at,
+        time_undecided=time_undecided,
+        venue_name=venue_name,
+        venue_address=venue_address,
+        venue_room=venue_room,
+        online_url=online_url,
+        online_note=online_note,
+        openness=openness,
+        openness_basis=openness_basis,
     )
     meeting.full_clean()
     meeting.save()
@@ -138,12 +167,19 @@ def meeting_update(*, actor, meeting: Meeting, **changes) -> Meeting:
     meeting.full_clean()
     meeting.save(update_fields=sorted(set(update)))
     audit_record(actor=actor, action="meeting_changed", target=meeting, data={"before": before})
+    _reopen_if_changed(meeting, actor)
     return meeting
 
 
 @transaction.atomic
-def meeting_postpone(*, actor, meeting: Meeting, reason: str, new_start_at: dt.datetime | None = None,
-                     new_end_at: dt.datetime | None = None) -> Meeting:
+def meeting_postpone(
+    *,
+    actor,
+    meeting: Meeting,
+    reason: str,
+    new_start_at: dt.datetime | None = None,
+    new_end_at: dt.datetime | None = None,
+) -> Meeting:
     """延期: the meeting keeps its number; the new date is recorded when known."""
     meeting = _lock(meeting)
     if meeting.status not in (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED, Meeting.Status.POSTPONED):
@@ -159,8 +195,11 @@ def meeting_postpone(*, actor, meeting: Meeting, reason: str, new_start_at: dt.d
     meeting.cancel_reason = reason.strip()
     meeting.sequence += 1
     meeting.full_clean()
-    meeting.save(update_fields=["postponed_from", "start_at", "end_at", "fiscal_year", "status", "cancel_reason", "sequence"])
+    meeting.save(
+        update_fields=["postponed_from", "start_at", "end_at", "fiscal_year", "status", "cancel_reason", "sequence"]
+    )
     audit_record(actor=actor, action="meeting_postponed", target=meeting, data={"reason": meeting.cancel_reason})
+    _reopen_if_changed(meeting, actor)
     return meeting
 
 
@@ -191,7 +230,8 @@ def meeting_mark_notified(*, actor, meeting: Meeting) -> Meeting:
         raise MeetingError(_("Notices can only be sent for a planned meeting."))
     if meeting.start_at is None:
         raise MeetingError(_("Fix the date and time before sending notices."))
-    if meeting.agenda.status != Agenda.Status.APPROVED:
+    agenda = getattr(meeting, "agenda", None)
+    if agenda is None or agenda.status != Agenda.Status.APPROVED:
         raise MeetingError(_("Notices can only go out once the 次第 is approved."))
     meeting.status = Meeting.Status.NOTIFIED
     meeting.save(update_fields=["status"])
@@ -253,13 +293,18 @@ def snapshot_hash(snapshot: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _supersede_pending(agenda: Agenda) -> None:
+    """The version waiting for a decision will never get one: mark it superseded in the history."""
+    version = agenda.current_version
+    if version is not None and not version.decision:
+        version.decision, version.decided_at = "superseded", timezone.now()
+        version.save(update_fields=["decision", "decided_at"])
+
+
 def _reopen(agenda: Agenda, actor) -> None:
     """Any edit of a submitted or approved 次第 sends it back to draft; a new approval is needed."""
     if agenda.status in (Agenda.Status.SUBMITTED, Agenda.Status.APPROVED):
-        version = agenda.current_version
-        if version is not None and not version.decision:
-            version.decision, version.decided_at = "superseded", timezone.now()
-            version.save(update_fields=["decision", "decided_at"])
+        _supersede_pending(agenda)
         previous = agenda.status
         agenda.status = Agenda.Status.DRAFT
         agenda.save(update_fields=["status"])
@@ -275,7 +320,7 @@ def _check_editable(meeting: Meeting) -> None:
 def agenda_item_add(*, actor, meeting: Meeting, title: str, parent: AgendaItem | None = None, **fields) -> AgendaItem:
     """Add an item at the end of its level."""
     agenda = _lock_agenda(meeting)
-    _check_editable(meeting)
+    _check_editable(agenda.meeting)  # as it is now, not as the caller last read it
     if parent is not None and parent.agenda_id != agenda.pk:
         raise MeetingError(_("The parent item belongs to another meeting."))
     last = agenda.items.filter(parent=parent).aggregate(m=Max("position"))["m"]
@@ -312,9 +357,9 @@ def agenda_item_delete(*, actor, item: AgendaItem) -> None:
     _reopen(agenda, actor)
 
 
-@transaction.atomic
-def agenda_edited(*, actor, meeting: Meeting) -> Agenda:
-    """Record that the 次第 was edited elsewhere (the admin's inline forms): it goes back to draft."""
+def _reopen_if_changed(meeting: Meeting, actor) -> Agenda:
+    """Back to draft if the 次第 as it now reads (items and the meeting's particulars) is not the version
+    submitted or approved. The caller holds a transaction."""
     agenda = _lock_agenda(meeting)
     if agenda.status in (Agenda.Status.SUBMITTED, Agenda.Status.APPROVED):
         current = snapshot_hash(agenda_snapshot(agenda))
@@ -322,6 +367,12 @@ def agenda_edited(*, actor, meeting: Meeting) -> Agenda:
         if current != pinned:
             _reopen(agenda, actor)
     return agenda
+
+
+@transaction.atomic
+def agenda_edited(*, actor, meeting: Meeting) -> Agenda:
+    """Record that the 次第 was edited elsewhere (the admin's inline forms): it goes back to draft."""
+    return _reopen_if_changed(meeting, actor)
 
 
 @transaction.atomic
@@ -336,6 +387,7 @@ def agenda_submit(*, actor, meeting: Meeting) -> AgendaVersion:
         return agenda.current_version  # submitted already, unchanged: nothing to do
     if not snapshot["items"]:
         raise MeetingError(_("The 次第 has no items yet."))
+    _supersede_pending(agenda)  # resubmitted after a change: the earlier version waits no more
     number = (agenda.versions.aggregate(m=Max("number"))["m"] or 0) + 1
     version = AgendaVersion.objects.create(
         agenda=agenda, number=number, snapshot=snapshot, sha256=digest, submitted_by=actor
@@ -351,9 +403,7 @@ def _decide(agenda: Agenda, *, actor, sha256: str) -> tuple[AgendaVersion, str]:
     if agenda.status != Agenda.Status.SUBMITTED or version is None:
         raise MeetingError(_("This 次第 is not waiting for approval."))
     if sha256 != version.sha256 or snapshot_hash(agenda_snapshot(agenda)) != version.sha256:
-        raise MeetingError(
-            _("The 次第 was changed after you opened it. Read the current version and decide again.")
-        )
+        raise MeetingError(_("The 次第 was changed after you opened it. Read the current version and decide again."))
     approver = selectors.approver_for(agenda.meeting)
     if approver is None or approver.user is None or approver.user.pk != actor.pk:
         raise MeetingError(_("Only the presiding officer of this meeting can decide on its 次第."))
@@ -366,15 +416,25 @@ def _decide(agenda: Agenda, *, actor, sha256: str) -> tuple[AgendaVersion, str]:
 def agenda_approve(*, actor, meeting: Meeting, sha256: str) -> AgendaVersion:
     """The presiding officer (or, before there is one, the convening official) approves the exact version read."""
     agenda = _lock_agenda(meeting)
-    if agenda.status == Agenda.Status.APPROVED and agenda.approved_version and agenda.approved_version.sha256 == sha256:
-        return agenda.approved_version  # approving twice is harmless
+    approved = agenda.approved_version if agenda.status == Agenda.Status.APPROVED else None
+    if approved is not None and approved.sha256 == sha256 and approved.decided_by_id == getattr(actor, "pk", None):
+        return approved  # the same person approving twice is harmless; anyone else is refused below
     version, title = _decide(agenda, actor=actor, sha256=sha256)
-    version.decision, version.decided_at, version.decided_by, version.decided_as = "approved", timezone.now(), actor, title
+    version.decision, version.decided_at, version.decided_by, version.decided_as = (
+        "approved",
+        timezone.now(),
+        actor,
+        title,
+    )
     version.save(update_fields=["decision", "decided_at", "decided_by", "decided_as"])
     agenda.status, agenda.approved_version = Agenda.Status.APPROVED, version
     agenda.save(update_fields=["status", "approved_version"])
-    audit_record(actor=actor, action="agenda_approved", target=agenda.meeting,
-                 data={"version": version.number, "sha256": version.sha256, "as": title})
+    audit_record(
+        actor=actor,
+        action="agenda_approved",
+        target=agenda.meeting,
+        data={"version": version.number, "sha256": version.sha256, "as": title},
+    )
     return version
 
 
@@ -384,10 +444,16 @@ def agenda_return(*, actor, meeting: Meeting, sha256: str, comment: str) -> Agen
     agenda = _lock_agenda(meeting)
     if not comment.strip():
         raise MeetingError(_("Say what should change."))
-    if agenda.status == Agenda.Status.RETURNED and agenda.current_version and agenda.current_version.sha256 == sha256:
-        return agenda.current_version
+    returned = agenda.current_version if agenda.status == Agenda.Status.RETURNED else None
+    if returned is not None and returned.sha256 == sha256 and returned.decided_by_id == getattr(actor, "pk", None):
+        return returned
     version, title = _decide(agenda, actor=actor, sha256=sha256)
-    version.decision, version.decided_at, version.decided_by, version.decided_as = "returned", timezone.now(), actor, title
+    version.decision, version.decided_at, version.decided_by, version.decided_as = (
+        "returned",
+        timezone.now(),
+        actor,
+        title,
+    )
     version.comment = comment.strip()
     version.save(update_fields=["decision", "decided_at", "decided_by", "decided_as", "comment"])
     agenda.status = Agenda.Status.RETURNED
@@ -408,8 +474,11 @@ def attendance_prepare(*, actor, meeting: Meeting) -> int:
     meeting = _lock(meeting)
     have_members = set(meeting.attendances.filter(appointment__isnull=False).values_list("appointment_id", flat=True))
     have_guests = set(meeting.attendances.filter(attendee__isnull=False).values_list("attendee_id", flat=True))
-    rows = [Attendance(meeting=meeting, appointment=a) for a in selectors.invited_members(meeting)
-            if a.pk not in have_members]
+    rows = [
+        Attendance(meeting=meeting, appointment=a)
+        for a in selectors.invited_members(meeting)
+        if a.pk not in have_members
+    ]
     rows += [Attendance(meeting=meeting, attendee=g) for g in meeting.attendees.all() if g.pk not in have_guests]
     Attendance.objects.bulk_create(rows)
     if rows:
@@ -418,11 +487,17 @@ def attendance_prepare(*, actor, meeting: Meeting) -> int:
 
 
 @transaction.atomic
-def attendance_reply(*, actor, attendance: Attendance, reply: str, note: str = "", on_behalf: bool = False) -> Attendance:
+def attendance_reply(
+    *, actor, attendance: Attendance, reply: str, note: str = "", on_behalf: bool = False
+) -> Attendance:
     """An invitee answers 会場 / オンライン / 欠席; the secretariat may record an answer given by phone."""
-    attendance = Attendance.objects.select_for_update().select_related(
-        "meeting__body", "appointment__person", "attendee__person"
-    ).get(pk=attendance.pk)
+    # Lock only the attendance row: PostgreSQL refuses FOR UPDATE on the nullable side of the outer joins
+    # (a row holds either a member or another attendee).
+    attendance = (
+        Attendance.objects.select_for_update(of=("self",))
+        .select_related("meeting__body", "appointment__person", "attendee__person")
+        .get(pk=attendance.pk)
+    )
     meeting = attendance.meeting
     if reply not in Attendance.Reply.values:
         raise MeetingError(_("Choose 会場, オンライン or 欠席."))
@@ -436,13 +511,18 @@ def attendance_reply(*, actor, attendance: Attendance, reply: str, note: str = "
             raise MeetingError(_("The meeting has started; ask the secretariat to record your attendance."))
     if reply == Attendance.Reply.ONLINE and not meeting.online_url and not meeting.online_note:
         raise MeetingError(_("This meeting offers no online attendance."))
+    note = note.strip()
     if attendance.reply == reply and attendance.reply_note == note:
         return attendance
-    attendance.reply, attendance.reply_note = reply, note.strip()
+    attendance.reply, attendance.reply_note = reply, note
     attendance.replied_at, attendance.replied_by = timezone.now(), actor
     attendance.save(update_fields=["reply", "reply_note", "replied_at", "replied_by"])
-    audit_record(actor=actor, action="attendance_answered", target=meeting,
-                 data={"attendance": attendance.pk, "reply": reply, "on_behalf": on_behalf})
+    audit_record(
+        actor=actor,
+        action="attendance_answered",
+        target=meeting,
+        data={"attendance": attendance.pk, "reply": reply, "on_behalf": on_behalf},
+    )
     return attendance
 
 
@@ -463,7 +543,9 @@ def attendance_record(*, actor, meeting: Meeting, records: dict[int, tuple[str, 
         if actual not in Attendance.Actual.values or (mode and mode not in Attendance.Mode.values):
             raise MeetingError(_("Choose the attendance and how the person attended."))
         if actual != Attendance.Actual.ABSENT and not mode:
-            raise MeetingError(_("Say whether %(name)s attended at the venue or online.") % {"name": rows[pk].holder_name})
+            raise MeetingError(
+                _("Say whether %(name)s attended at the venue or online.") % {"name": rows[pk].holder_name}
+            )
         row = rows[pk]
         mode = "" if actual == Attendance.Actual.ABSENT else mode
         if (row.actual, row.actual_mode) != (actual, mode):
@@ -495,6 +577,8 @@ def seating_generate(*, actor, meeting: Meeting) -> int:
     side = 0
     for row in attendances:
         mode = row.actual_mode or ("" if row.actual == Attendance.Actual.ABSENT else row.reply)
+        if not mode and row.attendee_id and not row.actual:
+            mode = Attendance.Mode.VENUE  # the secretariat and invited guests do not answer; they come
         if row.actual == Attendance.Actual.ABSENT or mode in ("", Attendance.Reply.ABSENT):
             continue
         if mode == Attendance.Reply.ONLINE:
@@ -517,14 +601,26 @@ def seating_generate(*, actor, meeting: Meeting) -> int:
 def meeting_record_election(*, actor, meeting: Meeting, role: str, appointment: Appointment) -> OfficerTerm:
     """Record at a meeting the 互選 of the chair or the chair's nomination of the vice chair; the body's
     officers change from the meeting day."""
+    if role not in OfficerTerm.Role.values:
+        raise MeetingError(_("Choose the post."))
     meeting = _lock(meeting)
     if meeting.start_at is None or meeting.status == Meeting.Status.CANCELLED:
         raise MeetingError(_("Officers are chosen at a meeting that takes place."))
     day = meeting.date
-    choose = (committee_services.officer_elect_chair if role == OfficerTerm.Role.CHAIR
-              else committee_services.officer_nominate_vice_chair)
+    choose = (
+        committee_services.officer_elect_chair
+        if role == OfficerTerm.Role.CHAIR
+        else committee_services.officer_nominate_vice_chair
+    )
     term = choose(actor=actor, body=meeting.body, appointment=appointment, selected_on=day, meeting_label=meeting.label)
-    OfficerElection.objects.get_or_create(officer_term=term, defaults={"meeting": meeting})
+    _election, created = OfficerElection.objects.get_or_create(officer_term=term, defaults={"meeting": meeting})
+    if created:
+        audit_record(
+            actor=actor,
+            action="officer_election_recorded",
+            target=meeting,
+            data={"role": role, "appointment": appointment.pk},
+        )
     return term
 
 
@@ -551,12 +647,18 @@ def minutes_send_for_confirmation(*, actor, meeting: Meeting, confirm_by: dt.dat
     attended = [a for a in selectors.attendance_rows(minutes.meeting) if a.appointment_id and a.attended]
     have = set(minutes.confirmations.values_list("appointment_id", flat=True))
     MinutesConfirmation.objects.bulk_create(
-        MinutesConfirmation(minutes=minutes, appointment=a.appointment) for a in attended if a.appointment_id not in have
+        MinutesConfirmation(minutes=minutes, appointment=a.appointment)
+        for a in attended
+        if a.appointment_id not in have
     )
     minutes.status, minutes.confirm_by = Minutes.Status.CONFIRMING, confirm_by
     minutes.save(update_fields=["status", "confirm_by"])
-    audit_record(actor=actor, action="minutes_sent_for_confirmation", target=minutes.meeting,
-                 data={"members": len(attended), "confirm_by": confirm_by.isoformat()})
+    audit_record(
+        actor=actor,
+        action="minutes_sent_for_confirmation",
+        target=minutes.meeting,
+        data={"members": len(attended), "confirm_by": confirm_by.isoformat()},
+    )
     return len(attended)
 
 
@@ -582,13 +684,13 @@ def minutes_confirm(*, actor, meeting: Meeting, comment: str = "") -> MinutesCon
 def minutes_finalise(*, actor, meeting: Meeting) -> Minutes:
     """The presiding officer finalises the minutes after the members' confirmation."""
     minutes = _lock_minutes(meeting)
+    presiding = selectors.approver_for(minutes.meeting, allow_convener=False)
+    if presiding is None or presiding.user is None or presiding.user.pk != getattr(actor, "pk", None):
+        raise MeetingError(_("Only the presiding officer of the meeting can finalise its minutes."))
     if minutes.status == Minutes.Status.FINALISED:
         return minutes
     if minutes.status != Minutes.Status.CONFIRMING:
         raise MeetingError(_("Send the draft to the members for confirmation first."))
-    presiding = selectors.approver_for(minutes.meeting, allow_convener=False)
-    if presiding is None or presiding.user is None or presiding.user.pk != actor.pk:
-        raise MeetingError(_("Only the presiding officer of the meeting can finalise its minutes."))
     minutes.status, minutes.finalised_at, minutes.finalised_by = Minutes.Status.FINALISED, timezone.now(), actor
     minutes.save(update_fields=["status", "finalised_at", "finalised_by"])
     audit_record(actor=actor, action="minutes_finalised", target=minutes.meeting)

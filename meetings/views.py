@@ -1,4 +1,5 @@
 """Meeting pages: public, members', the presiding officer's and the secretariat's."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,8 +27,11 @@ from .models import Agenda, Attendance, Meeting, Minutes, MinutesConfirmation
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _meeting_for(request, pk: int) -> tuple[Meeting, selectors.Access]:
-    """A meeting the user may know exists, and what they may see of it; else 404."""
+def _meeting_for(request, pk: int, *, approver_may_see: bool = False) -> tuple[Meeting, selectors.Access]:
+    """A meeting the user may know exists, and what they may see of it; else 404.
+
+    With `approver_may_see`, whoever approves its 次第 may know it too: the convening official of a
+    non-public body is neither its member nor its secretariat."""
     meeting = get_object_or_404(
         Meeting.objects.select_related(
             "body__convener_account", "agenda__approved_version", "agenda__current_version", "minutes"
@@ -35,8 +40,20 @@ def _meeting_for(request, pk: int) -> tuple[Meeting, selectors.Access]:
     )
     access = selectors.access_to(request.user, meeting)
     if not meeting.body.is_public and not access.sees_private:
-        raise Http404
+        if not (approver_may_see and _is_approver(request.user, selectors.approver_for(meeting))):
+            raise Http404
     return meeting, access
+
+
+def _is_approver(user, approver: selectors.Approver | None) -> bool:
+    return user.is_authenticated and approver is not None and approver.user is not None and approver.user.pk == user.pk
+
+
+def _int_or_404(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
 
 
 def _managed_meeting(request, pk: int) -> Meeting:
@@ -44,6 +61,23 @@ def _managed_meeting(request, pk: int) -> Meeting:
     if not access.manage:
         raise Http404
     return meeting
+
+
+def _listed_materials(meeting: Meeting, access: selectors.Access) -> list:
+    """The titles in the 次第's 【資料】 list. Downloads are decided by documents.selectors; this list names a
+    material before its file is up, and follows the same rules otherwise: nothing withdrawn outside the
+    secretariat, and for the public nothing closed, nothing members-only, nothing of a closed item."""
+    materials = meeting.materials.order_by("position", "id")
+    if access.manage:
+        return list(materials)
+    materials = materials.filter(withdrawn_at__isnull=True)
+    if access.member:
+        return list(materials.filter(visibility__in=["public", "members"]))
+    return list(
+        materials.filter(visibility="public", is_closed=False).filter(
+            Q(agenda_item__isnull=True) | Q(agenda_item__is_public=True)
+        )
+    )
 
 
 def _error(request, exc: ValidationError) -> None:
@@ -61,8 +95,11 @@ def _row_user_id(row: Attendance) -> int | None:
 @require_GET
 def body_meetings(request, slug: str):
     body = get_object_or_404(Body, slug=slug)
-    if not body.is_public and not committee_selectors.is_secretariat_of_body(request.user, body):
-        raise Http404
+    if not body.is_public and not (
+        committee_selectors.is_secretariat_of_body(request.user, body)
+        or committee_selectors.is_member_of_body_on(user=request.user, body=body, day=timezone.localdate())
+    ):
+        raise Http404  # as on the body's own page: its secretariat and its members may know it
     years = selectors.body_meetings_by_year(body)
     return render(request, "meetings/body_meetings.html", {"body": body, "years": sorted(years.items(), reverse=True)})
 
@@ -79,11 +116,7 @@ def meeting_detail(request, pk: int):
     my_row = None
     if request.user.is_authenticated:
         my_row = next((r for r in rows if r.person_id_or_none and _row_user_id(r) == request.user.pk), None)
-    materials = list(meeting.materials.all())
-    if not access.sees_private:
-        materials = [m for m in materials if m.visibility == "public"]
-    elif not access.manage:
-        materials = [m for m in materials if m.visibility in ("public", "members")]
+    materials = _listed_materials(meeting, access)
     context = {
         "meeting": meeting,
         "access": access,
@@ -111,10 +144,12 @@ def agenda_print(request, pk: int):
         agenda = selectors.visible_agenda(meeting, access)
     if agenda is None:
         raise Http404
-    materials = list(meeting.materials.all()) if access.manage else [
-        m for m in meeting.materials.all() if m.visibility == "public" or (access.member and m.visibility == "members")
-    ]
-    return render(request, "meetings/agenda_print.html", {"meeting": meeting, "agenda": agenda, "draft": draft, "materials": materials})
+    materials = _listed_materials(meeting, access)
+    return render(
+        request,
+        "meetings/agenda_print.html",
+        {"meeting": meeting, "agenda": agenda, "draft": draft, "materials": materials},
+    )
 
 
 @require_GET
@@ -150,18 +185,26 @@ def schedule(request, fiscal_year: int | None = None):
         raise Http404
     rows = selectors.year_schedule(fiscal_year=fiscal_year, bodies=committee_selectors.public_bodies())
     months = list(selectors.FISCAL_MONTHS)
-    return render(request, "meetings/schedule.html", {
-        "fiscal_year": fiscal_year, "rows": rows, "months": months,
-        "previous": fiscal_year - 1, "next": fiscal_year + 1,
-    })
+    return render(
+        request,
+        "meetings/schedule.html",
+        {
+            "fiscal_year": fiscal_year,
+            "rows": rows,
+            "months": months,
+            "previous": fiscal_year - 1,
+            "next": fiscal_year + 1,
+        },
+    )
 
 
 # --- members -----------------------------------------------------------------------------------
 
 
 class AnswerForm(forms.Form):
-    reply = forms.ChoiceField(label=gettext_lazy("Will you attend?"), choices=Attendance.Reply.choices,
-                              widget=forms.RadioSelect)
+    reply = forms.ChoiceField(
+        label=gettext_lazy("Will you attend?"), choices=Attendance.Reply.choices, widget=forms.RadioSelect
+    )
     note = forms.CharField(label=gettext_lazy("Note for the secretariat"), max_length=250, required=False)
 
 
@@ -176,25 +219,34 @@ def my_meetings(request):
             minutes__status=Minutes.Status.CONFIRMING,
         ).values_list("minutes__meeting_id", flat=True)
     )
-    return render(request, "meetings/my_meetings.html", {
-        "upcoming": upcoming, "past": past, "pending_minutes": pending_minutes,
-        "waiting": selectors.agendas_waiting_for(request.user),
-    })
+    return render(
+        request,
+        "meetings/my_meetings.html",
+        {
+            "upcoming": upcoming,
+            "past": past,
+            "pending_minutes": pending_minutes,
+            "waiting": selectors.agendas_waiting_for(request.user),
+        },
+    )
 
 
 @login_required
 @require_POST
 def answer(request, pk: int):
     meeting, access = _meeting_for(request, pk)
-    row = meeting.attendances.filter(appointment__person__user=request.user).first() or meeting.attendances.filter(
-        attendee__person__user=request.user).first()
+    row = (
+        meeting.attendances.filter(appointment__person__user=request.user).first()
+        or meeting.attendances.filter(attendee__person__user=request.user).first()
+    )
     if row is None:
         raise Http404
     form = AnswerForm(request.POST)
     if form.is_valid():
         try:
-            services.attendance_reply(actor=request.user, attendance=row, reply=form.cleaned_data["reply"],
-                                      note=form.cleaned_data["note"])
+            services.attendance_reply(
+                actor=request.user, attendance=row, reply=form.cleaned_data["reply"], note=form.cleaned_data["note"]
+            )
         except ValidationError as exc:
             _error(request, exc)
         else:
@@ -235,12 +287,25 @@ def minutes_review(request, pk: int):
     entries = list(minutes.entries.select_related("agenda_item").order_by("position", "id"))
     confirmations = list(minutes.confirmations.select_related("appointment__person")) if access.manage else []
     presiding = selectors.presiding_for(meeting)
-    can_finalise = (minutes.status == Minutes.Status.CONFIRMING and presiding is not None
-                    and presiding.user is not None and presiding.user.pk == request.user.pk)
-    return render(request, "meetings/minutes_review.html", {
-        "meeting": meeting, "minutes": minutes, "entries": entries, "confirmation": confirmation,
-        "confirmations": confirmations, "can_finalise": can_finalise, "access": access,
-    })
+    can_finalise = (
+        minutes.status == Minutes.Status.CONFIRMING
+        and presiding is not None
+        and presiding.user is not None
+        and presiding.user.pk == request.user.pk
+    )
+    return render(
+        request,
+        "meetings/minutes_review.html",
+        {
+            "meeting": meeting,
+            "minutes": minutes,
+            "entries": entries,
+            "confirmation": confirmation,
+            "confirmations": confirmations,
+            "can_finalise": can_finalise,
+            "access": access,
+        },
+    )
 
 
 # --- the presiding officer ---------------------------------------------------------------------
@@ -255,9 +320,9 @@ def approvals(request):
 @login_required
 def agenda_review(request, pk: int):
     """The presiding officer reads the version submitted and approves it or returns it with a comment."""
-    meeting, access = _meeting_for(request, pk)
+    meeting, access = _meeting_for(request, pk, approver_may_see=True)
     approver = selectors.approver_for(meeting)
-    is_approver = approver is not None and approver.user is not None and approver.user.pk == request.user.pk
+    is_approver = _is_approver(request.user, approver)
     if not (is_approver or access.manage):
         raise Http404
     agenda = meeting.agenda
@@ -270,24 +335,40 @@ def agenda_review(request, pk: int):
                 services.agenda_approve(actor=request.user, meeting=meeting, sha256=sha)
                 messages.success(request, _("The 次第 has been approved."))
             elif request.POST.get("decision") == "return":
-                services.agenda_return(actor=request.user, meeting=meeting, sha256=sha, comment=request.POST.get("comment", ""))
+                services.agenda_return(
+                    actor=request.user, meeting=meeting, sha256=sha, comment=request.POST.get("comment", "")
+                )
                 messages.success(request, _("The 次第 has been returned to the secretariat with your comment."))
             else:
                 raise Http404
         except ValidationError as exc:
             _error(request, exc)
         return redirect("meetings:agenda_review", pk=meeting.pk)
-    version = agenda.current_version if agenda.status in (Agenda.Status.SUBMITTED, Agenda.Status.APPROVED, Agenda.Status.RETURNED) else None
-    return render(request, "meetings/agenda_review.html", {
-        "meeting": meeting, "agenda": agenda, "version": version, "approver": approver, "is_approver": is_approver,
-        "versions": list(agenda.versions.select_related("submitted_by", "decided_by")),
-    })
+    version = (
+        agenda.current_version
+        if agenda.status in (Agenda.Status.SUBMITTED, Agenda.Status.APPROVED, Agenda.Status.RETURNED)
+        else None
+    )
+    return render(
+        request,
+        "meetings/agenda_review.html",
+        {
+            "meeting": meeting,
+            "agenda": agenda,
+            "version": version,
+            "approver": approver,
+            "is_approver": is_approver,
+            "versions": list(agenda.versions.select_related("submitted_by", "decided_by")),
+        },
+    )
 
 
 @login_required
 @require_POST
 def minutes_finalise(request, pk: int):
-    meeting, _access = _meeting_for(request, pk)
+    meeting, access = _meeting_for(request, pk)
+    if not access.sees_private:
+        raise Http404  # the service decides who presides; the public does not learn of drafts
     try:
         services.minutes_finalise(actor=request.user, meeting=meeting)
     except ValidationError as exc:
@@ -310,13 +391,15 @@ def dashboard(request):
     rows = []
     for meeting in meetings:
         agenda = getattr(meeting, "agenda", None)
-        rows.append({
-            "meeting": meeting,
-            "agenda_status": agenda.get_status_display() if agenda else "—",
-            "agenda_ok": agenda is not None and agenda.status == Agenda.Status.APPROVED,
-            "notified": meeting.status in (Meeting.Status.NOTIFIED, Meeting.Status.HELD),
-            "minutes_overdue": selectors.minutes_overdue(meeting, today),
-        })
+        rows.append(
+            {
+                "meeting": meeting,
+                "agenda_status": agenda.get_status_display() if agenda else "—",
+                "agenda_ok": agenda is not None and agenda.status == Agenda.Status.APPROVED,
+                "notified": meeting.status in (Meeting.Status.NOTIFIED, Meeting.Status.HELD),
+                "minutes_overdue": selectors.minutes_overdue(meeting, today),
+            }
+        )
     return render(request, "meetings/dashboard.html", {"rows": rows, "today": today})
 
 
@@ -332,22 +415,26 @@ def manage(request, pk: int):
     rows = selectors.attendance_rows(meeting)
     members = [r for r in rows if r.appointment_id and r.appointment.is_member]
     roster = committee_selectors.roster_on(body=meeting.body, day=meeting.reference_date, members_only=True)
-    return render(request, "meetings/manage.html", {
-        "meeting": meeting,
-        "agenda": meeting.agenda,
-        "tree": selectors.agenda_tree(meeting.agenda),
-        "rows": rows,
-        "unanswered": [r for r in members if not r.reply],
-        "quorum": selectors.quorum(meeting, rows),
-        "approver": selectors.approver_for(meeting),
-        "roster": roster,
-        "minutes": getattr(meeting, "minutes", None),
-        "reply_choices": Attendance.Reply.choices,
-        "actual_choices": Attendance.Actual.choices,
-        "mode_choices": Attendance.Mode.choices,
-        "officer_roles": OfficerTerm.Role.choices,
-        "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "meetings/manage.html",
+        {
+            "meeting": meeting,
+            "agenda": meeting.agenda,
+            "tree": selectors.agenda_tree(meeting.agenda),
+            "rows": rows,
+            "unanswered": [r for r in members if not r.reply],
+            "quorum": selectors.quorum(meeting, rows),
+            "approver": selectors.approver_for(meeting),
+            "roster": roster,
+            "minutes": getattr(meeting, "minutes", None),
+            "reply_choices": Attendance.Reply.choices,
+            "actual_choices": Attendance.Actual.choices,
+            "mode_choices": Attendance.Mode.choices,
+            "officer_roles": OfficerTerm.Role.choices,
+            "today": timezone.localdate(),
+        },
+    )
 
 
 def _parse_date(value: str) -> dt.date | None:
@@ -372,9 +459,10 @@ def manage_action(request, pk: int, action: str):
             added = services.attendance_prepare(actor=user, meeting=meeting)
             messages.success(request, _("%(n)d invitees added to the attendance list.") % {"n": added})
         elif action == "reply":
-            row = get_object_or_404(Attendance, pk=post.get("attendance"), meeting=meeting)
-            services.attendance_reply(actor=user, attendance=row, reply=post.get("reply", ""),
-                                      note=post.get("note", ""), on_behalf=True)
+            row = get_object_or_404(Attendance, pk=_int_or_404(post.get("attendance")), meeting=meeting)
+            services.attendance_reply(
+                actor=user, attendance=row, reply=post.get("reply", ""), note=post.get("note", ""), on_behalf=True
+            )
             messages.success(request, _("The answer was recorded."))
         elif action == "record":
             records = {}
@@ -400,15 +488,19 @@ def manage_action(request, pk: int, action: str):
             services.meeting_postpone(actor=user, meeting=meeting, reason=post.get("reason", ""))
             messages.success(request, _("The meeting was postponed."))
         elif action == "elect":
-            appointment = get_object_or_404(Appointment, pk=post.get("appointment"), body=meeting.body)
-            services.meeting_record_election(actor=user, meeting=meeting, role=post.get("role", ""), appointment=appointment)
+            appointment = get_object_or_404(Appointment, pk=_int_or_404(post.get("appointment")), body=meeting.body)
+            services.meeting_record_election(
+                actor=user, meeting=meeting, role=post.get("role", ""), appointment=appointment
+            )
             messages.success(request, _("The election was recorded."))
         elif action == "minutes-send":
             deadline = _parse_date(post.get("confirm_by", ""))
             if deadline is None:
                 raise services.MeetingError(_("Give the deadline for confirmation."))
             count = services.minutes_send_for_confirmation(actor=user, meeting=meeting, confirm_by=deadline)
-            messages.success(request, _("The draft minutes were sent to %(n)d members for confirmation.") % {"n": count})
+            messages.success(
+                request, _("The draft minutes were sent to %(n)d members for confirmation.") % {"n": count}
+            )
         elif action == "minutes-publish":
             services.minutes_publish(actor=user, meeting=meeting)
             messages.success(request, _("The minutes were published."))
