@@ -119,7 +119,7 @@ def _first_meeting(committee: Body, secretariat, convener) -> Meeting:
     from documents.models import Material
 
     Material.objects.bulk_create(
-        Material(meeting=meeting, label=label, title=title, position=i, visibility=Material.Visibility.PUBLIC)
+        Material(meeting=meeting, label=label, title=title, position=i)
         for i, (label, title) in enumerate(FIRST_MEETING_MATERIALS, start=1)
     )
     Attendee.objects.create(meeting=meeting, role=Attendee.Role.OFFICIAL, title="青森県企画政策部次長", position=1)

@@ -24,8 +24,17 @@ from meetings.models import Agenda, Meeting, OfficerElection
 COMMITTEE = "dx-plan-committee"
 
 
+MINIMAL_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj "
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
 @pytest.fixture
-def demo(db, settings, tmp_path):
+def demo(db, settings, tmp_path, monkeypatch):
+    # These tests are about meetings; the demo PDFs are checked in tests/documents (rendering takes seconds).
+    monkeypatch.setattr("documents.demo.render_pdf", lambda *args, **kwargs: MINIMAL_PDF)
+    settings.MEDIA_ROOT = tmp_path / "media"
     settings.DEBUG = True
     settings.VAR_DIR = tmp_path  # the demo accounts' passwords go to a file there
     call_command("load_demo", stdout=StringIO())

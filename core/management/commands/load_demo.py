@@ -10,6 +10,7 @@ from django.db import transaction
 from committee import demo as committee_demo
 from committee.models import Body, OrgUnit, Person, StaffAssignment
 from core.models import User
+from documents import demo as documents_demo
 from meetings import demo as meetings_demo
 
 DEMO_ACCOUNTS = [
@@ -46,6 +47,7 @@ class Command(BaseCommand):
                 convener=User.objects.get(email=CONVENERS["dx-plan-committee"]),
                 wg_convener=User.objects.get(email=CONVENERS["dx-wg-2022"]),
             )
+            counts |= documents_demo.load(secretariat=User.objects.get(email=DEMO_ACCOUNTS[0][0]))
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data: {bodies} bodies, {people} people, {appointments} appointments, {meetings} meetings.".format(

@@ -1,0 +1,216 @@
+"""PDF documents from HTML templates (WeasyPrint), and the 会議資料一式 compiled from several PDFs (pypdf).
+
+The Japanese font is the vendored IPAex Gothic (documents/fonts, IPA Font License), named by an absolute
+file:// URL, so a fresh machine without root and without any system Japanese font prints the same PDF,
+with the font embedded. WeasyPrint fetches nothing but files under the font and static directories:
+a template can never make the server read another file or reach the network (SECURITY.md).
+"""
+from __future__ import annotations
+
+import io
+import logging
+import mimetypes
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from pypdf import PdfReader, PdfWriter
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+logger = logging.getLogger(__name__)
+
+# At INFO, each render would log every step (weasyprint.progress) and every font table it subsets
+# (fontTools): dozens of lines per PDF. A level set in settings.LOGGING is left alone.
+for _name in ("weasyprint.progress", "fontTools"):
+    if logging.getLogger(_name).level == logging.NOTSET:
+        logging.getLogger(_name).setLevel(logging.WARNING)
+
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FONT_FILE = FONT_DIR / "ipaexg.ttf"
+FONT_FAMILY = "IPAexGothic"
+CONTENTS_TEMPLATE = "documents/print/materials_contents.html"
+STYLE_TEMPLATE = "documents/print/_style.html"
+
+
+def page_css() -> str:
+    """The font and the page: A4 portrait with the margins of an ordinary office document."""
+    return (
+        f'@font-face {{ font-family: "{FONT_FAMILY}"; src: url("{FONT_FILE.as_uri()}") format("truetype"); }}\n'
+        "@page { size: A4 portrait; margin: 20mm 20mm 18mm 20mm; }\n"
+        f'html {{ font-family: "{FONT_FAMILY}", sans-serif; }}\n'
+    )
+
+
+# --- fetching ------------------------------------------------------------------------------------
+
+
+class URLNotAllowedError(ValueError):
+    """WeasyPrint asked for something outside the font and static directories."""
+
+
+def allowed_roots() -> tuple[Path, ...]:
+    """The directories WeasyPrint may read from: the vendored fonts and the project's static files."""
+    roots = [FONT_DIR, Path(settings.STATIC_ROOT)]
+    for entry in settings.STATICFILES_DIRS:
+        roots.append(Path(entry[1] if isinstance(entry, list | tuple) else entry))
+    return tuple(root.resolve() for root in roots)
+
+
+def allowed_path(url: str) -> Path:
+    """The local file a file:// URL names, if it lies under an allowed directory; else URLNotAllowedError."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+        raise URLNotAllowedError(f"Only local font and static files may be used in a PDF, not {url[:200]!r}.")
+    # resolve() removes ../ and follows links, so neither can lead outside the allowed directories.
+    path = Path(url2pathname(parts.path)).resolve()
+    if not any(path.is_relative_to(root) for root in allowed_roots()) or not path.is_file():
+        raise URLNotAllowedError(f"{url[:200]!r} is not a font or static file of the project.")
+    return path
+
+
+class LocalFileFetcher(URLFetcher):
+    """WeasyPrint's fetcher, limited to files under `allowed_roots()`: no network, no other file."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols=("file",), allow_redirects=False, fail_on_errors=False)
+
+    def fetch(self, url, headers=None):
+        path = allowed_path(url)
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(path.as_uri(), body=path.read_bytes(), headers={"Content-Type": content_type})
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
+    """One HTML document as PDF bytes, with the Japanese font embedded (subset)."""
+    fetcher = LocalFileFetcher()
+    fonts = FontConfiguration()
+    stylesheet = CSS(string=page_css(), font_config=fonts, url_fetcher=fetcher)
+    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+    return document.write_pdf(stylesheets=[stylesheet], font_config=fonts)
+
+
+def print_css() -> str:
+    """The print templates' stylesheet, inline in each document (the page and the PDF use the same)."""
+    return render_to_string(STYLE_TEMPLATE)
+
+
+def render_pdf(template_name: str, context: dict, *, base_url: str | None = None) -> bytes:
+    """Render a print template (the same one its HTML print view shows) to PDF bytes."""
+    context = {**context, "print_css": context.get("print_css") or print_css(), "pdf": True}
+    html = render_to_string(template_name, context)
+    return html_to_pdf(html, base_url=base_url)
+
+
+# --- 会議資料一式 --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """One material for the compiled PDF: its file if it is a PDF, else its format (listed, not included)."""
+
+    label: str
+    title: str = ""
+    source: bytes | IO[bytes] | None = None
+    extension: str = "pdf"
+
+
+@dataclass
+class ContentsEntry:
+    label: str
+    title: str
+    extension: str
+    status: str  # "included", "not_pdf" or "unreadable"
+    pages: int = 0
+    page: int | None = None  # its first page in the compiled PDF
+
+    @property
+    def included(self) -> bool:
+        return self.status == "included"
+
+
+def _as_part(part: Part | tuple[str, bytes | IO[bytes] | None]) -> Part:
+    if isinstance(part, Part):
+        return part
+    label, source = part
+    return Part(label=label, source=source)
+
+
+def read_pdf(source: bytes | IO[bytes]) -> PdfReader | None:
+    """The PDF, or None when it cannot be read (damaged, encrypted with a password, no pages)."""
+    try:
+        reader = PdfReader(io.BytesIO(source) if isinstance(source, bytes | bytearray) else source)
+        if reader.is_encrypted and not reader.decrypt(""):
+            return None
+        pages = list(reader.pages)
+        for page in pages:  # a broken page tree fails here, not half-way through the merge
+            _ = page.mediabox
+        return reader if pages else None
+    except Exception:  # pypdf raises many kinds of error for a damaged file; it is listed, not fatal
+        logger.warning("A material could not be read as PDF; it is listed but not included.", exc_info=True)
+        return None
+
+
+def _contents_pdf(entries: list[ContentsEntry], front_pages: int, template: str, context: dict) -> PdfReader:
+    """The contents page(s); page numbers count the cover and the contents pages themselves."""
+    contents_pages = 1
+    for _attempt in range(4):  # a long list may need more than one page; the numbers move with it
+        page = front_pages + contents_pages + 1
+        for entry in entries:
+            entry.page = page if entry.included else None
+            page += entry.pages
+        rendered = PdfReader(io.BytesIO(render_pdf(template, {**context, "entries": entries})))
+        if len(rendered.pages) == contents_pages:
+            return rendered
+        contents_pages = len(rendered.pages)
+    return rendered
+
+
+def compile_pdfs(cover_pdf: bytes, parts: Iterable[Part | tuple[str, bytes | IO[bytes] | None]], *,
+                 contents_template: str = CONTENTS_TEMPLATE, context: dict | None = None,
+                 ) -> tuple[bytes, list[ContentsEntry]]:
+    """Cover, contents (label, title, first page), then each readable PDF part in the order given.
+
+    A part that is not a PDF is listed in the contents as not included, with its format; so is a PDF
+    that cannot be read. Returns the PDF and the contents entries (to know what went in).
+    """
+    cover = PdfReader(io.BytesIO(cover_pdf))
+    entries: list[ContentsEntry] = []
+    readers: list[PdfReader] = []
+    for part in map(_as_part, parts):
+        extension = (part.extension or "").lower()
+        if extension != "pdf" or part.source is None:
+            entries.append(ContentsEntry(part.label, part.title, extension, "not_pdf"))
+            continue
+        reader = read_pdf(part.source)
+        if reader is None:
+            entries.append(ContentsEntry(part.label, part.title, extension, "unreadable"))
+            continue
+        entries.append(ContentsEntry(part.label, part.title, extension, "included", pages=len(reader.pages)))
+        readers.append(reader)
+    contents = _contents_pdf(entries, len(cover.pages), contents_template, context or {})
+    writer = PdfWriter()
+    writer.append(cover, import_outline=False)
+    writer.append(contents, outline_item="目次", import_outline=False)
+    included = iter(readers)
+    for entry in entries:
+        if entry.included:
+            writer.append(next(included), outline_item=f"{entry.label} {entry.title}".strip(), import_outline=False)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue(), entries
+
+
+def merge_pdfs(cover_pdf: bytes, parts: Iterable[Part | tuple[str, bytes | IO[bytes] | None]], *,
+               contents_template: str = CONTENTS_TEMPLATE, context: dict | None = None) -> bytes:
+    """会議資料一式: cover, contents page, then each PDF part; see `compile_pdfs`."""
+    return compile_pdfs(cover_pdf, parts, contents_template=contents_template, context=context)[0]

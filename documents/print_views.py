@@ -1,0 +1,553 @@
+"""The documents the secretariat prints, as HTML print views and PDFs: 次第, 出席者名簿, 席図, 開催通知,
+委嘱状 and 会議資料一式.
+
+They are Japanese documents whatever the UI language: their fixed headings are written in Japanese in
+the templates, and dates are 和暦 from core.wareki (not the language-dependent template filters).
+Who may see what is decided here with the same selectors as the meeting pages (404 when refused).
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import itertools
+import logging
+import re
+import unicodedata
+from contextlib import ExitStack
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from committee import selectors as committee_selectors
+from committee.models import Appointment
+from core import wareki
+from core.middleware import CSP
+from meetings import selectors as meeting_selectors
+from meetings import services as meeting_services
+from meetings.models import Attendance, Attendee, Meeting, Seat
+
+from . import selectors, services
+from .models import Material
+from .pdf import Part, compile_pdfs, print_css, render_pdf
+
+logger = logging.getLogger(__name__)
+
+HELD_STATUSES = (Meeting.Status.HELD, Meeting.Status.MINUTES_PUBLISHED)
+RESTRICTION = {Material.Visibility.MEMBERS: "委員限り", Material.Visibility.SECRETARIAT: "事務局のみ"}
+ROLE_NAMES = {
+    Attendee.Role.EXPLAINER: "説明員",
+    Attendee.Role.WITNESS: "参考人",
+    Attendee.Role.OBSERVER: "オブザーバー",
+    Attendee.Role.SECRETARIAT: "事務局",
+}
+CATEGORY_NAMES = {Appointment.Category.OBSERVER: "オブザーバー", Appointment.Category.SECRETARIAT: "事務局"}
+BUSINESS_TITLES = ("議事", "議題")
+CEREMONY_TITLES = ("開会", "閉会")
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+
+
+# --- shared pieces -------------------------------------------------------------------------------
+
+
+def _parse_datetime(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def when_line(start: dt.datetime | None, end: dt.datetime | None = None, *, month: dt.date | None = None,
+              time_undecided: bool = False) -> str:
+    """令和5年5月10日(水)14:00～16:00 as the seed prints it; the month only while the day is 未定."""
+    if start is not None:
+        local = timezone.localtime(start)
+        text = wareki.format_date(local)
+        if time_undecided:
+            return f"{text} 時刻未定"
+        text += f"{local:%H:%M}"
+        return text + (f"～{timezone.localtime(end):%H:%M}" if end is not None else "")
+    if month is not None:
+        return wareki.format_month(month.year, month.month) + "(日程未定)"
+    return ""
+
+
+def meeting_when(meeting: Meeting) -> str:
+    return when_line(meeting.start_at, meeting.end_at, month=meeting.planned_month,
+                     time_undecided=meeting.time_undecided)
+
+
+def title_line(meeting: Meeting) -> str:
+    """第1回「(仮称)青森県DX推進プラン」策定委員会."""
+    return f"{meeting.label}{meeting.title}"
+
+
+def venue_line(meeting: Meeting) -> str:
+    return " ".join(v for v in (meeting.venue_name, meeting.venue_room) if v)
+
+
+def material_line(material: Material, *, mark_restricted: bool = True) -> dict:
+    """資料1 「…」設置要綱, with (委員限り) where the viewer sees more than the public does."""
+    return {
+        "text": f"{material.label} {material.title}".strip(),
+        "restriction": RESTRICTION.get(material.visibility, "") if mark_restricted else "",
+    }
+
+
+# --- 次第 -----------------------------------------------------------------------------------------
+
+
+def _agenda_item(item: dict) -> dict:
+    depth = min(int(item["depth"]), 2)
+    return {
+        "number": f"{item['number']}." if depth == 0 else item["number"],
+        "depth": depth,
+        "title": item["title"],
+        "detail": item.get("detail", ""),
+        "presenter": item.get("presenter", ""),
+        "time": item.get("time", ""),
+        "closed": not item.get("public", True),
+    }
+
+
+def agenda_context(meeting: Meeting, *, user, access: meeting_selectors.Access, draft: bool = False) -> dict | None:
+    """The 次第 as this user may read it: the approved version (public items only for the public), or
+    the live draft for the secretariat's preview. None when there is nothing the user may read."""
+    if draft:
+        agenda = getattr(meeting, "agenda", None)
+        snapshot = meeting_services.agenda_snapshot(agenda) if agenda is not None else None
+    else:
+        snapshot = meeting_selectors.visible_agenda(meeting, access)
+    if snapshot is None:
+        return None
+    particulars = snapshot["meeting"]
+    materials = [m for m in selectors.materials_visible_to(user, meeting, access) if not m.is_withdrawn]
+    line = f"{particulars['label']}{particulars['title']}"
+    return {
+        "meeting": meeting,
+        "document_title": f"{line} 次第",
+        "title_line": line,
+        "when": when_line(
+            _parse_datetime(particulars.get("start_at")), _parse_datetime(particulars.get("end_at")),
+            month=_parse_date(particulars.get("planned_month")), time_undecided=meeting.time_undecided,
+        ),
+        "venue": particulars.get("venue", ""),
+        "items": [_agenda_item(item) for item in snapshot["items"]],
+        "note": snapshot.get("note", ""),
+        "materials": [material_line(m) for m in materials],
+        "draft": draft,
+    }
+
+
+# --- 出席者名簿 -------------------------------------------------------------------------------------
+
+
+def _absent(row: Attendance) -> bool:
+    if row.actual:
+        return row.actual == Attendance.Actual.ABSENT
+    return row.reply == Attendance.Reply.ABSENT
+
+
+def _mode(row: Attendance) -> str:
+    """会場 or オンライン: as recorded after the meeting, as answered before it."""
+    if _absent(row):
+        return ""
+    return row.actual_mode if row.actual else row.reply
+
+
+def _other_group_and_line(row: Attendance, day: dt.date) -> tuple[str, str]:
+    if row.appointment_id:
+        affiliation = row.appointment.affiliation_on(day) if row.appointment.person_id else ""
+        group = CATEGORY_NAMES.get(row.appointment.category, "その他")
+        return group, " ".join(v for v in (affiliation, row.appointment.holder_name) if v)
+    attendee = row.attendee
+    name = attendee.person.full_name if attendee.person_id else attendee.name
+    group = settings.DXPLAN_ORGANISATION_NAME if attendee.role == Attendee.Role.OFFICIAL else ROLE_NAMES[attendee.role]
+    return group, " ".join(v for v in (attendee.title, name) if v)
+
+
+def attendance_context(meeting: Meeting) -> dict:
+    """出席者名簿 in the seed's format: members 五十音順 with ○ for 会場 / オンライン, then the others by group."""
+    day = meeting.reference_date
+    members, others = [], {}
+    for row in meeting_selectors.attendance_rows(meeting):
+        if row.appointment_id and row.appointment.is_member:
+            mode = _mode(row)
+            members.append({
+                "name": row.holder_name, "affiliation": row.appointment.affiliation_on(day),
+                "venue": mode == Attendance.Mode.VENUE, "online": mode == Attendance.Mode.ONLINE,
+            })
+        elif not _absent(row):
+            group, line = _other_group_and_line(row, day)
+            others.setdefault(group, []).append(line)
+    order = [settings.DXPLAN_ORGANISATION_NAME, *ROLE_NAMES.values(), "その他"]
+    line = title_line(meeting)
+    return {
+        "meeting": meeting,
+        "document_title": f"{line}出席者名簿",
+        "title_line": line,
+        "members": members,
+        "others": sorted(others.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)),
+    }
+
+
+# --- 席図 ------------------------------------------------------------------------------------------
+
+
+def _seat_label(seat: Seat, presiding: meeting_selectors.Approver | None) -> dict:
+    row = seat.attendance
+    if row.appointment_id:
+        appointment = row.appointment
+        if presiding is not None and appointment.person_id and appointment.person_id == presiding.person_id:
+            role = presiding.title
+        else:
+            role = "委員" if appointment.is_member else CATEGORY_NAMES.get(appointment.category, "")
+        return {"name": appointment.holder_name, "role": role}
+    attendee = row.attendee
+    name = attendee.person.full_name if attendee.person_id else attendee.name
+    group = settings.DXPLAN_ORGANISATION_NAME if attendee.role == Attendee.Role.OFFICIAL else ROLE_NAMES[attendee.role]
+    if not name:
+        return {"name": attendee.title or group, "role": group if attendee.title else ""}
+    return {"name": name, "role": attendee.title or group}
+
+
+def seating_context(meeting: Meeting) -> dict:
+    """席図 from the meeting's seats: the presiding officer at the head, members on both sides of the table,
+    the secretariat at the foot, observers and online participants listed apart."""
+    seats = list(
+        meeting.seats.select_related("attendance__appointment__person", "attendance__attendee__person")
+        .order_by("zone", "position")
+    )
+    presiding = meeting_selectors.approver_for(meeting, allow_convener=False) if seats else None
+    zones: dict[str, list[dict]] = {zone: [] for zone in Seat.Zone.values}
+    for seat in seats:
+        zones[seat.zone].append(_seat_label(seat, presiding))
+    line = title_line(meeting)
+    return {
+        "meeting": meeting,
+        "document_title": f"{line} 席図",
+        "title_line": line,
+        "when": meeting_when(meeting),
+        "venue": venue_line(meeting),
+        "zones": zones,
+        "sides": list(itertools.zip_longest(zones[Seat.Zone.LEFT], zones[Seat.Zone.RIGHT])),
+        "empty": not seats,
+    }
+
+
+# --- 開催通知 ----------------------------------------------------------------------------------------
+
+
+def business_items(items: list[dict]) -> list[dict]:
+    """議題 of a notice: the items under 議事 (the seed's 4 議事 → (1), (2)); without such an item, the
+    top-level items other than 開会 and 閉会."""
+    collected, inside = [], False
+    for item in items:
+        if item["depth"] == 0:
+            inside = item["title"].strip() in BUSINESS_TITLES
+        elif inside:
+            collected.append({"number": item["number"], "title": item["title"], "detail": item.get("detail", ""),
+                              "indent": item["depth"] > 1, "closed": not item.get("public", True)})
+    if collected:
+        return collected
+    top = [item for item in items if item["depth"] == 0 and item["title"].strip() not in CEREMONY_TITLES]
+    return [{"number": f"({i})", "title": item["title"], "detail": item.get("detail", ""), "indent": False,
+             "closed": not item.get("public", True)} for i, item in enumerate(top, start=1)]
+
+
+def _notice_agenda(meeting: Meeting) -> tuple[list[dict], bool]:
+    """The approved 次第's items, or the draft's (the letter is then marked 案)."""
+    agenda = getattr(meeting, "agenda", None)
+    if agenda is None:
+        return [], True
+    if agenda.approved_version_id is not None:
+        return agenda.approved_version.snapshot["items"], False
+    return meeting_services.agenda_snapshot(agenda)["items"], True
+
+
+def notice_common(meeting: Meeting, *, letter_date: dt.date, deadline: dt.date | None) -> dict:
+    """What every member's 開催通知 of a meeting shares: sender, particulars, 議題, contact."""
+    body = meeting.body
+    guideline = (committee_selectors.guideline_in_force(body=body, day=letter_date)
+                 or committee_selectors.guideline_in_force(body=body, day=meeting.reference_date))
+    unit = body.secretariat
+    secretariat = unit.full_name_on(letter_date) or unit.full_name_on(meeting.reference_date) or str(unit)
+    items, draft = _notice_agenda(meeting)
+    return {
+        "draft": draft,
+        "date_line": wareki.format_date(letter_date, weekday=False),
+        "sender": (guideline.convener_title if guideline and guideline.convener_title else secretariat),
+        "subject": f"{title_line(meeting)}の開催について（通知）",
+        "when": meeting_when(meeting),
+        "venue_lines": [v for v in (venue_line(meeting), meeting.venue_address) if v],
+        "online": bool(meeting.online_url or meeting.online_note),
+        "online_note": meeting.online_note,
+        "online_url": meeting.online_url,
+        "items": business_items(items),
+        "deadline": wareki.format_date(deadline) if deadline else "",
+        "answer_url": settings.SITE_URL + reverse("meetings:detail", args=[meeting.pk]),
+        "secretariat": secretariat,
+        "secretariat_note": "事務局",
+        "phone": unit.phone,
+        "email": unit.email,
+    }
+
+
+def notice_letter(common: dict, appointment: Appointment, *, letter_date: dt.date) -> dict:
+    """One member's letter: the shared text addressed to them (氏名 様, with their affiliation)."""
+    affiliation = appointment.affiliation_on(letter_date) if appointment.person_id else ""
+    return {**common, "addressee": appointment.holder_name, "affiliation": affiliation}
+
+
+def _date_param(request, name: str, default: dt.date | None) -> dt.date | None:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(_("Give dates as YYYY-MM-DD.")) from None
+    if value < dt.date(1873, 1, 1):  # no 和暦 before the Gregorian calendar was adopted
+        raise BadRequest(_("Give dates as YYYY-MM-DD."))
+    return value
+
+
+def _letter_dates(request, meeting: Meeting) -> tuple[dt.date, dt.date | None]:
+    letter_date = _date_param(request, "date", timezone.localdate())
+    default_deadline = meeting.date - dt.timedelta(days=7) if meeting.date else None
+    return letter_date, _date_param(request, "deadline", default_deadline)
+
+
+# --- 委嘱状 ------------------------------------------------------------------------------------------
+
+
+def commission_context(appointment: Appointment) -> dict:
+    """委嘱状: name 様, 「{body}委員に委嘱します」, the term in 和暦, the date of 委嘱 and who appointed."""
+    appointed_by = appointment.appointed_by
+    if not appointed_by and appointment.guideline_id:
+        appointed_by = appointment.guideline.appointing_authority
+    return {
+        "document_title": f"委嘱状 {appointment.holder_name}",
+        "name": appointment.holder_name,
+        "body_name": appointment.body.name,
+        "post": "委員",
+        "term_start": wareki.format_date(appointment.term_start, weekday=False),
+        "term_end": wareki.format_date(appointment.term_end, weekday=False) if appointment.term_end else "",
+        "appointed_on": wareki.format_date(appointment.appointed_on, weekday=False),
+        "appointed_by": appointed_by,
+    }
+
+
+# --- 会議資料一式 ----------------------------------------------------------------------------------
+
+
+def materials_context(meeting: Meeting, materials: list[Material]) -> dict:
+    unit = meeting.body.secretariat
+    line = title_line(meeting)
+    return {
+        "document_title": f"{line} 資料一式",
+        "title_line": line,
+        "when": meeting_when(meeting),
+        "restricted": any(m.visibility != Material.Visibility.PUBLIC for m in materials),
+        "secretariat": unit.full_name_on(meeting.reference_date) or str(unit),
+    }
+
+
+def _part(material: Material, files: ExitStack) -> Part:
+    version = material.current_version
+    if version.extension != "pdf":
+        return Part(material.label, material.title, None, version.extension)
+    try:
+        handle = files.enter_context(version.file.storage.open(version.file.name, "rb"))
+    except OSError:
+        logger.warning("The file of material %s is missing from storage.", material.pk)
+        handle = b""  # listed as unreadable
+    return Part(material.label, material.title, handle, "pdf")
+
+
+# --- responses -----------------------------------------------------------------------------------
+
+
+def safe_filename(*parts: str, extension: str = "pdf") -> str:
+    stem = "_".join(p for p in parts if p)
+    stem = _UNSAFE.sub("_", unicodedata.normalize("NFC", stem)).strip(" ._") or "document"
+    return f"{stem[:150]}.{extension}"
+
+
+def pdf_response(data: bytes, filename: str, fallback: str, *, private: bool) -> HttpResponse:
+    """An attachment that no title can break out of (RFC 5987), never sniffed or run as a page."""
+    response = HttpResponse(data, content_type="application/pdf")
+    encoded = quote(filename, safe="")
+    response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+    response["Content-Length"] = str(len(data))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    # A public document may stop being public (a meeting closed, a material withdrawn): revalidate always.
+    response["Cache-Control"] = "private, no-store" if private else "no-cache"
+    return response
+
+
+def _csp_allowing(css: str) -> str:
+    # The print stylesheet is inline (one template for the page and the PDF); allow exactly it by hash.
+    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    return CSP.replace("style-src 'self'", f"style-src 'self' 'sha256-{digest}'", 1)
+
+
+def _respond(template: str, context: dict, *, fmt: str, filename: str, fallback: str, private: bool) -> HttpResponse:
+    css = print_css()
+    context = {**context, "print_css": css}
+    if fmt == "pdf":
+        return pdf_response(render_pdf(template, context), filename, fallback, private=private)
+    response = HttpResponse(render_to_string(template, {**context, "pdf": False}))
+    response["Content-Security-Policy"] = _csp_allowing(css)
+    if private:
+        response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _links(name: str, args: list, *, back: str | None = None, query: str = "") -> dict:
+    """The HTML view's links: its PDF, and back to the meeting page (or `back`)."""
+    back = back or reverse("meetings:detail", args=args[:1])
+    return {"pdf_url": reverse(f"print:{name}_pdf", args=args) + query, "back_url": back}
+
+
+def _meeting_for(request, pk: int) -> tuple[Meeting, meeting_selectors.Access]:
+    """A meeting the user may know exists (as on its page), and what they may see of it; else 404."""
+    meeting = get_object_or_404(
+        Meeting.objects.select_related("body__secretariat", "agenda__approved_version"), pk=pk
+    )
+    access = meeting_selectors.access_to(request.user, meeting)
+    if not meeting.body.is_public and not access.sees_private:
+        raise Http404
+    return meeting, access
+
+
+def _managed_meeting(request, pk: int) -> Meeting:
+    meeting, access = _meeting_for(request, pk)
+    if not access.manage:
+        raise Http404
+    return meeting
+
+
+# --- views ---------------------------------------------------------------------------------------
+
+
+@require_GET
+def agenda(request, pk: int, fmt: str):
+    """次第: public once approved and notices are out; members read it once approved; the secretariat
+    may preview the draft with ?draft=1."""
+    meeting, access = _meeting_for(request, pk)
+    draft = access.manage and request.GET.get("draft") == "1"
+    context = agenda_context(meeting, user=request.user, access=access, draft=draft)
+    if context is None:
+        raise Http404
+    context |= _links("agenda", [meeting.pk], query="?draft=1" if draft else "")
+    name = safe_filename(meeting.body.short_name, meeting.label, "次第(案)" if draft else "次第")
+    return _respond("documents/print/agenda.html", context, fmt=fmt, filename=name,
+                    fallback=f"meeting-{meeting.pk}-agenda.pdf", private=access.sees_private)
+
+
+@require_GET
+def attendance(request, pk: int, fmt: str):
+    """出席者名簿: members and the secretariat before the meeting, everyone once it was held."""
+    meeting, access = _meeting_for(request, pk)
+    if not access.sees_private and meeting.status not in HELD_STATUSES:
+        raise Http404
+    context = attendance_context(meeting) | _links("attendance", [meeting.pk])
+    return _respond("documents/print/attendance.html", context, fmt=fmt,
+                    filename=safe_filename(meeting.body.short_name, meeting.label, "出席者名簿"),
+                    fallback=f"meeting-{meeting.pk}-attendance.pdf", private=access.sees_private)
+
+
+@require_GET
+def seating(request, pk: int, fmt: str):
+    """席図: for the members and the secretariat."""
+    meeting, access = _meeting_for(request, pk)
+    if not access.sees_private:
+        raise Http404
+    context = seating_context(meeting) | _links("seating", [meeting.pk])
+    return _respond("documents/print/seating.html", context, fmt=fmt,
+                    filename=safe_filename(meeting.body.short_name, meeting.label, "席図"),
+                    fallback=f"meeting-{meeting.pk}-seating.pdf", private=True)
+
+
+@login_required
+@require_GET
+def notice(request, pk: int, appointment_pk: int, fmt: str):
+    """開催通知 to one member invited to the meeting (?date= the letter's date, ?deadline= for answers)."""
+    meeting = _managed_meeting(request, pk)
+    appointment = next((a for a in meeting_selectors.invited_members(meeting) if a.pk == appointment_pk), None)
+    if appointment is None:
+        raise Http404
+    letter_date, deadline = _letter_dates(request, meeting)
+    common = notice_common(meeting, letter_date=letter_date, deadline=deadline)
+    query = request.GET.urlencode()
+    context = {
+        "document_title": f"{common['subject']} {appointment.holder_name}",
+        "letters": [notice_letter(common, appointment, letter_date=letter_date)],
+        **_links("notice", [meeting.pk, appointment.pk], back=reverse("meetings:manage", args=[meeting.pk]),
+                 query=f"?{query}" if query else ""),
+    }
+    return _respond("documents/print/notices.html", context, fmt=fmt,
+                    filename=safe_filename(meeting.body.short_name, meeting.label, "開催通知", appointment.holder_name),
+                    fallback=f"meeting-{meeting.pk}-notice-{appointment.pk}.pdf", private=True)
+
+
+@login_required
+@require_GET
+def notices(request, pk: int):
+    """開催通知 to every member invited, one letter a page, to print and post."""
+    meeting = _managed_meeting(request, pk)
+    letter_date, deadline = _letter_dates(request, meeting)
+    common = notice_common(meeting, letter_date=letter_date, deadline=deadline)
+    letters = [notice_letter(common, a, letter_date=letter_date) for a in meeting_selectors.invited_members(meeting)]
+    if not letters:
+        raise Http404
+    context = {"document_title": common["subject"], "letters": letters}
+    return _respond("documents/print/notices.html", context, fmt="pdf",
+                    filename=safe_filename(meeting.body.short_name, meeting.label, "開催通知"),
+                    fallback=f"meeting-{meeting.pk}-notices.pdf", private=True)
+
+
+@login_required
+@require_GET
+def commission(request, pk: int, fmt: str):
+    """委嘱状 for an appointment of a person, for the secretariat of its body."""
+    appointment = get_object_or_404(Appointment.objects.select_related("body", "person", "guideline"), pk=pk)
+    if appointment.person_id is None or not committee_selectors.is_secretariat_of_body(request.user, appointment.body):
+        raise Http404
+    back = reverse("committee:body_detail", args=[appointment.body.slug])
+    context = commission_context(appointment) | _links("commission", [appointment.pk], back=back)
+    return _respond("documents/print/commission.html", context, fmt=fmt,
+                    filename=safe_filename("委嘱状", appointment.body.short_name, appointment.holder_name),
+                    fallback=f"appointment-{appointment.pk}-commission.pdf", private=True)
+
+
+@require_GET
+def materials(request, pk: int):
+    """会議資料一式 (PDF): cover, contents, then every PDF material this user may see, in label order."""
+    meeting, access = _meeting_for(request, pk)
+    visible = [m for m in selectors.materials_visible_to(request.user, meeting, access)
+               if m.current_version_id and not m.is_withdrawn]
+    if not visible:
+        raise Http404
+    context = materials_context(meeting, visible) | {"print_css": print_css()}
+    cover = render_pdf("documents/print/materials_cover.html", context)
+    with ExitStack() as files:
+        data, entries = compile_pdfs(cover, [_part(m, files) for m in visible], context=context)
+    # A members-only material in the compiled PDF is a download like one in the ZIP: logged the same way.
+    included = [m for m, entry in zip(visible, entries, strict=True) if entry.included]
+    services.downloads_record(user=request.user, materials=included, via_zip=True,
+                              ip_address=request.META.get("REMOTE_ADDR"))
+    return pdf_response(data, safe_filename(meeting.body.short_name, meeting.label, "資料一式"),
+                        f"meeting-{meeting.pk}-materials.pdf", private=access.sees_private)
