@@ -42,8 +42,8 @@ test: setup-dev
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 messages: setup-dev
-	$(PY) manage.py makemessages -l ja --no-obsolete --no-location
-	$(PY) manage.py compilemessages
+	$(PY) manage.py makemessages -l ja --no-obsolete --no-location -i ".venv/*" -i "var/*" -i "tests/*" -i "bench/*"
+	$(PY) manage.py compilemessages -l ja -i .venv
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3

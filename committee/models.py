@@ -389,6 +389,14 @@ class AppointmentQuerySet(models.QuerySet):
             | Q(ended_on__gte=day)
         )
 
+    def not_ended_before(self, day: dt.date) -> AppointmentQuerySet:
+        """Appointments whose last day in office is `day` or later (or not fixed)."""
+        return self.filter(
+            Q(ended_on__isnull=True, term_end__isnull=True)
+            | Q(ended_on__isnull=True, term_end__gte=day)
+            | Q(ended_on__gte=day)
+        )
+
     def overlapping(self, start: dt.date, end: dt.date | None) -> AppointmentQuerySet:
         """Appointments whose effective period shares at least one day with [start, end]."""
         qs = self.filter(

@@ -1,4 +1,5 @@
 """Meeting materials (資料): numbered, versioned files with access levels, and their downloads."""
+
 from __future__ import annotations
 
 import uuid
@@ -59,7 +60,10 @@ class Material(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(is_closed=True, visibility="public"), name="material_closed_never_public"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["meeting", "label"], condition=~models.Q(label=""), name="material_unique_label_per_meeting"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -83,7 +87,9 @@ def _stored_name(instance: MaterialVersion, filename: str) -> str:
 class MaterialVersion(models.Model):
     """One uploaded file of a material; earlier versions are kept when it is replaced."""
 
-    material = models.ForeignKey(Material, verbose_name=_("material"), on_delete=models.CASCADE, related_name="versions")
+    material = models.ForeignKey(
+        Material, verbose_name=_("material"), on_delete=models.CASCADE, related_name="versions"
+    )
     number = models.PositiveSmallIntegerField(_("version"))
     file = models.FileField(_("file"), upload_to=_stored_name, max_length=200)
     original_name = models.CharField(_("file name as uploaded"), max_length=255)
@@ -114,7 +120,9 @@ class MaterialVersion(models.Model):
 class Download(models.Model):
     """A download of a members-only material: who, when, which version, from where."""
 
-    material = models.ForeignKey(Material, verbose_name=_("material"), on_delete=models.CASCADE, related_name="downloads")
+    material = models.ForeignKey(
+        Material, verbose_name=_("material"), on_delete=models.CASCADE, related_name="downloads"
+    )
     version = models.ForeignKey(MaterialVersion, verbose_name=_("version"), on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="+"

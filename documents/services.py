@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -10,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
+from core.models import AuditEntry
+from core.text import single_line
 from meetings.models import AgendaItem, Meeting
 
 from .models import Download, Material, MaterialVersion
@@ -33,7 +36,12 @@ def next_label(meeting: Meeting, prefix: str = "資料") -> str:
 
 
 def _closed_item(item: AgendaItem | None) -> bool:
-    return item is not None and not item.is_public
+    """Whether the item, or any item it sits under, is 非公開 (a closed item closes everything under it)."""
+    while item is not None:
+        if not item.is_public:
+            return True
+        item = item.parent
+    return False
 
 
 def _check_visibility(material: Material, visibility: str) -> None:
@@ -41,7 +49,9 @@ def _check_visibility(material: Material, visibility: str) -> None:
         raise MaterialError(_("Choose who may see the material."))
     if visibility == Material.Visibility.PUBLIC:
         if material.is_closed or _closed_item(material.agenda_item):
-            raise MaterialError(_("A closed (非公開) material, or one of a closed agenda item, can never be made public."))
+            raise MaterialError(
+                _("A closed (非公開) material, or one of a closed agenda item, can never be made public.")
+            )
         if material.current_version_id is None:
             raise MaterialError(_("Upload the file before making the material visible."))
     if visibility == Material.Visibility.MEMBERS and material.current_version_id is None:
@@ -82,15 +92,17 @@ def material_create(
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)  # serialises numbering
     if agenda_item is not None and agenda_item.agenda.meeting_id != meeting.pk:
         raise MaterialError(_("The agenda item belongs to another meeting."))
-    if not title.strip():
+    # One line each: they end up in file names, headers and audit labels (and PostgreSQL refuses NUL).
+    title = single_line(title)
+    if not title:
         raise MaterialError(_("Give the material a title."))
-    label = next_label(meeting) if label is None else label.strip()
+    label = next_label(meeting) if label is None else single_line(label)
     if label and meeting.materials.filter(label=label).exists():
         raise MaterialError(_("%(label)s exists already for this meeting.") % {"label": label})
     if position is None:
         position = (meeting.materials.aggregate(m=Max("position"))["m"] or 0) + 1
     material = Material(
-        meeting=meeting, title=title.strip(), label=label, agenda_item=agenda_item, position=position,
+        meeting=meeting, title=title, label=label, agenda_item=agenda_item, position=position,
         is_closed=is_closed or _closed_item(agenda_item),
     )
     material.full_clean()
@@ -106,12 +118,14 @@ def material_create(
             material.visibility = visibility
             material.published_at = timezone.now() if visibility == Material.Visibility.PUBLIC else None
             material.save(update_fields=["visibility", "published_at"])
+        audit_record(actor=actor, action="material_created", target=material,
+                     data={"label": label, "visibility": material.visibility,
+                           "version": version.number if version else None})
     except Exception:
+        # The rows roll back with the transaction; the stored file does not.
         if version is not None:
             version.file.delete(save=False)
         raise
-    audit_record(actor=actor, action="material_created", target=material,
-                 data={"label": label, "visibility": material.visibility, "version": version.number if version else None})
     return material
 
 
@@ -136,7 +150,8 @@ def material_replace(*, actor, material: Material, upload, note: str = "") -> Ma
 @transaction.atomic
 def material_set_visibility(*, actor, material: Material, visibility: str) -> Material:
     """Who may see the material: 事務局のみ → 委員 → 公開. Publishing is recorded; doing it twice is harmless."""
-    material = Material.objects.select_for_update().select_related("agenda_item").get(pk=material.pk)
+    # `of`: PostgreSQL cannot lock the nullable side of the outer join to the agenda item.
+    material = Material.objects.select_for_update(of=("self",)).select_related("agenda_item").get(pk=material.pk)
     if material.visibility == visibility:
         return material
     if material.is_withdrawn:
@@ -198,11 +213,30 @@ def material_restore(*, actor, material: Material) -> Material:
 
 def download_record(*, user, material: Material, via_zip: bool = False, ip_address: str | None = None) -> None:
     """Log a download of a members-only material (who, when, which version) with an audit entry."""
-    if material.visibility == Material.Visibility.PUBLIC or material.current_version_id is None:
-        return
-    Download.objects.create(
-        material=material, version_id=material.current_version_id, user=user if user.is_authenticated else None,
-        via_zip=via_zip, ip_address=ip_address,
+    downloads_record(user=user, materials=[material], via_zip=via_zip, ip_address=ip_address)
+
+
+@transaction.atomic
+def downloads_record(*, user, materials: list[Material], via_zip: bool = False, ip_address: str | None = None) -> int:
+    """Log downloads of several materials at once (the ZIP): a Download row and an audit entry for each
+    one that is not public, in two queries whatever their number. Returns how many were logged."""
+    logged = [m for m in materials if m.visibility != Material.Visibility.PUBLIC and m.current_version_id]
+    if not logged:
+        return 0
+    by = user if user.is_authenticated else None
+    Download.objects.bulk_create(
+        Download(material=m, version_id=m.current_version_id, user=by, via_zip=via_zip, ip_address=ip_address)
+        for m in logged
     )
-    audit_record(actor=user, action="material_downloaded", target=material,
-                 data={"version": material.current_version_id, "zip": via_zip}, ip_address=ip_address)
+    material_type = ContentType.objects.get_for_model(Material)
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            actor=by, actor_label=single_line(str(by) if by else "", 254), action="material_downloaded",
+            target_type=material_type, target_id=str(m.pk), target_label=single_line(str(m), 500),
+            ip_address=ip_address,
+            data={"version": m.current_version.number if m.current_version else None,
+                  "version_id": m.current_version_id, "zip": via_zip},
+        )
+        for m in logged
+    )
+    return len(logged)

@@ -38,7 +38,10 @@ ALLOWED: dict[str, tuple[str, str | None]] = {
 # The old Office formats share one container; filetype names it by whichever it recognises first.
 OLE_FAMILY = {"application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
               "application/x-ole-storage"}
-MARKUP = re.compile(rb"^\s*(<\?xml|<!doctype|<html|<svg|<script|<head|<body|<iframe)", re.IGNORECASE)
+# Byte-order marks before the markup must not hide it.
+MARKUP = re.compile(
+    rb"^(?:\s|\xef\xbb\xbf)*(<\?xml|<!doctype|<!--|<html|<svg|<script|<head|<body|<iframe)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,8 @@ def check_upload(upload) -> CheckedFile:
         raise ValidationError(_("The file is empty."), code="empty")
     if size > limit:
         raise ValidationError(
-            _("The file is %(size)s; the limit is %(limit)s.") % {"size": filesizeformat(size), "limit": filesizeformat(limit)},
+            _("The file is %(size)s; the limit is %(limit)s.")
+            % {"size": filesizeformat(size), "limit": filesizeformat(limit)},
             code="size",
         )
     upload.seek(0)

@@ -24,18 +24,26 @@ from . import selectors, services
 from .models import Material, MaterialVersion
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+# Invisible characters (bidi overrides, line separators) that could make a name read as something else.
+_INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
-def download_name(material: Material, version: MaterialVersion) -> str:
+def _safe_stem(text: str, default: str) -> str:
+    text = "".join(ch for ch in unicodedata.normalize("NFC", text) if unicodedata.category(ch) not in _INVISIBLE)
+    return _UNSAFE.sub("_", text)[:150].strip(" ._") or default
+
+
+def download_name(material: Material, version: MaterialVersion, suffix: str = "") -> str:
     """資料1_(仮称)青森県DX推進プランの策定及び推進について.pdf: label and title, safe for every file system."""
-    stem = "_".join(part for part in (material.label, material.title) if part)
-    stem = _UNSAFE.sub("_", unicodedata.normalize("NFC", stem)).strip(" ._") or "material"
-    return f"{stem[:150]}.{version.extension}"
+    stem = _safe_stem("_".join(part for part in (material.label, material.title) if part), "material")
+    return f"{stem}{suffix}.{version.extension}"
 
 
 def _attachment_headers(response, filename: str, fallback: str) -> None:
     # RFC 6266/5987: an ASCII fallback and the UTF-8 name percent-encoded; no title can break the header.
-    response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
     response["Cache-Control"] = "private, no-store"
@@ -59,8 +67,12 @@ def download(request, pk: int):
         raise Http404
     material, _access = found
     version = material.current_version
+    if version is None:  # the secretariat sees materials still waiting for their file
+        raise Http404
+    response = _file_response(version, download_name(material, version), f"material-{material.pk}.{version.extension}")
+    # Logged once the file is open: a download that cannot start is not recorded as made.
     services.download_record(user=request.user, material=material, ip_address=_client_ip(request))
-    return _file_response(version, download_name(material, version), f"material-{material.pk}.{version.extension}")
+    return response
 
 
 def _file_response(version: MaterialVersion, filename: str, fallback: str):
@@ -71,6 +83,7 @@ def _file_response(version: MaterialVersion, filename: str, fallback: str):
         response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + quote(version.file.name)
     else:
         response = FileResponse(version.file.open("rb"), content_type=version.content_type)
+        response.block_size = 256 * 1024  # Django's 4 KiB blocks halve the rate when the server cannot sendfile
         response["Content-Length"] = str(version.size)
     _attachment_headers(response, filename, fallback)
     return response
@@ -85,8 +98,8 @@ def version_download(request, pk: int, number: int):
     if not access.manage:
         raise Http404
     version = get_object_or_404(MaterialVersion, material=material, number=number)
-    return _file_response(version, download_name(material, version).replace(f".{version.extension}",
-                          f"_v{version.number}.{version.extension}"), f"material-{material.pk}-v{number}.{version.extension}")
+    fallback = f"material-{material.pk}-v{number}.{version.extension}"
+    return _file_response(version, download_name(material, version, suffix=f"_v{version.number}"), fallback)
 
 
 @require_GET
@@ -107,16 +120,17 @@ def download_all(request, pk: int):
     for material in materials:
         version = material.current_version
         name = download_name(material, version)
-        while name in used:
-            name = name.replace(f".{version.extension}", f"_{material.pk}.{version.extension}")
+        copy = 0
+        while name in used:  # two materials with the same label and title
+            copy += 1
+            name = download_name(material, version, suffix=f"_{material.pk}" + (f"_{copy}" if copy > 1 else ""))
         used.add(name)
         stream.add(_chunks(version), arcname=name, size=version.size)
-    for material in materials:
-        services.download_record(user=request.user, material=material, via_zip=True, ip_address=_client_ip(request))
+    services.downloads_record(user=request.user, materials=materials, via_zip=True, ip_address=_client_ip(request))
     response = StreamingHttpResponse(stream, content_type="application/zip")
     response["Content-Length"] = str(len(stream))
-    label = f"{meeting.body.short_name}_{meeting.label}_資料一式.zip"
-    _attachment_headers(response, label, f"meeting-{meeting.pk}-materials.zip")
+    label = _safe_stem(f"{meeting.body.short_name}_{meeting.label}_資料一式", "materials")
+    _attachment_headers(response, f"{label}.zip", f"meeting-{meeting.pk}-materials.zip")
     return response
 
 
@@ -129,7 +143,9 @@ class MaterialForm(forms.Form):
         label=gettext_lazy("Label"), max_length=40, required=False,
         help_text=gettext_lazy("Leave empty for the next number (資料N); write e.g. 参考資料1 or 資料2-1 to choose."),
     )
-    agenda_item = forms.ModelChoiceField(label=gettext_lazy("Agenda item"), queryset=AgendaItem.objects.none(), required=False)
+    agenda_item = forms.ModelChoiceField(
+        label=gettext_lazy("Agenda item"), queryset=AgendaItem.objects.none(), required=False
+    )
     file = forms.FileField(label=gettext_lazy("File"), required=False)
     is_closed = forms.BooleanField(label=gettext_lazy("Closed (非公開): never made public"), required=False)
 
@@ -170,7 +186,8 @@ def manage_materials(request, pk: int):
         Material.objects.filter(meeting=meeting).select_related("current_version", "agenda_item")
         .prefetch_related("versions").order_by("position", "id")
     )
-    downloads = {m.pk: selectors.not_downloaded(m) for m in materials if m.visibility == Material.Visibility.MEMBERS}
+    members_only = [m for m in materials if m.visibility == Material.Visibility.MEMBERS]
+    downloads = selectors.not_downloaded_by_material(meeting, members_only) if members_only else {}
     return render(request, "documents/manage.html", {
         "meeting": meeting, "form": form, "materials": materials, "replace_form": ReplaceForm(),
         "visibility_choices": Material.Visibility.choices, "not_downloaded": downloads,

@@ -105,7 +105,7 @@ class MeetingAdmin(MeetingScopedAdmin):
     def when(self, obj: Meeting) -> str:
         return obj.when_ja
 
-    @admin.display(description=_("次第"))
+    @admin.display(description=_("Agenda (次第)"))
     def agenda_status(self, obj: Meeting) -> str:
         agenda = getattr(obj, "agenda", None)
         return agenda.get_status_display() if agenda else "—"

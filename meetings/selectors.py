@@ -258,11 +258,17 @@ class Access:
 
 
 def access_to(user, meeting: Meeting) -> Access:
+    """The secretariat of the body manages; members in office on the meeting day and the invited attendees
+    see its private side. A member's right ends with the term (SECURITY.md): after that, a former
+    member reads only what the public reads."""
     manage = committee_selectors.is_secretariat_of_body(user, meeting.body)
     member = False
     if user.is_authenticated:
         member = (
-            Appointment.objects.filter(body=meeting.body, person__user=user).active_on(meeting.reference_date).exists()
+            Appointment.objects.filter(body=meeting.body, person__user=user)
+            .active_on(meeting.reference_date)
+            .not_ended_before(timezone.localdate())
+            .exists()
             or meeting.attendees.filter(person__user=user).exists()
         )
     return Access(manage=manage, member=member)

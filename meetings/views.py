@@ -8,7 +8,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -63,21 +62,11 @@ def _managed_meeting(request, pk: int) -> Meeting:
     return meeting
 
 
-def _listed_materials(meeting: Meeting, access: selectors.Access) -> list:
-    """The titles in the 次第's 【資料】 list. Downloads are decided by documents.selectors; this list names a
-    material before its file is up, and follows the same rules otherwise: nothing withdrawn outside the
-    secretariat, and for the public nothing closed, nothing members-only, nothing of a closed item."""
-    materials = meeting.materials.order_by("position", "id")
-    if access.manage:
-        return list(materials)
-    materials = materials.filter(withdrawn_at__isnull=True)
-    if access.member:
-        return list(materials.filter(visibility__in=["public", "members"]))
-    return list(
-        materials.filter(visibility="public", is_closed=False).filter(
-            Q(agenda_item__isnull=True) | Q(agenda_item__is_public=True)
-        )
-    )
+def _listed_materials(request, meeting: Meeting, access: selectors.Access) -> list:
+    """The materials this user may see (documents.selectors decides, for lists and downloads alike)."""
+    from documents.selectors import materials_visible_to
+
+    return list(materials_visible_to(request.user, meeting, access))
 
 
 def _error(request, exc: ValidationError) -> None:
@@ -116,7 +105,7 @@ def meeting_detail(request, pk: int):
     my_row = None
     if request.user.is_authenticated:
         my_row = next((r for r in rows if r.person_id_or_none and _row_user_id(r) == request.user.pk), None)
-    materials = _listed_materials(meeting, access)
+    materials = _listed_materials(request, meeting, access)
     context = {
         "meeting": meeting,
         "access": access,
@@ -144,7 +133,7 @@ def agenda_print(request, pk: int):
         agenda = selectors.visible_agenda(meeting, access)
     if agenda is None:
         raise Http404
-    materials = _listed_materials(meeting, access)
+    materials = _listed_materials(request, meeting, access)
     return render(
         request,
         "meetings/agenda_print.html",

@@ -3,6 +3,7 @@
 The committee's terms run 2023-05-10 to 2024-03-31; tests that depend on "today" travel to
 `IN_TERM` (2023-06-01, Asia/Tokyo) with the `in_term` fixture.
 """
+
 import datetime as dt
 import zoneinfo
 
@@ -38,7 +39,11 @@ def unit(db):
 @pytest.fixture
 def body(unit):
     body = factories.BodyFactory(
-        name="「(仮称)青森県DX推進プラン」策定委員会", short_name="策定委員会", slug="dx-plan", secretariat=unit, seats=12
+        name="「(仮称)青森県DX推進プラン」策定委員会",
+        short_name="策定委員会",
+        slug="dx-plan",
+        secretariat=unit,
+        seats=12,
     )
     factories.GuidelineFactory(body=body, vice_chair_selection=Guideline.Selection.NOMINATED_BY_CHAIR)
     return body
@@ -146,5 +151,7 @@ def pytest_sessionfinish(session, exitstatus):
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []
     if skipped:
-        reporter.write_line(f"DXPLAN_CI_STRICT: {len(skipped)} test(s) skipped; CI requires every test to run.", red=True)
+        reporter.write_line(
+            f"DXPLAN_CI_STRICT: {len(skipped)} test(s) skipped; CI requires every test to run.", red=True
+        )
         session.exitstatus = 1

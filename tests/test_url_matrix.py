@@ -150,11 +150,41 @@ MATRIX: dict[str, list[Case]] = {
     ],
     "meetings:manage": [Case("notified", MANAGERS_ONLY, ON_MEETING)],
     "meetings:manage_action": [Case("GET", POST_ONLY, {"pk": MEETING, "action": "submit"})],
+    # Materials: the fixture meeting has none, so downloads answer 404 to everyone; who may fetch an
+    # existing material at each visibility is tests/documents/test_views.py::test_permission_matrix.
+    "documents:download": [Case("unknown material", NOWHERE, {"pk": "999999"})],
+    "documents:version_download": [
+        Case("unknown material", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": "999999", "number": "1"})
+    ],
+    "documents:download_all": [Case("no materials", NOWHERE, ON_MEETING)],
+    "documents:manage": [Case("no materials", MANAGERS_ONLY, ON_MEETING)],
+    "documents:manage_action": [Case("GET", POST_ONLY, {"pk": "999999", "action": "replace"})],
     # A signed-in user is sent on (LoginView.redirect_authenticated_user).
     "login": [Case("form", expect(302, **{ANONYMOUS: 200}))],
     # Logging out is a POST (tests/core/test_security.py); a GET must not log anyone out.
     "logout": [Case("GET", expect(405))],
     "healthz": [Case("probe", PUBLIC)],
+    # Printed documents (documents/print_urls.py) of the fixture meeting: notified, not yet held, no seats,
+    # no materials. Held meetings, real appointments and materials: tests/documents/test_pdf.py::test_access.
+    "print:agenda_html": [
+        Case("notified", PUBLIC, ON_MEETING),
+        Case("private body", only(MEETING_INSIDERS, 200, 404), ON_MEETING, private_body=True),
+    ],
+    "print:agenda_pdf": [Case("notified", PUBLIC, ON_MEETING)],
+    "print:attendance_html": [Case("before the meeting", only(MEETING_INSIDERS, 200, 404), ON_MEETING)],
+    "print:attendance_pdf": [Case("before the meeting", only(MEETING_INSIDERS, 200, 404), ON_MEETING)],
+    "print:seating_html": [Case("members", only(MEETING_INSIDERS, 200, 404), ON_MEETING)],
+    "print:seating_pdf": [Case("members", only(MEETING_INSIDERS, 200, 404), ON_MEETING)],
+    "print:materials_pdf": [Case("no materials", NOWHERE, ON_MEETING)],
+    "print:notice_html": [
+        Case("unknown appointment", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": MEETING, "appointment_pk": "999999"})
+    ],
+    "print:notice_pdf": [
+        Case("unknown appointment", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": MEETING, "appointment_pk": "999999"})
+    ],
+    "print:notices_pdf": [Case("notified", MANAGERS_ONLY, ON_MEETING)],
+    "print:commission_html": [Case("unknown appointment", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": "999999"})],
+    "print:commission_pdf": [Case("unknown appointment", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": "999999"})],
     # The one-time-code form: for any signed-in account (it answers even when no device is set up).
     "otp_verify": [Case("form", SIGNED_IN_ONLY)],
 }

@@ -206,3 +206,12 @@ def test_people_come_back_from_the_database_in_gojuon_order(db):
         ("やまうち", ""),
         ("わらび", ""),
     ]
+
+
+@pytest.fixture(autouse=True)
+def english():
+    # The messages are asserted by their English msgids.
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -7,6 +7,7 @@ import re
 from io import StringIO
 
 import pytest
+import time_machine
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 from pypdf import PdfReader
@@ -16,6 +17,7 @@ from documents import demo
 from documents.models import Material, MaterialVersion
 from documents.selectors import materials_visible_to
 from meetings.models import Meeting
+from tests.conftest import IN_TERM
 
 SEED_MATERIALS = ["次第", "出席者名簿", "席図", "資料1", "資料2", "資料3"]
 
@@ -93,7 +95,9 @@ def check_visibility():
     public = [m.label or m.title for m in materials_visible_to(AnonymousUser(), _meeting())]
     assert public == ["次第", "出席者名簿", "席図", "資料1", "資料2", "資料3"]
     chair = User.objects.get(email="chair@demo.dxplan.example")
-    assert demo.EXTRA_LABEL in [m.label for m in materials_visible_to(chair, _meeting())]
+    with time_machine.travel(IN_TERM, tick=False):  # the demo's terms ended on 2024-03-31
+        assert demo.EXTRA_LABEL in [m.label for m in materials_visible_to(chair, _meeting())]
+    assert demo.EXTRA_LABEL not in [m.label for m in materials_visible_to(chair, _meeting())]
 
 
 def check_loading_twice_adds_nothing(secretariat):

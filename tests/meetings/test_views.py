@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from committee.models import Body
-from documents.models import Material
+from documents.models import Material, MaterialVersion
 from meetings import selectors, services
 from meetings.models import Agenda, AgendaItem, Meeting, Minutes, MinutesEntry
 
@@ -282,11 +282,29 @@ def test_closed_items_stay_off_the_public_pages(meeting, secretariat, chair, mem
         assert "候補者の検討" in _page(_client(member), meeting, name)
 
 
+def with_file(material: Material) -> Material:
+    """Give a material a (stand-in) current file: lists show only materials whose file is up."""
+    version = MaterialVersion.objects.create(
+        material=material,
+        number=1,
+        file=f"materials/{material.pk}.pdf",
+        original_name="a.pdf",
+        extension="pdf",
+        content_type="application/pdf",
+        size=10,
+        sha256="0" * 64,
+    )
+    Material.objects.filter(pk=material.pk).update(current_version=version)
+    return material
+
+
 @pytest.fixture
 def materials(notified):
     for i, visibility in enumerate(("public", "members", "secretariat"), start=1):
-        Material.objects.create(
-            meeting=notified, label=f"資料{i}", title=f"{visibility}の資料", position=i, visibility=visibility
+        with_file(
+            Material.objects.create(
+                meeting=notified, label=f"資料{i}", title=f"{visibility}の資料", position=i, visibility=visibility
+            )
         )
     return notified
 
@@ -313,7 +331,9 @@ def test_materials_by_visibility(materials, people, role, seen, page):
 def test_withdrawn_materials_and_those_of_closed_items_stay_off_the_public_pages(materials, secretariat, member):
     item = AgendaItem.objects.get(agenda__meeting=materials, title="骨子案について")
     AgendaItem.objects.filter(pk=item.pk).update(is_public=False, closure_basis="委員の承諾")
-    Material.objects.create(meeting=materials, agenda_item=item, title="人事案", visibility="public", position=9)
+    with_file(
+        Material.objects.create(meeting=materials, agenda_item=item, title="人事案", visibility="public", position=9)
+    )
     Material.objects.filter(title="membersの資料").update(withdrawn_at=timezone.now(), withdrawn_reason="差替え")
 
     for page in ("detail", "agenda_print"):
