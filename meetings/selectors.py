@@ -420,6 +420,11 @@ def upcoming_for_secretariat(user, *, today: dt.date | None = None) -> list[Meet
                 "attendances", filter=Q(attendances__appointment__isnull=False, attendances__reply=""), distinct=True
             ),
             item_count=Count("agenda__items", distinct=True),
+            material_count=Count(
+                "materials",
+                filter=Q(materials__current_version__isnull=False, materials__withdrawn_at__isnull=True),
+                distinct=True,
+            ),
         )
         .order_by("start_at", "planned_month")
     )

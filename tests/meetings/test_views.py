@@ -533,6 +533,8 @@ PAGES = [
     ("my_meetings", CHAIR),
     ("minutes_review", SECRETARIAT),
     ("agenda_review", SECRETARIAT),
+    ("agenda_print", ANONYMOUS),
+    ("agenda_print", SECRETARIAT),
 ]
 
 
@@ -565,3 +567,15 @@ def test_page_queries_do_not_grow_with_the_data(
         ).count()
         assert waiting > 30
         assert response.content.decode().count("/agenda/review/") == waiting
+
+
+def test_dashboard_shows_whether_materials_are_uploaded(notified, secretariat):
+    client = _client(secretariat)
+    manage_url = reverse("documents:manage", args=[notified.pk])
+    html = _page_url(client, reverse("meetings:dashboard"))
+    assert f'<a class="badge text-bg-warning" href="{manage_url}">' in html  # nothing uploaded yet
+
+    with_file(Material.objects.create(meeting=notified, label="資料1", title="資料", position=1))
+    Material.objects.create(meeting=notified, label="資料2", title="まだ", position=2)  # planned, no file yet
+    html = _page_url(client, reverse("meetings:dashboard"))
+    assert f'<a href="{manage_url}">1</a>' in html
