@@ -180,11 +180,14 @@ def build(tmp: Path) -> dict:
     StaffAssignment.objects.create(user=secretariat, unit=unit, start_on=dt.date(2020, 4, 1))
     member = User.objects.create_user(email="member@bench.example", password=None)
     person = Person.objects.create(family_name="委員", given_name="花子", family_name_kana="いいん", user=member)
-    Appointment.objects.create(body=body, person=person, appointed_on=dt.date(2023, 5, 10),
-                               term_start=dt.date(2023, 5, 10), term_end=dt.date(2024, 3, 31))
+    # A member in office today (a member's rights end with the term), and meetings within the term.
+    today = dt.date.today()
+    Appointment.objects.create(body=body, person=person, appointed_on=today - dt.timedelta(days=60),
+                               term_start=today - dt.timedelta(days=60), term_end=today + dt.timedelta(days=300))
 
     def meeting(day: int):
-        start = dt.datetime(2023, 6, day, 14, 0, tzinfo=tokyo)
+        on = today + dt.timedelta(days=day)
+        start = dt.datetime(on.year, on.month, on.day, 14, 0, tzinfo=tokyo)
         return meeting_services.meeting_create(actor=secretariat, body=body, start_at=start)
 
     def material(on, path: Path, title: str):
