@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "committee",
     "meetings",
     "documents",
+    "notices",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ if settings.DXPLAN_REQUIRE_2FA:
 urlpatterns = [
     path("", include("committee.urls")),
     path("", include("documents.urls")),
+    path("", include("notices.urls")),
     path("", include("documents.print_urls")),
     path("", include("meetings.urls")),
     path("accounts/login/", core_views.LoginView.as_view(), name="login"),

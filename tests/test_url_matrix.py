@@ -164,6 +164,22 @@ MATRIX: dict[str, list[Case]] = {
     # Logging out is a POST (tests/core/test_security.py); a GET must not log anyone out.
     "logout": [Case("GET", expect(405))],
     "healthz": [Case("probe", PUBLIC)],
+    # Notices (notices/urls.py). What sending, resending and answering do: tests/notices/.
+    "notices:status": [Case("notified", MANAGERS_ONLY, ON_MEETING)],
+    "notices:send": [Case("GET", POST_ONLY, ON_MEETING)],
+    "notices:preview": [
+        Case("convocation", MANAGERS_ONLY, {"pk": MEETING, "kind": "convocation"}),
+        Case("unknown kind", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": MEETING, "kind": "nonsense"}),
+    ],
+    "notices:resend": [Case("GET", POST_ONLY, {"pk": "999999"})],
+    "notices:answer": [Case("altered token", expect(400), {"token": "not-a-signed-value"})],
+    "notices:body_calendar": [
+        Case("public body", PUBLIC, {"slug": "dx-plan"}),
+        Case("private body", NOWHERE, {"slug": "dx-plan"}, private_body=True),
+        Case("unknown body", NOWHERE, {"slug": "no-such-body"}),
+    ],
+    "notices:member_calendar": [Case("bad token", NOWHERE, {"token": "1.forged"})],
+    "notices:my_calendar": [Case("feed address", SIGNED_IN_ONLY)],
     # Printed documents (documents/print_urls.py) of the fixture meeting: notified, not yet held, no seats,
     # no materials. Held meetings, real appointments and materials: tests/documents/test_pdf.py::test_access.
     "print:agenda_html": [

@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+def _register_relay(sender, **kwargs) -> None:
+    """Create the beat entry for notices.relay once the tables exist; running migrate again changes nothing."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    using = kwargs.get("using", "default")
+    every, _created = IntervalSchedule.objects.using(using).get_or_create(
+        every=60, period=IntervalSchedule.SECONDS
+    )
+    PeriodicTask.objects.using(using).update_or_create(
+        name="notices.relay", defaults={"task": "notices.tasks.relay", "interval": every, "enabled": True}
+    )
+
+
+class NoticesConfig(AppConfig):
+    name = "notices"
+    verbose_name = _("Notices")
+
+    def ready(self) -> None:
+        post_migrate.connect(_register_relay, sender=self, dispatch_uid="notices.register_relay")

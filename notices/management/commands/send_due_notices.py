@@ -1,0 +1,11 @@
+from django.core.management.base import BaseCommand
+
+from notices import services
+
+
+class Command(BaseCommand):
+    help = "Do the periodic relay's work in-process: queue pending deliveries and send due reminders (for cron)."
+
+    def handle(self, *args, **options):
+        result = services.relay()
+        self.stdout.write(f"requeued={result['requeued']} reminders={result['reminders']}")

@@ -1,0 +1,177 @@
+"""Notices (通知) to the invitees of a meeting, one delivery row per recipient (the outbox), reminders."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from committee.models import Body, Person
+from meetings.models import Meeting
+
+
+class Notice(models.Model):
+    """通知: one message of one kind about one meeting, sent to every recipient."""
+
+    class Kind(models.TextChoices):
+        CONVOCATION = "convocation", _("Notice of meeting (開催通知)")
+        CHANGE = "change", _("Notice of change (変更通知)")
+        CANCELLATION = "cancellation", _("Notice of cancellation or postponement (中止・延期通知)")
+        REMINDER = "reminder", _("Reminder (リマインダー)")
+        MATERIALS = "materials", _("Materials published (資料掲載のお知らせ)")
+        MINUTES = "minutes", _("Minutes to confirm (議事録確認のお願い)")
+        ANSWER_REMINDER = "answer_reminder", _("Reminder to answer attendance (出欠回答のお願い)")
+
+    meeting = models.ForeignKey(Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    sequence = models.PositiveIntegerField(_("meeting revision"), default=0)
+    subject = models.CharField(_("subject"), max_length=250, blank=True)
+    note = models.TextField(_("note added to the message"), blank=True)
+    cc = models.EmailField(_("copy to"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["meeting", "-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} {self.get_kind_display()}"
+
+
+class Delivery(models.Model):
+    """One recipient of one notice; the task claims the row, sends, and records the outcome."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting (待機中)")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent (送信済)")
+        FAILED = "failed", _("Failed (失敗)")
+
+    notice = models.ForeignKey(Notice, verbose_name=_("notice"), on_delete=models.CASCADE, related_name="deliveries")
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    email = models.EmailField(_("email address"))
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    message_id = models.CharField(_("message identifier"), max_length=250, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["notice", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "person"], name="delivery_one_per_person"),
+            models.UniqueConstraint(fields=["notice", "email"], name="delivery_one_per_address"),
+        ]
+        indexes = [models.Index(fields=["state", "queued_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.notice} → {self.pk}"
+
+
+class Reminder(models.Model):
+    """A reminder due before a meeting; the periodic relay sends it when due."""
+
+    meeting = models.ForeignKey(Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="reminders")
+    offset_days = models.PositiveSmallIntegerField(_("days before the meeting"))
+    due_at = models.DateTimeField(_("due at"), db_index=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    notice = models.ForeignKey(
+        Notice, verbose_name=_("notice"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        ordering = ["meeting", "due_at"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "offset_days"], name="reminder_one_per_offset")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} −{self.offset_days}"
+
+
+def parse_reminder_days(value: str) -> list[int]:
+    """"7,1" → [7, 1]; raises ValidationError for anything but whole numbers of days from 1 to 60."""
+    days = []
+    for part in (value or "").replace("、", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or not 1 <= int(part) <= 60:
+            raise ValidationError(_("Give whole numbers of days between 1 and 60, separated by commas (e.g. 7,1)."))
+        days.append(int(part))
+    return sorted(set(days), reverse=True)
+
+
+class BodyNoticeSettings(models.Model):
+    """Per-body notice settings: when reminders go out."""
+
+    body = models.OneToOneField(Body, verbose_name=_("body"), on_delete=models.CASCADE, related_name="notice_settings")
+    reminder_days = models.CharField(
+        _("reminders, days before"), max_length=40, default="7,1", blank=True, help_text=_("e.g. 7,1; empty for none.")
+    )
+
+    class Meta:
+        verbose_name = _("notice settings")
+        verbose_name_plural = _("notice settings")
+
+    def __str__(self) -> str:
+        return str(self.body)
+
+    def clean(self) -> None:
+        try:
+            parse_reminder_days(self.reminder_days)
+        except ValidationError as exc:
+            raise ValidationError({"reminder_days": exc.messages}) from None
+
+    @property
+    def days(self) -> list[int]:
+        return parse_reminder_days(self.reminder_days)
+
+
+class NoticeTemplate(models.Model):
+    """The wording of one kind of notice for one body, edited by the secretariat (Django template syntax)."""
+
+    body = models.ForeignKey(Body, verbose_name=_("body"), on_delete=models.CASCADE, related_name="notice_templates")
+    kind = models.CharField(_("kind"), max_length=20, choices=Notice.Kind.choices)
+    subject = models.CharField(
+        _("subject"),
+        max_length=250,
+        help_text=_("Template syntax as in the text; placeholders such as meeting.label go in double braces."),
+    )
+    text = models.TextField(
+        _("text"), help_text=_("Plain text; the answer link, the meeting's particulars and the footer are added.")
+    )
+
+    class Meta:
+        verbose_name = _("notice template")
+        verbose_name_plural = _("notice templates")
+        ordering = ["body", "kind"]
+        constraints = [models.UniqueConstraint(fields=["body", "kind"], name="noticetemplate_one_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.body.short_name} {self.get_kind_display()}"
+
+    def clean(self) -> None:
+        from django.template import Template, TemplateSyntaxError
+
+        for field in ("subject", "text"):
+            try:
+                Template(getattr(self, field))
+            except TemplateSyntaxError as exc:
+                raise ValidationError({field: str(exc)}) from None

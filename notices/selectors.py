@@ -1,0 +1,125 @@
+"""Reading notices: who receives them, who cannot, what each delivery's state is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from committee.models import Appointment, Person
+from meetings import selectors as meeting_selectors
+from meetings.models import Attendance, Meeting
+
+from .models import Delivery, Notice
+
+
+@dataclass(frozen=True)
+class Recipient:
+    person: Person
+    email: str
+    name: str
+
+
+def person_email(person: Person | None) -> str:
+    """The address notices go to: the roster's contact email, else the login account's."""
+    if person is None:
+        return ""
+    if person.email:
+        return person.email.strip()
+    user = person.user if person.user_id else None
+    return (user.email or "").strip() if user is not None else ""
+
+
+def _invitees(meeting: Meeting) -> list[tuple[Person | None, str, Appointment | None]]:
+    """Members in office on the meeting day, then invited attendees registered as people."""
+    rows: list[tuple[Person | None, str, Appointment | None]] = []
+    for appointment in meeting_selectors.invited_members(meeting):
+        rows.append((appointment.person, appointment.holder_name, appointment))
+    for attendee in meeting.attendees.filter(person__isnull=False).select_related("person__user"):
+        rows.append((attendee.person, attendee.display_name, None))
+    return rows
+
+
+def recipients(meeting: Meeting, *, kind: str = Notice.Kind.CONVOCATION) -> list[Recipient]:
+    """Everyone with an address, once each (by person and by address). A reminder to answer goes only
+    to members who have not answered."""
+    unanswered: set[int] | None = None
+    if kind == Notice.Kind.ANSWER_REMINDER:
+        unanswered = set(
+            meeting.attendances.filter(reply="", appointment__person__isnull=False).values_list(
+                "appointment__person_id", flat=True
+            )
+        )
+    invitees = _invitees(meeting)
+    ids = [p.pk for p, _n, _a in invitees if p is not None]
+    people = {p.pk: p for p in Person.objects.filter(pk__in=ids).select_related("user")}
+    seen_people: set[int] = set()
+    seen_addresses: set[str] = set()
+    result = []
+    for person, name, _appointment in invitees:
+        if person is None or person.pk in seen_people:
+            continue
+        if unanswered is not None and person.pk not in unanswered:
+            continue
+        email = person_email(people[person.pk])
+        if not email or email.lower() in seen_addresses:
+            continue
+        seen_people.add(person.pk)
+        seen_addresses.add(email.lower())
+        result.append(Recipient(person=people[person.pk], email=email, name=name))
+    return result
+
+
+def recipients_without_email(meeting: Meeting) -> list[Appointment]:
+    """Members invited who have no address at all: the secretariat posts them the printed letter."""
+    from core.models import User
+
+    members = meeting_selectors.invited_members(meeting)
+    user_ids = [a.person.user_id for a in members if a.person_id and not a.person.email and a.person.user_id]
+    with_account_email = set(User.objects.filter(pk__in=user_ids).exclude(email="").values_list("pk", flat=True))
+    return [
+        a for a in members
+        if a.person_id is None or not (a.person.email.strip() or a.person.user_id in with_account_email)
+    ]
+
+
+def secretariat_email(meeting: Meeting) -> str:
+    return (meeting.body.secretariat.email or "").strip()
+
+
+def notices_of(meeting: Meeting) -> list[Notice]:
+    """The meeting's notices, newest first, each with its deliveries. Three queries."""
+    deliveries = Delivery.objects.select_related("person").order_by("id")
+    return list(
+        Notice.objects.filter(meeting=meeting)
+        .select_related("created_by")
+        .prefetch_related(Prefetch("deliveries", queryset=deliveries))
+        .order_by("-created_at", "-id")
+    )
+
+
+def attendance_of(meeting: Meeting, person: Person | None) -> Attendance | None:
+    """The person's attendance row for the meeting (as a member, else as another attendee)."""
+    if person is None:
+        return None
+    return (
+        Attendance.objects.filter(meeting=meeting)
+        .filter(Q(appointment__person=person) | Q(attendee__person=person))
+        .order_by("appointment_id")
+        .first()
+    )
+
+
+def due_relay(*, now, pending_after, stale_before) -> QuerySet[Delivery]:
+    """Deliveries the relay must queue again: pending and never queued or queued a while ago (the broker
+    was down, or the message was lost), and sending rows whose worker died."""
+    return Delivery.objects.filter(
+        Q(state=Delivery.State.PENDING, queued_at__isnull=True)
+        | Q(state=Delivery.State.PENDING, queued_at__lt=pending_after)
+        | Q(state=Delivery.State.SENDING, claimed_at__lt=stale_before)
+    )
+
+
+def failed_deliveries(notice: Notice) -> QuerySet[Delivery]:
+    """The deliveries of `notice` that failed, for the secretariat to resend."""
+    return notice.deliveries.filter(state=Delivery.State.FAILED).select_related("person").order_by("id")

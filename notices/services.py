@@ -1,0 +1,306 @@
+"""Writing notices: the outbox (a notice and its deliveries in the action's transaction), resends, the
+outcome of each delivery, reminders and the relay's work."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import audit_record
+from core.text import single_line
+from meetings import services as meeting_services
+from meetings.models import Agenda, Meeting
+
+from . import selectors
+from .models import BodyNoticeSettings, Delivery, Notice, Reminder, parse_reminder_days
+
+logger = logging.getLogger(__name__)
+
+STALE_AFTER = dt.timedelta(minutes=10)  # longer than the task's hard time limit (300 s)
+REQUEUE_AFTER = dt.timedelta(seconds=60)
+REMINDER_HOUR = 9  # reminders go out at 9:00 Tokyo time, N days before
+# Kinds sent once per revision of the meeting: sending again returns the notice already written.
+ONCE_PER_REVISION = (Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.CANCELLATION)
+WITH_ANSWER = (Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.REMINDER, Notice.Kind.ANSWER_REMINDER)
+
+
+class NoticeError(ValidationError):
+    """A notice the meeting's state does not allow; the message says why."""
+
+
+def site_domain() -> str:
+    return urlparse(settings.SITE_URL).hostname or "dxplan.invalid"
+
+
+def message_id_for(notice_pk, delivery_pk) -> str:
+    return f"<notice-{notice_pk}-delivery-{delivery_pk}@{site_domain()}>"
+
+
+def _check_kind(meeting: Meeting, kind: str) -> None:
+    if kind not in Notice.Kind.values:
+        raise NoticeError(_("Unknown kind of notice."))
+    sent_before = Notice.objects.filter(meeting=meeting, kind=Notice.Kind.CONVOCATION).exists()
+    if kind == Notice.Kind.CONVOCATION:
+        agenda = Agenda.objects.filter(meeting=meeting).first()
+        if agenda is None or agenda.status != Agenda.Status.APPROVED:
+            raise NoticeError(_("The notice of meeting can be sent only once the 次第 is approved."))
+        if meeting.start_at is None:
+            raise NoticeError(_("Fix the date and time before sending notices."))
+    elif kind == Notice.Kind.CANCELLATION:
+        if meeting.status not in (Meeting.Status.CANCELLED, Meeting.Status.POSTPONED):
+            raise NoticeError(_("Cancel or postpone the meeting first; then send the notice."))
+    elif meeting.status == Meeting.Status.CANCELLED:
+        raise NoticeError(_("The meeting is cancelled; only the notice of cancellation can be sent."))
+    elif kind in (Notice.Kind.CHANGE, Notice.Kind.REMINDER, Notice.Kind.ANSWER_REMINDER) and not sent_before:
+        raise NoticeError(_("Send the notice of meeting first."))
+    elif kind == Notice.Kind.CHANGE and meeting.start_at is None:
+        raise NoticeError(_("Fix the date and time before sending notices."))
+
+
+@transaction.atomic
+def notice_send(*, actor, meeting: Meeting, kind: str, note: str = "") -> Notice:
+    """Write a notice and one delivery per recipient in one transaction; queue each delivery on commit.
+
+    The 開催通知 needs an approved 次第 and marks the meeting 通知済. A 開催通知, 変更通知 or 中止・延期通知
+    already written for the meeting's current revision is returned as it is: sending twice sends once.
+    """
+    meeting = Meeting.objects.select_for_update().select_related("body__secretariat").get(pk=meeting.pk)
+    _check_kind(meeting, kind)
+    if kind in ONCE_PER_REVISION:
+        existing = Notice.objects.filter(meeting=meeting, kind=kind, sequence=meeting.sequence).first()
+        if existing is not None:
+            return existing
+    if kind == Notice.Kind.CONVOCATION:
+        meeting = meeting_services.meeting_mark_notified(actor=actor, meeting=meeting)
+    if kind in WITH_ANSWER:
+        meeting_services.attendance_prepare(actor=actor, meeting=meeting)  # rows the answer links point to
+    notice = Notice(
+        meeting=meeting,
+        kind=kind,
+        sequence=meeting.sequence,
+        note=note.strip(),
+        cc=selectors.secretariat_email(meeting),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    notice.subject = single_line(_default_subject(notice), 250)
+    notice.full_clean()
+    notice.save()
+    deliveries = Delivery.objects.bulk_create(
+        Delivery(notice=notice, person=r.person, email=r.email) for r in selectors.recipients(meeting, kind=kind)
+    )
+    if deliveries and deliveries[0].pk is None:  # a backend that does not return ids from bulk inserts
+        deliveries = list(notice.deliveries.all())
+    for delivery in deliveries:
+        delivery.message_id = message_id_for(notice.pk, delivery.pk)
+    Delivery.objects.bulk_update(deliveries, ["message_id"])
+    if kind in (Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.CANCELLATION):
+        reminders_schedule(meeting=meeting)
+    audit_record(
+        actor=actor,
+        action="notice_sent",
+        target=meeting,
+        data={"notice": notice.pk, "kind": kind, "sequence": notice.sequence, "deliveries": len(deliveries)},
+    )
+    ids = [d.pk for d in deliveries]
+    transaction.on_commit(lambda: queue_deliveries(ids))
+    return notice
+
+
+def _default_subject(notice: Notice) -> str:
+    from .email import render_subject
+
+    return render_subject(notice)
+
+
+def queue_deliveries(ids: list[int]) -> int:
+    """Hand deliveries to the broker (after commit). If the broker is down the rows stay pending and the
+    relay queues them once it is back; returns how many were queued."""
+    from celery import current_app
+
+    from .tasks import deliver
+
+    if not ids:
+        return 0
+    Delivery.objects.filter(pk__in=ids, state=Delivery.State.PENDING).update(queued_at=timezone.now())
+    eager = bool(current_app.conf.task_always_eager)
+    queued = 0
+    for pk in ids:
+        try:
+            deliver.delay(pk)
+            queued += 1
+        except Exception:  # the broker is unreachable (kombu raises several types)
+            logger.exception("Could not queue delivery %s; the relay will queue it again.", pk)
+            if not eager:
+                break  # the broker is down: the remaining ones would fail the same way
+    return queued
+
+
+@transaction.atomic
+def delivery_resend(*, actor, delivery: Delivery) -> Delivery:
+    """Send a failed delivery again (to the person's current address, if it was corrected)."""
+    # Lock the delivery row only: PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+    delivery = (
+        Delivery.objects.select_for_update(of=("self",))
+        .select_related("notice__meeting", "person__user")
+        .get(pk=delivery.pk)
+    )
+    if delivery.state != Delivery.State.FAILED:
+        raise NoticeError(_("Only a failed delivery can be sent again."))
+    fields = ["state", "last_error", "queued_at", "claimed_at", "attempts"]
+    current = selectors.person_email(delivery.person)
+    if current and current != delivery.email and not delivery.notice.deliveries.filter(email=current).exists():
+        delivery.email = current
+        fields.append("email")
+    delivery.state, delivery.last_error, delivery.attempts = Delivery.State.PENDING, "", 0
+    delivery.queued_at = delivery.claimed_at = None
+    delivery.save(update_fields=fields)
+    audit_record(
+        actor=actor, action="delivery_resent", target=delivery.notice.meeting, data={"delivery": delivery.pk}
+    )
+    transaction.on_commit(lambda: queue_deliveries([delivery.pk]))
+    return delivery
+
+
+# --- the task's steps: claim, outcome ---------------------------------------------------------------
+
+
+def delivery_claim(delivery_id: int) -> dt.datetime | None:
+    """Take the delivery for sending with one conditional UPDATE: pending, or 'sending' so long that its
+    worker must have died. Returns the claim's time (the caller's token), or None if someone else has it
+    or it is done."""
+    now = timezone.now()
+    claimed = (
+        Delivery.objects.filter(pk=delivery_id)
+        .filter(
+            Q(state=Delivery.State.PENDING)
+            | Q(state=Delivery.State.SENDING, claimed_at__lt=now - STALE_AFTER)
+        )
+        .update(state=Delivery.State.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+    return now if claimed else None
+
+
+def delivery_mark_sent(delivery_id: int, claimed_at: dt.datetime) -> bool:
+    return bool(
+        Delivery.objects.filter(pk=delivery_id, state=Delivery.State.SENDING, claimed_at=claimed_at).update(
+            state=Delivery.State.SENT, sent_at=timezone.now(), last_error=""
+        )
+    )
+
+
+def delivery_release(delivery_id: int, claimed_at: dt.datetime, *, error: str, retry_in: int) -> None:
+    """A temporary error: back to pending for the task's retry. The relay leaves it alone until the retry
+    should have run."""
+    Delivery.objects.filter(pk=delivery_id, state=Delivery.State.SENDING, claimed_at=claimed_at).update(
+        state=Delivery.State.PENDING,
+        last_error=single_line(error, 1000),
+        queued_at=timezone.now() + dt.timedelta(seconds=retry_in),
+    )
+
+
+@transaction.atomic
+def delivery_mark_failed(delivery_id: int, *, reason: str) -> bool:
+    """A permanent error, or retries exhausted: failed, shown to the secretariat for resend."""
+    delivery = (
+        Delivery.objects.select_for_update(of=("self",))
+        .select_related("notice__meeting")
+        .filter(pk=delivery_id)
+        .first()
+    )
+    if delivery is None or delivery.state == Delivery.State.SENT:
+        return False
+    delivery.state, delivery.last_error = Delivery.State.FAILED, single_line(reason, 1000)
+    delivery.save(update_fields=["state", "last_error"])
+    audit_record(
+        actor=None,
+        action="delivery_failed",
+        target=delivery.notice.meeting,
+        data={"delivery": delivery.pk, "notice": delivery.notice_id, "reason": delivery.last_error[:300]},
+    )
+    return True
+
+
+# --- reminders ------------------------------------------------------------------------------------
+
+
+def reminder_days(meeting: Meeting) -> list[int]:
+    settings_row = BodyNoticeSettings.objects.filter(body_id=meeting.body_id).first()
+    return settings_row.days if settings_row else parse_reminder_days("7,1")
+
+
+@transaction.atomic
+def reminders_schedule(*, meeting: Meeting) -> list[Reminder]:
+    """Due times of the meeting's reminders from its start and the body's offsets; idempotent. When the
+    meeting moves the reminders move with it (one already sent for the old date is sent again); a cancelled
+    or undated meeting has none pending. A reminder already due when scheduled is skipped, not sent late."""
+    meeting = Meeting.objects.get(pk=meeting.pk)
+    pending = Reminder.objects.filter(meeting=meeting, sent_at__isnull=True)
+    if meeting.start_at is None or meeting.status == Meeting.Status.CANCELLED:
+        pending.delete()
+        return []
+    days = reminder_days(meeting)
+    pending.exclude(offset_days__in=days).delete()
+    now = timezone.now()
+    start = timezone.localtime(meeting.start_at)
+    existing = {r.offset_days: r for r in Reminder.objects.select_for_update().filter(meeting=meeting)}
+    result = []
+    for offset in days:
+        day = start.date() - dt.timedelta(days=offset)
+        due = timezone.make_aware(dt.datetime.combine(day, dt.time(REMINDER_HOUR)))
+        reminder = existing.get(offset)
+        if reminder is None:
+            reminder = Reminder.objects.create(
+                meeting=meeting, offset_days=offset, due_at=due, sent_at=now if due <= now else None
+            )
+        elif reminder.due_at != due:
+            reminder.due_at = due
+            reminder.sent_at, reminder.notice = (now, reminder.notice) if due <= now else (None, None)
+            reminder.save(update_fields=["due_at", "sent_at", "notice"])
+        result.append(reminder)
+    return result
+
+
+def reminders_send_due(*, now: dt.datetime | None = None) -> int:
+    """Send every reminder that is due, each in its own transaction (a row lock keeps two relays from
+    sending the same one). Returns how many notices were written."""
+    now = now or timezone.now()
+    sent = 0
+    for pk in Reminder.objects.filter(due_at__lte=now, sent_at__isnull=True).values_list("pk", flat=True):
+        with transaction.atomic():
+            reminder = (
+                Reminder.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, sent_at__isnull=True)
+                .select_related("meeting")
+                .first()
+            )
+            if reminder is None:
+                continue
+            meeting = reminder.meeting
+            live = meeting.status in (Meeting.Status.NOTIFIED, Meeting.Status.POSTPONED)
+            if live and meeting.start_at is not None and meeting.start_at > now:
+                reminder.notice = notice_send(actor=None, meeting=meeting, kind=Notice.Kind.REMINDER)
+                sent += 1
+            reminder.sent_at = now
+            reminder.save(update_fields=["sent_at", "notice"])
+    return sent
+
+
+def relay(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """The periodic job: queue deliveries left pending or stuck, and send due reminders."""
+    now = now or timezone.now()
+    ids = list(
+        selectors.due_relay(now=now, pending_after=now - REQUEUE_AFTER, stale_before=now - STALE_AFTER)
+        .order_by("id")
+        .values_list("pk", flat=True)[:5000]
+    )
+    queued = queue_deliveries(ids)
+    reminders = reminders_send_due(now=now)
+    return {"requeued": queued, "reminders": reminders}

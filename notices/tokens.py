@@ -1,0 +1,52 @@
+"""Signed values in links: the answer link of one attendance and a member's private calendar feed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core import signing
+
+from meetings.models import Attendance
+
+ANSWER_SALT = "notices.answer"
+FEED_SALT = "notices.feed"
+ANSWER_MAX_AGE = dt.timedelta(days=30)
+
+
+class TokenExpiredError(Exception):
+    pass
+
+
+class TokenInvalidError(Exception):
+    pass
+
+
+def answer_token(attendance: Attendance) -> str:
+    """A link that lets the holder of one attendance row answer for that meeting only."""
+    return signing.dumps({"a": attendance.pk, "m": attendance.meeting_id}, salt=ANSWER_SALT, compress=False)
+
+
+def read_answer_token(token: str) -> tuple[int, int]:
+    """(attendance pk, meeting pk); TokenExpiredError after 30 days, TokenInvalidError if altered."""
+    try:
+        value = signing.loads(token, salt=ANSWER_SALT, max_age=ANSWER_MAX_AGE)
+    except signing.SignatureExpired:
+        raise TokenExpiredError from None
+    except signing.BadSignature:
+        raise TokenInvalidError from None
+    if not isinstance(value, dict) or not isinstance(value.get("a"), int) or not isinstance(value.get("m"), int):
+        raise TokenInvalidError
+    return value["a"], value["m"]
+
+
+def feed_token(user) -> str:
+    """The private feed's token names the user; it stops giving anything once their rights end."""
+    return signing.Signer(salt=FEED_SALT).sign(str(user.pk)).replace(":", ".")
+
+
+def read_feed_token(token: str) -> int | None:
+    try:
+        value = signing.Signer(salt=FEED_SALT).unsign(token.replace(".", ":"))
+    except signing.BadSignature:
+        return None
+    return int(value) if value.isdigit() else None

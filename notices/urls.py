@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "notices"
+
+urlpatterns = [
+    path("manage/meetings/<int:pk>/notices/", views.status, name="status"),
+    path("manage/meetings/<int:pk>/notices/send/", views.send, name="send"),
+    path("manage/meetings/<int:pk>/notices/preview/<slug:kind>/", views.preview, name="preview"),
+    path("manage/deliveries/<int:pk>/resend/", views.resend, name="resend"),
+    path("answer/<str:token>/", views.answer, name="answer"),
+    path("bodies/<slug:slug>/calendar.ics", views.body_calendar, name="body_calendar"),
+    path("calendar/<str:token>.ics", views.member_calendar, name="member_calendar"),
+    path("my/calendar/", views.my_calendar, name="my_calendar"),
+]

@@ -1,0 +1,215 @@
+"""Notice pages: the secretariat's status page, sending and preview; answers by link; calendar feeds."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from committee.models import Body
+from meetings import selectors as meeting_selectors
+from meetings import services as meeting_services
+from meetings.models import Attendance, Meeting
+
+from . import selectors, services
+from .calendar import feed_ics
+from .email import build_message
+from .models import Delivery, Notice
+from .tokens import TokenExpiredError, TokenInvalidError, feed_token, read_answer_token, read_feed_token
+
+
+def _managed_meeting(request, pk: int) -> Meeting:
+    """A meeting whose notices this user manages (its body's secretariat); else 404."""
+    meeting = get_object_or_404(Meeting.objects.select_related("body__secretariat", "agenda"), pk=pk)
+    if not meeting_selectors.access_to(request.user, meeting).manage:
+        raise Http404
+    return meeting
+
+
+@login_required
+@require_GET
+def status(request, pk: int):
+    meeting = _managed_meeting(request, pk)
+    return render(
+        request,
+        "notices/status.html",
+        {
+            "meeting": meeting,
+            "notices": selectors.notices_of(meeting),
+            "without_email": selectors.recipients_without_email(meeting),
+            "kinds": Notice.Kind.choices,
+            "cc": selectors.secretariat_email(meeting),
+        },
+    )
+
+
+@login_required
+@require_POST
+def send(request, pk: int):
+    meeting = _managed_meeting(request, pk)
+    kind = request.POST.get("kind", "")
+    try:
+        notice = services.notice_send(actor=request.user, meeting=meeting, kind=kind, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("%(kind)s: %(n)d messages are being sent.")
+            % {"kind": notice.get_kind_display(), "n": notice.deliveries.count()},
+        )
+    return redirect("notices:status", pk=meeting.pk)
+
+
+@login_required
+@require_POST
+def resend(request, pk: int):
+    delivery = get_object_or_404(Delivery.objects.select_related("notice"), pk=pk)
+    meeting = _managed_meeting(request, delivery.notice.meeting_id)
+    try:
+        services.delivery_resend(actor=request.user, delivery=delivery)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The message is being sent again."))
+    return redirect("notices:status", pk=meeting.pk)
+
+
+@login_required
+@require_GET
+def preview(request, pk: int, kind: str):
+    """The message as the first recipient would get it, rendered with real data; nothing is saved or sent."""
+    meeting = _managed_meeting(request, pk)
+    if kind not in Notice.Kind.values:
+        raise Http404
+    recipients = selectors.recipients(meeting, kind=kind)
+    notice = Notice(meeting=meeting, kind=kind, sequence=meeting.sequence, cc=selectors.secretariat_email(meeting))
+    recipient = recipients[0] if recipients else None
+    delivery = Delivery(notice=notice, person=recipient.person if recipient else None,
+                        email=recipient.email if recipient else "preview@example.invalid")
+    message = build_message(delivery)
+    html = next((content for content, mimetype in message.alternatives if mimetype == "text/html"), "")
+    return render(
+        request,
+        "notices/preview.html",
+        {
+            "meeting": meeting,
+            "kind": kind,
+            "kind_label": Notice.Kind(kind).label,
+            "message": message,
+            "html": html,
+            "recipient": recipient,
+            "count": len(recipients),
+            "has_ics": any(not isinstance(a, tuple) for a in message.attachments),
+        },
+    )
+
+
+# --- answer by link -------------------------------------------------------------------------------
+
+
+def _refused(request, reason: str, status_code: int):
+    return render(request, "notices/answer_refused.html", {"reason": reason}, status=status_code)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def answer(request, token: str):
+    """Answer 会場 / オンライン / 欠席 without logging in; the signed link names one attendance of one meeting."""
+    try:
+        attendance_pk, meeting_pk = read_answer_token(token)
+    except TokenExpiredError:
+        return _refused(request, "expired", 400)
+    except TokenInvalidError:
+        return _refused(request, "invalid", 400)
+    attendance = (
+        Attendance.objects.select_related("meeting__body", "appointment__person__user", "attendee__person__user")
+        .filter(pk=attendance_pk, meeting_id=meeting_pk)
+        .first()
+    )
+    if attendance is None:
+        return _refused(request, "unknown", 404)
+    meeting = attendance.meeting
+    if meeting.is_past or meeting.status not in (
+        Meeting.Status.PLANNED, Meeting.Status.NOTIFIED, Meeting.Status.POSTPONED
+    ):
+        return _refused(request, "closed", 400)
+    person = attendance.appointment.person if attendance.appointment_id else attendance.attendee.person
+    if request.method == "POST":
+        user = person.user if person is not None and person.user_id else None
+        try:
+            attendance = meeting_services.attendance_reply(
+                actor=user,
+                attendance=attendance,
+                reply=request.POST.get("reply", ""),
+                note=request.POST.get("note", "")[:250],
+                on_behalf=user is None,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Thank you. Your answer is recorded: %(reply)s") % {
+                "reply": attendance.get_reply_display()})
+        return redirect("notices:answer", token=token)
+    online = bool(meeting.online_url or meeting.online_note)
+    choices = [(v, label) for v, label in Attendance.Reply.choices if online or v != Attendance.Reply.ONLINE]
+    return render(
+        request,
+        "notices/answer.html",
+        {"meeting": meeting, "attendance": attendance, "name": person.full_name if person else "", "choices": choices},
+    )
+
+
+# --- calendar feeds -------------------------------------------------------------------------------
+
+
+def _ics_response(content: bytes, *, private: bool) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="calendar.ics"'
+    response["Cache-Control"] = "private, no-store" if private else "public, max-age=900"
+    return response
+
+
+@require_GET
+def body_calendar(request, slug: str):
+    """The public feed of a public body: dated meetings, public details only (no online link)."""
+    body = get_object_or_404(Body, slug=slug, is_public=True)
+    meetings = Meeting.objects.filter(body=body, start_at__isnull=False).select_related("body__secretariat")
+    return _ics_response(feed_ics(meetings.order_by("start_at"), private=False, name=body.name), private=False)
+
+
+@never_cache
+@require_GET
+def member_calendar(request, token: str):
+    """A member's private feed (with the online link): the meetings they may see the private side of now."""
+    from core.models import User
+
+    user_pk = read_feed_token(token)
+    user = User.objects.filter(pk=user_pk, is_active=True).first() if user_pk else None
+    if user is None:
+        raise Http404
+    candidates = (
+        Meeting.objects.filter(Q(body__appointments__person__user=user) | Q(attendees__person__user=user))
+        .filter(start_at__isnull=False)
+        .select_related("body__secretariat")
+        .distinct()
+        .order_by("start_at")
+    )
+    meetings = [m for m in candidates if meeting_selectors.access_to(user, m).member]
+    return _ics_response(feed_ics(meetings, private=True, name=_("My meetings")), private=True)
+
+
+@login_required
+@require_GET
+def my_calendar(request):
+    """Where a member finds the address of their private feed."""
+    url = settings.SITE_URL + reverse("notices:member_calendar", args=[feed_token(request.user)])
+    return render(request, "notices/my_calendar.html", {"feed_url": url})

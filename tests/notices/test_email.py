@@ -1,0 +1,82 @@
+import pytest
+from django.core import mail
+
+from meetings.models import Meeting
+from notices import services
+from notices.email import build_message
+from notices.models import Notice, NoticeTemplate
+
+pytestmark = pytest.mark.django_db
+
+
+def convocation(meeting, secretariat, capture):
+    with capture(execute=True):
+        return services.notice_send(actor=secretariat, meeting=meeting, kind=Notice.Kind.CONVOCATION)
+
+
+def test_japanese_text_html_ics_and_answer_link(
+    approved, meeting, secretariat, chair, unit_email, django_capture_on_commit_callbacks
+):
+    notice = convocation(meeting, secretariat, django_capture_on_commit_callbacks)
+    message = mail.outbox[0]
+    assert message.subject == "【開催通知】策定委員会 第1回"
+    assert "森 樹男 様" in message.body and "https://dxplan.example.jp/answer/" in message.body
+    assert "https://meet.example/secret-room-4711" in message.body  # members get the online link
+    assert message.alternatives[0].mimetype == "text/html"
+    assert message.reply_to == [unit_email]
+    raw = message.message()
+    assert raw["Message-ID"] == f"<notice-{notice.pk}-delivery-{notice.deliveries.get().pk}@dxplan.example.jp>"
+    calendars = [p for p in raw.walk() if p.get_content_type() == "text/calendar"]
+    assert len(calendars) == 1 and calendars[0].get_param("method") == "REQUEST"
+    assert "utf-8" in raw.as_string().lower()
+
+
+def test_message_id_is_deterministic(approved, meeting, secretariat, chair, django_capture_on_commit_callbacks):
+    notice = convocation(meeting, secretariat, django_capture_on_commit_callbacks)
+    delivery = notice.deliveries.get()
+    first, second = build_message(delivery).message(), build_message(delivery).message()
+    assert first["Message-ID"] == second["Message-ID"] == delivery.message_id
+
+
+def test_reply_to_from_settings(approved, meeting, secretariat, chair, settings, django_capture_on_commit_callbacks):
+    settings.DXPLAN_REPLY_TO = "toiawase@pref.example.jp"
+    convocation(meeting, secretariat, django_capture_on_commit_callbacks)
+    assert mail.outbox[0].reply_to == ["toiawase@pref.example.jp"]
+    assert mail.outbox[0].from_email == settings.DEFAULT_FROM_EMAIL
+
+
+def test_no_cr_lf_reaches_a_header(approved, meeting, secretariat, chair, django_capture_on_commit_callbacks):
+    body = meeting.body
+    body.short_name = "委員会\r\nBcc: victim@evil.example"
+    body.save(update_fields=["short_name"])
+    person = chair.person
+    person.family_name = "森\nX-Injected: yes"
+    person.save(update_fields=["family_name"])
+    Meeting.objects.filter(pk=meeting.pk).update(name="準備会\r\nX-Evil: 1")
+    convocation(meeting, secretariat, django_capture_on_commit_callbacks)
+    raw = mail.outbox[0].message()
+    for name, value in raw.items():
+        assert "\r" not in str(value) and "\n" not in str(value).replace("\n ", "").replace("\n\t", ""), name
+    assert raw["Bcc"] is None and raw["X-Injected"] is None and raw["X-Evil"] is None
+    assert "victim@evil.example" not in mail.outbox[0].recipients()
+
+
+def test_body_template_is_used(approved, meeting, secretariat, chair, django_capture_on_commit_callbacks):
+    NoticeTemplate.objects.create(
+        body=meeting.body,
+        kind=Notice.Kind.CONVOCATION,
+        subject="【ご案内】{{ body.short_name }} {{ meeting.label }}",
+        text="{{ name }}様\n本委員会を開催します。",
+    )
+    convocation(meeting, secretariat, django_capture_on_commit_callbacks)
+    message = mail.outbox[0]
+    assert message.subject == "【ご案内】策定委員会 第1回"
+    assert "本委員会を開催します。" in message.body
+    assert "本委員会を開催します。" in message.alternatives[0].content
+
+
+def test_html_escapes_titles(approved, meeting, secretariat, chair, django_capture_on_commit_callbacks):
+    Meeting.objects.filter(pk=meeting.pk).update(venue_name="<script>alert(1)</script>")
+    convocation(meeting, secretariat, django_capture_on_commit_callbacks)
+    html = mail.outbox[0].alternatives[0].content
+    assert "<script>" not in html and "&lt;script&gt;" in html

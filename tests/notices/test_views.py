@@ -1,0 +1,214 @@
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core import mail, signing
+from django.test import Client
+from django.urls import reverse
+
+from meetings import services as meeting_services
+from meetings.models import Attendance
+from notices import services
+from notices.models import Delivery, Notice
+from notices.tokens import ANSWER_SALT, answer_token, feed_token
+from tests.meetings.conftest import plan, sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def notified(approved, meeting, secretariat, chair, member, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.notice_send(actor=secretariat, meeting=meeting, kind=Notice.Kind.CONVOCATION)
+    return meeting
+
+
+def row_of(meeting, user) -> Attendance:
+    return Attendance.objects.get(meeting=meeting, appointment__person__user=user)
+
+
+# --- the status page and sending ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("secretariat", 200), ("superuser", 200), ("member", 404), ("chair", 404), ("other_secretariat", 404)],
+)
+def test_status_page_matrix(notified, who, status, request):
+    client = Client()
+    sign_in(client, request.getfixturevalue(who))
+    assert client.get(reverse("notices:status", args=[notified.pk])).status_code == status
+    assert client.get(reverse("notices:preview", args=[notified.pk, "reminder"])).status_code == status
+    response = client.post(reverse("notices:send", args=[notified.pk]), {"kind": "materials"})
+    assert response.status_code == (302 if status == 200 else 404)
+
+
+def test_status_page_lists_deliveries_and_members_without_email(
+    notified, secretariat, django_assert_max_num_queries
+):
+    from tests.meetings.conftest import appoint_others
+
+    appoint_others(notified.body, 2)
+    client = Client()
+    sign_in(client, secretariat)
+    with django_assert_max_num_queries(40):
+        page = client.get(reverse("notices:status", args=[notified.pk])).content.decode()
+    assert "chair@test.example" in page and "送信済" in page or "Sent" in page
+    assert "青木" in page and reverse("print:notice_pdf", args=[notified.pk, notified.body.appointments.get(
+        person__family_name="青木").pk]) in page
+
+
+def test_send_from_the_page_and_resend(notified, secretariat, settings, django_capture_on_commit_callbacks):
+    client = Client()
+    sign_in(client, secretariat)
+    settings.EMAIL_BACKEND = "tests.notices.test_services.Refusing"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("notices:send", args=[notified.pk]), {"kind": "materials", "note": "資料1を差し替えました"})
+    failed = Delivery.objects.filter(notice__kind="materials", state="failed")
+    assert failed.count() == 2
+    page = client.get(reverse("notices:status", args=[notified.pk])).content.decode()
+    assert "user unknown" in page
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("notices:resend", args=[failed.first().pk]))
+    assert Delivery.objects.filter(notice__kind="materials", state="sent").count() == 1
+    assert "資料1を差し替えました" in mail.outbox[-1].body
+
+
+def test_resend_by_another_secretariat_is_404(notified, other_secretariat):
+    delivery = Delivery.objects.first()
+    Delivery.objects.filter(pk=delivery.pk).update(state="failed")
+    client = Client()
+    sign_in(client, other_secretariat)
+    assert client.post(reverse("notices:resend", args=[delivery.pk])).status_code == 404
+    assert Delivery.objects.get(pk=delivery.pk).state == "failed"
+
+
+def test_preview_sends_nothing(approved, meeting, secretariat, chair):
+    client = Client()
+    sign_in(client, secretariat)
+    response = client.get(reverse("notices:preview", args=[meeting.pk, "convocation"]))
+    assert response.status_code == 200
+    assert "開催通知" in response.content.decode()
+    assert mail.outbox == [] and not Notice.objects.exists()
+    assert client.get(reverse("notices:preview", args=[meeting.pk, "nonsense"])).status_code == 404
+
+
+# --- answer by link ----------------------------------------------------------------------------------
+
+
+def test_answer_link_records_the_members_answer(notified, member):
+    row = row_of(notified, member)
+    url = reverse("notices:answer", args=[answer_token(row)])
+    client = Client()
+    page = client.get(url)
+    assert page.status_code == 200 and "佐藤 志穂" in page.content.decode()
+    assert page["Cache-Control"].startswith("max-age=0") or "no-store" in page["Cache-Control"]
+    assert client.post(url, {"reply": "online"}).status_code == 302
+    row.refresh_from_db()
+    assert row.reply == "online" and row.replied_by == member
+
+
+def test_answer_link_in_the_mail_works(notified, member):
+    message = next(m for m in mail.outbox if m.to == ["member@test.example"])
+    path = next(line for line in message.body.splitlines() if "/answer/" in line).split("dxplan.example.jp")[1]
+    Client().post(path, {"reply": "absent"})
+    assert row_of(notified, member).reply == "absent"
+
+
+def test_altered_token_is_refused(notified, member):
+    token = answer_token(row_of(notified, member))
+    altered = reverse("notices:answer", args=[token[:-2] + "xx"])
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").post(altered, {"reply": "venue"})
+    assert response.status_code == 400
+    assert "not valid" in response.content.decode()
+    assert row_of(notified, member).reply == ""
+
+
+def test_expired_token_is_refused(notified, member):
+    token = answer_token(row_of(notified, member))
+    with time_machine.travel(dt.timedelta(days=31)):
+        response = Client(HTTP_ACCEPT_LANGUAGE="en").get(reverse("notices:answer", args=[token]))
+    assert response.status_code == 400 and "expired" in response.content.decode()
+
+
+def test_token_refused_once_the_meeting_started(notified, member, after_meeting):
+    token = answer_token(row_of(notified, member))
+    assert Client().get(reverse("notices:answer", args=[token])).status_code == 400
+
+
+def test_token_for_another_meeting_is_refused(notified, member, secretariat, body):
+    row = row_of(notified, member)
+    other = plan(body, secretariat, day=dt.date(2023, 6, 20))
+    forged = signing.dumps({"a": row.pk, "m": other.pk}, salt=ANSWER_SALT)  # validly signed, wrong pair
+    assert Client().post(reverse("notices:answer", args=[forged]), {"reply": "venue"}).status_code == 404
+    assert row_of(notified, member).reply == ""
+
+
+def test_answer_in_japanese_for_a_japanese_browser(notified, member):
+    token = answer_token(row_of(notified, member))
+    response = Client(HTTP_ACCEPT_LANGUAGE="ja").get(reverse("notices:answer", args=[token[:-2] + "xx"]))
+    assert response.status_code == 400
+    assert "このリンク" in response.content.decode()
+
+
+def test_answer_for_a_person_without_account_is_recorded_on_behalf(notified, secretariat, member):
+    person = member.person
+    person.user = None
+    person.save(update_fields=["user"])
+    row = row_of_person(notified, person)
+    Client().post(reverse("notices:answer", args=[answer_token(row)]), {"reply": "venue"})
+    row.refresh_from_db()
+    assert row.reply == "venue" and row.replied_by is None
+
+
+def row_of_person(meeting, person):
+    return Attendance.objects.get(meeting=meeting, appointment__person=person)
+
+
+# --- calendar feeds ----------------------------------------------------------------------------------
+
+
+def test_public_feed_hides_the_online_link(notified):
+    response = Client().get(reverse("notices:body_calendar", args=[notified.body.slug]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
+    content = response.content.decode()
+    assert f"meeting-{notified.pk}@" in content and "secret-room" not in content
+
+
+def test_public_feed_of_a_private_body_is_404(notified):
+    notified.body.is_public = False
+    notified.body.save(update_fields=["is_public"])
+    assert Client().get(reverse("notices:body_calendar", args=[notified.body.slug])).status_code == 404
+
+
+def test_private_feed(notified, member, outsider, secretariat):
+    response = Client().get(reverse("notices:member_calendar", args=[feed_token(member)]))
+    assert response.status_code == 200 and "secret-room-4711" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    empty = Client().get(reverse("notices:member_calendar", args=[feed_token(outsider)])).content.decode()
+    assert "VEVENT" not in empty
+    assert Client().get(reverse("notices:member_calendar", args=["1.forged"])).status_code == 404
+    assert Client().get(reverse("notices:member_calendar", args=[feed_token(member) + "x"])).status_code == 404
+
+
+def test_cancelled_meeting_in_feed(notified, secretariat):
+    meeting_services.meeting_cancel(actor=secretariat, meeting=notified, reason="台風のため")
+    content = Client().get(reverse("notices:body_calendar", args=[notified.body.slug])).content.decode()
+    assert "STATUS:CANCELLED" in content
+
+
+def test_status_page_queries_do_not_grow_with_recipients(
+    approved, meeting, secretariat, chair, guideline, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    from tests.meetings.conftest import add_members
+
+    add_members(meeting.body, guideline, 0, 200)
+    with django_capture_on_commit_callbacks(execute=True):
+        notice = services.notice_send(actor=secretariat, meeting=meeting, kind=Notice.Kind.CONVOCATION)
+    assert notice.deliveries.count() == 201 and len(mail.outbox) == 201
+    client = Client()
+    sign_in(client, secretariat)
+    with django_assert_max_num_queries(30):
+        response = client.get(reverse("notices:status", args=[meeting.pk]))
+    assert response.status_code == 200
