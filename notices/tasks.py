@@ -32,7 +32,9 @@ class PermanentError(Exception):
 def _classify(exc: Exception) -> bool:
     """True if a retry may succeed."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return False
+        # Greylisting and full mailboxes answer 4xx at RCPT: try again later. Only 5xx is final.
+        codes = [int(code) for code, _message in exc.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
     if isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError)):
         return True
     if isinstance(exc, smtplib.SMTPResponseException):
@@ -119,10 +121,10 @@ def deliver(self, delivery_id: int) -> str:
             services.delivery_mark_failed(delivery_id, reason=_reason(exc))
             logger.error("Delivery %s failed after %s retries.", delivery_id, self.request.retries)
             return "failed"
-        services.delivery_release(
-            delivery_id, claimed_at, error=_reason(exc), retry_in=min(2 ** (self.request.retries + 1), 600)
-        )
-        raise  # autoretry_for: retried with backoff
+        countdown = min(2 ** (self.request.retries + 1), 600)
+        services.delivery_release(delivery_id, claimed_at, error=_reason(exc), retry_in=countdown)
+        # Explicit, so a 4xx refusal at RCPT (SMTPRecipientsRefused, not in TRANSIENT) is retried too.
+        raise self.retry(exc=exc, countdown=countdown) from exc
     services.delivery_mark_sent(delivery_id, claimed_at)
     return "sent"
 
