@@ -21,7 +21,7 @@ from committee.models import Appointment, Body, OfficerTerm
 from core.wareki import fiscal_year_of
 
 from . import selectors, services
-from .models import Agenda, Attendance, Meeting, Minutes, MinutesConfirmation
+from .models import Agenda, Attendance, Meeting, Minutes, MinutesConfirmation, Openness
 
 # --- helpers -----------------------------------------------------------------------------------
 
@@ -100,7 +100,9 @@ def meeting_detail(request, pk: int):
     show_attendance = access.sees_private or meeting.status in (Meeting.Status.HELD, Meeting.Status.MINUTES_PUBLISHED)
     minutes = getattr(meeting, "minutes", None)
     minutes_entries = None
-    if minutes is not None and minutes.status == Minutes.Status.PUBLISHED:
+    # A wholly closed (非公開) meeting's minutes are for its members and secretariat, never the public pages.
+    closed_to_viewer = meeting.openness == Openness.CLOSED and not access.sees_private
+    if minutes is not None and minutes.status == Minutes.Status.PUBLISHED and not closed_to_viewer:
         minutes_entries = selectors.published_minutes_entries(minutes)
     my_row = None
     if request.user.is_authenticated:

@@ -209,6 +209,15 @@ def test_the_secretariat_publishes_and_the_page_leaves_closed_parts_out(scene, c
     assert "非公開の人事案件" not in html
 
 
+def test_a_closed_meetings_published_minutes_stay_off_the_public_page(scene, chair, secretariat, member, client):
+    Meeting.objects.filter(pk=scene.pk).update(openness="closed", openness_basis="委員の承諾 (第4-4)")
+    services.minutes_finalise(actor=chair, meeting=scene)
+    services.minutes_publish(actor=secretariat, meeting=scene)
+
+    assert "ただいまから開会します。" not in client.get(reverse("meetings:detail", args=[scene.pk])).content.decode()
+    assert "ただいまから開会します。" in _page(_client(member), scene)
+
+
 def test_unknown_manage_actions_and_malformed_ids_are_not_found(scene, secretariat):
     client = _client(secretariat)
     assert client.post(reverse("meetings:manage_action", args=[scene.pk, "approve"])).status_code == 404
