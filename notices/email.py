@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
 
+from core import wareki
 from core.text import single_line
 from meetings.models import Meeting
 
@@ -53,6 +54,17 @@ def _base_context(notice: Notice) -> dict:
         "secretariat_email": notice.cc,
         "organisation": settings.DXPLAN_ORGANISATION_NAME,
         "note": notice.note,
+        **_minutes_context(meeting),
+    }
+
+
+def _minutes_context(meeting: Meeting) -> dict:
+    """For 議事録確認のお願い: where to read the draft and by when to answer."""
+    minutes = getattr(meeting, "minutes", None)
+    confirm_by = minutes.confirm_by if minutes is not None else None
+    return {
+        "minutes_url": settings.SITE_URL + reverse("meetings:minutes_review", args=[meeting.pk]),
+        "minutes_confirm_by": wareki.format_date(confirm_by) if confirm_by else "",
     }
 
 

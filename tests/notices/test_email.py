@@ -80,3 +80,19 @@ def test_html_escapes_titles(approved, meeting, secretariat, chair, django_captu
     convocation(meeting, secretariat, django_capture_on_commit_callbacks)
     html = mail.outbox[0].alternatives[0].content
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_minutes_request_names_the_page_and_the_deadline(
+    approved, meeting, secretariat, chair, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from meetings.models import Minutes
+
+    Minutes.objects.create(meeting=meeting, confirm_by=dt.date(2023, 6, 20))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.notice_send(actor=secretariat, meeting=meeting, kind=Notice.Kind.MINUTES)
+    message = mail.outbox[-1]
+    assert message.subject.startswith("【議事録確認のお願い】")
+    assert "令和5年6月20日(火)までに" in message.body
+    assert f"https://dxplan.example.jp/meetings/{meeting.pk}/minutes/" in message.body
