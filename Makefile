@@ -20,11 +20,15 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-setup: $(VENV)/.installed
+var/env:
+	mkdir -p var
+	printf '# Written by make for a development checkout; the environment overrides it.\nDEBUG=true\n' > var/env
+
+setup: $(VENV)/.installed var/env
 	mkdir -p var/mail var/media
 	$(PY) manage.py migrate --noinput
 
-setup-dev: $(VENV)/.installed-dev
+setup-dev: $(VENV)/.installed-dev var/env
 
 demo: setup
 	$(PY) manage.py load_demo

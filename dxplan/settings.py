@@ -15,6 +15,10 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 VAR_DIR = Path(env.str("DXPLAN_VAR_DIR", default=str(BASE_DIR / "var")))
+# A development checkout: `make` writes var/env (DEBUG=true) so `manage.py` works without exporting
+# anything. Variables set in the environment always win over the file; production has no such file.
+if (VAR_DIR / "env").is_file():
+    environ.Env.read_env(str(VAR_DIR / "env"))
 
 
 def _bool(name: str, default: bool) -> bool:

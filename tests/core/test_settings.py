@@ -219,3 +219,13 @@ def test_development_defaults_keep_a_generated_key(tmp_path):
     assert values["DXPLAN_WOMEN_SHARE_TARGET"] == 0.40
     # The next start reads the same key back, so sessions survive a restart.
     assert loaded(tmp_path, DEBUG="true")["SECRET_KEY"] == values["SECRET_KEY"]
+
+
+def test_the_development_env_file_is_read_and_the_environment_wins(tmp_path):
+    var = tmp_path / "var"
+    var.mkdir()
+    (var / "env").write_text("# made by make\nDEBUG=true\n")
+    assert loaded(tmp_path)["DEBUG"] is True  # no SECRET_KEY needed: the file says development
+    result = load_settings(tmp_path, DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
