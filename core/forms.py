@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+from django_otp.forms import OTPTokenForm
 
 
 class LoginForm(AuthenticationForm):
@@ -11,3 +12,31 @@ class LoginForm(AuthenticationForm):
     def clean_username(self) -> str:
         # Accounts are stored with the address in lower case (UserManager), so Taro@Example.jp logs in too.
         return self.cleaned_data["username"].lower()
+
+
+class SecondFactorForm(OTPTokenForm):
+    """The one-time code after the password: one field. The code is tried against every confirmed
+    device of the account (authenticator app or backup codes), so nobody has to pick a device."""
+
+    otp_device = forms.CharField(required=False, widget=forms.HiddenInput)
+    otp_challenge = forms.CharField(required=False, widget=forms.HiddenInput)
+    otp_token = forms.CharField(
+        label=_("One-time code"),
+        help_text=_("The six digits your authenticator app shows now, or one of your backup codes."),
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false", "autocapitalize": "off"}
+        ),
+    )
+
+    def _chosen_device(self, user):
+        # django-otp wants the device named; six digits come from the app, anything else is a backup code.
+        device = super()._chosen_device(user)
+        if device is not None:
+            return device
+        from django_otp.plugins.otp_static.models import StaticDevice
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        token = (self.cleaned_data.get("otp_token") or "").strip()
+        model = TOTPDevice if len(token) == 6 and token.isdigit() else StaticDevice
+        return model.objects.filter(user=user, confirmed=True).order_by("pk").first()

@@ -6,10 +6,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
-from django_otp.forms import OTPTokenForm
 
 from .audit import audit_record
-from .forms import LoginForm
+from .forms import LoginForm, SecondFactorForm
 
 
 class LoginView(auth_views.LoginView):
@@ -32,7 +31,7 @@ def otp_verify(request):
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not next_url.startswith("/") or next_url.startswith("//"):
         next_url = reverse("committee:home")
-    form = OTPTokenForm(request.user, request, data=request.POST or None)
+    form = SecondFactorForm(request.user, request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         otp_login(request, request.user.otp_device)
         audit_record(

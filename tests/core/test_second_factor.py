@@ -65,3 +65,31 @@ def test_next_must_be_a_local_path(client, require_2fa, secretariat, body):
         {"otp_device": device.persistent_id, "otp_token": _code(device), "next": "//evil.example/"},
     )
     assert response["Location"] == reverse("committee:home")
+
+
+def test_the_code_alone_is_enough_and_a_backup_code_works_too(client, require_2fa, secretariat, body):
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    app = TOTPDevice.objects.create(user=secretariat, name="app", confirmed=True)
+    backup = StaticDevice.objects.create(user=secretariat, name="backup", confirmed=True)
+    backup.token_set.create(token="k7m2p9qa")
+    client.force_login(secretariat, backend=MODEL_BACKEND)
+    page = client.get(reverse("otp_verify")).content.decode()
+    assert 'type="hidden" name="otp_device"' in page and "<select" not in page.split("<main", 1)[1]
+    response = client.post(reverse("otp_verify"), {"otp_token": _code(app), "next": "/manage/"})
+    assert response.status_code == 302 and response["Location"] == "/manage/"
+
+    client.logout()
+    client.force_login(secretariat, backend=MODEL_BACKEND)
+    response = client.post(reverse("otp_verify"), {"otp_token": "k7m2p9qa", "next": "/manage/"})
+    assert response.status_code == 302
+    assert not backup.token_set.exists()  # a backup code is used once
+
+
+def test_another_accounts_device_cannot_be_named(client, require_2fa, secretariat, other_secretariat, body):
+    theirs = TOTPDevice.objects.create(user=other_secretariat, name="app", confirmed=True)
+    TOTPDevice.objects.create(user=secretariat, name="app", confirmed=True)
+    client.force_login(secretariat, backend=MODEL_BACKEND)
+    response = client.post(reverse("otp_verify"), {"otp_device": theirs.persistent_id, "otp_token": _code(theirs)})
+    assert response.status_code == 200
+    assert client.get("/manage/").status_code == 302
