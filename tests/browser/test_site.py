@@ -1,0 +1,87 @@
+"""The site as a whole in the browser: languages, the keyboard, print and the phone width."""
+
+import pytest
+
+from meetings.models import Attendance
+
+
+def test_accept_language_english_and_the_switch_keeps_the_page(site, scene):
+    meeting = scene.first
+    page = site.context(language="en").new_page()
+    page.goto(f"{site.url}/meetings/{meeting.pk}/")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert "Minutes" in page.locator("main").inner_text()
+    when = page.locator("main dd").first.inner_text()
+    assert meeting.start_at.date().isoformat() in when  # ISO dates in English
+
+    page.select_option("#language-select", "ja")
+    page.locator("form[action='/i18n/setlang/'] button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.url == f"{site.url}/meetings/{meeting.pk}/"  # the same page
+    assert page.evaluate("document.documentElement.lang") == "ja"
+    assert "令和" in page.locator("main dd").first.inner_text()  # 和暦 in Japanese
+
+
+def test_a_member_answers_by_keyboard_alone(site, scene):
+    c, meeting = scene.committee, scene.second
+    context = site.context()
+    site.sign_in_as(context, c.member)
+    page = context.new_page()
+    page.goto(f"{site.url}/meetings/{meeting.pk}/")
+    # From the top of the page: Tab until the "absent" choice has the focus, choose it, submit with Enter.
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "reply":
+            break
+    else:
+        pytest.fail("the attendance answer cannot be reached with Tab")
+    page.keyboard.press("ArrowRight")  # radios: arrows move the choice
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.value") == "absent"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # a form is submitted with Enter from any of its fields
+    assert Attendance.objects.get(meeting=meeting, appointment=c.member_appointment).reply == Attendance.Reply.ABSENT
+
+
+def test_the_skip_link_is_the_first_stop_and_moves_to_the_content(site, scene):
+    page = site.context().new_page()
+    page.goto(f"{site.url}/meetings/{scene.first.pk}/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#main"
+    assert page.evaluate("document.activeElement.getBoundingClientRect().height") > 0  # visible when focused
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+
+
+@pytest.mark.parametrize("path", ["/meetings/{first}/", "/meetings/{first}/agenda/", "/meetings/{first}/attendance/"])
+def test_printing_leaves_out_the_site_around_the_document(site, scene, path):
+    page = site.context().new_page()
+    page.goto(site.url + path.format(first=scene.first.pk))
+    page.emulate_media(media="print")
+    assert not page.locator("header").first.is_visible()
+    assert not page.locator("footer").first.is_visible()
+    assert page.locator("main h1").first.is_visible()
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize(
+    ("path", "who"),
+    [
+        ("/", None),
+        ("/bodies/dx-plan/", None),
+        ("/meetings/{first}/", None),
+        ("/schedule/", None),
+        ("/meetings/{second}/", "member"),
+        ("/my/", "member"),
+        ("/approvals/", "chair"),
+        ("/meetings/{second}/agenda/review/", "chair"),
+    ],
+)
+def test_no_sideways_scrolling_on_a_375px_phone(site, scene, path, who):
+    context = site.context(width=375, height=740)
+    if who:
+        site.sign_in_as(context, getattr(scene.committee, who))
+    page = context.new_page()
+    page.goto(site.url + path.format(first=scene.first.pk, second=scene.second.pk))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
