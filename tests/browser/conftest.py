@@ -129,6 +129,7 @@ class Site:
         self.netloc = urlsplit(live_server.url).netloc
         self.browser = browser
         self.external: list[str] = []
+        self.refused_by_csp: list[str] = []
         self.contexts = []
 
     def context(self, *, width: int = 1280, height: int = 900, language: str = "ja", bypass_csp: bool = False):
@@ -141,8 +142,14 @@ class Site:
         )
         context.set_default_timeout(15_000)
         context.route("**/*", self._guard)
+        context.on("console", self._console)
         self.contexts.append(context)
         return context
+
+    def _console(self, message):
+        # A script or style the Content-Security-Policy blocked means the page is broken somewhere.
+        if "Content Security Policy" in message.text:
+            self.refused_by_csp.append(message.text)
 
     def _guard(self, route):
         parts = urlsplit(route.request.url)
@@ -182,6 +189,7 @@ def site(_media_never_served, live_server, browser, settings):
     yield site
     site.close()
     assert not site.external, f"pages loaded from outside the site: {site.external}"
+    assert not site.refused_by_csp, f"the Content-Security-Policy refused: {site.refused_by_csp}"
 
 
 def screenshot(page, name: str) -> Path:

@@ -85,3 +85,24 @@ def test_no_sideways_scrolling_on_a_375px_phone(site, scene, path, who):
     page = context.new_page()
     page.goto(site.url + path.format(first=scene.first.pk, second=scene.second.pk))
     assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+
+
+def test_the_admin_works_in_japanese_under_the_content_security_policy(site, scene, settings):
+    from tests import factories
+
+    settings.DXPLAN_REQUIRE_2FA = False
+    admin = factories.UserFactory(email="admin@test.example", is_staff=True, is_superuser=True)
+    context = site.context()
+    site.sign_in_as(context, admin)
+    page = context.new_page()
+    person = scene.committee.member_appointment.person
+    for path in (
+        "/admin/",
+        "/admin/committee/person/",
+        f"/admin/committee/person/{person.pk}/change/",
+        f"/admin/meetings/meeting/{scene.second.pk}/change/",
+    ):
+        assert page.goto(site.url + path).status == 200
+        assert page.evaluate("document.documentElement.lang") == "ja"
+    assert "人物" in page.title() or "会議" in page.title()
+    # Inline scripts and styles would be refused and reported by the `site` fixture's CSP watch.
