@@ -150,6 +150,11 @@ class RosterResource(resources.ModelResource):
     def get_export_queryset(self, request=None, **kwargs):
         return self.get_queryset()
 
+    def iter_queryset(self, queryset):
+        # The library pages through a prefetching queryset 100 rows at a time (three queries a page);
+        # a body's roster is a few hundred rows at most, read in one query and one prefetch.
+        yield from queryset
+
     def export(self, *args, **kwargs):
         """The dataset, with text that a spreadsheet would run as a formula made inert (CSV/formula injection)."""
         dataset = super().export(*args, **kwargs)
