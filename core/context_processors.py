@@ -2,4 +2,8 @@ from django.conf import settings
 
 
 def site(request):
-    return {"ORGANISATION_NAME": settings.DXPLAN_ORGANISATION_NAME, "SITE_URL": settings.SITE_URL}
+    return {
+        "ORGANISATION_NAME": settings.DXPLAN_ORGANISATION_NAME,
+        "ORGANISATION_CONTACT": settings.DXPLAN_ORGANISATION_CONTACT,
+        "SITE_URL": settings.SITE_URL,
+    }

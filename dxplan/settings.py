@@ -288,6 +288,8 @@ if not 0 <= DXPLAN_WOMEN_SHARE_TARGET <= 1:
 DXPLAN_MAX_CONCURRENT_POSTS = _int("DXPLAN_MAX_CONCURRENT_POSTS", 4, minimum=1)
 DXPLAN_TERM_ENDING_DAYS = _int("DXPLAN_TERM_ENDING_DAYS", 60, minimum=1)
 DXPLAN_ORGANISATION_NAME = env.str("DXPLAN_ORGANISATION_NAME", default="青森県")
+# The footer's contact line on pages that are not a body's (those name the body's secretariat).
+DXPLAN_ORGANISATION_CONTACT = env.str("DXPLAN_ORGANISATION_CONTACT", default="")
 
 # Security. Production (DEBUG off) is secure by default; each value can be relaxed behind a proxy.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _bool("BEHIND_HTTPS_PROXY", False) else None

@@ -8,6 +8,8 @@ from django.utils.translation import get_language
 from core import wareki
 
 register = template.Library()
+# Not strftime("%b"): that follows the process's C locale, not the page's language.
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _japanese() -> bool:
@@ -56,7 +58,7 @@ def month_label(value: int):
     if value in (None, ""):
         return ""
     month = int(value)
-    return f"{month}月" if _japanese() else dt.date(2000, month, 1).strftime("%b")
+    return f"{month}月" if _japanese() else MONTHS_EN[month - 1]
 
 
 @register.filter
@@ -76,3 +78,25 @@ def meeting_when(meeting):
     if _japanese():
         return wareki.format_month(month.year, month.month) + "(日程未定)"
     return f"{month:%Y-%m} (day to be fixed)"
+
+
+@register.simple_tag
+def secretariat_contact(body):
+    """The footer line of a body's pages: its secretariat (庶務) as named today, with phone and email.
+    Two queries (the unit and its names two levels up)."""
+    from django.utils.html import format_html, format_html_join
+    from django.utils.translation import gettext as _
+
+    from committee.models import OrgUnit
+    from committee.selectors import unit_names_prefetch
+
+    unit = OrgUnit.objects.prefetch_related(unit_names_prefetch()).filter(pk=body.secretariat_id).first()
+    if unit is None:
+        return ""
+    parts = [(_("Secretariat"), ": ", unit.full_name_on(timezone.localdate()) or unit.code)]
+    if unit.phone:
+        parts.append((_("Phone"), " ", unit.phone))
+    line = format_html_join(" · ", "{}{}{}", parts)
+    if unit.email:
+        line = format_html('{} · <a class="link-secondary" href="mailto:{}">{}</a>', line, unit.email, unit.email)
+    return line
