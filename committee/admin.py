@@ -546,9 +546,26 @@ class PersonAdmin(ReadingSearchMixin, HiddenHistoryMixin, SimpleHistoryAdmin):
         (_("For composition statistics"), {"fields": [("gender", "birth_year")]}),
         (_("Private contact (never public)"), {"fields": ["email", "phone", "postal_address", "user", "note"]}),
     ]
+    actions = ["invite"]
 
     def get_queryset(self, request):
         return selectors.people_managed_by(request.user).select_related("user")
+
+    @admin.action(description=_("Invite to log in (mail a link to set a password)"), permissions=["change"])
+    def invite(self, request, queryset):
+        from core import accounts
+
+        invited = 0
+        for person in queryset:
+            try:
+                accounts.account_invite(actor=request.user, person=person, ip_address=request.META.get("REMOTE_ADDR"))
+            except (accounts.AccountError, PermissionDenied) as exc:
+                reason = "; ".join(exc.messages) if isinstance(exc, ValidationError) else _("not allowed")
+                self.message_user(request, f"{person}: {reason}", messages.ERROR)
+            else:
+                invited += 1
+        if invited:
+            self.message_user(request, _("%(n)d invitations are on their way.") % {"n": invited}, messages.SUCCESS)
 
     def has_module_permission(self, request):
         return selectors.is_secretariat(request.user)

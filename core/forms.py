@@ -40,3 +40,37 @@ class SecondFactorForm(OTPTokenForm):
         token = (self.cleaned_data.get("otp_token") or "").strip()
         model = TOTPDevice if len(token) == 6 and token.isdigit() else StaticDevice
         return model.objects.filter(user=user, confirmed=True).order_by("pk").first()
+
+
+class PasswordResetRequestForm(forms.Form):
+    """Asks for the address only; the view answers the same whether an account has it or not."""
+
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+
+class ContactForm(forms.Form):
+    """A member's own contact details (their person record), saved through person_update_contact."""
+
+    email = forms.EmailField(
+        label=_("Contact email"),
+        required=False,
+        max_length=254,
+        help_text=_("Where the secretariat writes to you. Your login address does not change."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    postal_address = forms.CharField(
+        label=_("Postal address"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"autocomplete": "street-address", "rows": 3}),
+    )

@@ -33,9 +33,23 @@ class SecurityHeadersMiddleware:
 
 class RequireSecondFactorMiddleware:
     """With DXPLAN_REQUIRE_2FA on, secretariat, staff and admin accounts must give a one-time code
-    (django-otp) before any page but logging in and out. Members are not asked."""
+    (django-otp) before any page but logging in and out, the code form, and the links that set a password
+    (invitation, reset). Members are not asked. "My account" and the password change are not exempt: a
+    password alone must not change what a second factor guards."""
 
-    EXEMPT_PREFIXES = ("/accounts/", "/admin/login/", "/admin/logout/", "/static/", "/i18n/", "/healthz")
+    EXEMPT_PREFIXES = (
+        "/accounts/login/",
+        "/accounts/logout/",
+        "/accounts/verify/",
+        "/accounts/password_reset/",
+        "/accounts/reset/",
+        "/accounts/invitation/",
+        "/admin/login/",
+        "/admin/logout/",
+        "/static/",
+        "/i18n/",
+        "/healthz",
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response

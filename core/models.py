@@ -79,3 +79,44 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_label}"
+
+
+class Invitation(models.Model):
+    """An invitation to set a password and log in, mailed to a person's login account.
+
+    The mail's link is signed (core.accounts.invitation_tokens) and works only for the account's latest
+    invitation, until the password is set or the link expires."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SUPERSEDED = "superseded", _("Replaced by a newer invitation")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("login account"), on_delete=models.CASCADE, related_name="invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True, editable=False)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=1000, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="core_invitation_user_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_status_display()})"

@@ -1,0 +1,372 @@
+"""Login accounts of the people on the rosters: invitations, passwords, and the contact details a member keeps
+up to date themselves.
+
+Services write (one per state change: lock, check, save, audit, queue on commit); `account_states` reads the
+roster's account column in one query. Mail goes out through core/tasks.py with ids only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import BooleanField, Case, OuterRef, Q, Subquery, Value, When
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.http import base36_to_int
+from django.utils.translation import gettext as _
+
+from committee.models import Person
+
+from .audit import audit_record
+from .models import AuditEntry, Invitation, User
+from .text import single_line
+
+logger = logging.getLogger(__name__)
+
+# An invitation's link works this long (DXPLAN_INVITATION_DAYS); a sending task that died is taken over
+# after STALE_AFTER (longer than the task's time limit).
+INVITATION_DAYS_DEFAULT = 14
+STALE_AFTER = dt.timedelta(minutes=10)
+# One reset mail per account in this window, whatever the number of requests (no mail bombing).
+RESET_COOLDOWN = dt.timedelta(minutes=2)
+
+
+class AccountError(ValidationError):
+    """An account action refused, with a message for the secretariat or the member."""
+
+
+# --- signed links ------------------------------------------------------------------------------------
+
+
+class TokenCheck:
+    OK = "ok"
+    EXPIRED = "expired"
+    INVALID = "invalid"  # altered, for another account, or already used (the password changed since)
+
+
+class _ExplainedTokens(PasswordResetTokenGenerator):
+    """Django's token (HMAC over the account's password hash, last login and a timestamp), which can also
+    say why a link fails, so the page can tell "expired" from "invalid or used"."""
+
+    def timeout(self) -> int:
+        return settings.PASSWORD_RESET_TIMEOUT
+
+    def check_token(self, user, token) -> bool:
+        return self.verify(user, token) == TokenCheck.OK
+
+    def verify(self, user, token) -> str:
+        if not (user and token) or not isinstance(token, str):
+            return TokenCheck.INVALID
+        try:
+            ts_b36, _hash = token.split("-")
+            timestamp = base36_to_int(ts_b36)
+        except ValueError:
+            return TokenCheck.INVALID
+        for secret in [self.secret, *self.secret_fallbacks]:
+            if constant_time_compare(self._make_token_with_timestamp(user, timestamp, secret), token):
+                break
+        else:
+            return TokenCheck.INVALID
+        if self._num_seconds(self._now()) - timestamp > self.timeout():
+            return TokenCheck.EXPIRED
+        return TokenCheck.OK
+
+    def expires_at(self) -> dt.datetime:
+        """When a link made now stops working."""
+        return timezone.now() + dt.timedelta(seconds=self.timeout())
+
+
+class InvitationTokenGenerator(_ExplainedTokens):
+    """The invitation's link: a salt of its own (a reset link is no invitation link and the reverse), a longer
+    life, and only the account's latest invitation counts, so a new invitation retires the earlier links."""
+
+    key_salt = "dxplan.core.accounts.InvitationTokenGenerator"
+
+    def timeout(self) -> int:
+        return int(getattr(settings, "DXPLAN_INVITATION_DAYS", INVITATION_DAYS_DEFAULT)) * 24 * 3600
+
+    def _make_hash_value(self, user, timestamp) -> str:
+        latest = Invitation.objects.filter(user=user).order_by("-pk").values_list("pk", flat=True).first()
+        return f"{super()._make_hash_value(user, timestamp)}:{latest or ''}"
+
+
+class ResetTokenGenerator(_ExplainedTokens):
+    """Password reset links (PASSWORD_RESET_TIMEOUT, Django's default of three days)."""
+
+
+invitation_tokens = InvitationTokenGenerator()
+reset_tokens = ResetTokenGenerator()
+
+
+# --- invitations -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def account_invite(*, actor, person, ip_address: str | None = None) -> Invitation:
+    """Invite `person` to log in: create (or reuse) their login account with the person's email address and
+    no usable password, record the invitation, and mail the link after commit. Inviting again sends a new link
+    and retires the earlier ones."""
+    if not actor.has_perm("committee.change_person", person):
+        raise PermissionDenied
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    user = User.objects.select_for_update().filter(pk=person.user_id).first() if person.user_id else None
+    created = False
+    if user is None:
+        email = (person.email or "").strip().lower()
+        if not email:
+            raise AccountError(_("%(name)s has no email address to send an invitation to.") % {"name": person})
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise AccountError(_("%(name)s's email address is not valid.") % {"name": person}) from None
+        user = User.objects.select_for_update().filter(email__iexact=email).first()
+        if user is None:
+            user = User.objects.create_user(email=email, password=None)
+            created = True
+        elif Person.objects.filter(user=user).exclude(pk=person.pk).exists():
+            raise AccountError(
+                _("The address of %(name)s already belongs to another person's account.") % {"name": person}
+            )
+        person.user = user
+        person.save(update_fields=["user"])
+    if not user.is_active:
+        raise AccountError(_("The account of %(name)s is disabled; an administrator can enable it.") % {"name": person})
+    if user.has_usable_password():
+        raise AccountError(
+            _(
+                "%(name)s has already set a password. "
+                "They can log in, or reset a forgotten password from the login page."
+            )
+            % {"name": person}
+        )
+    invitation = Invitation.objects.create(user=user, invited_by=actor if actor.is_authenticated else None)
+    audit_record(
+        actor=actor,
+        action="account_invited",
+        target=person,
+        data={"invitation": invitation.pk, "account": user.pk, "account_created": created},
+        ip_address=ip_address,
+    )
+    transaction.on_commit(lambda: queue_invitation(invitation.pk))
+    return invitation
+
+
+def queue_invitation(invitation_id: int) -> bool:
+    """Hand the invitation to the broker. If the broker is down it stays 'waiting to be sent' on the roster,
+    where the secretariat can invite again."""
+    from .tasks import send_invitation
+
+    try:
+        send_invitation.delay(invitation_id)
+    except Exception:  # the broker is unreachable (kombu raises several types)
+        logger.exception("Could not queue invitation %s.", invitation_id)
+        return False
+    return True
+
+
+def invitation_claim(invitation_id: int) -> dt.datetime | None:
+    """Take the invitation for sending with one conditional UPDATE (so running the task twice sends one mail).
+    An invitation that a newer one replaced is marked so and not sent."""
+    now = timezone.now()
+    claimed = (
+        Invitation.objects.filter(pk=invitation_id)
+        .filter(
+            Q(status=Invitation.Status.PENDING)
+            | Q(status=Invitation.Status.SENDING, claimed_at__lt=now - STALE_AFTER)
+        )
+        .update(status=Invitation.Status.SENDING, claimed_at=now)
+    )
+    if not claimed:
+        return None
+    invitation = Invitation.objects.get(pk=invitation_id)
+    if Invitation.objects.filter(user_id=invitation.user_id, pk__gt=invitation.pk).exists():
+        Invitation.objects.filter(pk=invitation_id, claimed_at=now).update(status=Invitation.Status.SUPERSEDED)
+        return None
+    return now
+
+
+def invitation_mark_sent(invitation_id: int, claimed_at: dt.datetime) -> bool:
+    return bool(
+        Invitation.objects.filter(pk=invitation_id, status=Invitation.Status.SENDING, claimed_at=claimed_at).update(
+            status=Invitation.Status.SENT, sent_at=timezone.now(), last_error=""
+        )
+    )
+
+
+def invitation_release(invitation_id: int, claimed_at: dt.datetime, *, error: str) -> None:
+    """A temporary error: back to waiting, for the task's retry."""
+    Invitation.objects.filter(pk=invitation_id, status=Invitation.Status.SENDING, claimed_at=claimed_at).update(
+        status=Invitation.Status.PENDING, last_error=single_line(error, 1000)
+    )
+
+
+@transaction.atomic
+def invitation_mark_failed(invitation_id: int, *, reason: str) -> bool:
+    """A permanent error, or retries exhausted: shown on the roster, where the secretariat can invite again."""
+    invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
+    if invitation is None or invitation.status == Invitation.Status.SENT:
+        return False
+    invitation.status, invitation.last_error = Invitation.Status.FAILED, single_line(reason, 1000)
+    invitation.save(update_fields=["status", "last_error"])
+    audit_record(
+        actor=None,
+        action="invitation_failed",
+        target=invitation.user,
+        data={"invitation": invitation.pk, "reason": invitation.last_error[:300]},
+    )
+    return True
+
+
+# --- passwords ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def account_password_set(*, user, password: str, via: str, ip_address: str | None = None) -> User:
+    """Set the account's password (already validated by the form) after an invitation link, a reset link or
+    a change by the member. The new hash ends every earlier link for the account."""
+    if via not in {"invitation", "reset", "change"}:
+        raise ValueError(via)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_active:
+        raise AccountError(_("This account is disabled."))
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    if via == "invitation":
+        Invitation.objects.filter(user=user, accepted_at__isnull=True).update(accepted_at=timezone.now())
+    audit_record(actor=user, action="password_set", target=user, data={"via": via}, ip_address=ip_address)
+    return user
+
+
+def password_reset_request(*, email: str, language: str, ip_address: str | None = None) -> None:
+    """Mail a reset link to the active account with this address, if there is one. The caller answers the same
+    either way, and nothing is recorded for an unknown address. Invited members who never set a password may
+    use it too (the link proves the address just as the invitation does)."""
+    email = (email or "").strip().lower()
+    user = User.objects.filter(email__iexact=email, is_active=True).first() if email else None
+    if user is None:
+        return
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()  # one request at a time per account
+        recent = AuditEntry.objects.filter(
+            action="password_reset_requested",
+            target_id=str(user.pk),
+            created_at__gte=timezone.now() - RESET_COOLDOWN,
+        ).exists()
+        if recent:
+            return
+        audit_record(actor=None, action="password_reset_requested", target=user, ip_address=ip_address)
+        user_id = user.pk
+        transaction.on_commit(lambda: _queue_reset(user_id, language))
+
+
+def _queue_reset(user_id: int, language: str) -> None:
+    from .tasks import send_password_reset
+
+    try:
+        send_password_reset.delay(user_id, language)
+    except Exception:
+        logger.exception("Could not queue a password reset mail for account %s.", user_id)
+
+
+# --- contact details ---------------------------------------------------------------------------------
+
+CONTACT_FIELDS = ("email", "phone", "postal_address")
+
+
+@transaction.atomic
+def person_update_contact(
+    *, actor, person, email: str, phone: str, postal_address: str, ip_address: str | None = None
+):
+    """Change a person's contact details (the contact email, not the login address): the person themselves,
+    or the secretariat that manages them. The audit entry names the fields changed, never their values."""
+    is_self = actor.is_authenticated and person.user_id == actor.pk
+    if not (is_self or actor.has_perm("committee.change_person", person)):
+        raise PermissionDenied
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    values = {
+        "email": (email or "").strip(),
+        "phone": single_line(phone or "", 40),
+        "postal_address": (postal_address or "").strip(),
+    }
+    if values["email"]:
+        try:
+            validate_email(values["email"])
+        except ValidationError:
+            raise AccountError({"email": _("Enter a valid email address.")}) from None
+    changed = [field for field in CONTACT_FIELDS if getattr(person, field) != values[field]]
+    if not changed:
+        return person
+    for field in changed:
+        setattr(person, field, values[field])
+    person.save(update_fields=changed)
+    audit_record(
+        actor=actor,
+        action="contact_updated",
+        target=person,
+        data={"fields": changed, "by_self": is_self},
+        ip_address=ip_address,
+    )
+    return person
+
+
+# --- the roster's account column ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What the secretariat sees about one person's login account."""
+
+    code: str  # no_email | none | not_invited | invited | invite_failed | active | disabled
+    label: str
+    at: dt.datetime | None = None  # invited at / last logged in at
+    can_invite: bool = False
+
+
+def account_states(person_ids) -> dict[int, AccountState]:
+    """Account state of each person, in one query whatever the number of people."""
+    latest = Invitation.objects.filter(user=OuterRef("user_id")).order_by("-created_at", "-pk")
+    rows = (
+        Person.objects.filter(pk__in=list(person_ids))
+        .annotate(
+            has_password=Case(
+                When(user__isnull=True, then=Value(False)),
+                When(user__password__startswith="!", then=Value(False)),  # noqa: S106 (Django's unusable-password mark)
+                When(user__password="", then=Value(False)),
+                default=Value(True),
+                output_field=BooleanField(),
+            ),
+            invitation_status=Subquery(latest.values("status")[:1]),
+            invited_at=Subquery(latest.values("created_at")[:1]),
+        )
+        .values("pk", "email", "user_id", "user__is_active", "user__last_login", "has_password", "invitation_status",
+                "invited_at")
+    )
+    return {row["pk"]: _state(row) for row in rows}
+
+
+def _state(row) -> AccountState:
+    if row["user_id"] is None:
+        if not row["email"]:
+            return AccountState("no_email", _("No email address"))
+        return AccountState("none", _("No account"), can_invite=True)
+    if not row["user__is_active"]:
+        return AccountState("disabled", _("Account disabled"))
+    if row["has_password"]:
+        if row["user__last_login"]:
+            return AccountState("active", _("Last logged in"), at=row["user__last_login"])
+        return AccountState("active", _("Password set, not logged in yet"))
+    status = row["invitation_status"]
+    if status is None:
+        return AccountState("not_invited", _("Account, not invited yet"), can_invite=True)
+    if status == Invitation.Status.FAILED:
+        return AccountState("invite_failed", _("Invitation could not be sent"), at=row["invited_at"], can_invite=True)
+    if status in (Invitation.Status.PENDING, Invitation.Status.SENDING):
+        return AccountState("invited", _("Invitation waiting to be sent"), at=row["invited_at"], can_invite=True)
+    return AccountState("invited", _("Invited"), at=row["invited_at"], can_invite=True)
