@@ -325,7 +325,7 @@ def pdf_upload(name: str):
 class Scene:
     """第1回 held a month ago (materials and minutes published); 第2回 in two weeks, its 次第 waiting for the chair."""
 
-    def __init__(self, committee: Committee):
+    def __init__(self, committee: Committee, *, second: bool = True):
         from documents import services as documents
         from meetings import services as meetings
         from meetings.models import Attendance, Minutes, MinutesEntry
@@ -366,6 +366,9 @@ class Scene:
         meetings.minutes_finalise(actor=c.chair, meeting=first)
         meetings.minutes_publish(actor=sec, meeting=first)
 
+        self.first, self.second = first, None
+        if not second:
+            return
         second_day = today + dt.timedelta(days=14)
         second = meetings.meeting_create(
             actor=sec,
@@ -385,7 +388,7 @@ class Scene:
         )
         meetings.attendance_prepare(actor=sec, meeting=second)
         meetings.agenda_submit(actor=sec, meeting=second)
-        self.first, self.second = first, second
+        self.second = second
 
 
 @pytest.fixture
@@ -398,6 +401,12 @@ def media_root(settings, tmp_path):
 @pytest.fixture
 def scene(committee, media_root):
     return Scene(committee)
+
+
+@pytest.fixture
+def first_held(committee, media_root):
+    """Only 第1回, held; the secretariat is about to plan 第2回."""
+    return Scene(committee, second=False)
 
 
 @pytest.fixture(autouse=True)

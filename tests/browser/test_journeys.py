@@ -1,6 +1,7 @@
 """The journeys of issue 6, in Chromium against the live server, each ending with a screenshot
 under var/browser/. Steps are taken through the pages as a person would: links, forms, buttons."""
 
+import datetime as dt
 import io
 import re
 import zipfile
@@ -12,6 +13,7 @@ from documents.models import Material
 from meetings.models import Agenda, Attendance
 from tests.browser.conftest import log_in, screenshot
 
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 ANSWER_LINK = re.compile(r"https?://[^\s\"'<>]+/answer/[^\s\"'<>]+/")
 
 
@@ -137,3 +139,66 @@ def test_journey_4_member_on_a_phone(site, scene, otp_device, secure):
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert len(archive.namelist()) == 1
     screenshot(member, "journey-4-phone")
+
+
+def _option_value(page, select: str, text: str) -> str:
+    return page.locator(f"{select} option", has_text=text).first.get_attribute("value")
+
+
+def test_journey_1_secretariat_plans_the_second_meeting(site, first_held, otp_device, secure):
+    from documents.models import Material
+    from meetings.models import Meeting
+
+    c = first_held.committee
+    day = first_held.first.start_at.date() + dt.timedelta(days=45)
+    page = site.context().new_page()
+    log_in(page, site, c.secretariat.email, otp_device=otp_device)
+
+    # The dashboard → a new meeting of the 策定委員会; 第2回 is proposed.
+    page.goto(f"{site.url}/manage/")
+    page.locator(f"a[href='/manage/bodies/{c.body.slug}/meetings/new/']").click()
+    assert page.locator("input[name=number]").input_value() == "2"
+    page.fill("input[name=date]", day.isoformat())
+    page.fill("input[name=start_time]", "14:00")
+    page.fill("input[name=end_time]", "16:00")
+    page.fill("input[name=venue_name]", "青森県庁")
+    page.fill("input[name=venue_room]", "北棟8階 会議室")
+    page.locator("main form button[type=submit]").last.click()
+    page.wait_for_load_state()
+    meeting = Meeting.objects.get(body=c.body, number=2)
+    assert meeting.start_at.date() == day and meeting.venue_name == "青森県庁"
+
+    # The 次第: 1 開会, 2 議事 (1) 素案について, 3 閉会.
+    page.locator(f"a[href='/manage/meetings/{meeting.pk}/agenda/']").first.click()
+    for title, parent in (("開会", None), ("議事", None), ("素案について", "議事"), ("閉会", None)):
+        if parent:
+            page.select_option("select[name=parent]", _option_value(page, "select[name=parent]", parent))
+        page.fill("input[name=title]", title)
+        page.locator("form button[type=submit]", has_text=re.compile("追加|Add")).first.click()
+        page.wait_for_load_state()
+    agenda_text = page.locator("main").inner_text()
+    assert "素案について" in agenda_text
+    titles = [(i.title, i.parent.title if i.parent else None) for i in meeting.agenda.items.order_by("position")]
+    assert ("素案について", "議事") in titles and len(titles) == 4
+
+    # Two materials.
+    page.goto(f"{site.url}/manage/meetings/{meeting.pk}/")
+    page.locator(f"a[href='/manage/meetings/{meeting.pk}/materials/']").first.click()
+    add = f"form[action='/manage/meetings/{meeting.pk}/materials/']"
+    for title in ("素案", "参考資料"):
+        page.fill(f"{add} input[name=title]", title)
+        page.set_input_files(
+            f"{add} input[name=file]", files=[{"name": f"{title}.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+        )
+        page.locator(f"{add} button[type=submit]").click()
+        page.wait_for_load_state()
+    materials = list(Material.objects.filter(meeting=meeting).order_by("position"))
+    assert [m.title for m in materials] == ["素案", "参考資料"]
+    assert all(m.current_version_id for m in materials)
+
+    # Submit the 次第 for the chair's approval.
+    page.goto(f"{site.url}/manage/meetings/{meeting.pk}/agenda/")
+    page.locator(f"form[action='/manage/meetings/{meeting.pk}/submit/'] button[type=submit]").click()
+    page.wait_for_load_state()
+    assert Agenda.objects.get(meeting=meeting).status == Agenda.Status.SUBMITTED
+    screenshot(page, "journey-1-agenda-submitted")
