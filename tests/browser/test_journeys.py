@@ -11,9 +11,9 @@ from django.core import mail
 
 from documents.models import Material
 from meetings.models import Agenda, Attendance
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import log_in, pdf_upload, screenshot
 
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF = pdf_upload("blank.pdf").read()
 ANSWER_LINK = re.compile(r"https?://[^\s\"'<>]+/answer/[^\s\"'<>]+/")
 
 
