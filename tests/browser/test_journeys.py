@@ -202,3 +202,31 @@ def test_journey_1_secretariat_plans_the_second_meeting(site, first_held, otp_de
     page.wait_for_load_state()
     assert Agenda.objects.get(meeting=meeting).status == Agenda.Status.SUBMITTED
     screenshot(page, "journey-1-agenda-submitted")
+
+
+INVITATION_LINK = re.compile(r"https?://[^\s\"'<>]+/accounts/invitation/[^\s\"'<>]+/")
+
+
+def test_a_new_member_is_invited_and_sets_a_password(site, scene, otp_device, secure):
+    c = scene.committee
+    newcomer = c.others[0].person  # 青木 一郎: a contact address, no login account yet
+    secretariat = site.context().new_page()
+    log_in(secretariat, site, c.secretariat.email, otp_device=otp_device)
+    secretariat.goto(f"{site.url}/bodies/{c.body.slug}/")
+    secretariat.locator(f"form[action='/manage/people/{newcomer.pk}/invite/'] button[type=submit]").click()
+    secretariat.wait_for_load_state()
+
+    messages = [m for m in mail.outbox if newcomer.email in m.to]
+    assert len(messages) == 1
+    link = INVITATION_LINK.search(messages[0].body).group(0)
+    page = site.context(width=375, height=740).new_page()
+    page.goto(link)
+    page.fill("input[name=new_password1]", "Hakkoda-2026-snow")
+    page.fill("input[name=new_password2]", "Hakkoda-2026-snow")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/my/")
+    assert f"/meetings/{scene.second.pk}/" in page.content()  # the meetings they are invited to
+    newcomer.refresh_from_db()
+    assert newcomer.user.check_password("Hakkoda-2026-snow")
+    assert page.goto(link).status == 400  # the link has been used
+    screenshot(page, "journey-invitation-first-login")
