@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -146,12 +147,24 @@ class MaterialForm(forms.Form):
     agenda_item = forms.ModelChoiceField(
         label=gettext_lazy("Agenda item"), queryset=AgendaItem.objects.none(), required=False
     )
-    file = forms.FileField(label=gettext_lazy("File"), required=False)
+    file = forms.FileField(
+        label=gettext_lazy("File"), required=False,
+        help_text=gettext_lazy("PDF, Word, Excel, PowerPoint, images or text. Leave empty to list a material "
+                               "whose file comes later."),
+    )
+    visibility = forms.ChoiceField(
+        label=gettext_lazy("Visible to"), choices=Material.Visibility.choices, required=False,
+        initial=Material.Visibility.SECRETARIAT,
+    )
     is_closed = forms.BooleanField(label=gettext_lazy("Closed (非公開): never made public"), required=False)
 
-    def __init__(self, *args, meeting: Meeting, **kwargs):
+    def __init__(self, *args, meeting: Meeting, items=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agenda_item"].queryset = AgendaItem.objects.filter(agenda__meeting=meeting)
+        # The items in 次第 order with their numbers (1, (1), ①), read once for the choices and the check.
+        items = items if items is not None else []
+        field = self.fields["agenda_item"]
+        field.queryset = AgendaItem.objects.filter(agenda__meeting=meeting)
+        field.choices = [("", "---------")] + [(node.item.pk, f"{node.number} {node.item.title}") for node in items]
 
 
 class ReplaceForm(forms.Form):
@@ -160,7 +173,7 @@ class ReplaceForm(forms.Form):
 
 
 def _managed_meeting(request, pk: int) -> Meeting:
-    meeting = get_object_or_404(Meeting.objects.select_related("body"), pk=pk)
+    meeting = get_object_or_404(Meeting.objects.select_related("body", "agenda"), pk=pk)
     if not meeting_selectors.access_to(request.user, meeting).manage:
         raise Http404
     return meeting
@@ -169,19 +182,24 @@ def _managed_meeting(request, pk: int) -> Meeting:
 @login_required
 def manage_materials(request, pk: int):
     meeting = _managed_meeting(request, pk)
-    form = MaterialForm(request.POST or None, request.FILES or None, meeting=meeting)
+    agenda = getattr(meeting, "agenda", None)
+    items = meeting_selectors.agenda_tree(agenda) if agenda is not None else []
+    form = MaterialForm(request.POST or None, request.FILES or None, meeting=meeting, items=items)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.material_create(
+            material = services.material_create(
                 actor=request.user, meeting=meeting, title=data["title"], upload=data["file"],
                 label=data["label"] or None, agenda_item=data["agenda_item"], is_closed=data["is_closed"],
+                visibility=data["visibility"] or Material.Visibility.SECRETARIAT,
             )
         except ValidationError as exc:
             form.add_error("file" if exc.code in ("type", "empty", "size", "content", "mismatch") else None, exc)
         else:
-            messages.success(request, _("The material was added."))
-            return redirect("documents:manage", pk=meeting.pk)
+            messages.success(
+                request, _("%(material)s was added. Add the next one below.") % {"material": material}
+            )
+            return redirect(reverse("documents:manage", args=[meeting.pk]) + "#add-material")
     materials = list(
         Material.objects.filter(meeting=meeting).select_related("current_version", "agenda_item")
         .prefetch_related("versions").order_by("position", "id")

@@ -327,12 +327,14 @@ def agenda_item_add(*, actor, meeting: Meeting, title: str, parent: AgendaItem |
     item = AgendaItem(agenda=agenda, parent=parent, title=title, position=(last or 0) + 1, **fields)
     item.full_clean()
     item.save()
+    audit_record(actor=actor, action="agenda_item_added", target=agenda.meeting, data={"item": item.pk})
     _reopen(agenda, actor)
     return item
 
 
 @transaction.atomic
 def agenda_item_update(*, actor, item: AgendaItem, **fields) -> AgendaItem:
+    """Change an item's fields; any change but the outcome needs a new approval."""
     agenda = _lock_agenda(item.agenda.meeting)
     _check_editable(agenda.meeting)
     item = AgendaItem.objects.get(pk=item.pk)
@@ -343,6 +345,9 @@ def agenda_item_update(*, actor, item: AgendaItem, **fields) -> AgendaItem:
         setattr(item, field, value)
     item.full_clean()
     item.save(update_fields=changed)
+    audit_record(
+        actor=actor, action="agenda_item_changed", target=agenda.meeting, data={"item": item.pk, "fields": changed}
+    )
     # The outcome is written after the meeting and is not part of what the chair approves.
     if set(changed) - {"outcome"}:
         _reopen(agenda, actor)
@@ -351,10 +356,41 @@ def agenda_item_update(*, actor, item: AgendaItem, **fields) -> AgendaItem:
 
 @transaction.atomic
 def agenda_item_delete(*, actor, item: AgendaItem) -> None:
+    """Delete an item and the items under it."""
     agenda = _lock_agenda(item.agenda.meeting)
     _check_editable(agenda.meeting)
-    AgendaItem.objects.filter(pk=item.pk).delete()
+    deleted, _per_model = AgendaItem.objects.filter(pk=item.pk, agenda=agenda).delete()
+    if deleted:
+        audit_record(actor=actor, action="agenda_item_deleted", target=agenda.meeting, data={"item": item.pk})
+        _reopen(agenda, actor)
+
+
+@transaction.atomic
+def agenda_item_move(*, actor, item: AgendaItem, direction: str) -> AgendaItem:
+    """Move an item one place up or down among the items under the same parent; its number follows."""
+    if direction not in ("up", "down"):
+        raise MeetingError(_("Move an item up or down."))
+    agenda = _lock_agenda(item.agenda.meeting)  # the agenda lock serialises every edit of its items
+    _check_editable(agenda.meeting)
+    item = AgendaItem.objects.get(pk=item.pk, agenda=agenda)
+    # Renumber the whole level: positions written elsewhere (the admin) may repeat or leave gaps.
+    siblings = list(agenda.items.filter(parent_id=item.parent_id).order_by("position", "id"))
+    index = next(i for i, sibling in enumerate(siblings) if sibling.pk == item.pk)
+    target = index - 1 if direction == "up" else index + 1
+    if not 0 <= target < len(siblings):
+        return item  # first or last already: nothing changes, nothing to approve again
+    siblings[index], siblings[target] = siblings[target], siblings[index]
+    changed = []
+    for position, sibling in enumerate(siblings, start=1):
+        if sibling.position != position:
+            sibling.position = position
+            changed.append(sibling)
+    AgendaItem.objects.bulk_update(changed, ["position"])
+    audit_record(
+        actor=actor, action="agenda_item_moved", target=agenda.meeting, data={"item": item.pk, "direction": direction}
+    )
     _reopen(agenda, actor)
+    return siblings[target]
 
 
 def _reopen_if_changed(meeting: Meeting, actor) -> Agenda:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import search, views
 
 app_name = "meetings"
 
@@ -15,11 +15,19 @@ urlpatterns = [
     path("meetings/<int:pk>/minutes/confirm/", views.minutes_confirm, name="minutes_confirm"),
     path("meetings/<int:pk>/minutes/finalise/", views.minutes_finalise, name="minutes_finalise"),
     path("meetings/<int:pk>/agenda/review/", views.agenda_review, name="agenda_review"),
+    path("search/", search.search_view, name="search"),
     path("schedule/", views.schedule, name="schedule"),
     path("schedule/<int:fiscal_year>/", views.schedule, name="schedule_year"),
     path("my/", views.my_meetings, name="my_meetings"),
     path("approvals/", views.approvals, name="approvals"),
     path("manage/", views.dashboard, name="dashboard"),
     path("manage/meetings/<int:pk>/", views.manage, name="manage"),
+    # Before manage_action: its <slug:action> would take "edit" and "agenda" as actions.
+    path("manage/bodies/<slug:slug>/meetings/new/", views.meeting_create, name="create"),
+    path("manage/meetings/<int:pk>/edit/", views.meeting_edit, name="edit"),
+    path("manage/meetings/<int:pk>/agenda/", views.agenda_edit, name="agenda_edit"),
+    path("manage/meetings/<int:pk>/agenda/<int:item_pk>/", views.agenda_item_edit, name="agenda_item_edit"),
+    path("manage/meetings/<int:pk>/agenda/<int:item_pk>/delete/", views.agenda_item_delete, name="agenda_item_delete"),
+    path("manage/meetings/<int:pk>/agenda/<int:item_pk>/move/", views.agenda_item_move, name="agenda_item_move"),
     path("manage/meetings/<int:pk>/<slug:action>/", views.manage_action, name="manage_action"),
 ]

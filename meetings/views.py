@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Max, Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,7 +22,8 @@ from committee.models import Appointment, Body, OfficerTerm
 from core.wareki import fiscal_year_of
 
 from . import selectors, services
-from .models import Agenda, Attendance, Meeting, Minutes, MinutesConfirmation, Openness
+from .forms import AgendaItemForm, MeetingForm, ReturnForm
+from .models import Agenda, AgendaItem, Attendance, Meeting, Minutes, MinutesConfirmation, Openness
 
 # --- helpers -----------------------------------------------------------------------------------
 
@@ -317,24 +319,31 @@ def agenda_review(request, pk: int):
     if not (is_approver or access.manage):
         raise Http404
     agenda = meeting.agenda
+    return_form = ReturnForm()
     if request.method == "POST":
         if not is_approver:
             raise Http404
         sha = request.POST.get("sha256", "")
+        decision = request.POST.get("decision")
+        if decision not in ("approve", "return"):
+            raise Http404
+        if decision == "return":
+            return_form = ReturnForm(request.POST)
         try:
-            if request.POST.get("decision") == "approve":
+            if decision == "approve":
                 services.agenda_approve(actor=request.user, meeting=meeting, sha256=sha)
                 messages.success(request, _("The 次第 has been approved."))
-            elif request.POST.get("decision") == "return":
+                return redirect("meetings:agenda_review", pk=meeting.pk)
+            if return_form.is_valid():
                 services.agenda_return(
-                    actor=request.user, meeting=meeting, sha256=sha, comment=request.POST.get("comment", "")
+                    actor=request.user, meeting=meeting, sha256=sha, comment=return_form.cleaned_data["comment"]
                 )
                 messages.success(request, _("The 次第 has been returned to the secretariat with your comment."))
-            else:
-                raise Http404
+                return redirect("meetings:agenda_review", pk=meeting.pk)
         except ValidationError as exc:
             _error(request, exc)
-        return redirect("meetings:agenda_review", pk=meeting.pk)
+            return redirect("meetings:agenda_review", pk=meeting.pk)
+        # An empty comment: the page again, with the error at the comment field.
     version = (
         agenda.current_version
         if agenda.status in (Agenda.Status.SUBMITTED, Agenda.Status.APPROVED, Agenda.Status.RETURNED)
@@ -349,6 +358,8 @@ def agenda_review(request, pk: int):
             "version": version,
             "approver": approver,
             "is_approver": is_approver,
+            "return_form": return_form,
+            "materials": _listed_materials(request, meeting, access) if version else [],
             "versions": list(agenda.versions.select_related("submitted_by", "decided_by")),
         },
     )
@@ -372,6 +383,33 @@ def minutes_finalise(request, pk: int):
 # --- the secretariat ---------------------------------------------------------------------------
 
 
+def _tasks(meeting: Meeting, recorded: int, today: dt.date) -> list[tuple[str, str]]:
+    """What is still to do for one meeting, each with the page where it is done (fixed order of the work)."""
+    agenda = getattr(meeting, "agenda", None)
+    status = agenda.status if agenda is not None else Agenda.Status.DRAFT
+    manage = reverse("meetings:manage", args=[meeting.pk])
+    before = meeting.status in (Meeting.Status.PLANNED, Meeting.Status.POSTPONED)
+    tasks = []
+    if before and not meeting.item_count:
+        tasks.append((_("Draft the 次第"), reverse("meetings:agenda_edit", args=[meeting.pk])))
+    elif before and status in (Agenda.Status.DRAFT, Agenda.Status.RETURNED):
+        label = _("Revise and resubmit the 次第") if status == Agenda.Status.RETURNED else _("Submit the 次第")
+        tasks.append((label, reverse("meetings:agenda_edit", args=[meeting.pk])))
+    elif before and status == Agenda.Status.SUBMITTED:
+        tasks.append((_("Waiting for the chair's approval"), reverse("meetings:agenda_review", args=[meeting.pk])))
+    if not meeting.material_count and meeting.status != Meeting.Status.HELD:
+        tasks.append((_("Upload the materials"), reverse("documents:manage", args=[meeting.pk])))
+    if before and status == Agenda.Status.APPROVED:
+        tasks.append((_("Send the notice of meeting (開催通知)"), manage + "#notice-h"))
+    if meeting.is_past and meeting.status in (Meeting.Status.NOTIFIED, Meeting.Status.HELD) and not recorded:
+        tasks.append((_("Record attendance"), manage + "#att-h"))
+    if meeting.is_past and meeting.status == Meeting.Status.NOTIFIED:
+        tasks.append((_("Record the meeting as held"), manage + "#held-h"))
+    if selectors.minutes_overdue(meeting, today):
+        tasks.append((_("Minutes overdue: write and publish them"), manage + "#min-h"))
+    return tasks
+
+
 @login_required
 @require_GET
 def dashboard(request):
@@ -379,6 +417,13 @@ def dashboard(request):
         raise Http404
     today = timezone.localdate()
     meetings = selectors.upcoming_for_secretariat(request.user, today=today)
+    recorded = dict(
+        Attendance.objects.filter(meeting__in=[m.pk for m in meetings], appointment__isnull=False)
+        .exclude(actual="")
+        .values("meeting_id")
+        .annotate(n=Count("pk"))
+        .values_list("meeting_id", "n")
+    )
     rows = []
     for meeting in meetings:
         agenda = getattr(meeting, "agenda", None)
@@ -389,9 +434,15 @@ def dashboard(request):
                 "agenda_ok": agenda is not None and agenda.status == Agenda.Status.APPROVED,
                 "notified": meeting.status in (Meeting.Status.NOTIFIED, Meeting.Status.HELD),
                 "minutes_overdue": selectors.minutes_overdue(meeting, today),
+                "tasks": _tasks(meeting, recorded.get(meeting.pk, 0), today),
             }
         )
-    return render(request, "meetings/dashboard.html", {"rows": rows, "today": today})
+    bodies = (
+        committee_selectors.bodies_managed_by(request.user)
+        .filter(Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=today))
+        .order_by("display_order", "id")
+    )
+    return render(request, "meetings/dashboard.html", {"rows": rows, "today": today, "bodies": list(bodies)})
 
 
 class ActualForm(forms.Form):
@@ -406,19 +457,29 @@ def manage(request, pk: int):
     rows = selectors.attendance_rows(meeting)
     members = [r for r in rows if r.appointment_id and r.appointment.is_member]
     roster = committee_selectors.roster_on(body=meeting.body, day=meeting.reference_date, members_only=True)
+    agenda = meeting.agenda
+    before = meeting.status in (Meeting.Status.PLANNED, Meeting.Status.POSTPONED)
+    notified_revision = meeting.notices.filter(kind__in=("convocation", "change")).aggregate(m=Max("sequence"))["m"]
     return render(
         request,
         "meetings/manage.html",
         {
             "meeting": meeting,
-            "agenda": meeting.agenda,
-            "tree": selectors.agenda_tree(meeting.agenda),
+            "agenda": agenda,
+            "tree": selectors.agenda_tree(agenda),
             "rows": rows,
             "unanswered": [r for r in members if not r.reply],
             "quorum": selectors.quorum(meeting, rows),
             "approver": selectors.approver_for(meeting),
             "roster": roster,
             "minutes": getattr(meeting, "minutes", None),
+            "material_count": meeting.materials.filter(
+                current_version__isnull=False, withdrawn_at__isnull=True
+            ).count(),
+            "may_send_convocation": before and agenda.status == Agenda.Status.APPROVED and meeting.start_at,
+            "change_notice_due": meeting.status == Meeting.Status.NOTIFIED
+            and notified_revision is not None
+            and meeting.sequence > notified_revision,
             "reply_choices": Attendance.Reply.choices,
             "actual_choices": Attendance.Actual.choices,
             "mode_choices": Attendance.Mode.choices,
@@ -426,6 +487,159 @@ def manage(request, pk: int):
             "today": timezone.localdate(),
         },
     )
+
+
+# --- the secretariat: planning a meeting and drafting its 次第 ------------------------------------
+
+
+def _managed_body(request, slug: str) -> Body:
+    """A body whose secretariat the user is; else 404 (the same rule as the meetings it holds)."""
+    body = get_object_or_404(Body, slug=slug)
+    if not committee_selectors.is_secretariat_of_body(request.user, body):
+        raise Http404
+    return body
+
+
+@login_required
+def meeting_create(request, slug: str):
+    """Plan the body's next meeting: 第N回 proposed, the date or only the month, place and 公開区分."""
+    body = _managed_body(request, slug)
+    proposed = services.next_meeting_number(body)
+    form = MeetingForm(request.POST or None, body=body, initial={"number": proposed, "title": body.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.meeting_create(actor=request.user, body=body, **form.create_kwargs())
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("%(meeting)s was planned. Draft its 次第 next.") % {"meeting": meeting})
+            return redirect("meetings:manage", pk=meeting.pk)
+    return render(request, "meetings/meeting_form.html", {"form": form, "body": body, "meeting": None})
+
+
+@login_required
+def meeting_edit(request, pk: int):
+    """Change the date, time, place and other details. A change of what the 次第 shows sends it back for
+    approval; a change of date, time or place after the notice calls for a 変更通知 (the service decides)."""
+    meeting = _managed_meeting(request, pk)
+    initial = MeetingForm.initial_for(meeting)
+    form = MeetingForm(request.POST or None, body=meeting.body, meeting=meeting, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        was = meeting.agenda.status
+        try:
+            updated = services.meeting_update(actor=request.user, meeting=meeting, **form.update_changes())
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("The details were saved."))
+            if updated.sequence != meeting.sequence and updated.status == Meeting.Status.NOTIFIED:
+                messages.warning(request, _("The date, time or place changed: send a notice of change (変更通知)."))
+            if was != Agenda.objects.get(meeting=updated).status:
+                messages.warning(request, _("The 次第 changed with these details: submit it for approval again."))
+            return redirect("meetings:manage", pk=meeting.pk)
+    return render(request, "meetings/meeting_form.html", {"form": form, "body": meeting.body, "meeting": meeting})
+
+
+def _agenda_of(meeting: Meeting) -> Agenda:
+    agenda = getattr(meeting, "agenda", None)
+    if agenda is None:  # a meeting entered elsewhere without its 次第 row
+        raise Http404
+    return agenda
+
+
+@login_required
+def agenda_edit(request, pk: int):
+    """The 次第 as the secretariat drafts it: numbered items, a form to add one, and the way to submit."""
+    meeting = _managed_meeting(request, pk)
+    agenda = _agenda_of(meeting)
+    tree = selectors.agenda_tree(agenda)
+    form = AgendaItemForm(request.POST or None, tree=tree)
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = services.agenda_item_add(
+                actor=request.user, meeting=meeting, parent=form.cleaned_data["parent"], **form.service_fields()
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("「%(title)s」 was added.") % {"title": item.title})
+            return HttpResponseRedirect(reverse("meetings:agenda_edit", args=[meeting.pk]) + "#items")
+    siblings: dict[int | None, int] = {}
+    for node in tree:
+        siblings[node.item.parent_id] = siblings.get(node.item.parent_id, 0) + 1
+    seen: dict[int | None, int] = {}
+    rows = []
+    for node in tree:
+        index = seen[node.item.parent_id] = seen.get(node.item.parent_id, 0) + 1
+        rows.append(
+            {
+                "node": node,
+                "first": index == 1,
+                "last": index == siblings[node.item.parent_id],
+                "has_children": node.item.pk in siblings,
+            }
+        )
+    return render(
+        request,
+        "meetings/agenda_edit.html",
+        {
+            "meeting": meeting,
+            "agenda": agenda,
+            "rows": rows,
+            "form": form,
+            "editable": meeting.status not in (Meeting.Status.CANCELLED, Meeting.Status.MINUTES_PUBLISHED),
+            "approver": selectors.approver_for(meeting),
+        },
+    )
+
+
+def _managed_item(request, pk: int, item_pk: int) -> tuple[Meeting, AgendaItem]:
+    meeting = _managed_meeting(request, pk)
+    item = get_object_or_404(AgendaItem, pk=item_pk, agenda__meeting=meeting)
+    return meeting, item
+
+
+@login_required
+def agenda_item_edit(request, pk: int, item_pk: int):
+    meeting, item = _managed_item(request, pk, item_pk)
+    tree = selectors.agenda_tree(_agenda_of(meeting))
+    number = next((node.number for node in tree if node.item.pk == item.pk), "")
+    form = AgendaItemForm(request.POST or None, tree=tree, item=item)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agenda_item_update(actor=request.user, item=item, **form.service_fields())
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("The item was saved."))
+            return HttpResponseRedirect(reverse("meetings:agenda_edit", args=[meeting.pk]) + "#items")
+    return render(
+        request, "meetings/agenda_item_form.html", {"meeting": meeting, "item": item, "number": number, "form": form}
+    )
+
+
+@login_required
+@require_POST
+def agenda_item_delete(request, pk: int, item_pk: int):
+    meeting, item = _managed_item(request, pk, item_pk)
+    try:
+        services.agenda_item_delete(actor=request.user, item=item)
+    except ValidationError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _("「%(title)s」 was deleted.") % {"title": item.title})
+    return HttpResponseRedirect(reverse("meetings:agenda_edit", args=[meeting.pk]) + "#items")
+
+
+@login_required
+@require_POST
+def agenda_item_move(request, pk: int, item_pk: int):
+    meeting, item = _managed_item(request, pk, item_pk)
+    try:
+        services.agenda_item_move(actor=request.user, item=item, direction=request.POST.get("direction", ""))
+    except ValidationError as exc:
+        _error(request, exc)
+    return HttpResponseRedirect(reverse("meetings:agenda_edit", args=[meeting.pk]) + f"#item-{item.pk}")
 
 
 def _parse_date(value: str) -> dt.date | None:

@@ -138,6 +138,8 @@ MATRIX: dict[str, list[Case]] = {
     "meetings:agenda_review": [
         Case("approved", {**only((CHAIR, SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN}, ON_MEETING)
     ],
+    # Search: everyone; what each role finds is tests/meetings/test_search.py.
+    "meetings:search": [Case("form", PUBLIC)],
     "meetings:schedule": [Case("this year", expect(302))],
     "meetings:schedule_year": [
         Case("FY2023", PUBLIC, {"fiscal_year": "2023"}),
@@ -150,6 +152,27 @@ MATRIX: dict[str, list[Case]] = {
     ],
     "meetings:manage": [Case("notified", MANAGERS_ONLY, ON_MEETING)],
     "meetings:manage_action": [Case("GET", POST_ONLY, {"pk": MEETING, "action": "submit"})],
+    # Planning a meeting and drafting its 次第 (what the forms do: tests/meetings/test_editing.py).
+    "meetings:create": [
+        Case("public body", SECRETARIAT_OF_BODY, {"slug": "dx-plan"}),
+        Case("private body", SECRETARIAT_OF_BODY, {"slug": "dx-plan"}, private_body=True),
+        Case(
+            "another unit's body",
+            {**only((OTHER_SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN},
+            {"slug": "other-body"},
+        ),
+        Case("unknown body", {**NOWHERE, ANONYMOUS: LOGIN}, {"slug": "no-such-body"}),
+    ],
+    "meetings:edit": [Case("notified", MANAGERS_ONLY, ON_MEETING)],
+    "meetings:agenda_edit": [
+        Case("notified", MANAGERS_ONLY, ON_MEETING),
+        Case("private body", MANAGERS_ONLY, ON_MEETING, private_body=True),
+    ],
+    "meetings:agenda_item_edit": [
+        Case("unknown item", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": MEETING, "item_pk": "999999"})
+    ],
+    "meetings:agenda_item_delete": [Case("GET", POST_ONLY, {"pk": MEETING, "item_pk": "999999"})],
+    "meetings:agenda_item_move": [Case("GET", POST_ONLY, {"pk": MEETING, "item_pk": "999999"})],
     # Materials: the fixture meeting has none, so downloads answer 404 to everyone; who may fetch an
     # existing material at each visibility is tests/documents/test_views.py::test_permission_matrix.
     "documents:download": [Case("unknown material", NOWHERE, {"pk": "999999"})],
@@ -180,6 +203,7 @@ MATRIX: dict[str, list[Case]] = {
     ],
     "notices:member_calendar": [Case("bad token", NOWHERE, {"token": "1.forged"})],
     "notices:my_calendar": [Case("feed address", SIGNED_IN_ONLY)],
+    "notices:settings": [Case("own settings", SIGNED_IN_ONLY)],
     # Printed documents (documents/print_urls.py) of the fixture meeting: notified, not yet held, no seats,
     # no materials. Held meetings, real appointments and materials: tests/documents/test_pdf.py::test_access.
     "print:agenda_html": [
@@ -203,6 +227,15 @@ MATRIX: dict[str, list[Case]] = {
     "print:commission_pdf": [Case("unknown appointment", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": "999999"})],
     # The one-time-code form: for any signed-in account (it answers even when no device is set up).
     "otp_verify": [Case("form", SIGNED_IN_ONLY)],
+    # Accounts (core/urls.py). Invitations, resets and contact edits: tests/core/test_accounts.py.
+    "account": [Case("my account", SIGNED_IN_ONLY)],
+    "password_change": [Case("form", SIGNED_IN_ONLY)],
+    "password_reset": [Case("form", PUBLIC)],
+    "password_reset_done": [Case("page", PUBLIC)],
+    "password_reset_confirm": [Case("altered link", expect(400), {"uidb64": "MQ", "token": "bp4140-forged"})],
+    "password_reset_complete": [Case("page", PUBLIC)],
+    "account_invitation": [Case("altered link", expect(400), {"uidb64": "MQ", "token": "bp4140-forged"})],
+    "account_invite": [Case("GET", POST_ONLY, {"pk": "999999"})],
 }
 
 

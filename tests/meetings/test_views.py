@@ -66,6 +66,7 @@ MATRIX: dict[str, tuple[str, dict, dict]] = {
     ),
     "schedule": ("get", only(ROLES, 302), only(ROLES, 302)),
     "schedule_year": ("get", EVERYONE, EVERYONE),
+    "search": ("get", EVERYONE, EVERYONE),  # what each role finds: tests/meetings/test_search.py
     "my_meetings": ("get", only(ROLES, 200, anonymous=LOGIN), only(ROLES, 200, anonymous=LOGIN)),
     "approvals": ("get", only(ROLES, 200, anonymous=LOGIN), only(ROLES, 200, anonymous=LOGIN)),
     "dashboard": (
@@ -75,6 +76,13 @@ MATRIX: dict[str, tuple[str, dict, dict]] = {
     ),
     "manage": ("get", only(MANAGERS, 200, anonymous=LOGIN), only(MANAGERS, 200, anonymous=LOGIN)),
     "manage_action": ("post", only(MANAGERS, 302, anonymous=LOGIN), only(MANAGERS, 302, anonymous=LOGIN)),
+    # Planning and the 次第 editor: what the forms do is tests/meetings/test_editing.py.
+    "create": ("get", only(MANAGERS, 200, anonymous=LOGIN), only(MANAGERS, 200, anonymous=LOGIN)),
+    "edit": ("get", only(MANAGERS, 200, anonymous=LOGIN), only(MANAGERS, 200, anonymous=LOGIN)),
+    "agenda_edit": ("get", only(MANAGERS, 200, anonymous=LOGIN), only(MANAGERS, 200, anonymous=LOGIN)),
+    "agenda_item_edit": ("get", only(MANAGERS, 200, anonymous=LOGIN), only(MANAGERS, 200, anonymous=LOGIN)),
+    "agenda_item_delete": ("post", only(MANAGERS, 302, anonymous=LOGIN), only(MANAGERS, 302, anonymous=LOGIN)),
+    "agenda_item_move": ("post", only(MANAGERS, 302, anonymous=LOGIN), only(MANAGERS, 302, anonymous=LOGIN)),
 }
 
 
@@ -97,14 +105,22 @@ def _kwargs(name: str, meeting: Meeting) -> dict:
         return {}
     if name == "schedule_year":
         return {"fiscal_year": meeting.fiscal_year}
-    if name in ("my_meetings", "approvals", "dashboard"):
+    if name in ("my_meetings", "approvals", "dashboard", "search"):
         return {}
     if name == "manage_action":
         return {"pk": meeting.pk, "action": "prepare"}
+    if name == "create":
+        return {"slug": meeting.body.slug}
+    if name in ("agenda_item_edit", "agenda_item_delete", "agenda_item_move"):
+        return {"pk": meeting.pk, "item_pk": AgendaItem.objects.filter(agenda__meeting=meeting).first().pk}
     return {"pk": meeting.pk}
 
 
-POST_DATA = {"answer": {"reply": "venue"}, "minutes_confirm": {"comment": ""}}
+POST_DATA = {
+    "answer": {"reply": "venue"},
+    "minutes_confirm": {"comment": ""},
+    "agenda_item_move": {"direction": "down"},
+}
 
 
 def _draft_minutes(meeting: Meeting) -> Minutes:
