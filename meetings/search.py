@@ -8,29 +8,25 @@ body the user may not know never reaches the results.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
-import zoneinfo
 from dataclasses import dataclass
 
 from django import forms
-from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from committee import selectors as committee_selectors
-from committee.models import Appointment, Body
+from committee.models import Body
 from core.templatetags.dxplan import fiscal_year as fiscal_year_label
 from documents.models import Material
 from documents.selectors import public_filter
 
 from . import selectors
-from .models import Attendee, Meeting
+from .models import Meeting
+from .selectors import Viewer, viewer_for
 
 PREVIEW = 10  # results per group on the overview; "more" pages through one group
 PER_PAGE = 20
@@ -92,74 +88,6 @@ def matches(terms: list[str], *texts: str) -> bool:
 # --- who sees what: access_to as query expressions -------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Viewer:
-    """The private side a user may see, as Q objects over Meeting (see meetings.selectors.access_to)."""
-
-    manage: Q
-    member: Q
-    bodies: Q  # over Body: the bodies the user may know (as committee.views decides)
-
-
-NOTHING = Q(pk__in=[])
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
-
-
-def viewer_for(user) -> Viewer:
-    """access_to for every meeting at once: the secretariat of the body manages; a member whose appointment
-    is in force on the meeting day (its date in Asia/Tokyo, or the first of its month) and has not ended
-    before today, or an invited attendee, sees the private side. Three queries for a signed-in user."""
-    if not (user.is_authenticated and user.is_active):
-        return Viewer(manage=NOTHING, member=NOTHING, bodies=Q(is_public=True))
-    if user.is_superuser:
-        manage, managed_bodies = Q(pk__isnull=False), Q(pk__isnull=False)
-    else:
-        units = committee_selectors.managed_unit_ids(user)
-        manage = Q(body__secretariat_id__in=units) if units else NOTHING
-        managed_bodies = Q(secretariat_id__in=units) if units else NOTHING
-    appointments = list(
-        Appointment.objects.filter(person__user=user)
-        .not_ended_before(timezone.localdate())
-        .values_list("body_id", "term_start", "term_end", "ended_on")
-    )
-    member = NOTHING
-    for body_id, start, term_end, ended_on in appointments:
-        end = ended_on or term_end  # active_on: an early end overrides the term
-        by_time = Q(start_at__gte=_midnight(start))
-        by_month = Q(start_at__isnull=True, planned_month__gte=start)
-        if end is not None:
-            by_time &= Q(start_at__lt=_midnight(end + dt.timedelta(days=1)))
-            by_month &= Q(planned_month__lte=end)
-        member |= Q(body_id=body_id) & (by_time | by_month)
-    guest_of = Attendee.objects.filter(person__user=user).values("meeting_id")
-    member |= Q(pk__in=guest_of)
-    sits_on = [body_id for body_id, *term in appointments if _active_today(*term)]
-    bodies = Q(is_public=True) | managed_bodies | (Q(pk__in=sits_on) if sits_on else NOTHING)
-    return Viewer(manage=manage, member=member, bodies=bodies)
-
-
-def _active_today(start: dt.date, term_end: dt.date | None, ended_on: dt.date | None) -> bool:
-    today = timezone.localdate()
-    end = ended_on or term_end
-    return start <= today and (end is None or today <= end)
-
-
-def _prefixed(q: Q, prefix: str) -> Q:
-    """The same condition on a related meeting (`meeting__…`)."""
-    clone = Q()
-    clone.connector, clone.negated = q.connector, q.negated
-    for child in q.children:
-        if isinstance(child, Q):
-            clone.children.append(_prefixed(child, prefix))
-        else:
-            name, value = child
-            clone.children.append((f"{prefix}{name}", value))
-    return clone
-
-
 def visible_meetings(viewer: Viewer) -> QuerySet[Meeting]:
     """Meetings the user may know exist (as meetings.views decides: a public body, or the private side)."""
     return Meeting.objects.filter(Q(body__is_public=True) | viewer.manage | viewer.member)
@@ -185,7 +113,7 @@ def visible_materials(viewer: Viewer) -> QuerySet[Material]:
         withdrawn_at__isnull=True,
         current_version__isnull=False,
     )
-    manage, member = _prefixed(viewer.manage, "meeting__"), _prefixed(viewer.member, "meeting__")
+    manage, member = selectors.prefixed(viewer.manage, "meeting__"), selectors.prefixed(viewer.member, "meeting__")
     return Material.objects.filter(manage | (member & members_level) | public_filter())
 
 
@@ -250,7 +178,13 @@ MEETING_FIELDS = ("title", "theme", "name", "venue_name", "venue_room")
 
 
 def search(
-    user, *, terms: list[str], body: Body | None, year: int | None, kind: str | None = None, page=1,
+    user,
+    *,
+    terms: list[str],
+    body: Body | None,
+    year: int | None,
+    kind: str | None = None,
+    page=1,
     viewer: Viewer | None = None,
 ) -> Results:
     """Meetings, 次第 items and materials matching every term that the user may see.

@@ -249,7 +249,7 @@ def test_the_access_expressions_agree_with_access_to(
     meetings.append(plan(other_body, secretariat))
     Appointment.objects.filter(pk=member_appointment.pk).update(ended_on=dt.date(2023, 12, 31), end_reason="辞任")
     for user in (_anonymous(), secretariat, chair, member, outsider, other_member, superuser):
-        viewer = search.viewer_for(user)
+        viewer = selectors.viewer_for(user)
         annotated = {m.pk: search.access_of(m) for m in search.with_access(Meeting.objects.all(), viewer)}
         for meeting in meetings:
             assert annotated[meeting.pk] == selectors.access_to(user, refresh(meeting)), (user, meeting)
