@@ -98,7 +98,7 @@ class InvitationTokenGenerator(_ExplainedTokens):
 
 
 class ResetTokenGenerator(_ExplainedTokens):
-    """Password reset links (PASSWORD_RESET_TIMEOUT, Django's default of three days)."""
+    """Password reset links (PASSWORD_RESET_TIMEOUT: an hour unless set)."""
 
 
 invitation_tokens = InvitationTokenGenerator()

@@ -3,15 +3,17 @@ token is made here, so no secret or address passes through the broker."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import smtplib
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -120,3 +122,26 @@ def send_password_reset(user_id: int, language: str) -> str:
         return "skipped"
     build_password_reset_message(user, language).send(fail_silently=False)
     return "sent"
+
+
+RELAY_GRACE = dt.timedelta(minutes=1)
+
+
+@shared_task(acks_late=True)
+def relay_invitations() -> int:
+    """The periodic job (celery beat, or `manage.py send_due_notices` from cron): queue the invitations
+    left waiting, e.g. written while the broker was down, or taken by a worker that died. Each is sent
+    at most once: `send_invitation` claims it first. Links past their validity are not sent."""
+    now = timezone.now()
+    oldest = now - dt.timedelta(seconds=accounts.invitation_tokens.timeout())
+    waiting = list(
+        Invitation.objects.filter(created_at__gte=oldest)
+        .filter(
+            Q(status=Invitation.Status.PENDING, created_at__lt=now - RELAY_GRACE)
+            | Q(status=Invitation.Status.SENDING, claimed_at__lt=now - accounts.STALE_AFTER)
+        )
+        .values_list("pk", flat=True)
+    )
+    for invitation_id in waiting:
+        send_invitation.delay(invitation_id)
+    return len(waiting)

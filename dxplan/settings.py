@@ -290,6 +290,9 @@ DXPLAN_TERM_ENDING_DAYS = _int("DXPLAN_TERM_ENDING_DAYS", 60, minimum=1)
 DXPLAN_ORGANISATION_NAME = env.str("DXPLAN_ORGANISATION_NAME", default="青森県")
 # The footer's contact line on pages that are not a body's (those name the body's secretariat).
 DXPLAN_ORGANISATION_CONTACT = env.str("DXPLAN_ORGANISATION_CONTACT", default="")
+# Accounts: an invitation link works this many days; a password reset link for an hour.
+DXPLAN_INVITATION_DAYS = _int("DXPLAN_INVITATION_DAYS", 14, minimum=1)
+PASSWORD_RESET_TIMEOUT = _int("PASSWORD_RESET_TIMEOUT", 3600, minimum=300)
 
 # Security. Production (DEBUG off) is secure by default; each value can be relaxed behind a proxy.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _bool("BEHIND_HTTPS_PROXY", False) else None

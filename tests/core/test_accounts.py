@@ -583,3 +583,43 @@ def test_members_use_every_account_page_with_the_second_factor_on(
     assert client.get(reverse("meetings:my_meetings")).status_code == 200
     assert client.get(reverse("account")).status_code == 200
     assert client.get(reverse("password_change")).status_code == 200
+
+
+# --- the relay: invitations left waiting -------------------------------------------------------------
+
+
+def test_an_invitation_written_while_the_broker_was_down_is_sent_by_the_relay_once(
+    newcomer, secretariat, now, django_capture_on_commit_callbacks
+):
+    from core.tasks import relay_invitations
+
+    with django_capture_on_commit_callbacks(execute=False):  # the task is never queued
+        invitation = accounts.account_invite(actor=secretariat, person=newcomer)
+    assert mail.outbox == []
+    assert relay_invitations() == 0  # too fresh: its own task may still be on the way
+
+    now.shift(dt.timedelta(minutes=2))
+    assert relay_invitations() == 1
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.SENT
+    assert len(mail.outbox) == 1
+    assert relay_invitations() == 0 and len(mail.outbox) == 1
+
+
+def test_the_relay_leaves_replaced_and_expired_invitations_alone(
+    newcomer, secretariat, now, django_capture_on_commit_callbacks
+):
+    from core.tasks import relay_invitations
+
+    with django_capture_on_commit_callbacks(execute=False):
+        accounts.account_invite(actor=secretariat, person=newcomer)
+    now.shift(dt.timedelta(days=15))  # past the link's 14 days
+    assert relay_invitations() == 0
+    assert mail.outbox == []
+
+
+def test_migrate_registers_the_relay_with_celery_beat(db):
+    from django_celery_beat.models import PeriodicTask
+
+    entry = PeriodicTask.objects.get(name="core.relay_invitations")
+    assert entry.task == "core.tasks.relay_invitations" and entry.enabled
