@@ -9,7 +9,8 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, DateTimeField, Prefetch, Q, QuerySet
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from committee import selectors as committee_selectors
@@ -389,8 +390,14 @@ def _item_public(item: AgendaItem | None) -> bool:
 # --- lists and schedules -----------------------------------------------------------------------
 
 
+def chronological() -> tuple:
+    """Meetings in the order they happen: a month-only meeting (日程未定) takes the first of its month,
+    on SQLite as on PostgreSQL (which sort NULLs differently)."""
+    return (Coalesce("start_at", Cast("planned_month", DateTimeField())).asc(nulls_last=True), "number", "pk")
+
+
 def body_meetings_by_year(body: Body) -> dict[int, list[Meeting]]:
-    meetings = Meeting.objects.filter(body=body).order_by("-fiscal_year", "start_at", "planned_month", "number")
+    meetings = Meeting.objects.filter(body=body).order_by("-fiscal_year", *chronological())
     years: dict[int, list[Meeting]] = {}
     for meeting in meetings:
         years.setdefault(meeting.fiscal_year, []).append(meeting)
@@ -426,9 +433,7 @@ def year_schedule(*, fiscal_year: int, bodies: QuerySet[Body]) -> list[ScheduleR
     start, end = fiscal_year_bounds(fiscal_year)
     body_list = list(bodies.order_by("display_order", "id"))
     ids = [b.pk for b in body_list]
-    meetings = list(
-        Meeting.objects.filter(body_id__in=ids, fiscal_year=fiscal_year).order_by("start_at", "planned_month", "number")
-    )
+    meetings = list(Meeting.objects.filter(body_id__in=ids, fiscal_year=fiscal_year).order_by(*chronological()))
     milestones = list(
         Milestone.objects.filter(body_id__in=ids, fiscal_year=fiscal_year).order_by("start_on", "position")
     )
@@ -493,7 +498,7 @@ def upcoming_for_secretariat(user, *, today: dt.date | None = None) -> list[Meet
                 distinct=True,
             ),
         )
-        .order_by("start_at", "planned_month")
+        .order_by(*chronological())
     )
 
 
@@ -515,7 +520,7 @@ def agendas_waiting_for(user) -> list[Meeting]:
         .filter(Q(body__officer_terms__appointment__person__user=user) | Q(body__convener_account=user))
         .select_related("body__convener_account", "agenda__current_version")
         .distinct()
-        .order_by("start_at", "planned_month")
+        .order_by(*chronological())
     )
     candidates = list(candidates)
     approvers = approvers_for(candidates)

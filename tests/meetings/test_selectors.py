@@ -293,3 +293,22 @@ def test_quorum_before_the_meeting_counts_answers_and_after_it_recorded_attendan
             actor=secretariat, meeting=invited, records={row_of(invited, member).pk: (Attendance.Actual.ABSENT, "")}
         )
     assert selectors.quorum(refresh(invited)).counted == 0
+
+
+def test_month_only_meetings_take_their_place_in_the_year(body, secretariat, in_term):
+    import datetime as dt
+
+    from meetings import services as meeting_services
+    from tests.meetings.conftest import plan
+
+    august = meeting_services.meeting_create(actor=secretariat, body=body, planned_month=dt.date(2023, 8, 1))
+    june = plan(body, secretariat, day=dt.date(2023, 6, 7))
+    march = meeting_services.meeting_create(actor=secretariat, body=body, planned_month=dt.date(2024, 3, 1))
+    july = plan(body, secretariat, day=dt.date(2023, 7, 26))
+    assert selectors.body_meetings_by_year(body)[2023] == [june, july, august, march]
+    assert list(selectors.upcoming_for_secretariat(secretariat, today=dt.date(2023, 6, 1))) == [
+        june,
+        july,
+        august,
+        march,
+    ]
