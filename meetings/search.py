@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.paginator import Page, Paginator
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, Q, QuerySet
+from django.db.models.functions import Cast, Coalesce
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
@@ -28,6 +29,8 @@ from . import selectors
 from .models import Meeting
 from .selectors import Viewer, viewer_for
 
+# The latest meeting first; a month-only meeting (日程未定) counts from the first of its month.
+LATEST_FIRST = (Coalesce("start_at", Cast("planned_month", DateTimeField())).desc(nulls_last=True),)
 PREVIEW = 10  # results per group on the overview; "more" pages through one group
 PER_PAGE = 20
 MAX_TERMS = 5
@@ -201,7 +204,7 @@ def search(
     meetings_qs = scoped
     if terms:
         meetings_qs = meetings_qs.filter(_words_q(terms, MEETING_FIELDS, number_field="number"))
-    meetings_qs = meetings_qs.order_by("-fiscal_year", "-start_at", "-planned_month", "body__display_order", "pk")
+    meetings_qs = meetings_qs.order_by("-fiscal_year", *LATEST_FIRST, "body__display_order", "pk")
 
     found_meetings = _page(meetings_qs, number, per_page) if kind in (None, "meetings") else empty
     meetings_count = found_meetings.paginator.count if kind in (None, "meetings") else meetings_qs.count()
@@ -211,7 +214,7 @@ def search(
         with_agenda = with_access(
             scoped.filter(agenda__approved_version__isnull=False)
             .select_related("agenda__approved_version")
-            .order_by("-fiscal_year", "-start_at", "-planned_month", "body__display_order", "pk"),
+            .order_by("-fiscal_year", *LATEST_FIRST, "body__display_order", "pk"),
             viewer,
         )
         for meeting in with_agenda:
@@ -227,7 +230,13 @@ def search(
             _scoped(visible_materials(viewer), body=body, year=year, prefix="meeting__")
             .filter(_words_q(terms, ("title", "label")))
             .select_related("current_version", "meeting__body")
-            .order_by("-meeting__fiscal_year", "-meeting__start_at", "meeting_id", "position", "id")
+            .order_by(
+                "-meeting__fiscal_year",
+                Coalesce("meeting__start_at", Cast("meeting__planned_month", DateTimeField())).desc(nulls_last=True),
+                "meeting_id",
+                "position",
+                "id",
+            )
         )
     found_materials = _page(materials_qs, number, per_page) if kind in (None, "materials") else empty
     materials_count = found_materials.paginator.count if kind in (None, "materials") else materials_qs.count()

@@ -349,3 +349,13 @@ def test_the_meeting_page_has_breadcrumbs_and_shows_attendance_once_held(held, c
     assert "令和5年6月7日(水) 14:00–16:00" in page and "青森県庁" in page and "公開" in page
     assert "佐藤 志穂" in page or "佐藤志穂" in page
     assert "Present" in page or "出席" in page
+
+
+def test_meetings_are_listed_latest_first_month_only_ones_in_their_month(body, secretariat, in_term):
+    from tests.meetings.conftest import plan
+
+    june = plan(body, secretariat, day=dt.date(2023, 6, 7))
+    august = services.meeting_create(actor=secretariat, body=body, planned_month=dt.date(2023, 8, 1))
+    july = plan(body, secretariat, day=dt.date(2023, 7, 26))
+    found = search.search(secretariat, terms=["策定委員会"], body=None, year=None).meetings
+    assert list(found)[:3] == [august, july, june]
