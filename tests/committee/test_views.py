@@ -2,6 +2,7 @@
 
 Who may reach each URL at all is in tests/test_url_matrix.py; these tests check what the pages show.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -202,7 +203,11 @@ def _add_members(body, guideline, start: int, count: int) -> None:
     )
     appointments = Appointment.objects.bulk_create(
         Appointment(
-            body=body, person=person, guideline=guideline, appointed_on=APPOINTED, term_start=APPOINTED,
+            body=body,
+            person=person,
+            guideline=guideline,
+            appointed_on=APPOINTED,
+            term_start=APPOINTED,
             term_end=TERM_END,
         )
         for person in people
@@ -268,7 +273,10 @@ def test_manage_link_only_for_the_bodys_secretariat(client, body, secretariat, o
 @pytest.fixture
 def articles(guideline):
     factories.GuidelineArticleFactory(
-        guideline=guideline, position=1, number="第1", heading="設置",
+        guideline=guideline,
+        position=1,
+        number="第1",
+        heading="設置",
         text="DX推進プランを策定するため、委員会を設置する。",
     )
     factories.GuidelineArticleFactory(
@@ -395,7 +403,7 @@ def test_roster_export_is_an_attachment_and_leaves_an_audit_entry(client, secret
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"].startswith('attachment; filename="roster.csv"; filename*=UTF-8\'\'')
+    assert response["Content-Disposition"].startswith("attachment; filename=\"roster.csv\"; filename*=UTF-8''")
     assert "\r" not in response["Content-Disposition"] and "\n" not in response["Content-Disposition"]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Security-Policy"] == "sandbox"
@@ -421,3 +429,16 @@ def test_roster_export_filename_cannot_break_the_header(client, secretariat, bod
     assert disposition.count('"') == 2  # only the quotes around the ASCII fallback name
     assert "X-Injected" not in response.headers
     assert response.content[:2] == b"PK"  # an xlsx workbook (a zip file)
+
+
+def test_body_page_lists_its_meetings_of_the_latest_two_years(client, body, secretariat, in_term):
+    from meetings import services as meeting_services
+
+    older = meeting_services.meeting_create(actor=secretariat, body=body, planned_month=dt.date(2021, 9, 1))
+    last = meeting_services.meeting_create(actor=secretariat, body=body, planned_month=dt.date(2022, 9, 1))
+    this = meeting_services.meeting_create(actor=secretariat, body=body, planned_month=dt.date(2023, 9, 1))
+    html = client.get(body_url()).content.decode()
+    assert f'href="/meetings/{this.pk}/"' in html and f'href="/meetings/{last.pk}/"' in html
+    assert f'href="/meetings/{older.pk}/"' not in html  # on the meetings page, linked from here
+    assert html.index("令和5年度") < html.index("令和4年度")
+    assert "/bodies/dx-plan/meetings/" in html
