@@ -26,6 +26,7 @@ def _pages(scene):
         ("notification settings", c.member, reverse("notices:settings")),
         ("password change", c.member, reverse("password_change")),
         ("login", None, reverse("login")),
+        ("not found", None, "/meetings/999999/"),
         ("member's meeting", c.member, reverse("meetings:detail", args=[second.pk])),
         ("my meetings", c.member, reverse("meetings:my_meetings")),
         ("minutes", c.member, reverse("meetings:minutes_review", args=[first.pk])),
@@ -55,7 +56,8 @@ def test_every_page_type_passes_axe(site, scene, language, settings):
                 site.sign_in_as(contexts[key], user)
         page = contexts[key].new_page()
         response = page.goto(site.url + path)
-        assert response.status == 200, f"{name}: {path} answered {response.status}"
+        expected = 404 if name == "not found" else 200
+        assert response.status == expected, f"{name}: {path} answered {response.status}"
         assert page.evaluate("document.documentElement.lang") == language, name
         violations = axe_violations(page)
         if violations:
