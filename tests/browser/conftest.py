@@ -27,6 +27,7 @@ from django.utils import timezone
 from committee import services as committee_services
 from committee.models import Guideline
 from tests import factories
+from tests.meetings.conftest import OTHERS
 
 CHROMIUM = os.environ.get("DXPLAN_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -44,18 +45,8 @@ SHOTS = Path(django_settings.VAR_DIR) / "browser"
 PASSWORD = "Aomori-DX-2023-plan"  # noqa: S105 (a test account's password)
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
-# The 策定委員会's twelve members (五十音順 in the roster): 委員長, 副委員長, the member, nine others.
-OTHERS = [
-    ("青木", "あおき"),
-    ("井上", "いのうえ"),
-    ("上田", "うえだ"),
-    ("遠藤", "えんどう"),
-    ("大野", "おおの"),
-    ("木村", "きむら"),
-    ("工藤", "くどう"),
-    ("小林", "こばやし"),
-    ("鈴木", "すずき"),
-]
+# The 策定委員会's twelve members (五十音順 in the roster): 委員長, 副委員長, the member and nine others
+# (OTHERS of the meetings tests, the first nine).
 
 
 def _why_no_browser() -> str | None:
@@ -273,7 +264,7 @@ class Committee:
         self.member_appointment = self._appoint("佐藤", "さとう", "志穂", "member@test.example")
         self.others = [
             self._appoint(family, reading, "一郎", None, contact=f"member{n}@members.example")
-            for n, (family, reading) in enumerate(OTHERS)
+            for n, (family, reading) in enumerate(OTHERS[:9])
         ]
         self.chair = self.chair_appointment.person.user
         self.vice_chair = self.vice_appointment.person.user
