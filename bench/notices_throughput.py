@@ -4,8 +4,8 @@ Creates a PostgreSQL database (dxplan_bench), migrates it, starts an SMTP sink (
 a `celery -A dxplan worker` on Redis, builds a committee of 1,000 members with addresses and a meeting whose
 次第 is approved, then times `notices.services.notice_send(kind="convocation")` from the call until the sink
 has received all 1,000 mails and every delivery row is 'sent'. In the same run it sends the same 1,000
-messages (the bytes `notices.email.build_message` makes for each delivery, built beforehand) with a plain
-`smtplib` loop over one connection, and again with one connection per message (what each delivery does).
+messages (the bytes the worker's batch task sends, `notices.email.MessageBuilder.raw`, built beforehand)
+with a plain `smtplib` loop over one connection, and again with one connection per message.
 
     .venv/bin/python bench/notices_throughput.py
     BENCH_RECIPIENTS=200 BENCH_CONCURRENCY=1 .venv/bin/python bench/notices_throughput.py
@@ -195,13 +195,14 @@ def run() -> int:
         import django
 
         django.setup()
-        from django.core.mail.message import sanitize_address
         from django.db import connection
+        from django.urls import get_resolver
 
         from notices import services
-        from notices.email import build_message
+        from notices.email import MessageBuilder, answer_urls, build_message
         from notices.models import Delivery
 
+        get_resolver().url_patterns  # noqa: B018 - loaded, as in the web process that sends the notice
         started = time.monotonic()
         committee = build(N)
         print(f"data: {N} members in {time.monotonic() - started:.1f} s")
@@ -232,22 +233,26 @@ def run() -> int:
         counts = {a: sink.rcpts[a] for a in members}
         assert set(counts.values()) == {1}, f"not once each: {Counter(counts.values())}"
         worker_count = sink.count
+        retried = [r for r in rows if r.attempts != 1]
+        if retried:
+            print(f"{len(retried)} deliveries took more than one attempt, e.g. {retried[0].last_error!r}")
         print(f"\nworker: notice and {N} deliveries written and queued in {t_written:.2f} s; "
               f"{worker_count} mails received in {t_received:.2f} s, all rows sent at {t_marked:.2f} s")
 
         # --- the same messages with a plain smtplib loop ----------------------------------------
         messages = []
         t0 = time.perf_counter()
-        for row in Delivery.objects.filter(notice=notice).select_related(
-            "notice__meeting__body__secretariat", "person__user"
-        ):
-            email = build_message(row)  # as Django's SMTP backend hands it to smtplib
-            messages.append((
-                sanitize_address(email.from_email, email.encoding or "utf-8"),
-                [sanitize_address(a, email.encoding or "utf-8") for a in email.recipients()],
-                email.message().as_bytes(linesep="\r\n"),
-            ))
+        rows = list(Delivery.objects.filter(notice=notice).select_related("person").order_by("pk"))
+        builder = MessageBuilder(notice)
+        urls = answer_urls(notice, rows)
+        for row in rows:
+            sender, rcpts, _to, raw = builder.raw(row, urls.get(row.person_id, ""))  # the worker's bytes
+            messages.append((sender, rcpts, raw))
         t_build = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for row in rows[:100]:
+            build_message(row)  # one delivery on its own: the notice-wide parts and its queries every time
+        t_build_one = (time.perf_counter() - t0) / min(100, len(rows))
         sink.reset()
         t0 = time.perf_counter()
         with smtplib.SMTP("127.0.0.1", port) as smtp:
@@ -273,6 +278,7 @@ def run() -> int:
         print(f"{'plain smtplib loop, one connection':<52} {t_plain:>8.2f} {rate_plain:>8.0f}")
         print(f"{'plain smtplib loop, a connection per message':<52} {t_plain_each:>8.2f} {rate_each:>8.0f}")
         print(f"{'(building the messages in this process, not sent)':<52} {t_build:>8.2f} {N / t_build:>8.0f}")
+        print(f"{'(one message built on its own, build_message)':<52} {t_build_one:>8.4f} {1 / t_build_one:>8.0f}")
         print(f"\nratio worker / plain loop: {ratio:.2f} (target ≥ {TARGET}); "
               f"worker / per-message loop: {rate_worker / rate_each:.2f}")
         connection.close()

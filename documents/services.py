@@ -15,6 +15,7 @@ from core.models import AuditEntry
 from core.text import single_line
 from meetings.models import AgendaItem, Meeting
 
+from . import signals
 from .models import Download, Material, MaterialVersion
 from .validation import check_upload
 
@@ -121,6 +122,8 @@ def material_create(
         audit_record(actor=actor, action="material_created", target=material,
                      data={"label": label, "visibility": material.visibility,
                            "version": version.number if version else None})
+        if material.visibility != Material.Visibility.SECRETARIAT:
+            signals.send_on_commit(signals.material_published, material, replaced=False)
     except Exception:
         # The rows roll back with the transaction; the stored file does not.
         if version is not None:
@@ -141,6 +144,8 @@ def material_replace(*, actor, material: Material, upload, note: str = "") -> Ma
         material.save(update_fields=["current_version"])
         audit_record(actor=actor, action="material_replaced" if version.number > 1 else "material_uploaded",
                      target=material, data={"version": version.number, "sha256": version.sha256})
+        if version.number > 1 and material.visibility != Material.Visibility.SECRETARIAT:
+            signals.send_on_commit(signals.material_published, material, replaced=True)
     except Exception:
         version.file.delete(save=False)
         raise
@@ -163,6 +168,10 @@ def material_set_visibility(*, actor, material: Material, visibility: str) -> Ma
     material.save(update_fields=["visibility", "published_at"])
     audit_record(actor=actor, action="material_published" if visibility == "public" else "material_visibility_changed",
                  target=material, data={"from": before, "to": visibility})
+    if before == Material.Visibility.SECRETARIAT:
+        signals.send_on_commit(signals.material_published, material, replaced=False)
+    elif visibility == Material.Visibility.SECRETARIAT:
+        signals.send_on_commit(signals.material_hidden, material)
     return material
 
 
@@ -197,6 +206,7 @@ def material_withdraw(*, actor, material: Material, reason: str) -> Material:
     material.withdrawn_at, material.withdrawn_reason = timezone.now(), reason.strip()
     material.save(update_fields=["withdrawn_at", "withdrawn_reason"])
     audit_record(actor=actor, action="material_withdrawn", target=material, data={"reason": material.withdrawn_reason})
+    signals.send_on_commit(signals.material_hidden, material)
     return material
 
 
@@ -208,6 +218,8 @@ def material_restore(*, actor, material: Material) -> Material:
     material.withdrawn_at, material.withdrawn_reason = None, ""
     material.save(update_fields=["withdrawn_at", "withdrawn_reason"])
     audit_record(actor=actor, action="material_restored", target=material)
+    if material.visibility != Material.Visibility.SECRETARIAT and material.current_version_id:
+        signals.send_on_commit(signals.material_published, material, replaced=False)
     return material
 
 

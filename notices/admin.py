@@ -3,7 +3,15 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import BodyNoticeSettings, Delivery, Notice, NoticeTemplate, Reminder
+from .models import (
+    BodyNoticeSettings,
+    Delivery,
+    MaterialAnnouncement,
+    Notice,
+    NoticeTemplate,
+    NotificationPreference,
+    Reminder,
+)
 
 
 class DeliveryInline(admin.TabularInline):
@@ -37,8 +45,8 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_select_related = ("notice__meeting__body", "person")
     search_fields = ("email", "person__family_name")
     readonly_fields = (
-        "notice", "person", "email", "state", "attempts", "last_error", "queued_at", "claimed_at", "sent_at",
-        "message_id",
+        "notice", "person", "email", "copy_to", "state", "attempts", "last_error", "queued_at", "claimed_at",
+        "sent_at", "message_id",
     )
     actions = ["resend"]
 
@@ -66,7 +74,7 @@ class ReminderAdmin(admin.ModelAdmin):
 
 @admin.register(BodyNoticeSettings)
 class BodyNoticeSettingsAdmin(admin.ModelAdmin):
-    list_display = ("body", "reminder_days")
+    list_display = ("body", "reminder_days", "materials_delay")
     autocomplete_fields = ("body",)
 
 
@@ -77,3 +85,26 @@ class NoticeTemplateAdmin(admin.ModelAdmin):
     list_select_related = ("body",)
     search_fields = ("body__name", "subject")
     autocomplete_fields = ("body",)
+
+
+@admin.register(MaterialAnnouncement)
+class MaterialAnnouncementAdmin(admin.ModelAdmin):
+    list_display = ("meeting", "material", "replaced", "due_at", "notice")
+    list_select_related = ("meeting__body", "material", "notice")
+    readonly_fields = ("meeting", "material", "replaced", "due_at", "first_at", "notice")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    """Read here; members change their own settings on their page (notices:settings)."""
+
+    list_display = ("person", "reminders", "materials", "copy_to", "updated_at")
+    list_select_related = ("person",)
+    search_fields = ("person__family_name", "person__given_name", "copy_to")
+    readonly_fields = ("person", "reminders", "materials", "copy_to", "updated_at")
+
+    def has_add_permission(self, request):
+        return False

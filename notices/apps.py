@@ -22,3 +22,10 @@ class NoticesConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_register_relay, sender=self, dispatch_uid="notices.register_relay")
+
+        from documents.signals import material_hidden, material_published
+
+        from . import receivers
+
+        material_published.connect(receivers.on_material_published, dispatch_uid="notices.material_published")
+        material_hidden.connect(receivers.on_material_hidden, dispatch_uid="notices.material_hidden")

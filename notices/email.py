@@ -1,27 +1,40 @@
-"""Building the message of one delivery: Japanese subject and body from the body's template or the
-built-in default, plain text with an HTML alternative, an .ics invitation, the answer link."""
+"""Building the messages of a notice: Japanese subject and body from the body's template or the built-in
+default, plain text with an HTML alternative, an .ics invitation, the answer link.
+
+A notice goes to many recipients with one text. `MessageBuilder` works out what is the same for all of
+them once per notice (the context, the templates, the subject, the .ics) and renders the bodies with
+placeholders for the two things that differ (the name and the signed answer link), which it then fills in
+per recipient. Whether a template treats the two values as opaque (no filter, length or comparison) is
+checked once by rendering it with two different sets of placeholders; a template that does not pass is
+rendered in full for every recipient. Either way each recipient's text is what a full rendering makes.
+"""
 
 from __future__ import annotations
 
+import re
+import secrets
+from collections.abc import Iterable
 from email.mime.text import MIMEText
+from email.utils import formatdate
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import sanitize_address
+from django.db.models import Q
 from django.template import Context, Template
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape, linebreaks
 
 from core import wareki
 from core.text import single_line
-from meetings.models import Meeting
+from meetings.models import Attendance, Meeting
 
-from . import selectors
 from .calendar import meeting_ics
 from .models import Delivery, Notice, NoticeTemplate
 from .services import message_id_for
-from .tokens import answer_token
+from .tokens import answer_token_for
 
 SUBJECT_LABELS = {
     Notice.Kind.CONVOCATION: "開催通知",
@@ -33,6 +46,14 @@ SUBJECT_LABELS = {
     Notice.Kind.ANSWER_REMINDER: "出欠のご回答のお願い",
 }
 WITH_ICS = (Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.CANCELLATION, Notice.Kind.REMINDER)
+WITH_ANSWER = (Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.REMINDER, Notice.Kind.ANSWER_REMINDER)
+
+# Placeholders for the per-recipient values: two sets of different lengths, letters, digits and URL
+# characters only (HTML escaping leaves them as they are).
+_NAME = ("Zq7dxplanNAMEq7Z", "Zq7dxplanNAMEbbbbq7Z")
+_URL = ("https://placeholder.invalid/dxplan-answer-a", "https://placeholder.invalid/dxplan-answer-bbbbbb")
+_FILL = re.compile(f"{re.escape(_NAME[0])}|{re.escape(_URL[0])}")
+_USES_DELIVERY = re.compile(r"\bdelivery\b")
 
 
 def _template_for(notice: Notice) -> NoticeTemplate | None:
@@ -55,6 +76,7 @@ def _base_context(notice: Notice) -> dict:
         "organisation": settings.DXPLAN_ORGANISATION_NAME,
         "note": notice.note,
         **_minutes_context(meeting),
+        **_materials_context(notice),
     }
 
 
@@ -68,79 +90,305 @@ def _minutes_context(meeting: Meeting) -> dict:
     }
 
 
-def render_subject(notice: Notice) -> str:
-    """The subject: the body's template if it has one, else 【開催通知】策定委員会 第1回."""
-    context = _base_context(notice)
-    template = _template_for(notice)
+def _materials_context(notice: Notice) -> dict:
+    """For 資料掲載のお知らせ: the materials the notice announces (label, title, new or replaced)."""
+    if notice.kind != Notice.Kind.MATERIALS:
+        return {"materials": []}
+    from .announcements import announced_materials
+
+    return {"materials": announced_materials(notice)}
+
+
+def _subject(notice: Notice, context: dict, template: NoticeTemplate | None) -> str:
     if template is not None:
         return single_line(Template(template.subject).render(Context(context, autoescape=False)), 250)
     return single_line(f"【{context['kind_label']}】{notice.meeting.body.short_name} {notice.meeting.label}", 250)
 
 
+def render_subject(notice: Notice) -> str:
+    """The subject: the body's template if it has one, else 【開催通知】策定委員会 第1回."""
+    template = _template_for(notice)
+    if template is None:
+        meeting = notice.meeting
+        return single_line(f"【{SUBJECT_LABELS[notice.kind]}】{meeting.body.short_name} {meeting.label}", 250)
+    return _subject(notice, _base_context(notice), template)
+
+
+def answer_urls(notice: Notice, deliveries: Iterable[Delivery]) -> dict[int | None, str]:
+    """The signed answer link of each delivery's person (by person id), in one query. A person's row as a
+    member wins over one as another attendee."""
+    if notice.kind not in WITH_ANSWER:
+        return {}
+    people = {d.person_id for d in deliveries if d.person_id}
+    if not people:
+        return {}
+    rows = (
+        Attendance.objects.filter(meeting_id=notice.meeting_id)
+        .filter(Q(appointment__person_id__in=people) | Q(attendee__person_id__in=people))
+        .values_list("pk", "appointment_id", "appointment__person_id", "attendee__person_id")
+    )
+    best: dict[int, tuple[int, int, int]] = {}  # person -> (member row first, lowest appointment, attendance)
+    for pk, appointment_id, member_person, attendee_person in rows:
+        person = member_person if member_person in people else attendee_person
+        rank = (0, appointment_id, pk) if appointment_id is not None and member_person == person else (1, 0, pk)
+        if person not in best or rank < best[person]:
+            best[person] = rank
+    # reverse() once: the token is the only part that changes
+    prefix, suffix = (settings.SITE_URL + reverse("notices:answer", args=["TOKEN"])).split("TOKEN")
+    return {
+        person: prefix + answer_token_for(rank[2], notice.meeting_id) + suffix for person, rank in best.items()
+    }
+
+
 def _answer_url(delivery: Delivery) -> str:
-    notice = delivery.notice
-    if notice.kind not in (
-        Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.REMINDER, Notice.Kind.ANSWER_REMINDER
-    ):
+    if not delivery.person_id:
         return ""
-    attendance = selectors.attendance_of(notice.meeting, delivery.person) if delivery.person_id else None
-    if attendance is None:
-        return ""
-    return settings.SITE_URL + reverse("notices:answer", args=[answer_token(attendance)])
+    return answer_urls(delivery.notice, [delivery]).get(delivery.person_id, "")
+
+
+def _name(delivery: Delivery) -> str:
+    return single_line(delivery.person.full_name) if delivery.person_id else ""
+
+
+class MessageBuilder:
+    """Builds the messages of one notice; the notice-wide parts are worked out once (a few queries)."""
+
+    def __init__(self, notice: Notice):
+        self.notice = notice
+        meeting = notice.meeting
+        with translation.override("ja"):
+            self.context = _base_context(notice)
+            self.context.update(
+                {
+                    "online_url": meeting.online_url,
+                    "online_note": meeting.online_note,
+                    "cancelled": meeting.status == Meeting.Status.CANCELLED,
+                }
+            )
+            self.template = _template_for(notice)
+            self.intro = Template(self.template.text) if self.template is not None else None
+            self.subject = (
+                _subject(notice, self.context, self.template)
+                if self.template is not None or not notice.subject
+                else single_line(notice.subject, 250)
+            )
+        self.text_template = get_template(f"notices/email/{notice.kind}.txt")
+        self.html_template = get_template(f"notices/email/{notice.kind}.html")
+        self.ics = None
+        self.method = "CANCEL" if notice.kind == Notice.Kind.CANCELLATION else "REQUEST"
+        if notice.kind in WITH_ICS and meeting.start_at is not None:
+            self.ics = meeting_ics(meeting, method=self.method, private=True).decode("utf-8")
+        self.reply_to = settings.DXPLAN_REPLY_TO or notice.cc
+        self._variants: dict[tuple[bool, bool], tuple[str, str] | None] = {}
+        self._opaque = self.intro is None or not _USES_DELIVERY.search(self.template.text)
+        self._raw: dict[tuple[bool, bool, bool], _RawTemplate | None] = {}
+        self._date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME)
+        self._boundary = secrets.token_hex(16)
+        self._sender = sanitize_address(single_line(settings.DEFAULT_FROM_EMAIL), "utf-8")
+
+    # -- bodies ------------------------------------------------------------------------------------
+    def _render(self, *, name: str, answer_url: str, delivery: Delivery | None) -> tuple[str, str]:
+        with translation.override("ja"):
+            context = {**self.context, "delivery": delivery, "name": name, "answer_url": answer_url}
+            if self.intro is not None:
+                intro = self.intro.render(Context(context, autoescape=False))
+                context["intro"] = intro
+                context["intro_html"] = linebreaks(escape(intro))
+            return self.text_template.render(context), self.html_template.render(context)
+
+    def _variant(self, has_name: bool, has_url: bool) -> tuple[str, str] | None:
+        """The bodies with placeholders, or None if the templates do not take them as they are."""
+        key = (has_name, has_url)
+        if key not in self._variants:
+            variant = None
+            if self._opaque:
+                a = self._render(name=_NAME[0] if has_name else "", answer_url=_URL[0] if has_url else "",
+                                 delivery=None)
+                b = self._render(name=_NAME[1] if has_name else "", answer_url=_URL[1] if has_url else "",
+                                 delivery=None)
+                swapped = tuple(part.replace(_NAME[0], _NAME[1]).replace(_URL[0], _URL[1]) for part in a)
+                if swapped == b:
+                    variant = a
+            self._variants[key] = variant
+        return self._variants[key]
+
+    def bodies(self, delivery: Delivery, answer_url: str) -> tuple[str, str]:
+        """(text, html) for one recipient."""
+        name = _name(delivery)
+        variant = self._variant(bool(name), bool(answer_url))
+        if variant is None:
+            return self._render(name=name, answer_url=answer_url, delivery=delivery)
+        text, html = variant
+        plain = {_NAME[0]: name, _URL[0]: answer_url}
+        escaped = {_NAME[0]: escape(name), _URL[0]: escape(answer_url)}
+        return _FILL.sub(lambda m: plain[m[0]], text), _FILL.sub(lambda m: escaped[m[0]], html)
+
+    # -- the message -------------------------------------------------------------------------------
+    def _message(self, *, text: str, html: str, to: str, copy_to: str, message_id: str) -> EmailMultiAlternatives:
+        message = EmailMultiAlternatives(
+            subject=single_line(self.subject),
+            body=text,
+            from_email=single_line(settings.DEFAULT_FROM_EMAIL),
+            to=[single_line(to)],
+            cc=[single_line(a) for a in (self.notice.cc, copy_to) if a],
+            reply_to=[single_line(self.reply_to)] if self.reply_to else [],
+            headers={"Message-ID": single_line(message_id), "Auto-Submitted": "auto-generated"},
+        )
+        message.encoding = "utf-8"
+        message.attach_alternative(html, "text/html")
+        if self.ics is not None:
+            part = MIMEText(self.ics, "calendar", "utf-8")
+            part.set_param("method", self.method)
+            part.add_header("Content-Disposition", "attachment", filename="invite.ics")
+            message.attach(part)
+        return message
+
+    def build(self, delivery: Delivery, answer_url: str = "") -> EmailMultiAlternatives:
+        """The message of one delivery. Every header value is flattened to one line."""
+        text, html = self.bodies(delivery, answer_url)
+        return self._message(
+            text=text, html=html, to=delivery.email, copy_to=delivery.copy_to,
+            message_id=message_id_for(self.notice.pk, delivery.pk),
+        )
+
+    # -- the bytes over SMTP -----------------------------------------------------------------------
+    def _raw_variant(self, key: tuple[bool, bool, bool]) -> _RawTemplate | None:
+        if key not in self._raw:
+            self._raw[key] = _RawTemplate.make(self, *key)
+        return self._raw[key]
+
+    def raw(self, delivery: Delivery, answer_url: str = "") -> tuple[str, list[str], str, bytes]:
+        """(envelope sender, envelope recipients, the addressee, the bytes) of one delivery, as Django's
+        SMTP backend would send `build()`'s message. The bytes are the notice's message with the
+        recipient's values put in where that gives the same result (checked, see _RawTemplate), else
+        the message built in full."""
+        to = single_line(delivery.email)
+        copy_to = single_line(delivery.copy_to)
+        name = _name(delivery)
+        template = self._raw_variant((bool(name), bool(answer_url), bool(copy_to)))
+        values = {
+            "name": name, "url": answer_url, "to": to, "copy": copy_to,
+            "mid": single_line(message_id_for(self.notice.pk, delivery.pk)),
+        }
+        data = template.fill(values) if template is not None else None
+        if data is None:
+            message = self.build(delivery, answer_url)
+            recipients = [sanitize_address(a, "utf-8") for a in message.recipients()]
+            return self._sender, recipients, sanitize_address(to, "utf-8"), self.message_bytes(message)
+        recipients = [a for a in (to, single_line(self.notice.cc), copy_to) if a]
+        return self._sender, recipients, to, data
+
+    def message_bytes(self, message: EmailMultiAlternatives) -> bytes:
+        """The message's bytes with this notice's Date and multipart boundaries (random, set here: left to
+        the generator, each boundary costs a regular expression compiled per message)."""
+        message.extra_headers.setdefault("Date", self._date)
+        mime = message.message()
+        index = 0
+        for part in mime.walk():
+            if part.is_multipart():
+                index += 1
+                part.set_boundary(f"===============dxplan{self._boundary}{index}==")
+        return mime.as_bytes(linesep="\r\n")
+
+
+def _html(placeholder: str) -> str:
+    """The HTML part's own placeholder for a value (it takes the escaped value); no placeholder is part of
+    another."""
+    return placeholder.replace("NAME", "HTMLNAME").replace("answer", "answerhtml")
+
+
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~@-]{3,200}")
+
+
+class _RawTemplate:
+    """The bytes of a notice's message with placeholders for the recipient's name, answer link, address,
+    copy address and Message-ID. `make` builds it twice with two sets of placeholders of different lengths
+    and keeps it only if putting the second set into the first gives the second byte for byte, with the
+    text parts sent as 7/8bit (not encoded); `fill` refuses values that could change the header folding,
+    line lengths or encoding (long or non-ASCII addresses), for which the message is built in full."""
+
+    SETS = (
+        {"to": "zq7to-a@placeholder.invalid", "copy": "zq7cc-a@placeholder.invalid",
+         "mid": "<zq7mid-a@placeholder.invalid>"},
+        {"to": "zq7to-bbbbbb@placeholder.invalid", "copy": "zq7cc-bbbbbbbbb@placeholder.invalid",
+         "mid": "<zq7mid-bbbbbbbbbbbb@placeholder.invalid>"},
+    )
+
+    def __init__(self, data: bytes, placeholders: dict[str, bytes], builder: MessageBuilder):
+        self.data = data
+        self.placeholders = placeholders  # key -> placeholder bytes
+        self.keys = {v: k for k, v in placeholders.items()}
+        self.pattern = re.compile(b"|".join(re.escape(v) for v in sorted(placeholders.values(), key=len, reverse=True)))
+        self.longest_line = max((len(line) for line in data.split(b"\r\n")), default=0)
+        self.cc = single_line(builder.notice.cc)
+
+    @classmethod
+    def make(cls, builder: MessageBuilder, has_name: bool, has_url: bool, has_copy: bool) -> _RawTemplate | None:
+        variant = builder._variant(has_name, has_url)
+        if variant is None:
+            return None
+        built = []
+        for n, sentinels in enumerate(cls.SETS):
+            text, html = variant
+            if n:
+                text = text.replace(_NAME[0], _NAME[1]).replace(_URL[0], _URL[1])
+                html = html.replace(_NAME[0], _NAME[1]).replace(_URL[0], _URL[1])
+            # the HTML part gets placeholders of its own: it takes the escaped values
+            html = html.replace(_NAME[n], _html(_NAME[n])).replace(_URL[n], _html(_URL[n]))
+            message = builder._message(
+                text=text, html=html, to=sentinels["to"], copy_to=sentinels["copy"] if has_copy else "",
+                message_id=sentinels["mid"],
+            )
+            data = builder.message_bytes(message)
+            mime = message.message()
+            if any(
+                part.get("Content-Transfer-Encoding", "7bit").lower() not in ("7bit", "8bit")
+                for part in mime.walk()
+                if part.get_content_type() in ("text/plain", "text/html")
+            ):
+                return None  # quoted-printable (very long lines): the values cannot be put in as they are
+            placeholders = {"to": sentinels["to"], "mid": sentinels["mid"]}
+            if has_copy:
+                placeholders["copy"] = sentinels["copy"]
+            if has_name:
+                placeholders.update(name=_NAME[n], hname=_html(_NAME[n]))
+            if has_url:
+                placeholders.update(url=_URL[n], hurl=_html(_URL[n]))
+            built.append((data, {k: v.encode() for k, v in placeholders.items()}))
+        (first, first_placeholders), (second, second_placeholders) = built
+        template = cls(first, first_placeholders, builder)
+        if template._fill(second_placeholders) != second:
+            return None
+        return template
+
+    def _fill(self, values: dict[str, bytes]) -> bytes:
+        return self.pattern.sub(lambda m: values[self.keys[m[0]]], self.data)
+
+    def fill(self, values: dict[str, str]) -> bytes | None:
+        for key in ("to", "copy"):
+            if key in self.placeholders and not _PLAIN_ADDRESS.fullmatch(values[key]):
+                return None
+        if len(values["to"]) > 70 or len(", ".join(a for a in (self.cc, values["copy"]) if a)) > 70:
+            return None  # the To or Cc line could be folded
+        if not _PLAIN_ADDRESS.fullmatch(values["mid"].strip("<>")):
+            return None
+        name, url = values["name"], values["url"]
+        encoded = {
+            "to": values["to"].encode(), "copy": values["copy"].encode(), "mid": values["mid"].encode(),
+            "name": name.encode(), "url": url.encode(), "hname": escape(name).encode(), "hurl": escape(url).encode(),
+        }
+        if self.longest_line + len(encoded["hname"]) + len(encoded["hurl"]) > 990:
+            return None  # a line could grow past the limit that makes the part quoted-printable
+        return self._fill(encoded)
+
+
+def build_message(delivery: Delivery) -> EmailMultiAlternatives:
+    """The message of one delivery (for the preview and single sends); batches use MessageBuilder."""
+    return MessageBuilder(delivery.notice).build(delivery, _answer_url(delivery))
 
 
 def render_bodies(delivery: Delivery) -> tuple[str, str, str]:
     """(subject, text, html) of one delivery, rendered in Japanese."""
-    notice = delivery.notice
-    meeting = notice.meeting
-    with translation.override("ja"):
-        context = _base_context(notice)
-        context.update(
-            {
-                "delivery": delivery,
-                "name": delivery.person.full_name if delivery.person_id else "",
-                "answer_url": _answer_url(delivery),
-                "online_url": meeting.online_url,
-                "online_note": meeting.online_note,
-                "cancelled": meeting.status == Meeting.Status.CANCELLED,
-            }
-        )
-        template = _template_for(notice)
-        if template is not None:
-            intro = Template(template.text).render(Context(context, autoescape=False))
-            context["intro"] = intro
-            context["intro_html"] = linebreaks(escape(intro))
-        text = render_to_string(f"notices/email/{notice.kind}.txt", context)
-        html = render_to_string(f"notices/email/{notice.kind}.html", context)
-        subject = render_subject(notice) if template is not None else (notice.subject or render_subject(notice))
-    return single_line(subject, 250), text, html
-
-
-def build_message(delivery: Delivery) -> EmailMultiAlternatives:
-    """The message of one delivery. Every header value is flattened to one line."""
-    notice = delivery.notice
-    meeting = notice.meeting
-    subject, text, html = render_bodies(delivery)
-    reply_to = settings.DXPLAN_REPLY_TO or notice.cc
-    message = EmailMultiAlternatives(
-        subject=single_line(subject),
-        body=text,
-        from_email=single_line(settings.DEFAULT_FROM_EMAIL),
-        to=[single_line(delivery.email)],
-        cc=[single_line(notice.cc)] if notice.cc else [],
-        reply_to=[single_line(reply_to)] if reply_to else [],
-        headers={
-            "Message-ID": single_line(message_id_for(notice.pk, delivery.pk)),
-            "Auto-Submitted": "auto-generated",
-        },
-    )
-    message.encoding = "utf-8"
-    message.attach_alternative(html, "text/html")
-    if notice.kind in WITH_ICS and meeting.start_at is not None:
-        method = "CANCEL" if notice.kind == Notice.Kind.CANCELLATION else "REQUEST"
-        ics = meeting_ics(meeting, method=method, private=True)
-        part = MIMEText(ics.decode("utf-8"), "calendar", "utf-8")
-        part.set_param("method", method)
-        part.add_header("Content-Disposition", "attachment", filename="invite.ics")
-        message.attach(part)
-    return message
+    builder = MessageBuilder(delivery.notice)
+    text, html = builder.bodies(delivery, _answer_url(delivery))
+    return builder.subject, text, html

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from committee.models import Body, Person
+from documents.models import Material
 from meetings.models import Meeting
 
 
@@ -62,6 +65,9 @@ class Delivery(models.Model):
         Person, verbose_name=_("person"), null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
     )
     email = models.EmailField(_("email address"))
+    copy_to = models.EmailField(
+        _("copy to"), blank=True, help_text=_("The address the person asked to get a copy of every notice.")
+    )
     state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
@@ -119,11 +125,21 @@ def parse_reminder_days(value: str) -> list[int]:
 
 
 class BodyNoticeSettings(models.Model):
-    """Per-body notice settings: when reminders go out."""
+    """Per-body notice settings: when reminders go out, how long materials are collected before the
+    資料掲載のお知らせ goes out."""
 
     body = models.OneToOneField(Body, verbose_name=_("body"), on_delete=models.CASCADE, related_name="notice_settings")
     reminder_days = models.CharField(
         _("reminders, days before"), max_length=40, default="7,1", blank=True, help_text=_("e.g. 7,1; empty for none.")
+    )
+    materials_delay = models.PositiveSmallIntegerField(
+        _("materials notice after (minutes)"),
+        default=10,
+        validators=[MaxValueValidator(24 * 60)],
+        help_text=_(
+            "The notice of published materials goes out this many minutes after the last material was "
+            "published or replaced, so that several uploads in a row make one notice."
+        ),
     )
 
     class Meta:
@@ -175,3 +191,73 @@ class NoticeTemplate(models.Model):
                 Template(getattr(self, field))
             except TemplateSyntaxError as exc:
                 raise ValidationError({field: str(exc)}) from None
+
+
+class MaterialAnnouncement(models.Model):
+    """A material published to members or replaced, waiting for (or listed in) a 資料掲載のお知らせ.
+
+    The meeting's waiting rows share one due time, pushed back whenever another material comes, so that a
+    run of uploads makes one notice; the relay sends it when due. A material withdrawn or hidden before
+    then loses its row; a meeting whose rows are all gone gets no notice.
+    """
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="material_announcements"
+    )
+    material = models.ForeignKey(
+        Material, verbose_name=_("material"), on_delete=models.CASCADE, related_name="announcements"
+    )
+    replaced = models.BooleanField(_("replaced (差替)"), default=False)
+    due_at = models.DateTimeField(_("due at"), db_index=True)
+    first_at = models.DateTimeField(_("first recorded at"), default=timezone.now)
+    notice = models.ForeignKey(
+        Notice,
+        verbose_name=_("notice"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="announced_materials",
+    )
+
+    class Meta:
+        verbose_name = _("material to announce")
+        verbose_name_plural = _("materials to announce")
+        ordering = ["meeting", "due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["material"], condition=models.Q(notice__isnull=True), name="announcement_one_waiting"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meeting} {self.material_id}"
+
+
+class NotificationPreference(models.Model):
+    """What a member wants by mail beyond the statutory notices, and who gets a copy."""
+
+    person = models.OneToOneField(
+        Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    reminders = models.BooleanField(_("reminders before meetings"), default=True)
+    materials = models.BooleanField(_("notices of published materials (資料掲載のお知らせ)"), default=True)
+    copy_to = models.EmailField(
+        _("send a copy to"),
+        blank=True,
+        help_text=_("For example your secretary (秘書・連絡担当者); they get a copy of every notice you get."),
+    )
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification settings")
+        verbose_name_plural = _("notification settings")
+
+    def __str__(self) -> str:
+        return str(self.person)
+
+    def wants(self, kind: str) -> bool:
+        if kind == Notice.Kind.REMINDER:
+            return self.reminders
+        if kind == Notice.Kind.MATERIALS:
+            return self.materials
+        return True  # the statutory notices always go out

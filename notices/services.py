@@ -10,7 +10,8 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import CharField, F, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,13 +20,14 @@ from core.text import single_line
 from meetings import services as meeting_services
 from meetings.models import Agenda, Meeting
 
-from . import selectors
-from .models import BodyNoticeSettings, Delivery, Notice, Reminder, parse_reminder_days
+from . import announcements, selectors
+from .models import BodyNoticeSettings, Delivery, Notice, NotificationPreference, Reminder, parse_reminder_days
 
 logger = logging.getLogger(__name__)
 
 STALE_AFTER = dt.timedelta(minutes=10)  # longer than the task's hard time limit (300 s)
 REQUEUE_AFTER = dt.timedelta(seconds=60)
+BATCH_SIZE = 200  # deliveries per task: claimed together, sent over one SMTP connection
 REMINDER_HOUR = 9  # reminders go out at 9:00 Tokyo time, N days before
 # Kinds sent once per revision of the meeting: sending again returns the notice already written.
 ONCE_PER_REVISION = (Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.CANCELLATION)
@@ -67,7 +69,7 @@ def _check_kind(meeting: Meeting, kind: str) -> None:
 
 @transaction.atomic
 def notice_send(*, actor, meeting: Meeting, kind: str, note: str = "") -> Notice:
-    """Write a notice and one delivery per recipient in one transaction; queue each delivery on commit.
+    """Write a notice and one delivery per recipient in one transaction; queue them on commit, in batches.
 
     The 開催通知 needs an approved 次第 and marks the meeting 通知済. A 開催通知, 変更通知 or 中止・延期通知
     already written for the meeting's current revision is returned as it is: sending twice sends once.
@@ -93,23 +95,28 @@ def notice_send(*, actor, meeting: Meeting, kind: str, note: str = "") -> Notice
     notice.subject = single_line(_default_subject(notice), 250)
     notice.full_clean()
     notice.save()
-    deliveries = Delivery.objects.bulk_create(
-        Delivery(notice=notice, person=r.person, email=r.email) for r in selectors.recipients(meeting, kind=kind)
+    Delivery.objects.bulk_create(
+        Delivery(notice=notice, person=r.person, email=r.email, copy_to=r.copy_to)
+        for r in selectors.recipients(meeting, kind=kind)
     )
-    if deliveries and deliveries[0].pk is None:  # a backend that does not return ids from bulk inserts
-        deliveries = list(notice.deliveries.all())
-    for delivery in deliveries:
-        delivery.message_id = message_id_for(notice.pk, delivery.pk)
-    Delivery.objects.bulk_update(deliveries, ["message_id"])
+    # The deterministic Message-ID of every delivery in one statement (message_id_for, in SQL).
+    notice.deliveries.update(
+        message_id=Concat(
+            Value(f"<notice-{notice.pk}-delivery-"), Cast("pk", CharField()), Value(f"@{site_domain()}>"),
+            output_field=CharField(),
+        )
+    )
+    ids = list(notice.deliveries.order_by("pk").values_list("pk", flat=True))
+    if kind == Notice.Kind.MATERIALS:
+        announcements.attach_pending(meeting=meeting, notice=notice)
     if kind in (Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.CANCELLATION):
         reminders_schedule(meeting=meeting)
     audit_record(
         actor=actor,
         action="notice_sent",
         target=meeting,
-        data={"notice": notice.pk, "kind": kind, "sequence": notice.sequence, "deliveries": len(deliveries)},
+        data={"notice": notice.pk, "kind": kind, "sequence": notice.sequence, "deliveries": len(ids)},
     )
-    ids = [d.pk for d in deliveries]
     transaction.on_commit(lambda: queue_deliveries(ids))
     return notice
 
@@ -121,23 +128,24 @@ def _default_subject(notice: Notice) -> str:
 
 
 def queue_deliveries(ids: list[int]) -> int:
-    """Hand deliveries to the broker (after commit). If the broker is down the rows stay pending and the
-    relay queues them once it is back; returns how many were queued."""
+    """Hand deliveries to the broker (after commit), BATCH_SIZE to a task. If the broker is down the rows
+    stay pending and the relay queues them once it is back; returns how many deliveries were queued."""
     from celery import current_app
 
-    from .tasks import deliver
+    from .tasks import deliver_batch
 
     if not ids:
         return 0
     Delivery.objects.filter(pk__in=ids, state=Delivery.State.PENDING).update(queued_at=timezone.now())
     eager = bool(current_app.conf.task_always_eager)
     queued = 0
-    for pk in ids:
+    for start in range(0, len(ids), BATCH_SIZE):
+        batch = list(ids[start : start + BATCH_SIZE])
         try:
-            deliver.delay(pk)
-            queued += 1
+            deliver_batch.delay(batch)
+            queued += len(batch)
         except Exception:  # the broker is unreachable (kombu raises several types)
-            logger.exception("Could not queue delivery %s; the relay will queue it again.", pk)
+            logger.exception("Could not queue %s deliveries; the relay will queue them again.", len(batch))
             if not eager:
                 break  # the broker is down: the remaining ones would fail the same way
     return queued
@@ -172,37 +180,69 @@ def delivery_resend(*, actor, delivery: Delivery) -> Delivery:
 # --- the task's steps: claim, outcome ---------------------------------------------------------------
 
 
+def _claimable(now: dt.datetime) -> Q:
+    """Pending, or 'sending' so long that its worker must have died."""
+    return Q(state=Delivery.State.PENDING) | Q(state=Delivery.State.SENDING, claimed_at__lt=now - STALE_AFTER)
+
+
 def delivery_claim(delivery_id: int) -> dt.datetime | None:
-    """Take the delivery for sending with one conditional UPDATE: pending, or 'sending' so long that its
-    worker must have died. Returns the claim's time (the caller's token), or None if someone else has it
-    or it is done."""
+    """Take one delivery for sending with one conditional UPDATE. Returns the claim's time (the caller's
+    token), or None if someone else has it or it is done."""
     now = timezone.now()
     claimed = (
         Delivery.objects.filter(pk=delivery_id)
-        .filter(
-            Q(state=Delivery.State.PENDING)
-            | Q(state=Delivery.State.SENDING, claimed_at__lt=now - STALE_AFTER)
-        )
+        .filter(_claimable(now))
         .update(state=Delivery.State.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     )
     return now if claimed else None
 
 
-def delivery_mark_sent(delivery_id: int, claimed_at: dt.datetime) -> bool:
-    return bool(
-        Delivery.objects.filter(pk=delivery_id, state=Delivery.State.SENDING, claimed_at=claimed_at).update(
-            state=Delivery.State.SENT, sent_at=timezone.now(), last_error=""
+@transaction.atomic
+def deliveries_claim(ids: list[int]) -> tuple[dt.datetime, list[Delivery]]:
+    """Take the claimable ones of `ids` for sending: one SELECT … FOR UPDATE SKIP LOCKED that loads them
+    (with the person) and one UPDATE. Rows another worker holds or that are done are left out, so two runs
+    of the same batch never claim the same row. Returns the claim's time (the token the marks check) and
+    the claimed rows, their `attempts` counting this one."""
+    now = timezone.now()
+    rows = list(
+        Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk__in=ids)
+        .filter(_claimable(now))
+        .select_related("person")
+        .order_by("notice_id", "pk")
+    )
+    if rows:
+        Delivery.objects.filter(pk__in=[d.pk for d in rows]).update(
+            state=Delivery.State.SENDING, claimed_at=now, attempts=F("attempts") + 1
         )
+    for delivery in rows:
+        delivery.state, delivery.claimed_at, delivery.attempts = Delivery.State.SENDING, now, delivery.attempts + 1
+    return now, rows
+
+
+def delivery_mark_sent(delivery_id: int, claimed_at: dt.datetime) -> bool:
+    return deliveries_mark_sent([delivery_id], claimed_at) == 1
+
+
+def deliveries_mark_sent(ids: list[int], claimed_at: dt.datetime) -> int:
+    """Mark sent, in one UPDATE, the deliveries of `ids` still held by the claim made at `claimed_at`."""
+    if not ids:
+        return 0
+    return Delivery.objects.filter(pk__in=ids, state=Delivery.State.SENDING, claimed_at=claimed_at).update(
+        state=Delivery.State.SENT, sent_at=timezone.now(), last_error=""
     )
 
 
-def delivery_release(delivery_id: int, claimed_at: dt.datetime, *, error: str, retry_in: int) -> None:
+def delivery_release(
+    delivery_id: int, claimed_at: dt.datetime, *, error: str, retry_in: int, tried: bool = True
+) -> None:
     """A temporary error: back to pending for the task's retry. The relay leaves it alone until the retry
-    should have run."""
+    should have run. `tried=False` (the connection was lost before its turn) does not count the attempt."""
     Delivery.objects.filter(pk=delivery_id, state=Delivery.State.SENDING, claimed_at=claimed_at).update(
         state=Delivery.State.PENDING,
         last_error=single_line(error, 1000),
         queued_at=timezone.now() + dt.timedelta(seconds=retry_in),
+        **({} if tried else {"attempts": F("attempts") - 1}),
     )
 
 
@@ -294,7 +334,8 @@ def reminders_send_due(*, now: dt.datetime | None = None) -> int:
 
 
 def relay(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """The periodic job: queue deliveries left pending or stuck, and send due reminders."""
+    """The periodic job: queue deliveries left pending or stuck, send due reminders and due notices of
+    published materials."""
     now = now or timezone.now()
     ids = list(
         selectors.due_relay(now=now, pending_after=now - REQUEUE_AFTER, stale_before=now - STALE_AFTER)
@@ -303,4 +344,39 @@ def relay(*, now: dt.datetime | None = None) -> dict[str, int]:
     )
     queued = queue_deliveries(ids)
     reminders = reminders_send_due(now=now)
-    return {"requeued": queued, "reminders": reminders}
+    materials = announcements.send_due(now=now)
+    return {"requeued": queued, "reminders": reminders, "materials": materials}
+
+
+# --- a member's own settings --------------------------------------------------------------------
+
+
+@transaction.atomic
+def preference_update(
+    *, actor, person, reminders: bool, materials: bool, copy_to: str = ""
+) -> NotificationPreference:
+    """A member's choice of the optional mails (reminders, 資料掲載のお知らせ) and the address that gets a
+    copy of every notice they get. The statutory notices always go out. Only the person themself."""
+    from committee.models import Person
+
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if actor is None or person.user_id is None or person.user_id != getattr(actor, "pk", None):
+        raise NoticeError(_("Only the member can change their notification settings."))
+    preference = NotificationPreference.objects.filter(person=person).first() or NotificationPreference(
+        person=person
+    )
+    before = (preference.reminders, preference.materials, preference.copy_to) if preference.pk else None
+    preference.reminders, preference.materials = bool(reminders), bool(materials)
+    preference.copy_to = single_line(copy_to, 254)
+    preference.full_clean()
+    preference.save()
+    after = (preference.reminders, preference.materials, preference.copy_to)
+    if before != after:
+        audit_record(
+            actor=actor,
+            action="notification_settings_changed",
+            target=person,
+            data={"reminders": preference.reminders, "materials": preference.materials,
+                  "copy_to": bool(preference.copy_to)},
+        )
+    return preference

@@ -23,7 +23,12 @@ class TokenInvalidError(Exception):
 
 def answer_token(attendance: Attendance) -> str:
     """A link that lets the holder of one attendance row answer for that meeting only."""
-    return signing.dumps({"a": attendance.pk, "m": attendance.meeting_id}, salt=ANSWER_SALT, compress=False)
+    return answer_token_for(attendance.pk, attendance.meeting_id)
+
+
+def answer_token_for(attendance_pk: int, meeting_pk: int) -> str:
+    """answer_token for an attendance row known by its ids."""
+    return signing.dumps({"a": attendance_pk, "m": meeting_pk}, salt=ANSWER_SALT, compress=False)
 
 
 def read_answer_token(token: str) -> tuple[int, int]:

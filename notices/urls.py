@@ -13,4 +13,5 @@ urlpatterns = [
     path("bodies/<slug:slug>/calendar.ics", views.body_calendar, name="body_calendar"),
     path("calendar/<str:token>.ics", views.member_calendar, name="member_calendar"),
     path("my/calendar/", views.my_calendar, name="my_calendar"),
+    path("my/notifications/", views.settings_page, name="settings"),
 ]

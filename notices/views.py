@@ -213,3 +213,43 @@ def my_calendar(request):
     """Where a member finds the address of their private feed."""
     url = settings.SITE_URL + reverse("notices:member_calendar", args=[feed_token(request.user)])
     return render(request, "notices/my_calendar.html", {"feed_url": url})
+
+
+# --- a member's notification settings ---------------------------------------------------------------
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def settings_page(request):
+    """The logged-in member's own settings: the optional mails, a copy address, the private calendar feed.
+    There is no way to name another person: each user sees and changes only their own."""
+    from committee.models import Person
+
+    from .forms import NotificationPreferenceForm
+    from .models import NotificationPreference
+
+    person = Person.objects.filter(user=request.user).first()
+    preference = NotificationPreference.objects.filter(person=person).first() if person else None
+    form = None
+    if person is not None:
+        initial = preference or NotificationPreference(person=person)
+        form = NotificationPreferenceForm(request.POST if request.method == "POST" else None, instance=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.preference_update(
+                    actor=request.user,
+                    person=person,
+                    reminders=form.cleaned_data["reminders"],
+                    materials=form.cleaned_data["materials"],
+                    copy_to=form.cleaned_data["copy_to"],
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("Your notification settings are saved."))
+                return redirect("notices:settings")
+    elif request.method == "POST":
+        raise Http404
+    url = settings.SITE_URL + reverse("notices:member_calendar", args=[feed_token(request.user)])
+    return render(request, "notices/settings.html", {"form": form, "person": person, "feed_url": url})

@@ -1,3 +1,6 @@
+import email
+import email.policy
+
 import pytest
 from django.core import mail
 
@@ -96,3 +99,40 @@ def test_minutes_request_names_the_page_and_the_deadline(
     assert message.subject.startswith("【議事録確認のお願い】")
     assert "令和5年6月20日(火)までに" in message.body
     assert f"https://dxplan.example.jp/meetings/{meeting.pk}/minutes/" in message.body
+
+
+def test_batch_bytes_are_the_full_message(
+    approved, meeting, secretariat, chair, member, unit_email, django_capture_on_commit_callbacks
+):
+    """The batch task puts each recipient's values into the notice's message; the bytes are the same as
+    the message built in full, with a name to escape, a copy address, and for an address too long for that
+    (built in full then)."""
+    from django.utils.html import escape
+
+    from notices.email import MessageBuilder, answer_urls
+    from notices.models import Delivery
+
+    with django_capture_on_commit_callbacks(execute=False):
+        notice = services.notice_send(actor=secretariat, meeting=meeting, kind=Notice.Kind.CONVOCATION)
+    rows = list(Delivery.objects.filter(notice=notice).select_related("person").order_by("pk"))
+    assert len(rows) == 2
+    rows[0].person.family_name = "森<&>\"'"
+    rows[0].copy_to = "hisho@pref.example.jp"
+    rows[1].email = "a-very-long-local-part-of-an-address-that-would-be-folded@members.example.jp"
+    builder = MessageBuilder(notice)
+    urls = answer_urls(notice, rows)
+    assert len(urls) == 2
+    for row in rows:
+        sender, recipients, to, data = builder.raw(row, urls[row.person_id])
+        assert data == builder.message_bytes(builder.build(row, urls[row.person_id]))
+        assert to == row.email and recipients[0] == row.email and unit_email in recipients
+        assert "noreply@dxplan.example.jp" in sender
+    assert builder._raw[(True, True, True)] is not None  # the first went the fast way
+    parsed = email.message_from_bytes(builder.raw(rows[0], urls[rows[0].person_id])[3], policy=email.policy.default)
+    assert parsed["Cc"] == f"{unit_email}, hisho@pref.example.jp"
+    html = parsed.get_body(("html",)).get_content()
+    text = parsed.get_body(("plain",)).get_content()
+    name = rows[0].person.full_name
+    assert name.startswith("森<&>\"'")
+    assert f"{escape(name)} 様" in html and f"{name} 様" in text
+    assert urls[rows[0].person_id] in text

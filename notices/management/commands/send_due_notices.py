@@ -4,8 +4,13 @@ from notices import services
 
 
 class Command(BaseCommand):
-    help = "Do the periodic relay's work in-process: queue pending deliveries and send due reminders (for cron)."
+    help = (
+        "Do the periodic relay's work in-process: queue pending deliveries, send due reminders and due "
+        "notices of published materials (for cron)."
+    )
 
     def handle(self, *args, **options):
         result = services.relay()
-        self.stdout.write(f"requeued={result['requeued']} reminders={result['reminders']}")
+        self.stdout.write(
+            f"requeued={result['requeued']} reminders={result['reminders']} materials={result['materials']}"
+        )

@@ -1,0 +1,144 @@
+"""資料掲載のお知らせ without pressing a button: materials published to members or replaced while visible
+to them are collected per meeting and announced in one notice a few minutes after the last one came.
+
+documents/ sends the signals (documents.signals) on commit; the receivers (connected in apps.ready) call
+`material_announce` / `material_forget`. The periodic relay calls `send_due`. `notice_send` of a
+資料掲載のお知らせ, by the relay or from the secretariat's page, takes the meeting's waiting materials into
+its list (`attach_pending`), so a material is announced once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from documents.models import Material
+from meetings.models import Meeting
+
+from .models import BodyNoticeSettings, MaterialAnnouncement, Notice
+
+logger = logging.getLogger(__name__)
+
+MAX_HOLD = dt.timedelta(hours=1)  # a steady stream of uploads still gets its notice after an hour
+CLOSED = (Meeting.Status.CANCELLED, Meeting.Status.HELD, Meeting.Status.MINUTES_PUBLISHED)
+
+
+def default_delay() -> dt.timedelta:
+    return dt.timedelta(minutes=getattr(settings, "DXPLAN_MATERIALS_NOTICE_DELAY_MINUTES", 10))
+
+
+def materials_delay(meeting: Meeting) -> dt.timedelta:
+    """How long the meeting's materials are collected before the notice goes out (the body's setting)."""
+    row = BodyNoticeSettings.objects.filter(body_id=meeting.body_id).first()
+    return dt.timedelta(minutes=row.materials_delay) if row is not None else default_delay()
+
+
+def member_visible(meeting_id: int):
+    """The meeting's materials members see: what documents.selectors.materials_visible_to shows a member."""
+    return Material.objects.filter(
+        meeting_id=meeting_id,
+        visibility__in=[Material.Visibility.MEMBERS, Material.Visibility.PUBLIC],
+        withdrawn_at__isnull=True,
+        current_version__isnull=False,
+    )
+
+
+def _live(meeting: Meeting, now: dt.datetime) -> bool:
+    """Not cancelled, not held, not in the past."""
+    return meeting.status not in CLOSED and (meeting.start_at is None or meeting.start_at > now)
+
+
+@transaction.atomic
+def material_announce(
+    *, material_id: int, replaced: bool, now: dt.datetime | None = None
+) -> MaterialAnnouncement | None:
+    """Record that a material became visible to members (or was replaced while visible): it waits for the
+    meeting's next 資料掲載のお知らせ, due `materials_delay` from now, and every material already waiting
+    for that meeting now waits until then too (at most MAX_HOLD after the first). A material published
+    and then replaced before the notice goes out is announced as new."""
+    now = now or timezone.now()
+    material = Material.objects.filter(pk=material_id).first()
+    if material is None or not member_visible(material.meeting_id).filter(pk=material_id).exists():
+        return None
+    meeting = Meeting.objects.select_for_update().get(pk=material.meeting_id)  # one writer per meeting
+    if not _live(meeting, now):
+        return None
+    waiting = MaterialAnnouncement.objects.filter(meeting=meeting, notice__isnull=True)
+    first = waiting.aggregate(first=Min("first_at"))["first"] or now
+    delay = materials_delay(meeting)
+    due = min(now + delay, max(now, first + max(MAX_HOLD, delay)))
+    row = waiting.filter(material=material).first()
+    if row is None:
+        row = MaterialAnnouncement.objects.create(
+            meeting=meeting, material=material, replaced=replaced, due_at=due, first_at=now
+        )
+    elif row.replaced and not replaced:
+        row.replaced = False
+        row.save(update_fields=["replaced"])
+    waiting.update(due_at=due)
+    row.due_at = due
+    return row
+
+
+def material_forget(*, material_id: int) -> int:
+    """A material withdrawn or hidden from members: off the list of the notice not yet sent."""
+    deleted, _rows = MaterialAnnouncement.objects.filter(material_id=material_id, notice__isnull=True).delete()
+    return deleted
+
+
+def attach_pending(*, meeting: Meeting, notice: Notice) -> int:
+    """List the meeting's waiting materials that members still see in `notice` (inside notice_send's
+    transaction, the meeting locked). The others are dropped."""
+    waiting = MaterialAnnouncement.objects.filter(meeting=meeting, notice__isnull=True)
+    waiting.exclude(material__in=member_visible(meeting.pk)).delete()
+    return waiting.update(notice=notice)
+
+
+def send_due(*, now: dt.datetime | None = None) -> int:
+    """The relay's part: for each meeting whose waiting materials are due, one 資料掲載のお知らせ, each in
+    its own transaction with the meeting locked (a second relay skips it). Nothing is sent for a meeting
+    cancelled, held or past, nor when no waiting material is still visible to members."""
+    from .services import notice_send
+
+    now = now or timezone.now()
+    sent = 0
+    due = (
+        MaterialAnnouncement.objects.filter(notice__isnull=True, due_at__lte=now)
+        .values_list("meeting_id", flat=True)
+        .distinct()
+    )
+    for meeting_id in list(due):
+        with transaction.atomic():
+            meeting = Meeting.objects.select_for_update(skip_locked=True).filter(pk=meeting_id).first()
+            if meeting is None:
+                continue
+            waiting = MaterialAnnouncement.objects.filter(meeting=meeting, notice__isnull=True)
+            if not waiting.filter(due_at__lte=now).exists():
+                continue  # another material came meanwhile: the notice waits with it
+            if not _live(meeting, now):
+                waiting.delete()
+                continue
+            waiting.exclude(material__in=member_visible(meeting.pk)).delete()
+            if not waiting.exists():
+                continue
+            notice_send(actor=None, meeting=meeting, kind=Notice.Kind.MATERIALS)
+            sent += 1
+    return sent
+
+
+def announced_materials(notice: Notice) -> list[dict]:
+    """What a 資料掲載のお知らせ lists: label, title and whether it is new or replaced. For a notice not yet
+    written (the preview), the meeting's waiting materials."""
+    if notice.pk is not None:
+        rows = notice.announced_materials.all()
+    else:
+        rows = MaterialAnnouncement.objects.filter(
+            meeting_id=notice.meeting_id, notice__isnull=True, material__in=member_visible(notice.meeting_id)
+        )
+    rows = rows.select_related("material").order_by("material__position", "material__id")
+    return [{"label": r.material.label, "title": r.material.title, "replaced": r.replaced} for r in rows]

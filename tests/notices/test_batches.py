@@ -1,0 +1,121 @@
+"""The batch task: one claim, one SMTP connection, per-recipient outcomes, a lost connection."""
+
+import smtplib
+
+import pytest
+
+from notices import services, tasks
+from notices.models import Delivery, Notice
+from tests.meetings.conftest import appoint_others
+
+pytestmark = pytest.mark.django_db
+
+
+class Server:
+    """smtplib.SMTP stand-in: records connections and mails; answers by address."""
+
+    connections: list = []
+    refuse: dict = {}  # address -> (code, text) at RCPT
+    drop_after: int | None = None  # the connection is lost at this mail (0-based count over all)
+    sent: list = []
+
+    def __init__(self, *args, **kwargs):
+        Server.connections.append(self)
+
+    def sendmail(self, sender, recipients, data):
+        if Server.drop_after is not None and len(Server.sent) >= Server.drop_after:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        refused = {r: Server.refuse[r] for r in recipients if r in Server.refuse}
+        if len(refused) == len(recipients):
+            raise smtplib.SMTPRecipientsRefused(refused)
+        Server.sent.append((recipients, data))
+        return refused
+
+    def quit(self):
+        pass
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def server(settings, monkeypatch):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    monkeypatch.setattr("django.core.mail.backends.smtp.smtplib.SMTP", Server)
+    Server.connections, Server.refuse, Server.drop_after, Server.sent = [], {}, None, []
+    return Server
+
+
+@pytest.fixture
+def notice(approved, meeting, secretariat, chair, member, unit_email, django_capture_on_commit_callbacks):
+    """A 開催通知 to eight members with addresses, written and not yet sent."""
+    for n, appointment in enumerate(appoint_others(meeting.body, 6)):
+        person = appointment.person
+        person.email = f"other{n}@test.example"
+        person.save(update_fields=["email"])
+    with django_capture_on_commit_callbacks(execute=False):
+        return services.notice_send(actor=secretariat, meeting=meeting, kind=Notice.Kind.CONVOCATION)
+
+
+def ids(notice):
+    return list(notice.deliveries.order_by("pk").values_list("pk", flat=True))
+
+
+def test_a_batch_goes_over_one_connection_and_is_marked_sent(server, notice, django_assert_max_num_queries):
+    with django_assert_max_num_queries(25):  # whatever the batch's size
+        outcome = tasks.send_deliveries(ids(notice))
+    assert (outcome.claimed, outcome.sent, outcome.failed) == (8, 8, 0)
+    assert len(server.connections) == 1 and len(server.sent) == 8
+    assert set(notice.deliveries.values_list("state", flat=True)) == {"sent"}
+    assert tasks.send_deliveries(ids(notice)).claimed == 0  # run again: nothing to claim, nothing sent
+    assert len(server.sent) == 8
+
+
+def test_per_recipient_refusals_in_a_batch(server, notice):
+    server.refuse = {"other1@test.example": (550, b"5.1.1 no such user"), "other2@test.example": (451, b"greylisted")}
+    outcome = tasks.send_deliveries(ids(notice))
+    rows = {d.email: d for d in notice.deliveries.all()}
+    assert rows["other1@test.example"].state == "failed" and "550" in rows["other1@test.example"].last_error
+    assert rows["other2@test.example"].state == "pending" and "451" in rows["other2@test.example"].last_error
+    assert [pk for pk, _countdown in outcome.retry] == [rows["other2@test.example"].pk]
+    assert sum(d.state == "sent" for d in rows.values()) == 6
+    # the greylisted one later: sent, on its second attempt
+    server.refuse = {}
+    Delivery.objects.filter(state="pending").update(queued_at=None)
+    tasks.send_deliveries(ids(notice))
+    row = Delivery.objects.get(email="other2@test.example")
+    assert row.state == "sent" and row.attempts == 2
+
+
+def test_a_lost_connection_leaves_the_rest_pending_for_a_retry(server, notice):
+    server.drop_after = 3
+    outcome = tasks.send_deliveries(ids(notice))
+    rows = list(notice.deliveries.order_by("pk"))
+    assert [d.state for d in rows] == ["sent"] * 3 + ["pending"] * 5
+    assert rows[3].attempts == 1  # the one being sent when the connection dropped: tried
+    assert {d.attempts for d in rows[4:]} == {0}  # never tried: no attempt counted
+    assert all("SMTPServerDisconnected" in d.last_error or "closed" in d.last_error for d in rows[3:])
+    assert len(outcome.retry) == 5
+    server.drop_after = None
+    Delivery.objects.filter(state="pending").update(queued_at=None)
+    tasks.send_deliveries(ids(notice))
+    assert set(notice.deliveries.values_list("state", flat=True)) == {"sent"}
+    assert len(server.sent) == 8  # none twice
+
+
+def test_a_large_batch_is_split_over_two_connections(server, notice, monkeypatch):
+    monkeypatch.setattr(tasks, "CONNECTION_SHARE", 4)
+    outcome = tasks.send_deliveries(ids(notice))
+    assert outcome.sent == 8 and len(server.connections) == 2
+    assert set(notice.deliveries.values_list("state", flat=True)) == {"sent"}
+
+
+def test_notice_send_queues_batches(approved, meeting, secretariat, chair, member, monkeypatch,
+                                    django_capture_on_commit_callbacks):
+    queued = []
+    monkeypatch.setattr(services, "BATCH_SIZE", 1)
+    monkeypatch.setattr("notices.tasks.deliver_batch.delay", lambda batch: queued.append(batch))
+    with django_capture_on_commit_callbacks(execute=True):
+        notice = services.notice_send(actor=secretariat, meeting=meeting, kind=Notice.Kind.CONVOCATION)
+    assert queued == [[pk] for pk in ids(notice)]
+    assert all(d.message_id == services.message_id_for(notice.pk, d.pk) for d in notice.deliveries.all())
