@@ -35,6 +35,7 @@ NOW = dt.datetime(2023, 6, 1, 10, 0, tzinfo=TOKYO)
 
 @pytest.fixture(autouse=True)
 def mail_and_celery(settings):
+    settings.LANGUAGE_CODE = "en"  # pages and mails in English: the assertions name the English msgids
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = SITE
     settings.DXPLAN_REQUIRE_2FA = False

@@ -57,7 +57,7 @@ def scene(meeting, secretariat, chair):
 
 
 def _client(user) -> Client:
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")  # assertions name the English msgids
     if user is not None:
         sign_in(client, user)
     return client
@@ -107,7 +107,7 @@ def _anonymous():
 
 
 def test_a_public_material_shows_type_size_date_and_download_link(scene):
-    page = _text(_find(None, q="骨子案"))
+    page = _text(Client().get(URL, {"q": "骨子案"}))  # Japanese, the default
     material = Material.objects.get(title="骨子案（公開）")
     assert reverse("documents:download", args=[material.pk]) in page
     assert "(PDF, " in page
