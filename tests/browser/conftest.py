@@ -205,12 +205,19 @@ def axe_violations(page) -> list[dict]:
     return result
 
 
+def follow(page, locator) -> None:
+    """Click what leads to another page (a link, a form's button) and wait until that page has loaded:
+    Playwright's click does not wait for the navigation it starts."""
+    with page.expect_navigation():
+        locator.click()
+
+
 def log_in(page, site: Site, email: str, *, otp_device=None) -> None:
     """Log in through the login form (and the one-time code page for the secretariat)."""
     page.goto(f"{site.url}/accounts/login/")
     page.fill("input[name=username]", email)
     page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
+    follow(page, page.locator("main form button[type=submit]"))
     if otp_device is not None:
         from django_otp.oath import totp
 
@@ -218,7 +225,7 @@ def log_in(page, site: Site, email: str, *, otp_device=None) -> None:
         device = otp_device
         code = f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
         page.fill("input[name=otp_token]", code)
-        page.locator("main form button[type=submit]").click()
+        follow(page, page.locator("main form button[type=submit]"))
     page.wait_for_load_state()
     assert "/accounts/" not in page.url, page.locator("main").inner_text()
 

@@ -11,7 +11,7 @@ from django.core import mail
 
 from documents.models import Material
 from meetings.models import Agenda, Attendance
-from tests.browser.conftest import log_in, pdf_upload, screenshot
+from tests.browser.conftest import follow, log_in, pdf_upload, screenshot
 
 PDF = pdf_upload("blank.pdf").read()
 ANSWER_LINK = re.compile(r"https?://[^\s\"'<>]+/answer/[^\s\"'<>]+/")
@@ -37,9 +37,9 @@ def _approve_and_send(site, scene, otp_device):
     chair = site.context().new_page()
     log_in(chair, site, c.chair.email)
     chair.goto(f"{site.url}/approvals/")
-    chair.locator(f"a[href='/meetings/{meeting.pk}/agenda/review/']").first.click()  # click 1
+    follow(chair, chair.locator(f"a[href='/meetings/{meeting.pk}/agenda/review/']").first)  # click 1
     assert "開会" in chair.locator("main").inner_text()  # the agenda as it will be sent
-    chair.locator("button[name=decision][value=approve]").click()  # click 2
+    follow(chair, chair.locator("button[name=decision][value=approve]"))  # click 2
     chair.wait_for_load_state()
     assert Agenda.objects.get(meeting=meeting).status == Agenda.Status.APPROVED
 
@@ -47,7 +47,7 @@ def _approve_and_send(site, scene, otp_device):
     log_in(secretariat, site, c.secretariat.email, otp_device=otp_device)
     secretariat.goto(f"{site.url}/manage/meetings/{meeting.pk}/notices/")
     secretariat.select_option("select[name=kind]", "convocation")
-    secretariat.locator("form[action$='/notices/send/'] button[type=submit]").click()
+    follow(secretariat, secretariat.locator("form[action$='/notices/send/'] button[type=submit]"))
     secretariat.wait_for_load_state()
     return secretariat
 
@@ -60,7 +60,7 @@ def test_journey_2_approve_send_answer_by_link(site, scene, otp_device, secure):
 
     member = site.context().new_page()  # not logged in: the link is enough
     member.goto(link)
-    member.locator("button[name=reply][value=online]").click()
+    follow(member, member.locator("button[name=reply][value=online]"))
     member.wait_for_load_state()
     row = Attendance.objects.get(meeting=meeting, appointment=c.member_appointment)
     assert row.reply == Attendance.Reply.ONLINE
@@ -104,7 +104,8 @@ def test_journey_3_member_downloads_visitor_sees_published(site, scene, otp_devi
     log_in(secretariat, site, c.secretariat.email, otp_device=otp_device)
     secretariat.goto(f"{site.url}/manage/meetings/{meeting.pk}/materials/")
     secretariat.select_option(f"#vis-{material.pk}", "public")
-    secretariat.locator(f"form[action$='/materials/{material.pk}/visibility/'] button[type=submit]").click()
+    visibility = f"form[action$='/materials/{material.pk}/visibility/'] button[type=submit]"
+    follow(secretariat, secretariat.locator(visibility))
     secretariat.wait_for_load_state()
     material.refresh_from_db()
     assert material.visibility == Material.Visibility.PUBLIC
@@ -125,7 +126,7 @@ def test_journey_4_member_on_a_phone(site, scene, otp_device, secure):
     member = phone.new_page()
     member.goto(link)
     assert member.evaluate("document.documentElement.scrollWidth") <= 375
-    member.locator("button[name=reply][value=online]").click()
+    follow(member, member.locator("button[name=reply][value=online]"))
     member.wait_for_load_state()
     assert Attendance.objects.get(meeting=meeting, appointment=c.member_appointment).reply == Attendance.Reply.ONLINE
 
@@ -156,25 +157,25 @@ def test_journey_1_secretariat_plans_the_second_meeting(site, first_held, otp_de
 
     # The dashboard → a new meeting of the 策定委員会; 第2回 is proposed.
     page.goto(f"{site.url}/manage/")
-    page.locator(f"a[href='/manage/bodies/{c.body.slug}/meetings/new/']").click()
+    follow(page, page.locator(f"a[href='/manage/bodies/{c.body.slug}/meetings/new/']"))
     assert page.locator("input[name=number]").input_value() == "2"
     page.fill("input[name=date]", day.isoformat())
     page.fill("input[name=start_time]", "14:00")
     page.fill("input[name=end_time]", "16:00")
     page.fill("input[name=venue_name]", "青森県庁")
     page.fill("input[name=venue_room]", "北棟8階 会議室")
-    page.locator("main form button[type=submit]").last.click()
+    follow(page, page.locator("main form button[type=submit]").last)
     page.wait_for_load_state()
     meeting = Meeting.objects.get(body=c.body, number=2)
     assert meeting.start_at.date() == day and meeting.venue_name == "青森県庁"
 
     # The 次第: 1 開会, 2 議事 (1) 素案について, 3 閉会.
-    page.locator(f"a[href='/manage/meetings/{meeting.pk}/agenda/']").first.click()
+    follow(page, page.locator(f"a[href='/manage/meetings/{meeting.pk}/agenda/']").first)
     for title, parent in (("開会", None), ("議事", None), ("素案について", "議事"), ("閉会", None)):
         if parent:
             page.select_option("select[name=parent]", _option_value(page, "select[name=parent]", parent))
         page.fill("input[name=title]", title)
-        page.locator("form button[type=submit]", has_text=re.compile("追加|Add")).first.click()
+        follow(page, page.locator("form button[type=submit]", has_text=re.compile("追加|Add")).first)
         page.wait_for_load_state()
     agenda_text = page.locator("main").inner_text()
     assert "素案について" in agenda_text
@@ -183,14 +184,14 @@ def test_journey_1_secretariat_plans_the_second_meeting(site, first_held, otp_de
 
     # Two materials.
     page.goto(f"{site.url}/manage/meetings/{meeting.pk}/")
-    page.locator(f"a[href='/manage/meetings/{meeting.pk}/materials/']").first.click()
+    follow(page, page.locator(f"a[href='/manage/meetings/{meeting.pk}/materials/']").first)
     add = f"form[action='/manage/meetings/{meeting.pk}/materials/']"
     for title in ("素案", "参考資料"):
         page.fill(f"{add} input[name=title]", title)
         page.set_input_files(
             f"{add} input[name=file]", files=[{"name": f"{title}.pdf", "mimeType": "application/pdf", "buffer": PDF}]
         )
-        page.locator(f"{add} button[type=submit]").click()
+        follow(page, page.locator(f"{add} button[type=submit]"))
         page.wait_for_load_state()
     materials = list(Material.objects.filter(meeting=meeting).order_by("position"))
     assert [m.title for m in materials] == ["素案", "参考資料"]
@@ -198,7 +199,7 @@ def test_journey_1_secretariat_plans_the_second_meeting(site, first_held, otp_de
 
     # Submit the 次第 for the chair's approval.
     page.goto(f"{site.url}/manage/meetings/{meeting.pk}/agenda/")
-    page.locator(f"form[action='/manage/meetings/{meeting.pk}/submit/'] button[type=submit]").click()
+    follow(page, page.locator(f"form[action='/manage/meetings/{meeting.pk}/submit/'] button[type=submit]"))
     page.wait_for_load_state()
     assert Agenda.objects.get(meeting=meeting).status == Agenda.Status.SUBMITTED
     screenshot(page, "journey-1-agenda-submitted")
@@ -213,7 +214,7 @@ def test_a_new_member_is_invited_and_sets_a_password(site, scene, otp_device, se
     secretariat = site.context().new_page()
     log_in(secretariat, site, c.secretariat.email, otp_device=otp_device)
     secretariat.goto(f"{site.url}/bodies/{c.body.slug}/")
-    secretariat.locator(f"form[action='/manage/people/{newcomer.pk}/invite/'] button[type=submit]").click()
+    follow(secretariat, secretariat.locator(f"form[action='/manage/people/{newcomer.pk}/invite/'] button[type=submit]"))
     secretariat.wait_for_load_state()
 
     messages = [m for m in mail.outbox if newcomer.email in m.to]
@@ -223,7 +224,7 @@ def test_a_new_member_is_invited_and_sets_a_password(site, scene, otp_device, se
     page.goto(link)
     page.fill("input[name=new_password1]", "Hakkoda-2026-snow")
     page.fill("input[name=new_password2]", "Hakkoda-2026-snow")
-    page.locator("main form button[type=submit]").click()
+    follow(page, page.locator("main form button[type=submit]"))
     page.wait_for_url("**/my/")
     assert f"/meetings/{scene.second.pk}/" in page.content()  # the meetings they are invited to
     newcomer.refresh_from_db()

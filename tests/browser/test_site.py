@@ -3,6 +3,7 @@
 import pytest
 
 from meetings.models import Attendance
+from tests.browser.conftest import follow
 
 
 def test_accept_language_english_and_the_switch_keeps_the_page(site, scene):
@@ -15,7 +16,7 @@ def test_accept_language_english_and_the_switch_keeps_the_page(site, scene):
     assert meeting.start_at.date().isoformat() in when  # ISO dates in English
 
     page.select_option("#language-select", "ja")
-    page.locator("form[action='/i18n/setlang/'] button[type=submit]").click()
+    follow(page, page.locator("form[action='/i18n/setlang/'] button[type=submit]"))
     page.wait_for_load_state()
     assert page.url == f"{site.url}/meetings/{meeting.pk}/"  # the same page
     assert page.evaluate("document.documentElement.lang") == "ja"
