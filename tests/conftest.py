@@ -26,6 +26,18 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture
+def eager_celery():
+    """Celery tasks run in this process (even where CELERY_BROKER_URL names a broker, as in CI), so their
+    mail lands in Django's test outbox. Real workers: tests/integration/."""
+    from dxplan.celery import app as celery_app
+
+    before = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = True, True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before
+
+
+@pytest.fixture
 def in_term():
     with time_machine.travel(IN_TERM, tick=False):
         yield IN_TERM.date()

@@ -409,14 +409,9 @@ def first_held(committee, media_root):
 
 
 @pytest.fixture(autouse=True)
-def eager_celery():
+def _tasks_in_process(eager_celery):
     """Tasks run in the live server's thread, so the mail lands in Django's test outbox."""
-    from dxplan.celery import app as celery_app
-
-    before = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = True, True
     yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before
 
 
 @pytest.fixture

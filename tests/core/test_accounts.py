@@ -22,7 +22,6 @@ from committee.models import Person
 from core import accounts
 from core.models import AuditEntry, Invitation, User
 from core.tasks import send_invitation
-from dxplan.celery import app as celery_app
 from tests import factories
 from tests.conftest import TOKYO, appoint
 
@@ -34,15 +33,11 @@ NOW = dt.datetime(2023, 6, 1, 10, 0, tzinfo=TOKYO)
 
 
 @pytest.fixture(autouse=True)
-def mail_and_celery(settings):
+def mail_and_celery(settings, eager_celery):
     settings.LANGUAGE_CODE = "en"  # pages and mails in English: the assertions name the English msgids
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.SITE_URL = SITE
     settings.DXPLAN_REQUIRE_2FA = False
-    before = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = True, True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before
 
 
 @pytest.fixture
@@ -607,9 +602,23 @@ def test_an_invitation_written_while_the_broker_was_down_is_sent_by_the_relay_on
     assert relay_invitations() == 0 and len(mail.outbox) == 1
 
 
-def test_the_relay_leaves_replaced_and_expired_invitations_alone(
+def test_the_relay_sends_only_the_newest_of_replaced_invitations(
     newcomer, secretariat, now, django_capture_on_commit_callbacks
 ):
+    from core.tasks import relay_invitations
+
+    with django_capture_on_commit_callbacks(execute=False):
+        first = accounts.account_invite(actor=secretariat, person=newcomer)
+        second = accounts.account_invite(actor=secretariat, person=newcomer)
+    now.shift(dt.timedelta(minutes=2))
+    relay_invitations()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Invitation.Status.SUPERSEDED, Invitation.Status.SENT)
+    assert len(mail.outbox) == 1
+
+
+def test_the_relay_leaves_expired_invitations_alone(newcomer, secretariat, now, django_capture_on_commit_callbacks):
     from core.tasks import relay_invitations
 
     with django_capture_on_commit_callbacks(execute=False):

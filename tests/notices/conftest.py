@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from dxplan.celery import app as celery_app
 from tests.meetings.conftest import (  # noqa: F401  (fixtures)
     after_meeting,
     approved,
@@ -26,11 +25,8 @@ def mail(settings):
 
 
 @pytest.fixture(autouse=True)
-def eager_celery():
-    before = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = True, True
+def _tasks_in_process(eager_celery):
     yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before
 
 
 @pytest.fixture
