@@ -31,6 +31,16 @@ def public_filter() -> Q:
     )
 
 
+def members_filter() -> Q:
+    """Materials the members of the meeting see (public ones included): shown to members, with a file,
+    not withdrawn."""
+    return Q(
+        visibility__in=[Material.Visibility.MEMBERS, Material.Visibility.PUBLIC],
+        withdrawn_at__isnull=True,
+        current_version__isnull=False,
+    )
+
+
 def materials_visible_to(user, meeting: Meeting, access: meeting_selectors.Access | None = None) -> QuerySet[Material]:
     """The materials of `meeting` this user may see, in label order.
 
@@ -42,11 +52,7 @@ def materials_visible_to(user, meeting: Meeting, access: meeting_selectors.Acces
     if access.manage:
         return qs.order_by("position", "id")
     if access.member:
-        return qs.filter(
-            visibility__in=[Material.Visibility.MEMBERS, Material.Visibility.PUBLIC],
-            withdrawn_at__isnull=True,
-            current_version__isnull=False,
-        ).order_by("position", "id")
+        return qs.filter(members_filter()).order_by("position", "id")
     return qs.filter(public_filter()).order_by("position", "id")
 
 

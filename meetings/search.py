@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 from committee.models import Body
 from core.templatetags.dxplan import fiscal_year as fiscal_year_label
 from documents.models import Material
-from documents.selectors import public_filter
+from documents.selectors import members_filter, public_filter
 
 from . import selectors
 from .models import Meeting
@@ -111,13 +111,8 @@ def access_of(meeting: Meeting) -> selectors.Access:
 def visible_materials(viewer: Viewer) -> QuerySet[Material]:
     """documents.selectors.materials_visible_to for every meeting at once: the secretariat sees all;
     members see members' and public materials with a file, not withdrawn; everyone else public ones."""
-    members_level = Q(
-        visibility__in=[Material.Visibility.MEMBERS, Material.Visibility.PUBLIC],
-        withdrawn_at__isnull=True,
-        current_version__isnull=False,
-    )
     manage, member = selectors.prefixed(viewer.manage, "meeting__"), selectors.prefixed(viewer.member, "meeting__")
-    return Material.objects.filter(manage | (member & members_level) | public_filter())
+    return Material.objects.filter(manage | (member & members_filter()) | public_filter())
 
 
 def visible_bodies(viewer: Viewer) -> QuerySet[Body]:

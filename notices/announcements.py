@@ -18,6 +18,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from documents.models import Material
+from documents.selectors import members_filter
 from meetings.models import Meeting
 
 from .models import BodyNoticeSettings, MaterialAnnouncement, Notice
@@ -40,12 +41,7 @@ def materials_delay(meeting: Meeting) -> dt.timedelta:
 
 def member_visible(meeting_id: int):
     """The meeting's materials members see: what documents.selectors.materials_visible_to shows a member."""
-    return Material.objects.filter(
-        meeting_id=meeting_id,
-        visibility__in=[Material.Visibility.MEMBERS, Material.Visibility.PUBLIC],
-        withdrawn_at__isnull=True,
-        current_version__isnull=False,
-    )
+    return Material.objects.filter(members_filter(), meeting_id=meeting_id)
 
 
 def _live(meeting: Meeting, now: dt.datetime) -> bool:
