@@ -1,5 +1,5 @@
 """Data entry for meetings in the admin. Workflow steps (submit, approve, notify, hold, publish) are on the
-secretariat's meeting page and go through meetings/services.py; the admin routes its saves there too."""
+secretariat's meeting page and go through meetings/services/; the admin routes its saves there too."""
 
 from __future__ import annotations
 

@@ -1,0 +1,184 @@
+"""Attendance: invitations, answers, the recorded attendance, seating and elections at the meeting."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from committee import services as committee_services
+from committee.models import Appointment, OfficerTerm
+from core.audit import audit_record
+
+from .. import selectors
+from ..models import (
+    Attendance,
+    Attendee,
+    Meeting,
+    OfficerElection,
+    Seat,
+)
+from ._common import MeetingError, _lock
+
+# --- attendance --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def attendance_prepare(*, actor, meeting: Meeting) -> int:
+    """Create the attendance rows of every invitee (members in office on the day, other attendees).
+
+    Idempotent; returns how many rows were added.
+    """
+    meeting = _lock(meeting)
+    have_members = set(meeting.attendances.filter(appointment__isnull=False).values_list("appointment_id", flat=True))
+    have_guests = set(meeting.attendances.filter(attendee__isnull=False).values_list("attendee_id", flat=True))
+    rows = [
+        Attendance(meeting=meeting, appointment=a)
+        for a in selectors.invited_members(meeting)
+        if a.pk not in have_members
+    ]
+    rows += [Attendance(meeting=meeting, attendee=g) for g in meeting.attendees.all() if g.pk not in have_guests]
+    Attendance.objects.bulk_create(rows)
+    if rows:
+        audit_record(actor=actor, action="attendance_prepared", target=meeting, data={"added": len(rows)})
+    return len(rows)
+
+
+@transaction.atomic
+def attendance_reply(
+    *, actor, attendance: Attendance, reply: str, note: str = "", on_behalf: bool = False
+) -> Attendance:
+    """An invitee answers 会場 / オンライン / 欠席; the secretariat may record an answer given by phone."""
+    # Lock only the attendance row: PostgreSQL refuses FOR UPDATE on the nullable side of the outer joins
+    # (a row holds either a member or another attendee).
+    attendance = (
+        Attendance.objects.select_for_update(of=("self",))
+        .select_related("meeting__body", "appointment__person", "attendee__person")
+        .get(pk=attendance.pk)
+    )
+    meeting = attendance.meeting
+    if reply not in Attendance.Reply.values:
+        raise MeetingError(_("Choose 会場, オンライン or 欠席."))
+    if meeting.status not in (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED, Meeting.Status.POSTPONED):
+        raise MeetingError(_("Answers can no longer be given for this meeting."))
+    if not on_behalf:
+        person = attendance.appointment.person if attendance.appointment_id else attendance.attendee.person
+        if person is None or person.user_id != actor.pk:
+            raise MeetingError(_("You can answer only for yourself."))
+        if meeting.is_past:
+            raise MeetingError(_("The meeting has started; ask the secretariat to record your attendance."))
+    if reply == Attendance.Reply.ONLINE and not meeting.online_url and not meeting.online_note:
+        raise MeetingError(_("This meeting offers no online attendance."))
+    note = note.strip()
+    if attendance.reply == reply and attendance.reply_note == note:
+        return attendance
+    attendance.reply, attendance.reply_note = reply, note
+    attendance.replied_at, attendance.replied_by = timezone.now(), actor
+    attendance.save(update_fields=["reply", "reply_note", "replied_at", "replied_by"])
+    audit_record(
+        actor=actor,
+        action="attendance_answered",
+        target=meeting,
+        data={"attendance": attendance.pk, "reply": reply, "on_behalf": on_behalf},
+    )
+    return attendance
+
+
+@transaction.atomic
+def attendance_record(*, actor, meeting: Meeting, records: dict[int, tuple[str, str]]) -> int:
+    """After the meeting: who came (出席 / 欠席 / 遅参 / 早退) and how (会場 / オンライン). `records` maps
+    attendance ids to (actual, mode)."""
+    meeting = _lock(meeting)
+    if not meeting.is_past:
+        raise MeetingError(_("Attendance can be recorded once the meeting has started."))
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise MeetingError(_("The meeting was cancelled."))
+    rows = {a.pk: a for a in meeting.attendances.select_for_update().filter(pk__in=records)}
+    if set(records) - set(rows):
+        raise MeetingError(_("Some rows belong to another meeting."))
+    changed = []
+    for pk, (actual, mode) in records.items():
+        if actual not in Attendance.Actual.values or (mode and mode not in Attendance.Mode.values):
+            raise MeetingError(_("Choose the attendance and how the person attended."))
+        if actual != Attendance.Actual.ABSENT and not mode:
+            raise MeetingError(
+                _("Say whether %(name)s attended at the venue or online.") % {"name": rows[pk].holder_name}
+            )
+        row = rows[pk]
+        mode = "" if actual == Attendance.Actual.ABSENT else mode
+        if (row.actual, row.actual_mode) != (actual, mode):
+            row.actual, row.actual_mode = actual, mode
+            changed.append(row)
+    Attendance.objects.bulk_update(changed, ["actual", "actual_mode"])
+    if changed:
+        audit_record(actor=actor, action="attendance_recorded", target=meeting, data={"rows": len(changed)})
+    return len(changed)
+
+
+@transaction.atomic
+def seating_generate(*, actor, meeting: Meeting) -> int:
+    """席図 from attendance: the presiding officer at the head, members in roster order on alternate sides,
+    the secretariat at the foot, observers and others apart, online participants listed separately.
+    Replaces any earlier plan; the secretariat may adjust it afterwards."""
+    meeting = _lock(meeting)
+    attendances = selectors.attendance_rows(meeting)
+    presiding = selectors.approver_for(meeting, allow_convener=False)
+    presiding_person = presiding.person_id if presiding else None
+    Seat.objects.filter(meeting=meeting).delete()
+    seats: list[Seat] = []
+    counters: dict[str, int] = {}
+
+    def place(row: Attendance, zone: str) -> None:
+        counters[zone] = counters.get(zone, 0) + 1
+        seats.append(Seat(meeting=meeting, attendance=row, zone=zone, position=counters[zone]))
+
+    side = 0
+    for row in attendances:
+        mode = row.actual_mode or ("" if row.actual == Attendance.Actual.ABSENT else row.reply)
+        if not mode and row.attendee_id and not row.actual:
+            mode = Attendance.Mode.VENUE  # the secretariat and invited guests do not answer; they come
+        if row.actual == Attendance.Actual.ABSENT or mode in ("", Attendance.Reply.ABSENT):
+            continue
+        if mode == Attendance.Reply.ONLINE:
+            place(row, Seat.Zone.ONLINE)
+        elif row.appointment_id and row.appointment.person_id == presiding_person:
+            place(row, Seat.Zone.HEAD)
+        elif row.appointment_id and row.appointment.is_member:
+            place(row, Seat.Zone.LEFT if side % 2 == 0 else Seat.Zone.RIGHT)
+            side += 1
+        elif row.attendee_id and row.attendee.role == Attendee.Role.SECRETARIAT:
+            place(row, Seat.Zone.FOOT)
+        else:
+            place(row, Seat.Zone.GALLERY)
+    Seat.objects.bulk_create(seats)
+    audit_record(actor=actor, action="seating_generated", target=meeting, data={"seats": len(seats)})
+    return len(seats)
+
+
+@transaction.atomic
+def meeting_record_election(*, actor, meeting: Meeting, role: str, appointment: Appointment) -> OfficerTerm:
+    """Record at a meeting the 互選 of the chair or the chair's nomination of the vice chair; the body's
+    officers change from the meeting day."""
+    if role not in OfficerTerm.Role.values:
+        raise MeetingError(_("Choose the post."))
+    meeting = _lock(meeting)
+    if meeting.start_at is None or meeting.status == Meeting.Status.CANCELLED:
+        raise MeetingError(_("Officers are chosen at a meeting that takes place."))
+    day = meeting.date
+    choose = (
+        committee_services.officer_elect_chair
+        if role == OfficerTerm.Role.CHAIR
+        else committee_services.officer_nominate_vice_chair
+    )
+    term = choose(actor=actor, body=meeting.body, appointment=appointment, selected_on=day, meeting_label=meeting.label)
+    _election, created = OfficerElection.objects.get_or_create(officer_term=term, defaults={"meeting": meeting})
+    if created:
+        audit_record(
+            actor=actor,
+            action="officer_election_recorded",
+            target=meeting,
+            data={"role": role, "appointment": appointment.pk},
+        )
+    return term
+
+
