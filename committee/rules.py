@@ -42,26 +42,10 @@ def manages_person(user, person) -> bool:
     return selectors.people_managed_by(user).filter(pk=person.pk).exists()
 
 
-@rules.predicate
-def is_member_of_body_today(user, body) -> bool:
-    return body is not None and selectors.is_member_of_body_on(user=user, body=body, day=selectors.today())
-
-
-@rules.predicate
-def is_presiding_officer_today(user, body) -> bool:
-    if body is None or not user.is_authenticated:
-        return False
-    presiding = selectors.presiding_officer_on(body=body, day=selectors.today())
-    person = presiding.appointment.person if presiding is not None else None
-    return person is not None and person.user_id == user.pk
-
-
 is_superuser = rules.is_superuser
 
 rules.add_perm("committee.manage_body", manages_object)
 rules.add_perm("committee.view_roster_private", manages_object)
-rules.add_perm("committee.is_member", is_member_of_body_today | manages_object)
-rules.add_perm("committee.presides", is_presiding_officer_today)
 rules.add_perm("committee.view_composition", is_secretariat)
 rules.add_perm("committee.import_roster", manages_object)
 

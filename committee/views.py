@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -14,6 +14,7 @@ from core import wareki
 from core.audit import audit_record
 
 from . import reports, selectors
+from .access import bodies_visible_to, body_for
 from .models import Appointment, Body, Guideline
 from .resources import RosterResource
 
@@ -36,22 +37,9 @@ def _day_from(request) -> dt.date:
     return _requested_day(request) or timezone.localdate()
 
 
-def _visible_body(request, slug: str) -> Body:
-    """A body the visitor may know exists: public ones, or those they manage or sit on. Else 404."""
-    body = get_object_or_404(Body.objects.select_related("parent"), slug=slug)
-    if body.is_public:
-        return body
-    user = request.user
-    if selectors.is_secretariat_of_body(user, body) or selectors.is_member_of_body_on(
-        user=user, body=body, day=timezone.localdate()
-    ):
-        return body
-    raise Http404
-
-
 @require_GET
 def home(request):
-    bodies = list(selectors.public_bodies().order_by("display_order", "id"))
+    bodies = list(bodies_visible_to(request.user).order_by("display_order", "id"))
     children: dict[int | None, list[Body]] = {}
     for body in bodies:
         children.setdefault(body.parent_id if body.parent_id in {b.pk for b in bodies} else None, []).append(body)
@@ -68,7 +56,8 @@ def home(request):
 
 @require_GET
 def body_detail(request, slug: str):
-    body = _visible_body(request, slug)
+    access = body_for(request.user, slug)
+    body = access.body
     day, as_requested = selectors.roster_day(body=body, requested=_requested_day(request))
     guideline = selectors.guideline_in_force(body=body, day=day)
     articles = list(guideline.articles.all()) if guideline else []
@@ -99,15 +88,15 @@ def body_detail(request, slug: str):
         "officers": officers,
         "secretariat_name": secretariat.full_name_on(day),
         "secretariat": secretariat,
-        "children": list(body.children.filter(is_public=True)),
-        "can_manage": selectors.is_secretariat_of_body(request.user, body),
+        "children": list(bodies_visible_to(request.user).filter(parent=body)),
+        "can_manage": access.manage,
     }
     return render(request, "committee/body_detail.html", context)
 
 
 @require_GET
 def guideline_detail(request, slug: str, effective_on: str | None = None):
-    body = _visible_body(request, slug)
+    body = body_for(request.user, slug).body
     versions = list(body.guidelines.order_by("-effective_on"))
     if effective_on is None:
         in_force = selectors.guideline_in_force(body=body, day=timezone.localdate())
@@ -183,8 +172,8 @@ def composition_report(request):
 @login_required
 @require_GET
 def roster_export(request, slug: str, fmt: str):
-    body = get_object_or_404(Body, slug=slug)
-    if fmt not in ("csv", "xlsx") or not request.user.has_perm("committee.view_roster_private", body):
+    body = body_for(request.user, slug, to="manage").body  # the roster's private columns are the secretariat's
+    if fmt not in ("csv", "xlsx"):
         raise Http404
     day = _day_from(request)
     dataset = RosterResource(body=body, day=day).export()

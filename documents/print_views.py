@@ -21,7 +21,6 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -29,11 +28,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from committee import selectors as committee_selectors
+from committee.access import appointment_for
 from committee.models import Appointment
 from core import wareki
 from core.middleware import CSP
 from meetings import selectors as meeting_selectors
 from meetings import services as meeting_services
+from meetings.access import Access, MeetingPurpose, meeting_for
 from meetings.models import Attendance, Attendee, Meeting, Seat
 
 from . import selectors, services
@@ -42,7 +43,6 @@ from .pdf import Part, compile_pdfs, print_css, render_pdf
 
 logger = logging.getLogger(__name__)
 
-HELD_STATUSES = (Meeting.Status.HELD, Meeting.Status.MINUTES_PUBLISHED)
 RESTRICTION = {Material.Visibility.MEMBERS: "委員限り", Material.Visibility.SECRETARIAT: "事務局のみ"}
 ROLE_NAMES = {
     Attendee.Role.EXPLAINER: "説明員",
@@ -421,22 +421,8 @@ def _links(name: str, args: list, *, back: str | None = None, query: str = "") -
     return {"pdf_url": reverse(f"print:{name}_pdf", args=args) + query, "back_url": back}
 
 
-def _meeting_for(request, pk: int) -> tuple[Meeting, meeting_selectors.Access]:
-    """A meeting the user may know exists (as on its page), and what they may see of it; else 404."""
-    meeting = get_object_or_404(
-        Meeting.objects.select_related("body__secretariat", "agenda__approved_version"), pk=pk
-    )
-    access = meeting_selectors.access_to(request.user, meeting)
-    if not meeting.body.is_public and not access.sees_private:
-        raise Http404
-    return meeting, access
-
-
-def _managed_meeting(request, pk: int) -> Meeting:
-    meeting, access = _meeting_for(request, pk)
-    if not access.manage:
-        raise Http404
-    return meeting
+def _meeting_for(request, pk: int, *, to: MeetingPurpose = "view") -> tuple[Meeting, Access]:
+    return meeting_for(request.user, pk, to=to, queryset=Meeting.objects.select_related("body__secretariat"))
 
 
 # --- views ---------------------------------------------------------------------------------------
@@ -460,9 +446,7 @@ def agenda(request, pk: int, fmt: str):
 @require_GET
 def attendance(request, pk: int, fmt: str):
     """出席者名簿: members and the secretariat before the meeting, everyone once it was held."""
-    meeting, access = _meeting_for(request, pk)
-    if not access.sees_private and meeting.status not in HELD_STATUSES:
-        raise Http404
+    meeting, access = _meeting_for(request, pk, to="attendance")
     context = attendance_context(meeting) | _links("attendance", [meeting.pk])
     return _respond("documents/print/attendance.html", context, fmt=fmt,
                     filename=safe_filename(meeting.body.short_name, meeting.label, "出席者名簿"),
@@ -472,9 +456,7 @@ def attendance(request, pk: int, fmt: str):
 @require_GET
 def seating(request, pk: int, fmt: str):
     """席図: for the members and the secretariat."""
-    meeting, access = _meeting_for(request, pk)
-    if not access.sees_private:
-        raise Http404
+    meeting, access = _meeting_for(request, pk, to="private")
     context = seating_context(meeting) | _links("seating", [meeting.pk])
     return _respond("documents/print/seating.html", context, fmt=fmt,
                     filename=safe_filename(meeting.body.short_name, meeting.label, "席図"),
@@ -485,7 +467,7 @@ def seating(request, pk: int, fmt: str):
 @require_GET
 def notice(request, pk: int, appointment_pk: int, fmt: str):
     """開催通知 to one member invited to the meeting (?date= the letter's date, ?deadline= for answers)."""
-    meeting = _managed_meeting(request, pk)
+    meeting, _access = _meeting_for(request, pk, to="manage")
     appointment = next((a for a in meeting_selectors.invited_members(meeting) if a.pk == appointment_pk), None)
     if appointment is None:
         raise Http404
@@ -507,7 +489,7 @@ def notice(request, pk: int, appointment_pk: int, fmt: str):
 @require_GET
 def notices(request, pk: int):
     """開催通知 to every member invited, one letter a page, to print and post."""
-    meeting = _managed_meeting(request, pk)
+    meeting, _access = _meeting_for(request, pk, to="manage")
     letter_date, deadline = _letter_dates(request, meeting)
     common = notice_common(meeting, letter_date=letter_date, deadline=deadline)
     letters = [notice_letter(common, a, letter_date=letter_date) for a in meeting_selectors.invited_members(meeting)]
@@ -523,9 +505,7 @@ def notices(request, pk: int):
 @require_GET
 def commission(request, pk: int, fmt: str):
     """委嘱状 for an appointment of a person, for the secretariat of its body."""
-    appointment = get_object_or_404(Appointment.objects.select_related("body", "person", "guideline"), pk=pk)
-    if appointment.person_id is None or not committee_selectors.is_secretariat_of_body(request.user, appointment.body):
-        raise Http404
+    appointment = appointment_for(request.user, pk)
     back = reverse("committee:body_detail", args=[appointment.body.slug])
     context = commission_context(appointment) | _links("commission", [appointment.pk], back=back)
     return _respond("documents/print/commission.html", context, fmt=fmt,

@@ -1,70 +1,19 @@
-"""Who may see which material. The list, the single download, the ZIP and every feed use this module."""
+"""Reads of materials: who reads them and who has not downloaded them. Access is documents.access's."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
-
 from committee import selectors as committee_selectors
-from meetings import selectors as meeting_selectors
 from meetings.models import Meeting
 
+from .access import (  # noqa: F401 - the access rule lives in documents.access; re-exported for callers
+    all_materials_visible_to,
+    material_for,
+    materials_visible_to,
+    members_filter,
+    public_filter,
+)
 from .models import Download, Material
-
-PUBLIC_STATUSES = (Meeting.Status.NOTIFIED, Meeting.Status.HELD, Meeting.Status.MINUTES_PUBLISHED,
-                   Meeting.Status.POSTPONED, Meeting.Status.CANCELLED)
-
-
-def _item_open(path: str) -> Q:
-    return Q(**{f"{path}__isnull": True}) | Q(**{f"{path}__is_public": True})
-
-
-def public_filter() -> Q:
-    """Materials anyone may see: published, not closed, not withdrawn, and not of an agenda item that is
-    closed or sits under a closed one (items nest three levels: 1, (1), ①)."""
-    return (
-        Q(visibility=Material.Visibility.PUBLIC, is_closed=False, withdrawn_at__isnull=True,
-          current_version__isnull=False, meeting__body__is_public=True)
-        & _item_open("agenda_item")
-        & _item_open("agenda_item__parent")
-        & _item_open("agenda_item__parent__parent")
-    )
-
-
-def members_filter() -> Q:
-    """Materials the members of the meeting see (public ones included): shown to members, with a file,
-    not withdrawn."""
-    return Q(
-        visibility__in=[Material.Visibility.MEMBERS, Material.Visibility.PUBLIC],
-        withdrawn_at__isnull=True,
-        current_version__isnull=False,
-    )
-
-
-def materials_visible_to(user, meeting: Meeting, access: meeting_selectors.Access | None = None) -> QuerySet[Material]:
-    """The materials of `meeting` this user may see, in label order.
-
-    The secretariat of the body sees all (withdrawn ones too, marked); members in office on the meeting
-    day and invited attendees see members' and public materials with a file; everyone else sees public ones.
-    """
-    access = access or meeting_selectors.access_to(user, meeting)
-    qs = Material.objects.filter(meeting=meeting).select_related("current_version", "agenda_item")
-    if access.manage:
-        return qs.order_by("position", "id")
-    if access.member:
-        return qs.filter(members_filter()).order_by("position", "id")
-    return qs.filter(public_filter()).order_by("position", "id")
-
-
-def material_for(user, pk: int) -> tuple[Material, meeting_selectors.Access] | None:
-    """The material with `pk` if this user may see it, else None (the view answers 404)."""
-    material = Material.objects.select_related("meeting__body", "current_version", "agenda_item").filter(pk=pk).first()
-    if material is None:
-        return None
-    access = meeting_selectors.access_to(user, material.meeting)
-    if not materials_visible_to(user, material.meeting, access).filter(pk=pk).exists():
-        return None
-    return material, access
 
 
 @dataclass(frozen=True)

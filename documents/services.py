@@ -16,6 +16,7 @@ from core.text import single_line
 from meetings.models import AgendaItem, Meeting
 
 from . import signals
+from .access import item_is_open
 from .models import Download, Material, MaterialVersion
 from .validation import check_upload
 
@@ -36,20 +37,11 @@ def next_label(meeting: Meeting, prefix: str = "資料") -> str:
     return f"{prefix}{highest + 1}"
 
 
-def _closed_item(item: AgendaItem | None) -> bool:
-    """Whether the item, or any item it sits under, is 非公開 (a closed item closes everything under it)."""
-    while item is not None:
-        if not item.is_public:
-            return True
-        item = item.parent
-    return False
-
-
 def _check_visibility(material: Material, visibility: str) -> None:
     if visibility not in Material.Visibility.values:
         raise MaterialError(_("Choose who may see the material."))
     if visibility == Material.Visibility.PUBLIC:
-        if material.is_closed or _closed_item(material.agenda_item):
+        if material.is_closed or not item_is_open(material.agenda_item_id):
             raise MaterialError(
                 _("A closed (非公開) material, or one of a closed agenda item, can never be made public.")
             )
@@ -104,7 +96,7 @@ def material_create(
         position = (meeting.materials.aggregate(m=Max("position"))["m"] or 0) + 1
     material = Material(
         meeting=meeting, title=title, label=label, agenda_item=agenda_item, position=position,
-        is_closed=is_closed or _closed_item(agenda_item),
+        is_closed=is_closed or not item_is_open(agenda_item.pk if agenda_item else None),
     )
     material.full_clean()
     material.save()

@@ -19,9 +19,11 @@ from django.views.decorators.http import require_GET, require_POST
 from zipstream import ZipStream
 
 from meetings import selectors as meeting_selectors
+from meetings.access import meeting_for
 from meetings.models import AgendaItem, Meeting
 
 from . import selectors, services
+from .access import material_for, materials_visible_to
 from .models import Material, MaterialVersion
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
@@ -63,10 +65,7 @@ def _client_ip(request) -> str | None:
 @require_GET
 def download(request, pk: int):
     """The newest file of a material, if the user may see the material; else 404."""
-    found = selectors.material_for(request.user, pk)
-    if found is None:
-        raise Http404
-    material, _access = found
+    material, _access = material_for(request.user, pk)
     version = material.current_version
     if version is None:  # the secretariat sees materials still waiting for their file
         raise Http404
@@ -94,10 +93,7 @@ def _file_response(version: MaterialVersion, filename: str, fallback: str):
 @require_GET
 def version_download(request, pk: int, number: int):
     """An earlier version of a material, for the secretariat only."""
-    material = get_object_or_404(Material.objects.select_related("meeting__body"), pk=pk)
-    access = meeting_selectors.access_to(request.user, material.meeting)
-    if not access.manage:
-        raise Http404
+    material, _access = material_for(request.user, pk, to="manage")
     version = get_object_or_404(MaterialVersion, material=material, number=number)
     fallback = f"material-{material.pk}-v{number}.{version.extension}"
     return _file_response(version, download_name(material, version, suffix=f"_v{version.number}"), fallback)
@@ -106,12 +102,9 @@ def version_download(request, pk: int, number: int):
 @require_GET
 def download_all(request, pk: int):
     """資料一式: one ZIP of every material this user may see, streamed with constant memory."""
-    meeting = get_object_or_404(Meeting.objects.select_related("body"), pk=pk)
-    access = meeting_selectors.access_to(request.user, meeting)
-    if not meeting.body.is_public and not access.sees_private:
-        raise Http404
+    meeting, access = meeting_for(request.user, pk)
     materials = [
-        m for m in selectors.materials_visible_to(request.user, meeting, access)
+        m for m in materials_visible_to(request.user, meeting, access)
         if m.current_version_id and not m.is_withdrawn
     ]
     if not materials:
@@ -172,16 +165,9 @@ class ReplaceForm(forms.Form):
     note = forms.CharField(label=gettext_lazy("Reason for the replacement"), max_length=250, required=False)
 
 
-def _managed_meeting(request, pk: int) -> Meeting:
-    meeting = get_object_or_404(Meeting.objects.select_related("body", "agenda"), pk=pk)
-    if not meeting_selectors.access_to(request.user, meeting).manage:
-        raise Http404
-    return meeting
-
-
 @login_required
 def manage_materials(request, pk: int):
-    meeting = _managed_meeting(request, pk)
+    meeting, _access = meeting_for(request.user, pk, to="manage")
     agenda = getattr(meeting, "agenda", None)
     items = meeting_selectors.agenda_tree(agenda) if agenda is not None else []
     form = MaterialForm(request.POST or None, request.FILES or None, meeting=meeting, items=items)
@@ -215,8 +201,8 @@ def manage_materials(request, pk: int):
 @login_required
 @require_POST
 def manage_material_action(request, pk: int, action: str):
-    material = get_object_or_404(Material.objects.select_related("meeting__body"), pk=pk)
-    meeting = _managed_meeting(request, material.meeting_id)
+    material, _access = material_for(request.user, pk, to="manage")
+    meeting = material.meeting
     try:
         if action == "replace":
             form = ReplaceForm(request.POST, request.FILES)

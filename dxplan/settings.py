@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "meetings",
     "documents",
     "notices",
+    "search",
 ]
 
 MIDDLEWARE = [

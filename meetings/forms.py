@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from committee.models import Body
 
-from .models import AgendaItem, Meeting, Openness
+from .models import AgendaItem, Attendance, Meeting, Openness
 from .selectors import AgendaNode
 
 MAX_DEPTH = 2  # 1 → (1) → ①: an item at depth 2 takes no sub-items
@@ -267,3 +267,10 @@ class ReturnForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required when you return the agenda: say what should change."),
     )
+
+
+class AnswerForm(forms.Form):
+    reply = forms.ChoiceField(
+        label=_("Will you attend?"), choices=Attendance.Reply.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(label=_("Note for the secretariat"), max_length=250, required=False)

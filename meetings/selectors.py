@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import zoneinfo
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import Count, DateTimeField, Prefetch, Q, QuerySet
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -17,7 +15,19 @@ from committee import selectors as committee_selectors
 from committee.models import Appointment, Body, Guideline, OfficerTerm
 from core.wareki import fiscal_year_bounds
 
-from .models import Agenda, AgendaItem, Attendance, Attendee, Meeting, Milestone, Minutes
+from .access import (  # noqa: F401 - the access rule lives in meetings.access; re-exported for callers
+    PUBLIC_AGENDA_STATUSES,
+    Access,
+    Viewer,
+    access_to,
+    meetings_visible_to,
+    prefixed,
+    public_items,
+    published_minutes_entries,
+    viewer_for,
+    visible_agenda,
+)
+from .models import Agenda, AgendaItem, Attendance, Meeting, Milestone
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 FISCAL_MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
@@ -236,157 +246,6 @@ def quorum(meeting: Meeting, rows: list[Attendance] | None = None) -> Quorum:
     return Quorum(rule=rule, members=total, counted=counted, needed=needed, online_counts=online_counts)
 
 
-# --- visibility --------------------------------------------------------------------------------
-
-
-def meetings_visible_to(user) -> QuerySet[Meeting]:
-    """Meetings of public bodies, plus those of bodies the user manages or sits on."""
-    q = Q(body__is_public=True)
-    if user.is_authenticated:
-        managed = committee_selectors.bodies_managed_by(user).values("pk")
-        q |= Q(body__in=managed) | Q(body__appointments__person__user=user)
-    return Meeting.objects.filter(q).distinct()
-
-
-@dataclass
-class Access:
-    """What a user may see of one meeting."""
-
-    manage: bool = False
-    member: bool = False  # invited: a member in office on the day, or an invited attendee
-
-    @property
-    def sees_private(self) -> bool:
-        return self.manage or self.member
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """What a user may see, as conditions over Meeting (manage, member) and Body (bodies): the one rule
-    behind `access_to` (one meeting), the search and any list of meetings."""
-
-    manage: Q
-    member: Q
-    bodies: Q  # over Body: the bodies the user may know (as committee.views decides)
-
-
-NOTHING = Q(pk__in=[])
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
-
-
-def viewer_for(user) -> Viewer:
-    """access_to for every meeting at once: the secretariat of the body manages; a member whose appointment
-    is in force on the meeting day (its date in Asia/Tokyo, or the first of its month) and has not ended
-    before today, or an invited attendee, sees the private side. Three queries for a signed-in user."""
-    if not (user.is_authenticated and user.is_active):
-        return Viewer(manage=NOTHING, member=NOTHING, bodies=Q(is_public=True))
-    if user.is_superuser:
-        manage, managed_bodies = Q(pk__isnull=False), Q(pk__isnull=False)
-    else:
-        units = committee_selectors.managed_unit_ids(user)
-        manage = Q(body__secretariat_id__in=units) if units else NOTHING
-        managed_bodies = Q(secretariat_id__in=units) if units else NOTHING
-    appointments = list(
-        Appointment.objects.filter(person__user=user)
-        .not_ended_before(timezone.localdate())
-        .values_list("body_id", "term_start", "term_end", "ended_on")
-    )
-    member = NOTHING
-    for body_id, start, term_end, ended_on in appointments:
-        end = ended_on or term_end  # active_on: an early end overrides the term
-        by_time = Q(start_at__gte=_midnight(start))
-        by_month = Q(start_at__isnull=True, planned_month__gte=start)
-        if end is not None:
-            by_time &= Q(start_at__lt=_midnight(end + dt.timedelta(days=1)))
-            by_month &= Q(planned_month__lte=end)
-        member |= Q(body_id=body_id) & (by_time | by_month)
-    guest_of = Attendee.objects.filter(person__user=user).values("meeting_id")
-    member |= Q(pk__in=guest_of)
-    sits_on = [body_id for body_id, *term in appointments if _active_today(*term)]
-    bodies = Q(is_public=True) | managed_bodies | (Q(pk__in=sits_on) if sits_on else NOTHING)
-    return Viewer(manage=manage, member=member, bodies=bodies)
-
-
-def _active_today(start: dt.date, term_end: dt.date | None, ended_on: dt.date | None) -> bool:
-    today = timezone.localdate()
-    end = ended_on or term_end
-    return start <= today and (end is None or today <= end)
-
-
-def prefixed(q: Q, prefix: str) -> Q:
-    """The same condition on a related meeting (`meeting__…`)."""
-    clone = Q()
-    clone.connector, clone.negated = q.connector, q.negated
-    for child in q.children:
-        if isinstance(child, Q):
-            clone.children.append(prefixed(child, prefix))
-        else:
-            name, value = child
-            clone.children.append((f"{prefix}{name}", value))
-    return clone
-
-
-def access_to(user, meeting: Meeting) -> Access:
-    """The secretariat of the body manages; members in office on the meeting day and the invited attendees
-    see its private side. A member's right ends with the term (SECURITY.md): after that, a former
-    member reads only what the public reads. The rule is `viewer_for`'s, applied to this meeting."""
-    if not (user.is_authenticated and user.is_active):
-        return Access(manage=False, member=False)
-    viewer = viewer_for(user)
-    flags = Meeting.objects.filter(pk=meeting.pk).aggregate(
-        manage=Count("pk", filter=viewer.manage), member=Count("pk", filter=viewer.member)
-    )
-    return Access(manage=bool(flags["manage"]), member=bool(flags["member"]))
-
-
-PUBLIC_AGENDA_STATUSES = (Meeting.Status.NOTIFIED, Meeting.Status.HELD, Meeting.Status.MINUTES_PUBLISHED)
-
-
-def public_items(items: list[dict]) -> list[dict]:
-    """Snapshot items without the closed ones and everything under a closed one."""
-    kept, closed_depth = [], None
-    for item in items:
-        if closed_depth is not None and item["depth"] > closed_depth:
-            continue
-        closed_depth = None if item["public"] else item["depth"]
-        if item["public"]:
-            kept.append(item)
-    return kept
-
-
-def visible_agenda(meeting: Meeting, access: Access) -> dict | None:
-    """The 次第 this user may read: the secretariat reads the live draft elsewhere; members read the
-    approved version; the public reads it once notices are out (a meeting cancelled or postponed
-    before that never showed it), without closed items."""
-    agenda = getattr(meeting, "agenda", None)
-    if agenda is None or agenda.approved_version_id is None:
-        return None
-    snapshot = agenda.approved_version.snapshot
-    if access.sees_private:
-        return snapshot
-    if meeting.status not in PUBLIC_AGENDA_STATUSES:
-        return None
-    return {**snapshot, "items": public_items(snapshot["items"])}
-
-
-def published_minutes_entries(minutes: Minutes) -> list:
-    """The published text: closed passages and passages of closed items left out."""
-    entries = list(minutes.entries.select_related("agenda_item__parent__parent").order_by("position", "id"))
-    return [e for e in entries if not e.is_closed and _item_public(e.agenda_item)]
-
-
-def _item_public(item: AgendaItem | None) -> bool:
-    """An item is public when it and the items it sits under are (three levels: 1, (1), ①)."""
-    while item is not None:
-        if not item.is_public:
-            return False
-        item = item.parent
-    return True
-
-
 # --- lists and schedules -----------------------------------------------------------------------
 
 
@@ -537,6 +396,7 @@ def meetings_of_member(user) -> tuple[list[Attendance], list[Attendance]]:
         return [], []
     rows = list(
         Attendance.objects.filter(Q(appointment__person__user=user) | Q(attendee__person__user=user))
+        .filter(prefixed(viewer_for(user).meetings, "meeting__"))  # listed exactly when its page answers
         .select_related("meeting__body", "meeting__minutes")
         .order_by("meeting__start_at")
     )

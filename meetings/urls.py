@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import search, views
+from . import views
 
 app_name = "meetings"
 
@@ -15,7 +15,6 @@ urlpatterns = [
     path("meetings/<int:pk>/minutes/confirm/", views.minutes_confirm, name="minutes_confirm"),
     path("meetings/<int:pk>/minutes/finalise/", views.minutes_finalise, name="minutes_finalise"),
     path("meetings/<int:pk>/agenda/review/", views.agenda_review, name="agenda_review"),
-    path("search/", search.search_view, name="search"),
     path("schedule/", views.schedule, name="schedule"),
     path("schedule/<int:fiscal_year>/", views.schedule, name="schedule_year"),
     path("my/", views.my_meetings, name="my_meetings"),

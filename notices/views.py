@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from committee.models import Body
-from meetings import selectors as meeting_selectors
+from committee.access import body_for
 from meetings import services as meeting_services
+from meetings.access import meeting_for, viewer_for
 from meetings.models import Attendance, Meeting
 
 from . import selectors, services
@@ -28,10 +28,8 @@ from .tokens import TokenExpiredError, TokenInvalidError, feed_token, read_answe
 
 def _managed_meeting(request, pk: int) -> Meeting:
     """A meeting whose notices this user manages (its body's secretariat); else 404."""
-    meeting = get_object_or_404(Meeting.objects.select_related("body__secretariat", "agenda"), pk=pk)
-    if not meeting_selectors.access_to(request.user, meeting).manage:
-        raise Http404
-    return meeting
+    managed = Meeting.objects.select_related("body__secretariat")
+    return meeting_for(request.user, pk, to="manage", queryset=managed)[0]
 
 
 @login_required
@@ -181,7 +179,7 @@ def _ics_response(content: bytes, *, private: bool) -> HttpResponse:
 @require_GET
 def body_calendar(request, slug: str):
     """The public feed of a public body: dated meetings, public details only (no online link)."""
-    body = get_object_or_404(Body, slug=slug, is_public=True)
+    body = body_for(AnonymousUser(), slug).body  # a public feed: the bodies the public may know
     meetings = Meeting.objects.filter(body=body, start_at__isnull=False).select_related("body__secretariat")
     return _ics_response(feed_ics(meetings.order_by("start_at"), private=False, name=body.name), private=False)
 
@@ -196,14 +194,11 @@ def member_calendar(request, token: str):
     user = User.objects.filter(pk=user_pk, is_active=True).first() if user_pk else None
     if user is None:
         raise Http404
-    candidates = (
-        Meeting.objects.filter(Q(body__appointments__person__user=user) | Q(attendees__person__user=user))
-        .filter(start_at__isnull=False)
+    meetings = (
+        Meeting.objects.filter(viewer_for(user).member, start_at__isnull=False)
         .select_related("body__secretariat")
-        .distinct()
         .order_by("start_at")
     )
-    meetings = [m for m in candidates if meeting_selectors.access_to(user, m).member]
     return _ics_response(feed_ics(meetings, private=True, name=_("My meetings")), private=True)
 
 

@@ -139,7 +139,7 @@ MATRIX: dict[str, list[Case]] = {
         Case("approved", {**only((CHAIR, SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN}, ON_MEETING)
     ],
     # Search: everyone; what each role finds is tests/meetings/test_search.py.
-    "meetings:search": [Case("form", PUBLIC)],
+    "search:search": [Case("form", PUBLIC)],
     "meetings:schedule": [Case("this year", expect(302))],
     "meetings:schedule_year": [
         Case("FY2023", PUBLIC, {"fiscal_year": "2023"}),

@@ -15,14 +15,15 @@ from django.urls import reverse
 from committee.models import Appointment, Body
 from documents import services as document_services
 from documents.models import Material, MaterialVersion
-from meetings import search, selectors, services
+from meetings import selectors, services
 from meetings.models import Agenda, Attendee, Meeting
+from search import views as search
 from tests import factories
 from tests.documents.conftest import pdf_bytes, upload
 
 from .conftest import add_meetings, plan, refresh, sign_in
 
-URL = reverse("meetings:search")
+URL = reverse("search:search")
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,8 @@
 """Public search over meetings, 次第 items and materials, by word, body and 年度.
 
-What a result may show is decided by the same rules as the pages it links to: meetings.selectors.access_to
-(turned here into query expressions, so a page of results costs a fixed number of queries), visible_agenda
-for the 次第 and documents.selectors for materials. A closed item, a members' material or a meeting of a
+What a result may show is decided by the same rules as the pages it links to: meetings.access's
+`viewer_for` (query expressions, so a page of results costs a fixed number of queries), visible_agenda for
+the 次第 and documents.access for materials. A closed item, a members' material or a meeting of a
 body the user may not know never reaches the results.
 """
 
@@ -22,12 +22,11 @@ from django.views.decorators.http import require_GET
 
 from committee.models import Body
 from core.templatetags.dxplan import fiscal_year as fiscal_year_label
+from documents.access import materials_visible_q
 from documents.models import Material
-from documents.selectors import members_filter, public_filter
-
-from . import selectors
-from .models import Meeting
-from .selectors import Viewer, viewer_for
+from meetings import selectors
+from meetings.access import Access, Viewer, viewer_for
+from meetings.models import Meeting
 
 # The latest meeting first; a month-only meeting (日程未定) counts from the first of its month.
 LATEST_FIRST = (Coalesce("start_at", Cast("planned_month", DateTimeField())).desc(nulls_last=True),)
@@ -92,8 +91,8 @@ def matches(terms: list[str], *texts: str) -> bool:
 
 
 def visible_meetings(viewer: Viewer) -> QuerySet[Meeting]:
-    """Meetings the user may know exist (as meetings.views decides: a public body, or the private side)."""
-    return Meeting.objects.filter(Q(body__is_public=True) | viewer.manage | viewer.member)
+    """Meetings the user may know exist (meetings.access: a public body, or the private side)."""
+    return Meeting.objects.filter(viewer.meetings)
 
 
 def with_access(qs: QuerySet[Meeting], viewer: Viewer) -> QuerySet[Meeting]:
@@ -104,15 +103,13 @@ def with_access(qs: QuerySet[Meeting], viewer: Viewer) -> QuerySet[Meeting]:
     )
 
 
-def access_of(meeting: Meeting) -> selectors.Access:
-    return selectors.Access(manage=bool(meeting.search_manage), member=bool(meeting.search_member))
+def access_of(meeting: Meeting) -> Access:
+    return Access(manage=bool(meeting.search_manage), member=bool(meeting.search_member))
 
 
 def visible_materials(viewer: Viewer) -> QuerySet[Material]:
-    """documents.selectors.materials_visible_to for every meeting at once: the secretariat sees all;
-    members see members' and public materials with a file, not withdrawn; everyone else public ones."""
-    manage, member = selectors.prefixed(viewer.manage, "meeting__"), selectors.prefixed(viewer.member, "meeting__")
-    return Material.objects.filter(manage | (member & members_filter()) | public_filter())
+    """documents.access's rule for every meeting at once."""
+    return Material.objects.filter(materials_visible_q(viewer))
 
 
 def visible_bodies(viewer: Viewer) -> QuerySet[Body]:
@@ -268,7 +265,7 @@ def search_view(request):
                 viewer=viewer,
             )
             context.update(terms=terms, kind=kind, query_string=_query_string(request, drop=("kind", "page")))
-    return render(request, "meetings/search.html", context)
+    return render(request, "search/search.html", context)
 
 
 def _query_string(request, *, drop: tuple[str, ...]) -> str:

@@ -1,0 +1,88 @@
+"""Who may know a body exists and who may manage it: the one access rule for bodies.
+
+Every page, export and admin queryset that shows a body asks here. A list and a detail use the same
+condition (`bodies_visible_q`), so a body is listed exactly when its page answers; what the user may
+not know exists answers 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from .models import Appointment, Body
+from .selectors import is_member_of_body_on, is_secretariat_of_body, managed_unit_ids, today
+
+BodyPurpose = Literal["view", "manage"]
+
+NOTHING = Q(pk__in=[])
+EVERYTHING = Q(pk__isnull=False)
+
+
+@dataclass(frozen=True)
+class BodyAccess:
+    """What a user may do with one body."""
+
+    body: Body
+    manage: bool  # its secretariat (or a superuser)
+    member: bool  # holds an appointment in force today
+
+
+def managed_bodies_q(user) -> Q:
+    """Bodies the user's secretariat unit serves today (all of them for a superuser)."""
+    if not (user.is_authenticated and user.is_active):
+        return NOTHING
+    if user.is_superuser:
+        return EVERYTHING
+    units = managed_unit_ids(user)
+    return Q(secretariat_id__in=units) if units else NOTHING
+
+
+def member_bodies_q(user) -> Q:
+    """Bodies the user sits on today (an appointment in force, not ended early)."""
+    if not (user.is_authenticated and user.is_active):
+        return NOTHING
+    ids = list(Appointment.objects.filter(person__user=user).active_on(today()).values_list("body_id", flat=True))
+    return Q(pk__in=ids) if ids else NOTHING
+
+
+def bodies_visible_q(user) -> Q:
+    """The bodies the user may know exist: public ones, those they manage, and those they sit on today."""
+    return Q(is_public=True) | managed_bodies_q(user) | member_bodies_q(user)
+
+
+def bodies_visible_to(user) -> QuerySet[Body]:
+    """Every body the user may know exists, for lists (the home page, exports, APIs)."""
+    return Body.objects.filter(bodies_visible_q(user)).select_related("parent", "secretariat")
+
+
+def body_access(user, body: Body) -> BodyAccess:
+    """What the user may do with `body`, which the caller already holds."""
+    # The same conditions as managed_bodies_q and member_bodies_q, for one body already in hand.
+    manage = is_secretariat_of_body(user, body)
+    member = is_member_of_body_on(user=user, body=body, day=today())
+    return BodyAccess(body=body, manage=manage, member=member)
+
+
+def body_for(user, slug: str, *, to: BodyPurpose = "view") -> BodyAccess:
+    """The body with `slug` and what the user may do with it; 404 when the user may not know it exists,
+    or may not do `to` with it (managing is the secretariat's)."""
+    body = get_object_or_404(Body.objects.select_related("parent"), slug=slug)
+    access = body_access(user, body)
+    if not (body.is_public or access.manage or access.member):
+        raise Http404
+    if to == "manage" and not access.manage:
+        raise Http404
+    return access
+
+
+def appointment_for(user, pk: int) -> Appointment:
+    """An appointment of a named person, for the secretariat of its body (委嘱状, its history); else 404."""
+    appointment = get_object_or_404(Appointment.objects.select_related("body", "person", "guideline"), pk=pk)
+    if appointment.person_id is None or not is_secretariat_of_body(user, appointment.body):
+        raise Http404
+    return appointment

@@ -1,0 +1,301 @@
+"""Who may see a meeting, its 次第 and its minutes, and what they may do: the one access rule.
+
+`viewer_for` states the rule as conditions over meetings; `meetings_visible_to` lists with them and
+`meeting_for` / `minutes_for` apply them to one object, so a list and a detail can never disagree.
+Every view, feed, download, export, API and admin queryset of meetings goes through this module;
+what a user may not know exists answers 404.
+
+The rule: the secretariat of the body manages its meetings; a member whose appointment is in force on
+the meeting day (its date in Asia/Tokyo, or the first of its month) and has not ended before today,
+and an invited attendee, see the private side. Everyone may know the meetings of a public body.
+A member's right ends with the term (SECURITY.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from committee import access as committee_access
+from committee import selectors as committee_selectors
+from committee.models import Appointment
+
+from .models import Attendee, Meeting, Minutes, MinutesConfirmation, MinutesEntry, Openness
+
+MeetingPurpose = Literal["view", "attendance", "private", "member", "manage", "review"]
+MinutesPurpose = Literal["read", "review"]
+
+NOTHING = Q(pk__in=[])
+EVERYTHING = Q(pk__isnull=False)
+
+# Once notices are out the approved 次第 is public (without closed items); a meeting cancelled or
+# postponed before that never showed it.
+PUBLIC_AGENDA_STATUSES = (Meeting.Status.NOTIFIED, Meeting.Status.HELD, Meeting.Status.MINUTES_PUBLISHED)
+# Once the meeting was held, who attended (出席者名簿) is public.
+HELD_STATUSES = (Meeting.Status.HELD, Meeting.Status.MINUTES_PUBLISHED)
+# Agenda items nest three levels: 1, (1), ①.
+ITEM_DEPTH = 3
+
+
+@dataclass
+class Access:
+    """What a user may do with one meeting."""
+
+    manage: bool = False
+    member: bool = False  # invited: a member in office on the day, or an invited attendee
+    approve: bool = False  # approves its 次第 (asked for with to="review" only)
+
+    @property
+    def sees_private(self) -> bool:
+        return self.manage or self.member
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What a user may see, as conditions over Meeting (manage, member) and Body (bodies)."""
+
+    manage: Q
+    member: Q
+    user: object = None
+
+    @cached_property
+    def bodies(self) -> Q:
+        """Over Body: the bodies the user may know (committee.access decides; one query, when asked)."""
+        return committee_access.bodies_visible_q(self.user) if self.user is not None else Q(is_public=True)
+
+    @property
+    def meetings(self) -> Q:
+        """Over Meeting: the meetings the user may know exist."""
+        return Q(body__is_public=True) | self.manage | self.member
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+
+
+def viewer_for(user) -> Viewer:
+    """The rule for every meeting at once. Two queries for a signed-in user (three for the bodies),
+    none for the public."""
+    if not (user.is_authenticated and user.is_active):
+        return Viewer(manage=NOTHING, member=NOTHING)
+    if user.is_superuser:
+        manage = EVERYTHING
+    else:
+        units = committee_selectors.managed_unit_ids(user)
+        manage = Q(body__secretariat_id__in=units) if units else NOTHING
+    appointments = list(
+        Appointment.objects.filter(person__user=user)
+        .not_ended_before(timezone.localdate())
+        .values_list("body_id", "term_start", "term_end", "ended_on")
+    )
+    member = NOTHING
+    for body_id, start, term_end, ended_on in appointments:
+        end = ended_on or term_end  # active_on: an early end overrides the term
+        by_time = Q(start_at__gte=_midnight(start))
+        by_month = Q(start_at__isnull=True, planned_month__gte=start)
+        if end is not None:
+            by_time &= Q(start_at__lt=_midnight(end + dt.timedelta(days=1)))
+            by_month &= Q(planned_month__lte=end)
+        member |= Q(body_id=body_id) & (by_time | by_month)
+    member |= Q(pk__in=Attendee.objects.filter(person__user=user).values("meeting_id"))
+    return Viewer(manage=manage, member=member, user=user)
+
+
+def prefixed(q: Q, prefix: str) -> Q:
+    """The same condition on a related meeting (`meeting__…`)."""
+    clone = Q()
+    clone.connector, clone.negated = q.connector, q.negated
+    for child in q.children:
+        if isinstance(child, Q):
+            clone.children.append(prefixed(child, prefix))
+        else:
+            name, value = child
+            clone.children.append((f"{prefix}{name}", value))
+    return clone
+
+
+def meetings_visible_to(user) -> QuerySet[Meeting]:
+    """Every meeting the user may know exists: the list side of `meeting_for`."""
+    return Meeting.objects.filter(viewer_for(user).meetings)
+
+
+def access_to(user, meeting: Meeting) -> Access:
+    """What the user may do with `meeting`, which the caller already holds: `viewer_for` on one meeting."""
+    if not (user.is_authenticated and user.is_active):
+        return Access(manage=False, member=False)
+    viewer = viewer_for(user)
+    flags = Meeting.objects.filter(pk=meeting.pk).aggregate(
+        manage=Count("pk", filter=viewer.manage), member=Count("pk", filter=viewer.member)
+    )
+    return Access(manage=bool(flags["manage"]), member=bool(flags["member"]))
+
+
+def may_know(meeting: Meeting, access: Access) -> bool:
+    """`Viewer.meetings` for one meeting: its body is public, or the user sees its private side."""
+    return meeting.body.is_public or access.sees_private
+
+
+def is_approver(user, meeting: Meeting) -> bool:
+    """Whether the user approves this meeting's 次第 today (presiding officer, or the convening official)."""
+    from .selectors import approver_for  # selectors builds on this module; the rule of who presides is there
+
+    approver = approver_for(meeting)
+    return bool(
+        user.is_authenticated and approver is not None and approver.user is not None and approver.user.pk == user.pk
+    )
+
+
+def meeting_for(
+    user, pk: int, *, to: MeetingPurpose = "view", queryset: QuerySet[Meeting] | None = None
+) -> tuple[Meeting, Access]:
+    """The meeting `pk` and what the user may do with it, or 404.
+
+    `to` says what for: "view" (may know it exists); "attendance" (read who attends: its members'
+    side before the meeting, everyone who may know it once it was held); "private" (its members'
+    side); "member" (a member invited to it); "manage" (its secretariat); "review" (read the 次第
+    submitted: the secretariat, or whoever approves it, who may know the meeting for that even when
+    it is not public)."""
+    qs = queryset if queryset is not None else Meeting.objects.all()
+    meeting = get_object_or_404(
+        qs.select_related("body__convener_account", "agenda__approved_version", "agenda__current_version", "minutes"),
+        pk=pk,
+    )
+    access = access_to(user, meeting)
+    if to == "review":
+        access.approve = is_approver(user, meeting)
+        allowed = access.manage or access.approve
+    elif to == "view":
+        allowed = may_know(meeting, access)
+    elif to == "attendance":
+        allowed = access.sees_private or (may_know(meeting, access) and meeting.status in HELD_STATUSES)
+    elif to == "private":
+        allowed = access.sees_private
+    elif to == "member":
+        allowed = access.member
+    elif to == "manage":
+        allowed = access.manage
+    else:  # pragma: no cover - a typo in a caller, not a user's input
+        raise ValueError(to)
+    if not allowed:
+        raise Http404
+    return meeting, access
+
+
+# --- the 次第 and agenda items ----------------------------------------------------------------
+
+
+def open_item_q(path: str) -> Q:
+    """Over a relation to AgendaItem: no item, or an item that is public and sits under public ones.
+
+    A closed (非公開) item closes everything under it. This is the rule for rows in the database
+    (materials, minutes passages); `public_items` is the same rule for an approved snapshot."""
+    q = Q()
+    for level in range(ITEM_DEPTH):
+        step = "__".join(filter(None, [path] + ["parent"] * level))
+        q &= Q(**{f"{step}__isnull": True}) | Q(**{f"{step}__is_public": True}) if step else Q(is_public=True)
+    return q
+
+
+def public_items(items: list[dict]) -> list[dict]:
+    """Snapshot items without the closed ones and everything under a closed one (`open_item_q`'s rule)."""
+    kept, closed_depth = [], None
+    for item in items:
+        if closed_depth is not None and item["depth"] > closed_depth:
+            continue
+        closed_depth = None if item["public"] else item["depth"]
+        if item["public"]:
+            kept.append(item)
+    return kept
+
+
+def visible_agenda(meeting: Meeting, access: Access) -> dict | None:
+    """The 次第 this user may read: members read the approved version; the public reads it once notices
+    are out, without closed items. (The secretariat reads the live draft on its own pages.)"""
+    agenda = getattr(meeting, "agenda", None)
+    if agenda is None or agenda.approved_version_id is None:
+        return None
+    snapshot = agenda.approved_version.snapshot
+    if access.sees_private:
+        return snapshot
+    if meeting.status not in PUBLIC_AGENDA_STATUSES:
+        return None
+    return {**snapshot, "items": public_items(snapshot["items"])}
+
+
+# --- minutes -------------------------------------------------------------------------------------
+
+
+@dataclass
+class MinutesAccess:
+    """What a user may do with one meeting's minutes."""
+
+    meeting: Meeting
+    minutes: Minutes
+    access: Access
+    confirmation: MinutesConfirmation | None = None  # the user's own request to confirm, if any
+    presides: bool = False
+
+
+def published_minutes_entries(minutes: Minutes) -> list[MinutesEntry]:
+    """The published text: closed passages and passages of closed items left out."""
+    return list(
+        minutes.entries.filter(is_closed=False)
+        .filter(open_item_q("agenda_item"))
+        .select_related("agenda_item")
+        .order_by("position", "id")
+    )
+
+
+def public_minutes_q(prefix: str = "") -> Q:
+    """Over Minutes: published, and not of a wholly closed (非公開) meeting, whose minutes stay with its
+    members and secretariat."""
+    return Q(**{f"{prefix}status": Minutes.Status.PUBLISHED}) & ~Q(**{f"{prefix}meeting__openness": Openness.CLOSED})
+
+
+def minutes_readable(meeting: Meeting, access: Access) -> Minutes | None:
+    """The published minutes of `meeting` the user may read on its page, or None."""
+    minutes = getattr(meeting, "minutes", None)
+    if minutes is None or minutes.status != Minutes.Status.PUBLISHED:
+        return None
+    if meeting.openness == Openness.CLOSED and not access.sees_private:
+        return None
+    return minutes
+
+
+def _presides(user, meeting: Meeting) -> bool:
+    from .selectors import presiding_for
+
+    presiding = presiding_for(meeting)
+    return bool(presiding is not None and presiding.user is not None and presiding.user.pk == user.pk)
+
+
+def minutes_for(user, pk: int, *, to: MinutesPurpose = "review") -> MinutesAccess:
+    """The minutes of meeting `pk` and what the user may do with them, or 404.
+
+    "read": published minutes the user may read. "review": the draft under confirmation, for the
+    secretariat, the members asked to confirm it, and the presiding officer who finalises it (a draft
+    not yet sent is the secretariat's alone)."""
+    meeting, access = meeting_for(user, pk, to="view")
+    minutes = getattr(meeting, "minutes", None)
+    if minutes is None:
+        raise Http404
+    if to == "read":
+        if minutes_readable(meeting, access) is None:
+            raise Http404
+        return MinutesAccess(meeting=meeting, minutes=minutes, access=access)
+    if not access.sees_private or (minutes.status == Minutes.Status.DRAFT and not access.manage):
+        raise Http404
+    confirmation = minutes.confirmations.filter(appointment__person__user=user).first()
+    presides = _presides(user, meeting)
+    if not (access.manage or confirmation is not None or presides):
+        raise Http404
+    return MinutesAccess(meeting=meeting, minutes=minutes, access=access, confirmation=confirmation, presides=presides)

@@ -1,0 +1,65 @@
+"""Meeting pages, split by who uses them: the public, members, the presiding officer, and the
+secretariat (its dashboard and manage page; planning a meeting and drafting its 次第).
+
+Access to every meeting, its minutes and materials is decided in meetings.access and documents.access.
+"""
+
+from ._common import register_materials_lister
+from .members import (
+    answer,
+    minutes_confirm,
+    minutes_review,
+    my_meetings,
+)
+from .planning import (
+    agenda_edit,
+    agenda_item_delete,
+    agenda_item_edit,
+    agenda_item_move,
+    manage_action,
+    meeting_create,
+    meeting_edit,
+)
+from .presiding import (
+    agenda_review,
+    approvals,
+    minutes_finalise,
+)
+from .public import (
+    agenda_print,
+    attendance_list,
+    body_meetings,
+    meeting_detail,
+    schedule,
+    seating_plan,
+)
+from .secretariat import (
+    dashboard,
+    manage,
+)
+
+__all__ = [
+    "register_materials_lister",
+    "agenda_edit",
+    "agenda_item_delete",
+    "agenda_item_edit",
+    "agenda_item_move",
+    "agenda_print",
+    "agenda_review",
+    "answer",
+    "approvals",
+    "attendance_list",
+    "body_meetings",
+    "dashboard",
+    "manage",
+    "manage_action",
+    "meeting_create",
+    "meeting_detail",
+    "meeting_edit",
+    "minutes_confirm",
+    "minutes_finalise",
+    "minutes_review",
+    "my_meetings",
+    "schedule",
+    "seating_plan",
+]

@@ -1,0 +1,41 @@
+"""What the meeting pages share: the materials a user may see, errors as messages, ids from forms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+
+from ..access import Access
+from ..models import Attendance, Meeting
+
+# Materials belong to a higher floor (documents): it registers how a meeting's materials are listed
+# for a user (documents.apps), so meeting pages can show them without importing it.
+_materials_lister: list[Callable[..., list]] = []
+
+
+def register_materials_lister(lister: Callable[..., list]) -> None:
+    _materials_lister[:] = [lister]
+
+
+def listed_materials(request, meeting: Meeting, access: Access) -> list:
+    """The materials this user may see (documents.access decides, for lists and downloads alike)."""
+    return list(_materials_lister[0](request.user, meeting, access)) if _materials_lister else []
+
+
+def int_or_404(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+def error(request, exc: ValidationError) -> None:
+    messages.error(request, " ".join(exc.messages))
+
+
+def row_user_id(row: Attendance) -> int | None:
+    person = row.appointment.person if row.appointment_id else row.attendee.person
+    return person.user_id if person is not None else None

@@ -1,0 +1,245 @@
+"""The secretariat plans a meeting, edits its details and drafts its 次第."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from committee.access import body_for
+from committee.models import Appointment
+
+from .. import selectors, services
+from ..access import meeting_for
+from ..forms import AgendaItemForm, MeetingForm
+from ..models import Agenda, AgendaItem, Attendance, Meeting
+from ._common import error, int_or_404
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+
+# --- the secretariat: planning a meeting and drafting its 次第 ------------------------------------
+
+
+@login_required
+def meeting_create(request, slug: str):
+    """Plan the body's next meeting: 第N回 proposed, the date or only the month, place and 公開区分."""
+    body = body_for(request.user, slug, to="manage").body
+    proposed = services.next_meeting_number(body)
+    form = MeetingForm(request.POST or None, body=body, initial={"number": proposed, "title": body.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.meeting_create(actor=request.user, body=body, **form.create_kwargs())
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("%(meeting)s was planned. Draft its 次第 next.") % {"meeting": meeting})
+            return redirect("meetings:manage", pk=meeting.pk)
+    return render(request, "meetings/meeting_form.html", {"form": form, "body": body, "meeting": None})
+
+
+@login_required
+def meeting_edit(request, pk: int):
+    """Change the date, time, place and other details. A change of what the 次第 shows sends it back for
+    approval; a change of date, time or place after the notice calls for a 変更通知 (the service decides)."""
+    meeting, _access = meeting_for(request.user, pk, to="manage")
+    initial = MeetingForm.initial_for(meeting)
+    form = MeetingForm(request.POST or None, body=meeting.body, meeting=meeting, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        was = meeting.agenda.status
+        try:
+            updated = services.meeting_update(actor=request.user, meeting=meeting, **form.update_changes())
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("The details were saved."))
+            if updated.sequence != meeting.sequence and updated.status == Meeting.Status.NOTIFIED:
+                messages.warning(request, _("The date, time or place changed: send a notice of change (変更通知)."))
+            if was != Agenda.objects.get(meeting=updated).status:
+                messages.warning(request, _("The 次第 changed with these details: submit it for approval again."))
+            return redirect("meetings:manage", pk=meeting.pk)
+    return render(request, "meetings/meeting_form.html", {"form": form, "body": meeting.body, "meeting": meeting})
+
+
+def _agenda_of(meeting: Meeting) -> Agenda:
+    agenda = getattr(meeting, "agenda", None)
+    if agenda is None:  # a meeting entered elsewhere without its 次第 row
+        raise Http404
+    return agenda
+
+
+@login_required
+def agenda_edit(request, pk: int):
+    """The 次第 as the secretariat drafts it: numbered items, a form to add one, and the way to submit."""
+    meeting, _access = meeting_for(request.user, pk, to="manage")
+    agenda = _agenda_of(meeting)
+    tree = selectors.agenda_tree(agenda)
+    form = AgendaItemForm(request.POST or None, tree=tree)
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = services.agenda_item_add(
+                actor=request.user, meeting=meeting, parent=form.cleaned_data["parent"], **form.service_fields()
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("「%(title)s」 was added.") % {"title": item.title})
+            return HttpResponseRedirect(reverse("meetings:agenda_edit", args=[meeting.pk]) + "#items")
+    siblings: dict[int | None, int] = {}
+    for node in tree:
+        siblings[node.item.parent_id] = siblings.get(node.item.parent_id, 0) + 1
+    seen: dict[int | None, int] = {}
+    rows = []
+    for node in tree:
+        index = seen[node.item.parent_id] = seen.get(node.item.parent_id, 0) + 1
+        rows.append(
+            {
+                "node": node,
+                "first": index == 1,
+                "last": index == siblings[node.item.parent_id],
+                "has_children": node.item.pk in siblings,
+            }
+        )
+    return render(
+        request,
+        "meetings/agenda_edit.html",
+        {
+            "meeting": meeting,
+            "agenda": agenda,
+            "rows": rows,
+            "form": form,
+            "editable": meeting.status not in (Meeting.Status.CANCELLED, Meeting.Status.MINUTES_PUBLISHED),
+            "approver": selectors.approver_for(meeting),
+        },
+    )
+
+
+def _managed_item(request, pk: int, item_pk: int) -> tuple[Meeting, AgendaItem]:
+    meeting, _access = meeting_for(request.user, pk, to="manage")
+    item = get_object_or_404(AgendaItem, pk=item_pk, agenda__meeting=meeting)
+    return meeting, item
+
+
+@login_required
+def agenda_item_edit(request, pk: int, item_pk: int):
+    meeting, item = _managed_item(request, pk, item_pk)
+    tree = selectors.agenda_tree(_agenda_of(meeting))
+    number = next((node.number for node in tree if node.item.pk == item.pk), "")
+    form = AgendaItemForm(request.POST or None, tree=tree, item=item)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agenda_item_update(actor=request.user, item=item, **form.service_fields())
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("The item was saved."))
+            return HttpResponseRedirect(reverse("meetings:agenda_edit", args=[meeting.pk]) + "#items")
+    return render(
+        request, "meetings/agenda_item_form.html", {"meeting": meeting, "item": item, "number": number, "form": form}
+    )
+
+
+@login_required
+@require_POST
+def agenda_item_delete(request, pk: int, item_pk: int):
+    meeting, item = _managed_item(request, pk, item_pk)
+    try:
+        services.agenda_item_delete(actor=request.user, item=item)
+    except ValidationError as exc:
+        error(request, exc)
+    else:
+        messages.success(request, _("「%(title)s」 was deleted.") % {"title": item.title})
+    return HttpResponseRedirect(reverse("meetings:agenda_edit", args=[meeting.pk]) + "#items")
+
+
+@login_required
+@require_POST
+def agenda_item_move(request, pk: int, item_pk: int):
+    meeting, item = _managed_item(request, pk, item_pk)
+    try:
+        services.agenda_item_move(actor=request.user, item=item, direction=request.POST.get("direction", ""))
+    except ValidationError as exc:
+        error(request, exc)
+    return HttpResponseRedirect(reverse("meetings:agenda_edit", args=[meeting.pk]) + f"#item-{item.pk}")
+
+
+def _parse_date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@login_required
+@require_POST
+def manage_action(request, pk: int, action: str):
+    """One POST endpoint per workflow step; each calls its service and reports the outcome."""
+    meeting, _access = meeting_for(request.user, pk, to="manage")
+    post = request.POST
+    user = request.user
+    try:
+        if action == "submit":
+            services.agenda_submit(actor=user, meeting=meeting)
+            messages.success(request, _("The 次第 was submitted for approval."))
+        elif action == "prepare":
+            added = services.attendance_prepare(actor=user, meeting=meeting)
+            messages.success(request, _("%(n)d invitees added to the attendance list.") % {"n": added})
+        elif action == "reply":
+            row = get_object_or_404(Attendance, pk=int_or_404(post.get("attendance")), meeting=meeting)
+            services.attendance_reply(
+                actor=user, attendance=row, reply=post.get("reply", ""), note=post.get("note", ""), on_behalf=True
+            )
+            messages.success(request, _("The answer was recorded."))
+        elif action == "record":
+            records = {}
+            for row in meeting.attendances.all():
+                actual = post.get(f"actual-{row.pk}", "")
+                if actual:
+                    records[row.pk] = (actual, post.get(f"mode-{row.pk}", ""))
+            changed = services.attendance_record(actor=user, meeting=meeting, records=records)
+            messages.success(request, _("Attendance recorded (%(n)d changed).") % {"n": changed})
+        elif action == "seating":
+            services.seating_generate(actor=user, meeting=meeting)
+            messages.success(request, _("The seating plan was generated; adjust it if needed."))
+        elif action == "notified":
+            services.meeting_mark_notified(actor=user, meeting=meeting)
+            messages.success(request, _("Recorded that the notices were sent."))
+        elif action == "held":
+            services.meeting_mark_held(actor=user, meeting=meeting)
+            messages.success(request, _("The meeting is recorded as held."))
+        elif action == "cancel":
+            services.meeting_cancel(actor=user, meeting=meeting, reason=post.get("reason", ""))
+            messages.success(request, _("The meeting was cancelled."))
+        elif action == "postpone":
+            services.meeting_postpone(actor=user, meeting=meeting, reason=post.get("reason", ""))
+            messages.success(request, _("The meeting was postponed."))
+        elif action == "elect":
+            appointment = get_object_or_404(Appointment, pk=int_or_404(post.get("appointment")), body=meeting.body)
+            services.meeting_record_election(
+                actor=user, meeting=meeting, role=post.get("role", ""), appointment=appointment
+            )
+            messages.success(request, _("The election was recorded."))
+        elif action == "minutes-send":
+            deadline = _parse_date(post.get("confirm_by", ""))
+            if deadline is None:
+                raise services.MeetingError(_("Give the deadline for confirmation."))
+            count = services.minutes_send_for_confirmation(actor=user, meeting=meeting, confirm_by=deadline)
+            messages.success(
+                request, _("The draft minutes were sent to %(n)d members for confirmation.") % {"n": count}
+            )
+        elif action == "minutes-publish":
+            services.minutes_publish(actor=user, meeting=meeting)
+            messages.success(request, _("The minutes were published."))
+        else:
+            raise Http404
+    except ValidationError as exc:
+        error(request, exc)
+    return redirect("meetings:manage", pk=meeting.pk)

@@ -1,0 +1,121 @@
+"""Public meeting pages: a body's meetings, the meeting, its 次第, 出席者名簿, 席図 and the year's schedule."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from committee import selectors as committee_selectors
+from committee.access import body_for
+from core.wareki import fiscal_year_of
+
+from .. import selectors, services
+from ..access import HELD_STATUSES, meeting_for, minutes_readable, published_minutes_entries
+from ..forms import AnswerForm
+from ._common import listed_materials, row_user_id
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+
+# --- public ------------------------------------------------------------------------------------
+
+
+@require_GET
+def body_meetings(request, slug: str):
+    body = body_for(request.user, slug).body  # as on the body's own page
+    years = selectors.body_meetings_by_year(body)
+    return render(request, "meetings/body_meetings.html", {"body": body, "years": sorted(years.items(), reverse=True)})
+
+
+@require_GET
+def meeting_detail(request, pk: int):
+    meeting, access = meeting_for(request.user, pk)
+    rows = selectors.attendance_rows(meeting)
+    show_attendance = access.sees_private or meeting.status in HELD_STATUSES
+    minutes = getattr(meeting, "minutes", None)
+    readable = minutes_readable(meeting, access)
+    minutes_entries = published_minutes_entries(readable) if readable is not None else None
+    my_row = None
+    if request.user.is_authenticated:
+        my_row = next((r for r in rows if r.person_id_or_none and row_user_id(r) == request.user.pk), None)
+    materials = listed_materials(request, meeting, access)
+    context = {
+        "meeting": meeting,
+        "access": access,
+        "agenda": selectors.visible_agenda(meeting, access),
+        "materials": materials,
+        "rows": [r for r in rows if r.appointment_id] if show_attendance else [],
+        "show_attendance": show_attendance,
+        "held": meeting.status in HELD_STATUSES,
+        "quorum": selectors.quorum(meeting, rows) if access.sees_private else None,
+        "minutes": minutes,
+        "minutes_entries": minutes_entries,
+        "my_row": my_row,
+        "answer_form": AnswerForm(initial={"reply": my_row.reply}) if my_row else None,
+    }
+    return render(request, "meetings/meeting_detail.html", context)
+
+
+@require_GET
+def agenda_print(request, pk: int):
+    meeting, access = meeting_for(request.user, pk)
+    draft = request.GET.get("draft") == "1" and access.manage
+    if draft:
+        agenda = services.agenda_snapshot(meeting.agenda)
+    else:
+        agenda = selectors.visible_agenda(meeting, access)
+    if agenda is None:
+        raise Http404
+    materials = listed_materials(request, meeting, access)
+    return render(
+        request,
+        "meetings/agenda_print.html",
+        {"meeting": meeting, "agenda": agenda, "draft": draft, "materials": materials},
+    )
+
+
+@require_GET
+def attendance_list(request, pk: int):
+    """出席者名簿 in the seed's format."""
+    meeting, access = meeting_for(request.user, pk, to="attendance")
+    rows = selectors.attendance_rows(meeting)
+    day = meeting.reference_date
+    members = [(r, r.appointment.affiliation_on(day)) for r in rows if r.appointment_id and r.appointment.is_member]
+    others = [r for r in rows if not (r.appointment_id and r.appointment.is_member)]
+    return render(request, "meetings/attendance_list.html", {"meeting": meeting, "members": members, "others": others})
+
+
+@require_GET
+def seating_plan(request, pk: int):
+    meeting, access = meeting_for(request.user, pk, to="private")
+    seats = list(meeting.seats.select_related("attendance__appointment__person", "attendance__attendee__person"))
+    zones: dict[str, list] = {}
+    for seat in seats:
+        zones.setdefault(seat.zone, []).append(seat)
+    return render(request, "meetings/seating.html", {"meeting": meeting, "zones": zones, "access": access})
+
+
+@require_GET
+def schedule(request, fiscal_year: int | None = None):
+    if fiscal_year is None:
+        return redirect("meetings:schedule_year", fiscal_year=fiscal_year_of(timezone.localdate()))
+    if not 1990 <= fiscal_year <= 2100:
+        raise Http404
+    rows = selectors.year_schedule(fiscal_year=fiscal_year, bodies=committee_selectors.public_bodies())
+    months = list(selectors.FISCAL_MONTHS)
+    return render(
+        request,
+        "meetings/schedule.html",
+        {
+            "fiscal_year": fiscal_year,
+            "rows": rows,
+            "months": months,
+            "previous": fiscal_year - 1,
+            "next": fiscal_year + 1,
+        },
+    )
+
+

@@ -1,0 +1,136 @@
+"""The secretariat's dashboard and a meeting's manage page with its actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Max, Q
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from committee import selectors as committee_selectors
+from committee.models import OfficerTerm
+
+from .. import selectors
+from ..access import meeting_for
+from ..models import Agenda, Attendance, Meeting
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+
+# --- the secretariat ---------------------------------------------------------------------------
+
+
+def _tasks(meeting: Meeting, recorded: int, today: dt.date) -> list[tuple[str, str]]:
+    """What is still to do for one meeting, each with the page where it is done (fixed order of the work)."""
+    agenda = getattr(meeting, "agenda", None)
+    status = agenda.status if agenda is not None else Agenda.Status.DRAFT
+    manage = reverse("meetings:manage", args=[meeting.pk])
+    before = meeting.status in (Meeting.Status.PLANNED, Meeting.Status.POSTPONED)
+    tasks = []
+    if before and not meeting.item_count:
+        tasks.append((_("Draft the 次第"), reverse("meetings:agenda_edit", args=[meeting.pk])))
+    elif before and status in (Agenda.Status.DRAFT, Agenda.Status.RETURNED):
+        label = _("Revise and resubmit the 次第") if status == Agenda.Status.RETURNED else _("Submit the 次第")
+        tasks.append((label, reverse("meetings:agenda_edit", args=[meeting.pk])))
+    elif before and status == Agenda.Status.SUBMITTED:
+        tasks.append((_("Waiting for the chair's approval"), reverse("meetings:agenda_review", args=[meeting.pk])))
+    if not meeting.material_count and meeting.status != Meeting.Status.HELD:
+        tasks.append((_("Upload the materials"), reverse("documents:manage", args=[meeting.pk])))
+    if before and status == Agenda.Status.APPROVED:
+        tasks.append((_("Send the notice of meeting (開催通知)"), manage + "#notice-h"))
+    if meeting.is_past and meeting.status in (Meeting.Status.NOTIFIED, Meeting.Status.HELD) and not recorded:
+        tasks.append((_("Record attendance"), manage + "#att-h"))
+    if meeting.is_past and meeting.status == Meeting.Status.NOTIFIED:
+        tasks.append((_("Record the meeting as held"), manage + "#held-h"))
+    if selectors.minutes_overdue(meeting, today):
+        tasks.append((_("Minutes overdue: write and publish them"), manage + "#min-h"))
+    return tasks
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    if not committee_selectors.is_secretariat(request.user):
+        raise Http404
+    today = timezone.localdate()
+    meetings = selectors.upcoming_for_secretariat(request.user, today=today)
+    recorded = dict(
+        Attendance.objects.filter(meeting__in=[m.pk for m in meetings], appointment__isnull=False)
+        .exclude(actual="")
+        .values("meeting_id")
+        .annotate(n=Count("pk"))
+        .values_list("meeting_id", "n")
+    )
+    rows = []
+    for meeting in meetings:
+        agenda = getattr(meeting, "agenda", None)
+        rows.append(
+            {
+                "meeting": meeting,
+                "agenda_status": agenda.get_status_display() if agenda else "—",
+                "agenda_ok": agenda is not None and agenda.status == Agenda.Status.APPROVED,
+                "notified": meeting.status in (Meeting.Status.NOTIFIED, Meeting.Status.HELD),
+                "minutes_overdue": selectors.minutes_overdue(meeting, today),
+                "tasks": _tasks(meeting, recorded.get(meeting.pk, 0), today),
+            }
+        )
+    bodies = (
+        committee_selectors.bodies_managed_by(request.user)
+        .filter(Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=today))
+        .order_by("display_order", "id")
+    )
+    return render(request, "meetings/dashboard.html", {"rows": rows, "today": today, "bodies": list(bodies)})
+
+
+class ActualForm(forms.Form):
+    actual = forms.ChoiceField(choices=[("", "—"), *Attendance.Actual.choices], required=False)
+    mode = forms.ChoiceField(choices=[("", "—"), *Attendance.Mode.choices], required=False)
+
+
+@login_required
+@require_GET
+def manage(request, pk: int):
+    meeting, _access = meeting_for(request.user, pk, to="manage")
+    rows = selectors.attendance_rows(meeting)
+    members = [r for r in rows if r.appointment_id and r.appointment.is_member]
+    roster = committee_selectors.roster_on(body=meeting.body, day=meeting.reference_date, members_only=True)
+    agenda = meeting.agenda
+    before = meeting.status in (Meeting.Status.PLANNED, Meeting.Status.POSTPONED)
+    notified_revision = meeting.notices.filter(kind__in=("convocation", "change")).aggregate(m=Max("sequence"))["m"]
+    return render(
+        request,
+        "meetings/manage.html",
+        {
+            "meeting": meeting,
+            "agenda": agenda,
+            "tree": selectors.agenda_tree(agenda),
+            "rows": rows,
+            "unanswered": [r for r in members if not r.reply],
+            "quorum": selectors.quorum(meeting, rows),
+            "approver": selectors.approver_for(meeting),
+            "roster": roster,
+            "minutes": getattr(meeting, "minutes", None),
+            "material_count": meeting.materials.filter(
+                current_version__isnull=False, withdrawn_at__isnull=True
+            ).count(),
+            "may_send_convocation": before and agenda.status == Agenda.Status.APPROVED and meeting.start_at,
+            "change_notice_due": meeting.status == Meeting.Status.NOTIFIED
+            and notified_revision is not None
+            and meeting.sequence > notified_revision,
+            "reply_choices": Attendance.Reply.choices,
+            "actual_choices": Attendance.Actual.choices,
+            "mode_choices": Attendance.Mode.choices,
+            "officer_roles": OfficerTerm.Role.choices,
+            "today": timezone.localdate(),
+        },
+    )
+
+
