@@ -70,6 +70,6 @@ class RequireSecondFactorMiddleware:
             return False
         if user.is_verified():
             return False
-        from committee.selectors import is_secretariat
+        from .roles import needs_second_factor
 
-        return user.is_staff or user.is_superuser or is_secretariat(user)
+        return needs_second_factor(user)

@@ -84,7 +84,7 @@ class AuditEntry(models.Model):
 class Invitation(models.Model):
     """An invitation to set a password and log in, mailed to a person's login account.
 
-    The mail's link is signed (core.accounts.invitation_tokens) and works only for the account's latest
+    The mail's link is signed (committee.accounts.invitation_tokens) and works only for the account's latest
     invitation, until the password is set or the link expires."""
 
     class Status(models.TextChoices):

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "documents",
     "notices",
     "search",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -142,7 +143,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.site",
             ],
-            "builtins": ["core.templatetags.dxplan"],
+            "builtins": ["core.templatetags.dxplan", "committee.templatetags.committee_tags"],
         },
     }
 ]

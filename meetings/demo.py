@@ -40,14 +40,6 @@ FIRST_MEETING_ITEMS = [
     ),
     ("閉会", "", []),
 ]
-FIRST_MEETING_MATERIALS = [
-    ("", "次第"),
-    ("", "出席者名簿"),
-    ("", "席図"),
-    ("資料1", "「(仮称)青森県DX推進プラン」策定委員会設置要綱"),
-    ("資料2", "(仮称)青森県DX推進プランの策定及び推進について"),
-    ("資料3", "青森県DX推進方向"),
-]
 ONLINE_MEMBERS = {("森本", "登志男"), ("蕨", "加奈子")}  # the 出席者名簿 marks them オンライン出席
 
 COMMITTEE_LATER = [  # number, date or month, theme
@@ -116,12 +108,6 @@ def _first_meeting(committee: Body, secretariat, convener) -> Meeting:
             services.agenda_item_add(
                 actor=secretariat, meeting=meeting, title=child_title, detail=child_detail, parent=item
             )
-    from documents.models import Material
-
-    Material.objects.bulk_create(
-        Material(meeting=meeting, label=label, title=title, position=i)
-        for i, (label, title) in enumerate(FIRST_MEETING_MATERIALS, start=1)
-    )
     Attendee.objects.create(meeting=meeting, role=Attendee.Role.OFFICIAL, title="青森県企画政策部次長", position=1)
     Attendee.objects.create(meeting=meeting, role=Attendee.Role.SECRETARIAT, title="企画政策部DX推進課", position=1)
     version = services.agenda_submit(actor=secretariat, meeting=meeting)

@@ -2,7 +2,8 @@
 to them are collected per meeting and announced in one notice a few minutes after the last one came.
 
 documents/ sends the signals (documents.signals) on commit; the receivers (connected in apps.ready) call
-`material_announce` / `material_forget`. The periodic relay calls `send_due`. `notice_send` of a
+`material_announce` / `material_forget`. The periodic relay calls `services.materials_send_due`, which
+sends what is due. `notice_send` of a
 資料掲載のお知らせ, by the relay or from the secretariat's page, takes the meeting's waiting materials into
 its list (`attach_pending`), so a material is announced once.
 """
@@ -44,7 +45,7 @@ def member_visible(meeting_id: int):
     return Material.objects.filter(members_filter(), meeting_id=meeting_id)
 
 
-def _live(meeting: Meeting, now: dt.datetime) -> bool:
+def live(meeting: Meeting, now: dt.datetime) -> bool:
     """Not cancelled, not held, not in the past."""
     return meeting.status not in CLOSED and (meeting.start_at is None or meeting.start_at > now)
 
@@ -62,7 +63,7 @@ def material_announce(
     if material is None or not member_visible(material.meeting_id).filter(pk=material_id).exists():
         return None
     meeting = Meeting.objects.select_for_update().get(pk=material.meeting_id)  # one writer per meeting
-    if not _live(meeting, now):
+    if not live(meeting, now):
         return None
     waiting = MaterialAnnouncement.objects.filter(meeting=meeting, notice__isnull=True)
     first = waiting.aggregate(first=Min("first_at"))["first"] or now
@@ -93,38 +94,6 @@ def attach_pending(*, meeting: Meeting, notice: Notice) -> int:
     waiting = MaterialAnnouncement.objects.filter(meeting=meeting, notice__isnull=True)
     waiting.exclude(material__in=member_visible(meeting.pk)).delete()
     return waiting.update(notice=notice)
-
-
-def send_due(*, now: dt.datetime | None = None) -> int:
-    """The relay's part: for each meeting whose waiting materials are due, one 資料掲載のお知らせ, each in
-    its own transaction with the meeting locked (a second relay skips it). Nothing is sent for a meeting
-    cancelled, held or past, nor when no waiting material is still visible to members."""
-    from .services import notice_send
-
-    now = now or timezone.now()
-    sent = 0
-    due = (
-        MaterialAnnouncement.objects.filter(notice__isnull=True, due_at__lte=now)
-        .values_list("meeting_id", flat=True)
-        .distinct()
-    )
-    for meeting_id in list(due):
-        with transaction.atomic():
-            meeting = Meeting.objects.select_for_update(skip_locked=True).filter(pk=meeting_id).first()
-            if meeting is None:
-                continue
-            waiting = MaterialAnnouncement.objects.filter(meeting=meeting, notice__isnull=True)
-            if not waiting.filter(due_at__lte=now).exists():
-                continue  # another material came meanwhile: the notice waits with it
-            if not _live(meeting, now):
-                waiting.delete()
-                continue
-            waiting.exclude(material__in=member_visible(meeting.pk)).delete()
-            if not waiting.exists():
-                continue
-            notice_send(actor=None, meeting=meeting, kind=Notice.Kind.MATERIALS)
-            sent += 1
-    return sent
 
 
 def announced_materials(notice: Notice) -> list[dict]:

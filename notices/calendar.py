@@ -15,7 +15,7 @@ from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
 from core.text import single_line
 from meetings.models import Meeting
 
-from .services import site_domain
+from .addressing import site_domain
 
 PRODID = "-//dxplan//notices//JA"
 DEFAULT_LENGTH = dt.timedelta(hours=2)

@@ -31,9 +31,9 @@ from core import wareki
 from core.text import single_line
 from meetings.models import Attendance, Meeting
 
+from .addressing import message_id_for
 from .calendar import meeting_ics
 from .models import Delivery, Notice, NoticeTemplate
-from .services import message_id_for
 from .tokens import answer_token_for
 
 SUBJECT_LABELS = {

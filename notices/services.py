@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from urllib.parse import urlparse
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import CharField, F, Q, Value
@@ -21,7 +19,16 @@ from meetings import services as meeting_services
 from meetings.models import Agenda, Meeting
 
 from . import announcements, selectors
-from .models import BodyNoticeSettings, Delivery, Notice, NotificationPreference, Reminder, parse_reminder_days
+from .addressing import site_domain
+from .models import (
+    BodyNoticeSettings,
+    Delivery,
+    MaterialAnnouncement,
+    Notice,
+    NotificationPreference,
+    Reminder,
+    parse_reminder_days,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,14 +43,6 @@ WITH_ANSWER = (Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.REMINDER
 
 class NoticeError(ValidationError):
     """A notice the meeting's state does not allow; the message says why."""
-
-
-def site_domain() -> str:
-    return urlparse(settings.SITE_URL).hostname or "dxplan.invalid"
-
-
-def message_id_for(notice_pk, delivery_pk) -> str:
-    return f"<notice-{notice_pk}-delivery-{delivery_pk}@{site_domain()}>"
 
 
 def _check_kind(meeting: Meeting, kind: str) -> None:
@@ -132,8 +131,8 @@ def queue_deliveries(ids: list[int]) -> int:
     stay pending and the relay queues them once it is back; returns how many deliveries were queued."""
     from celery import current_app
 
-    from .tasks import deliver_batch
-
+    # By name, not by import: tasks call services, so services do not import tasks.
+    deliver_batch = current_app.tasks["notices.tasks.deliver_batch"]
     if not ids:
         return 0
     Delivery.objects.filter(pk__in=ids, state=Delivery.State.PENDING).update(queued_at=timezone.now())
@@ -333,6 +332,36 @@ def reminders_send_due(*, now: dt.datetime | None = None) -> int:
     return sent
 
 
+def materials_send_due(*, now: dt.datetime | None = None) -> int:
+    """The relay's part: for each meeting whose waiting materials are due, one 資料掲載のお知らせ, each in
+    its own transaction with the meeting locked (a second relay skips it). Nothing is sent for a meeting
+    cancelled, held or past, nor when no waiting material is still visible to members."""
+    now = now or timezone.now()
+    sent = 0
+    due = (
+        MaterialAnnouncement.objects.filter(notice__isnull=True, due_at__lte=now)
+        .values_list("meeting_id", flat=True)
+        .distinct()
+    )
+    for meeting_id in list(due):
+        with transaction.atomic():
+            meeting = Meeting.objects.select_for_update(skip_locked=True).filter(pk=meeting_id).first()
+            if meeting is None:
+                continue
+            waiting = MaterialAnnouncement.objects.filter(meeting=meeting, notice__isnull=True)
+            if not waiting.filter(due_at__lte=now).exists():
+                continue  # another material came meanwhile: the notice waits with it
+            if not announcements.live(meeting, now):
+                waiting.delete()
+                continue
+            waiting.exclude(material__in=announcements.member_visible(meeting.pk)).delete()
+            if not waiting.exists():
+                continue
+            notice_send(actor=None, meeting=meeting, kind=Notice.Kind.MATERIALS)
+            sent += 1
+    return sent
+
+
 def relay(*, now: dt.datetime | None = None) -> dict[str, int]:
     """The periodic job: queue deliveries left pending or stuck, send due reminders and due notices of
     published materials."""
@@ -344,7 +373,7 @@ def relay(*, now: dt.datetime | None = None) -> dict[str, int]:
     )
     queued = queue_deliveries(ids)
     reminders = reminders_send_due(now=now)
-    materials = announcements.send_due(now=now)
+    materials = materials_send_due(now=now)
     return {"requeued": queued, "reminders": reminders, "materials": materials}
 
 

@@ -1,5 +1,6 @@
 """Accounts: the secretariat's invitation, the link that sets the password, password reset by email, "my account"
-with the member's own contact details, and the second factor's exemptions (core/accounts.py, core/account_views.py)."""
+with the member's own contact details, and the second factor's exemptions (committee/accounts.py and
+committee/account_views.py)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from committee import accounts
 from committee.models import Person
-from core import accounts
+from committee.tasks import send_invitation
 from core.models import AuditEntry, Invitation, User
-from core.tasks import send_invitation
 from tests import factories
 from tests.conftest import TOKYO, appoint
 
@@ -587,7 +588,7 @@ def test_members_use_every_account_page_with_the_second_factor_on(
 def test_an_invitation_written_while_the_broker_was_down_is_sent_by_the_relay_once(
     newcomer, secretariat, now, django_capture_on_commit_callbacks
 ):
-    from core.tasks import relay_invitations
+    from committee.tasks import relay_invitations
 
     with django_capture_on_commit_callbacks(execute=False):  # the task is never queued
         invitation = accounts.account_invite(actor=secretariat, person=newcomer)
@@ -605,7 +606,7 @@ def test_an_invitation_written_while_the_broker_was_down_is_sent_by_the_relay_on
 def test_the_relay_sends_only_the_newest_of_replaced_invitations(
     newcomer, secretariat, now, django_capture_on_commit_callbacks
 ):
-    from core.tasks import relay_invitations
+    from committee.tasks import relay_invitations
 
     with django_capture_on_commit_callbacks(execute=False):
         first = accounts.account_invite(actor=secretariat, person=newcomer)
@@ -619,7 +620,7 @@ def test_the_relay_sends_only_the_newest_of_replaced_invitations(
 
 
 def test_the_relay_leaves_expired_invitations_alone(newcomer, secretariat, now, django_capture_on_commit_callbacks):
-    from core.tasks import relay_invitations
+    from committee.tasks import relay_invitations
 
     with django_capture_on_commit_callbacks(execute=False):
         accounts.account_invite(actor=secretariat, person=newcomer)
@@ -632,4 +633,4 @@ def test_migrate_registers_the_relay_with_celery_beat(db):
     from django_celery_beat.models import PeriodicTask
 
     entry = PeriodicTask.objects.get(name="core.relay_invitations")
-    assert entry.task == "core.tasks.relay_invitations" and entry.enabled
+    assert entry.task == "committee.tasks.relay_invitations" and entry.enabled

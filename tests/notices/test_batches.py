@@ -5,6 +5,7 @@ import smtplib
 import pytest
 
 from notices import services, tasks
+from notices.addressing import message_id_for
 from notices.models import Delivery, Notice
 from tests.meetings.conftest import appoint_others
 
@@ -118,4 +119,4 @@ def test_notice_send_queues_batches(approved, meeting, secretariat, chair, membe
     with django_capture_on_commit_callbacks(execute=True):
         notice = services.notice_send(actor=secretariat, meeting=meeting, kind=Notice.Kind.CONVOCATION)
     assert queued == [[pk] for pk in ids(notice)]
-    assert all(d.message_id == services.message_id_for(notice.pk, d.pk) for d in notice.deliveries.all())
+    assert all(d.message_id == message_id_for(notice.pk, d.pk) for d in notice.deliveries.all())

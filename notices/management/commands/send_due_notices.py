@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from core.tasks import relay_invitations
+from committee.tasks import relay_invitations
 from notices import services
 
 

@@ -2,7 +2,7 @@
 up to date themselves.
 
 Services write (one per state change: lock, check, save, audit, queue on commit); `account_states` reads the
-roster's account column in one query. Mail goes out through core/tasks.py with ids only.
+roster's account column in one query. Mail goes out through committee/tasks.py with ids only.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from django.utils.crypto import constant_time_compare
 from django.utils.http import base36_to_int
 from django.utils.translation import gettext as _
 
-from committee.models import Person
+from core.audit import audit_record
+from core.models import AuditEntry, Invitation, User
+from core.text import single_line
 
-from .audit import audit_record
-from .models import AuditEntry, Invitation, User
-from .text import single_line
+from .models import Person
 
 logger = logging.getLogger(__name__)
 

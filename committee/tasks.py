@@ -17,9 +17,10 @@ from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from core.models import Invitation, User
+from core.text import single_line
+
 from . import accounts
-from .models import Invitation, User
-from .text import single_line
 
 logger = logging.getLogger(__name__)
 

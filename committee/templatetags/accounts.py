@@ -3,7 +3,7 @@ person's account state in one query, `{% account_state states person_id as state
 
 from django import template
 
-from core import accounts
+from committee import accounts
 
 register = template.Library()
 

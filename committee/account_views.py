@@ -1,5 +1,5 @@
 """Pages of the login accounts: accepting an invitation, password reset and change, "my account", and the
-secretariat's invite button. Every change goes through core/accounts.py."""
+secretariat's invite button. Every change goes through committee/accounts.py."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.forms import ContactForm, PasswordResetRequestForm
+
 from . import accounts
-from .forms import ContactForm, PasswordResetRequestForm
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -171,7 +172,7 @@ def account(request):
 @require_POST
 def invite(request, pk: int):
     """The secretariat's invite button on a roster (and the admin's action): invite one person to log in."""
-    from committee import selectors
+    from . import selectors
 
     person = get_object_or_404(selectors.people_managed_by(request.user), pk=pk)
     try:
