@@ -299,3 +299,33 @@ def minutes_for(user, pk: int, *, to: MinutesPurpose = "review") -> MinutesAcces
     if not (access.manage or confirmation is not None or presides):
         raise Http404
     return MinutesAccess(meeting=meeting, minutes=minutes, access=access, confirmation=confirmation, presides=presides)
+
+
+def minutes_reviewable_by(user) -> list[Minutes]:
+    """Every meeting's minutes the user may open for review: the list side of `minutes_for(to="review")`.
+    A fixed number of queries (presiding officers are worked out for all the meetings at once)."""
+    if not (user.is_authenticated and user.is_active):
+        return []
+    from .selectors import presiding_for_many
+
+    viewer = viewer_for(user)
+    manage = prefixed(viewer.manage, "meeting__")
+    candidates = list(
+        Minutes.objects.filter(manage | prefixed(viewer.member, "meeting__"))
+        .exclude(Q(status=Minutes.Status.DRAFT) & ~manage)
+        .annotate(managed=Count("pk", filter=manage))
+        .select_related("meeting__body__convener_account")
+    )
+    asked = set(
+        MinutesConfirmation.objects.filter(minutes__in=candidates, appointment__person__user=user).values_list(
+            "minutes_id", flat=True
+        )
+    )
+    presiding = presiding_for_many([m.meeting for m in candidates])
+    return [
+        m
+        for m in candidates
+        if m.managed
+        or m.pk in asked
+        or ((p := presiding.get(m.meeting_id)) is not None and p.user is not None and p.user.pk == user.pk)
+    ]
