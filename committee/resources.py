@@ -194,69 +194,11 @@ class RosterResource(resources.ModelResource):
     def import_instance(self, instance: Appointment, row, **kwargs) -> None:
         if self.is_blank(row):
             return
-        errors: dict[str, list[str]] = {}
-        values: dict[str, object] = {}
-
-        def cell(key: str) -> str:
-            raw = row.get(COLUMNS[key])
-            return "" if raw is None else restore_formula(str(raw).strip())
-
-        def add(key: str, *messages: str) -> None:
-            errors.setdefault(COLUMNS[key], []).extend(messages)
-
-        for key in REQUIRED:
-            if not cell(key):
-                add(key, _("This column is required."))
-        for key in ("family_name_kana", "given_name_kana"):
-            if COLUMNS[key] in errors:
-                continue
-            try:
-                values[key] = kana.normalise_reading(cell(key), required=key == "family_name_kana")
-            except ValidationError as exc:
-                add(key, *exc.messages)
-        for key, limit in MAX_LENGTHS.items():
-            text = str(values.get(key, cell(key)))
-            if COLUMNS[key] not in errors and len(text) > limit:
-                add(key, _("Write at most %(limit)d characters (this has %(n)d).") % {"limit": limit, "n": len(text)})
-        for key in ("appointed_on", "term_start"):
-            if COLUMNS[key] in errors:
-                continue
-            try:
-                values[key] = parse_date(row.get(COLUMNS[key]))
-            except (ValueError, TypeError):
-                add(key, _("“%(value)s” is not a date (write 2023-05-10 or 令和5年5月10日).") % {"value": cell(key)})
-        category = cell("category") or "委員"
-        if category not in CATEGORY_WORDS:
-            message = _("Unknown category “%(value)s”; use 委員, 有識者, 庁内構成員, オブザーバー or 事務局.")
-            add("category", message % {"value": category})
-        gender = cell("gender")
-        if gender not in GENDER_WORDS:
-            message = _("Unknown gender “%(value)s”; use 女性, 男性, その他 or leave it empty.")
-            add("gender", message % {"value": gender})
-        birth_year = cell("birth_year")
-        if birth_year and not (birth_year.isdigit() and 1900 <= int(birth_year) <= timezone.localdate().year):
-            add("birth_year", _("Enter a year between 1900 and this year."))
-        email = cell("email")
-        if email and len(email) <= MAX_LENGTHS["email"]:
-            try:
-                validate_email(email)
-            except ValidationError:
-                add("email", _("“%(value)s” is not an email address.") % {"value": email})
-        if errors:
-            raise ValidationError(errors)
-        instance._import = {
-            "family_name": cell("family_name"),
-            "given_name": cell("given_name"),
-            "family_name_kana": values["family_name_kana"],
-            "given_name_kana": values["given_name_kana"],
-            "affiliation": cell("affiliation"),
-            "category": CATEGORY_WORDS[category],
-            "appointed_on": values["appointed_on"],
-            "term_start": values["term_start"],
-            "gender": GENDER_WORDS[gender],
-            "birth_year": int(birth_year) if birth_year else None,
-            "email": email,
-        }
+        reader = _RowReader(row)
+        reader.check()
+        if reader.errors:
+            raise ValidationError(reader.errors)
+        instance._import = reader.data()
 
     def _person_for(self, data: dict) -> Person:
         """The person the row names: one the importer already manages with that name and reading, or a new one.
@@ -439,3 +381,97 @@ IMPORT_HELP = gettext_lazy(
     "Columns: 姓, 名, 姓よみ, 名よみ, 所属・役職, 区分 (委員 / 有識者 / 庁内構成員 / オブザーバー / 事務局), "
     "委嘱日, 任期開始 (empty: the 委嘱日), 性別, 生年, メールアドレス. The term end follows the guidelines."
 )
+
+
+class _RowReader:
+    """Reads one roster row: each cell checked, every problem collected per column (in Japanese)."""
+
+    def __init__(self, row) -> None:
+        self.row = row
+        self.errors: dict[str, list[str]] = {}
+        self.values: dict[str, object] = {}
+
+    def cell(self, key: str) -> str:
+        raw = self.row.get(COLUMNS[key])
+        return "" if raw is None else restore_formula(str(raw).strip())
+
+    def add(self, key: str, *messages: str) -> None:
+        self.errors.setdefault(COLUMNS[key], []).extend(messages)
+
+    def failed(self, key: str) -> bool:
+        return COLUMNS[key] in self.errors
+
+    def check(self) -> None:
+        for key in REQUIRED:
+            if not self.cell(key):
+                self.add(key, _("This column is required."))
+        self._readings()
+        self._lengths()
+        self._dates()
+        self._choices()
+        self._birth_year_and_email()
+
+    def _readings(self) -> None:
+        for key in ("family_name_kana", "given_name_kana"):
+            if self.failed(key):
+                continue
+            try:
+                self.values[key] = kana.normalise_reading(self.cell(key), required=key == "family_name_kana")
+            except ValidationError as exc:
+                self.add(key, *exc.messages)
+
+    def _lengths(self) -> None:
+        for key, limit in MAX_LENGTHS.items():
+            text = str(self.values.get(key, self.cell(key)))
+            if not self.failed(key) and len(text) > limit:
+                message = _("Write at most %(limit)d characters (this has %(n)d).")
+                self.add(key, message % {"limit": limit, "n": len(text)})
+
+    def _dates(self) -> None:
+        for key in ("appointed_on", "term_start"):
+            if self.failed(key):
+                continue
+            try:
+                self.values[key] = parse_date(self.row.get(COLUMNS[key]))
+            except (ValueError, TypeError):
+                message = _("“%(value)s” is not a date (write 2023-05-10 or 令和5年5月10日).")
+                self.add(key, message % {"value": self.cell(key)})
+
+    def _choices(self) -> None:
+        if self.category not in CATEGORY_WORDS:
+            message = _("Unknown category “%(value)s”; use 委員, 有識者, 庁内構成員, オブザーバー or 事務局.")
+            self.add("category", message % {"value": self.category})
+        if self.cell("gender") not in GENDER_WORDS:
+            message = _("Unknown gender “%(value)s”; use 女性, 男性, その他 or leave it empty.")
+            self.add("gender", message % {"value": self.cell("gender")})
+
+    def _birth_year_and_email(self) -> None:
+        birth_year = self.cell("birth_year")
+        if birth_year and not (birth_year.isdigit() and 1900 <= int(birth_year) <= timezone.localdate().year):
+            self.add("birth_year", _("Enter a year between 1900 and this year."))
+        email = self.cell("email")
+        if email and len(email) <= MAX_LENGTHS["email"]:
+            try:
+                validate_email(email)
+            except ValidationError:
+                self.add("email", _("“%(value)s” is not an email address.") % {"value": email})
+
+    @property
+    def category(self) -> str:
+        return self.cell("category") or "委員"
+
+    def data(self) -> dict:
+        birth_year = self.cell("birth_year")
+        return {
+            "family_name": self.cell("family_name"),
+            "given_name": self.cell("given_name"),
+            "family_name_kana": self.values["family_name_kana"],
+            "given_name_kana": self.values["given_name_kana"],
+            "affiliation": self.cell("affiliation"),
+            "category": CATEGORY_WORDS[self.category],
+            "appointed_on": self.values["appointed_on"],
+            "term_start": self.values["term_start"],
+            "gender": GENDER_WORDS[self.cell("gender")],
+            "birth_year": int(birth_year) if birth_year else None,
+            "email": self.cell("email"),
+        }

@@ -67,6 +67,40 @@ def _consecutive_terms(previous: list[Appointment], term_start: dt.date) -> int:
     return count
 
 
+def _check_overlap(others: list[Appointment], person: Person, term_start: dt.date, term_end: dt.date | None) -> None:
+    """One person holds one appointment on a body at a time."""
+    for other in others:
+        if other.is_active_on(term_start) or (
+            other.term_start >= term_start and (term_end is None or other.term_start <= term_end)
+        ):
+            raise RosterError(
+                _("%(name)s already holds an appointment on this body from %(start)s; terms may not overlap.")
+                % {"name": person.full_name, "start": other.term_start.isoformat()}
+            )
+
+
+def _check_reappointment(earlier: list[Appointment], guideline: Guideline, term_start: dt.date) -> None:
+    """再任: allowed at all, and within the guidelines' limit of consecutive terms."""
+    if not guideline.reappointment_allowed:
+        raise RosterError(_("The guidelines do not allow reappointment (再任)."))
+    limit = guideline.max_consecutive_terms
+    if limit and _consecutive_terms(earlier, term_start) + 1 > limit:
+        raise RosterError(_("The guidelines allow at most %(limit)d consecutive terms.") % {"limit": limit})
+
+
+def _check_predecessor(predecessor: Appointment, body: Body, term_start: dt.date) -> None:
+    """A successor (第5-2) sits on the same body, after the predecessor left office, and only once."""
+    if predecessor.body_id != body.pk:
+        raise RosterError(_("A successor must sit on the same body as the predecessor."))
+    if hasattr(predecessor, "successor"):
+        raise RosterError(_("%(name)s already has a successor.") % {"name": predecessor.holder_name})
+    end = predecessor.effective_end
+    if predecessor.ended_on is None:
+        raise RosterError(_("Record how the predecessor's appointment ended before appointing a successor."))
+    if end is not None and term_start <= end:
+        raise RosterError(_("The successor's term must start after the predecessor left office."))
+
+
 def _check_appointment(
     *,
     body: Body,
@@ -78,33 +112,12 @@ def _check_appointment(
 ) -> None:
     if person is not None:
         others = list(Appointment.objects.filter(body=body, person=person))
-        for other in others:
-            if other.is_active_on(term_start) or (
-                other.term_start >= term_start and (term_end is None or other.term_start <= term_end)
-            ):
-                raise RosterError(
-                    _("%(name)s already holds an appointment on this body from %(start)s; terms may not overlap.")
-                    % {"name": person.full_name, "start": other.term_start.isoformat()}
-                )
+        _check_overlap(others, person, term_start, term_end)
         earlier = [a for a in others if a.term_start < term_start and predecessor is None]
         if earlier and guideline is not None:
-            if not guideline.reappointment_allowed:
-                raise RosterError(_("The guidelines do not allow reappointment (再任)."))
-            limit = guideline.max_consecutive_terms
-            if limit and _consecutive_terms(earlier, term_start) + 1 > limit:
-                raise RosterError(
-                    _("The guidelines allow at most %(limit)d consecutive terms.") % {"limit": limit}
-                )
+            _check_reappointment(earlier, guideline, term_start)
     if predecessor is not None:
-        if predecessor.body_id != body.pk:
-            raise RosterError(_("A successor must sit on the same body as the predecessor."))
-        if hasattr(predecessor, "successor"):
-            raise RosterError(_("%(name)s already has a successor.") % {"name": predecessor.holder_name})
-        end = predecessor.effective_end
-        if predecessor.ended_on is None:
-            raise RosterError(_("Record how the predecessor's appointment ended before appointing a successor."))
-        if end is not None and term_start <= end:
-            raise RosterError(_("The successor's term must start after the predecessor left office."))
+        _check_predecessor(predecessor, body, term_start)
 
 
 def _term_for(

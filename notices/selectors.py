@@ -41,45 +41,52 @@ def _invitees(meeting: Meeting) -> list[tuple[Person | None, str, Appointment | 
     return rows
 
 
+def _unanswered(meeting: Meeting, kind: str) -> set[int] | None:
+    """For a reminder to answer, the people who have not answered; None for every other kind."""
+    if kind != Notice.Kind.ANSWER_REMINDER:
+        return None
+    return set(
+        meeting.attendances.filter(reply="", appointment__person__isnull=False).values_list(
+            "appointment__person_id", flat=True
+        )
+    )
+
+
+def _account_emails(people: dict[int, Person]) -> dict[int, str]:
+    """The login account's address, for people without one of their own (by user id)."""
+    from core.models import User
+
+    accounts = [p.user_id for p in people.values() if not (p.email or "").strip() and p.user_id]
+    return dict(User.objects.filter(pk__in=accounts).values_list("pk", "email")) if accounts else {}
+
+
+def _copy_address(preference: NotificationPreference | None, email: str) -> str:
+    copy_to = (preference.copy_to or "").strip() if preference is not None else ""
+    return "" if copy_to.lower() == email.lower() else copy_to
+
+
 def recipients(meeting: Meeting, *, kind: str = Notice.Kind.CONVOCATION) -> list[Recipient]:
     """Everyone with an address, once each (by person and by address). A reminder to answer goes only
     to members who have not answered. The optional kinds (reminders, 資料掲載のお知らせ) skip those who
     turned them off; each recipient's copy address comes along. A fixed number of queries."""
-    from core.models import User
-
-    unanswered: set[int] | None = None
-    if kind == Notice.Kind.ANSWER_REMINDER:
-        unanswered = set(
-            meeting.attendances.filter(reply="", appointment__person__isnull=False).values_list(
-                "appointment__person_id", flat=True
-            )
-        )
+    unanswered = _unanswered(meeting, kind)
     invitees = _invitees(meeting)
     people = {p.pk: p for p, _n, _a in invitees if p is not None}
     preferences = {p.person_id: p for p in NotificationPreference.objects.filter(person_id__in=list(people))}
-    # the login account's address, for people without one of their own
-    accounts = [p.user_id for p in people.values() if not (p.email or "").strip() and p.user_id]
-    account_email = dict(User.objects.filter(pk__in=accounts).values_list("pk", "email")) if accounts else {}
+    account_email = _account_emails(people)
     seen_people: set[int] = set()
     seen_addresses: set[str] = set()
     result = []
     for person, name, _appointment in invitees:
-        if person is None or person.pk in seen_people:
-            continue
-        if unanswered is not None and person.pk not in unanswered:
+        if person is None or person.pk in seen_people or (unanswered is not None and person.pk not in unanswered):
             continue
         email = (person.email or "").strip() or (account_email.get(person.user_id) or "").strip()
-        if not email or email.lower() in seen_addresses:
-            continue
         preference = preferences.get(person.pk)
-        if preference is not None and not preference.wants(kind):
+        if not email or email.lower() in seen_addresses or (preference is not None and not preference.wants(kind)):
             continue
         seen_people.add(person.pk)
         seen_addresses.add(email.lower())
-        copy_to = (preference.copy_to or "").strip() if preference is not None else ""
-        if copy_to.lower() == email.lower():
-            copy_to = ""
-        result.append(Recipient(person=person, email=email, name=name, copy_to=copy_to))
+        result.append(Recipient(person=person, email=email, name=name, copy_to=_copy_address(preference, email)))
     return result
 
 

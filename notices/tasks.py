@@ -252,20 +252,12 @@ def _send_all(transport_factory, jobs, report, stop: threading.Event) -> None:
             report(delivery, exc, False)
 
 
-def send_deliveries(ids: list[int]) -> Outcome:
-    """Claim, build, send and mark the deliveries of `ids` that are still to send (see the module).
-    Over SMTP a batch of more than CONNECTION_SHARE deliveries is split over up to SMTP_CONNECTIONS
-    connections, each sending its part in order in a thread of its own; this thread does all the
-    database work (marks and errors) as their reports come in."""
+def _jobs_for(rows: list, outcome: Outcome) -> list[tuple]:
+    """(delivery, message builder, answer link) for each claimed row; the message parts shared by a
+    notice are built once. A notice whose message cannot be built fails its rows (no retry)."""
     from .email import MessageBuilder, answer_urls
     from .models import Notice
 
-    outcome = Outcome()
-    started = time.monotonic()
-    claimed_at, rows = services.deliveries_claim(ids)
-    outcome.claimed = len(rows)
-    if not rows:
-        return outcome
     by_notice = defaultdict(list)
     for row in rows:
         by_notice[row.notice_id].append(row)
@@ -285,7 +277,47 @@ def send_deliveries(ids: list[int]) -> Outcome:
         builder, urls = builders[row.notice_id]
         row.notice = builder.notice
         jobs.append((row, builder, urls.get(row.person_id, "")))
+    return jobs
 
+
+def _send_in_threads(jobs: list[tuple], parts: int, settle, stop: threading.Event) -> None:
+    """Send `jobs` over `parts` connections, one thread each; this thread settles their reports, so all
+    the database work stays here."""
+    reports: queue.Queue = queue.Queue()
+    size = -(-len(jobs) // parts)
+    threads = [
+        threading.Thread(
+            target=_send_all,
+            args=(Transport, jobs[i * size : (i + 1) * size], lambda *a: reports.put(a), stop),
+            name=f"notices-smtp-{i}",
+            daemon=True,
+        )
+        for i in range(parts)
+    ]
+    for thread in threads:
+        thread.start()
+    done = 0
+    while done < len(jobs):
+        try:
+            settle(*reports.get(timeout=1.0))
+            done += 1
+        except queue.Empty:
+            if not any(thread.is_alive() for thread in threads) and reports.empty():
+                break  # a thread stopped early (logged); its rows stay claimed for the relay
+
+
+def send_deliveries(ids: list[int]) -> Outcome:
+    """Claim, build, send and mark the deliveries of `ids` that are still to send (see the module).
+    Over SMTP a batch of more than CONNECTION_SHARE deliveries is split over up to SMTP_CONNECTIONS
+    connections, each sending its part in order in a thread of its own; this thread does all the
+    database work (marks and errors) as their reports come in."""
+    outcome = Outcome()
+    started = time.monotonic()
+    claimed_at, rows = services.deliveries_claim(ids)
+    outcome.claimed = len(rows)
+    if not rows:
+        return outcome
+    jobs = _jobs_for(rows, outcome)
     marker = Marker(claimed_at)
 
     def settle(delivery, exc: Exception | None, tried: bool) -> None:
@@ -296,35 +328,13 @@ def send_deliveries(ids: list[int]) -> Outcome:
             _settle_error(delivery, exc, claimed_at, outcome, tried=tried)
 
     first = Transport()
-    parts = 1
-    if first.smtp:
-        parts = max(1, min(SMTP_CONNECTIONS, len(jobs) // CONNECTION_SHARE))
+    parts = max(1, min(SMTP_CONNECTIONS, len(jobs) // CONNECTION_SHARE)) if first.smtp else 1
     stop = threading.Event()
     try:
         if parts == 1:
             _send_all(lambda: first, jobs, settle, stop)
         else:
-            reports: queue.Queue = queue.Queue()
-            size = -(-len(jobs) // parts)
-            threads = [
-                threading.Thread(
-                    target=_send_all,
-                    args=(Transport, jobs[i * size : (i + 1) * size], lambda *a: reports.put(a), stop),
-                    name=f"notices-smtp-{i}",
-                    daemon=True,
-                )
-                for i in range(parts)
-            ]
-            for thread in threads:
-                thread.start()
-            done = 0
-            while done < len(jobs):
-                try:
-                    settle(*reports.get(timeout=1.0))
-                    done += 1
-                except queue.Empty:
-                    if not any(thread.is_alive() for thread in threads) and reports.empty():
-                        break  # a thread stopped early (logged); its rows stay claimed for the relay
+            _send_in_threads(jobs, parts, settle, stop)
     finally:
         stop.set()
         marker.flush()

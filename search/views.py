@@ -172,6 +172,39 @@ def _page(qs_or_list, number, per_page: int) -> Page:
 MEETING_FIELDS = ("title", "theme", "name", "venue_name", "venue_room")
 
 
+def _item_hits(scoped: QuerySet[Meeting], viewer: Viewer, terms: list[str]) -> list[ItemHit]:
+    """次第 items matching every term, in the approved snapshots the user may read (latest meeting first)."""
+    with_agenda = with_access(
+        scoped.filter(agenda__approved_version__isnull=False)
+        .select_related("agenda__approved_version")
+        .order_by("-fiscal_year", *LATEST_FIRST, "body__display_order", "pk"),
+        viewer,
+    )
+    hits = []
+    for meeting in with_agenda:
+        agenda = selectors.visible_agenda(meeting, access_of(meeting))
+        for item in (agenda or {}).get("items", []):
+            if matches(terms, item.get("title", ""), item.get("detail", "")):
+                hits.append(ItemHit(meeting, item.get("number", ""), item.get("title", ""), item.get("detail", "")))
+    return hits
+
+
+def _material_hits(viewer: Viewer, terms: list[str], *, body: Body | None, year: int | None) -> QuerySet[Material]:
+    """Materials the user may see whose title or label has every term (latest meeting first)."""
+    return (
+        _scoped(visible_materials(viewer), body=body, year=year, prefix="meeting__")
+        .filter(_words_q(terms, ("title", "label")))
+        .select_related("current_version", "meeting__body")
+        .order_by(
+            "-meeting__fiscal_year",
+            Coalesce("meeting__start_at", Cast("meeting__planned_month", DateTimeField())).desc(nulls_last=True),
+            "meeting_id",
+            "position",
+            "id",
+        )
+    )
+
+
 def search(
     user,
     *,
@@ -201,35 +234,10 @@ def search(
     found_meetings = _page(meetings_qs, number, per_page) if kind in (None, "meetings") else empty
     meetings_count = found_meetings.paginator.count if kind in (None, "meetings") else meetings_qs.count()
 
-    hits: list[ItemHit] = []
-    if terms:
-        with_agenda = with_access(
-            scoped.filter(agenda__approved_version__isnull=False)
-            .select_related("agenda__approved_version")
-            .order_by("-fiscal_year", *LATEST_FIRST, "body__display_order", "pk"),
-            viewer,
-        )
-        for meeting in with_agenda:
-            agenda = selectors.visible_agenda(meeting, access_of(meeting))
-            for item in (agenda or {}).get("items", []):
-                if matches(terms, item.get("title", ""), item.get("detail", "")):
-                    hits.append(ItemHit(meeting, item.get("number", ""), item.get("title", ""), item.get("detail", "")))
+    hits = _item_hits(scoped, viewer, terms) if terms else []
     found_items = _page(hits, number if kind == "items" else 1, per_page) if kind in (None, "items") else empty
 
-    materials_qs = Material.objects.none()
-    if terms:
-        materials_qs = (
-            _scoped(visible_materials(viewer), body=body, year=year, prefix="meeting__")
-            .filter(_words_q(terms, ("title", "label")))
-            .select_related("current_version", "meeting__body")
-            .order_by(
-                "-meeting__fiscal_year",
-                Coalesce("meeting__start_at", Cast("meeting__planned_month", DateTimeField())).desc(nulls_last=True),
-                "meeting_id",
-                "position",
-                "id",
-            )
-        )
+    materials_qs = _material_hits(viewer, terms, body=body, year=year) if terms else Material.objects.none()
     found_materials = _page(materials_qs, number, per_page) if kind in (None, "materials") else empty
     materials_count = found_materials.paginator.count if kind in (None, "materials") else materials_qs.count()
 

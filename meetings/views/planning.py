@@ -178,68 +178,107 @@ def _parse_date(value: str) -> dt.date | None:
         return None
 
 
+def _submit(request, meeting: Meeting) -> str:
+    services.agenda_submit(actor=request.user, meeting=meeting)
+    return _("The 次第 was submitted for approval.")
+
+
+def _prepare(request, meeting: Meeting) -> str:
+    added = services.attendance_prepare(actor=request.user, meeting=meeting)
+    return _("%(n)d invitees added to the attendance list.") % {"n": added}
+
+
+def _reply(request, meeting: Meeting) -> str:
+    post = request.POST
+    row = get_object_or_404(Attendance, pk=int_or_404(post.get("attendance")), meeting=meeting)
+    services.attendance_reply(
+        actor=request.user, attendance=row, reply=post.get("reply", ""), note=post.get("note", ""), on_behalf=True
+    )
+    return _("The answer was recorded.")
+
+
+def _record(request, meeting: Meeting) -> str:
+    records = {}
+    for row in meeting.attendances.all():
+        actual = request.POST.get(f"actual-{row.pk}", "")
+        if actual:
+            records[row.pk] = (actual, request.POST.get(f"mode-{row.pk}", ""))
+    changed = services.attendance_record(actor=request.user, meeting=meeting, records=records)
+    return _("Attendance recorded (%(n)d changed).") % {"n": changed}
+
+
+def _seating(request, meeting: Meeting) -> str:
+    services.seating_generate(actor=request.user, meeting=meeting)
+    return _("The seating plan was generated; adjust it if needed.")
+
+
+def _notified(request, meeting: Meeting) -> str:
+    services.meeting_mark_notified(actor=request.user, meeting=meeting)
+    return _("Recorded that the notices were sent.")
+
+
+def _held(request, meeting: Meeting) -> str:
+    services.meeting_mark_held(actor=request.user, meeting=meeting)
+    return _("The meeting is recorded as held.")
+
+
+def _cancel(request, meeting: Meeting) -> str:
+    services.meeting_cancel(actor=request.user, meeting=meeting, reason=request.POST.get("reason", ""))
+    return _("The meeting was cancelled.")
+
+
+def _postpone(request, meeting: Meeting) -> str:
+    services.meeting_postpone(actor=request.user, meeting=meeting, reason=request.POST.get("reason", ""))
+    return _("The meeting was postponed.")
+
+
+def _elect(request, meeting: Meeting) -> str:
+    post = request.POST
+    appointment = get_object_or_404(Appointment, pk=int_or_404(post.get("appointment")), body=meeting.body)
+    services.meeting_record_election(actor=request.user, meeting=meeting, role=post.get("role", ""),
+                                     appointment=appointment)
+    return _("The election was recorded.")
+
+
+def _minutes_send(request, meeting: Meeting) -> str:
+    deadline = _parse_date(request.POST.get("confirm_by", ""))
+    if deadline is None:
+        raise services.MeetingError(_("Give the deadline for confirmation."))
+    count = services.minutes_send_for_confirmation(actor=request.user, meeting=meeting, confirm_by=deadline)
+    return _("The draft minutes were sent to %(n)d members for confirmation.") % {"n": count}
+
+
+def _minutes_publish(request, meeting: Meeting) -> str:
+    services.minutes_publish(actor=request.user, meeting=meeting)
+    return _("The minutes were published.")
+
+
+MANAGE_ACTIONS = {
+    "submit": _submit,
+    "prepare": _prepare,
+    "reply": _reply,
+    "record": _record,
+    "seating": _seating,
+    "notified": _notified,
+    "held": _held,
+    "cancel": _cancel,
+    "postpone": _postpone,
+    "elect": _elect,
+    "minutes-send": _minutes_send,
+    "minutes-publish": _minutes_publish,
+}
+
+
 @login_required
 @require_POST
 def manage_action(request, pk: int, action: str):
     """One POST endpoint per workflow step; each calls its service and reports the outcome."""
     meeting, _access = meeting_for(request.user, pk, to="manage")
-    post = request.POST
-    user = request.user
+    step = MANAGE_ACTIONS.get(action)
+    if step is None:
+        raise Http404
     try:
-        if action == "submit":
-            services.agenda_submit(actor=user, meeting=meeting)
-            messages.success(request, _("The 次第 was submitted for approval."))
-        elif action == "prepare":
-            added = services.attendance_prepare(actor=user, meeting=meeting)
-            messages.success(request, _("%(n)d invitees added to the attendance list.") % {"n": added})
-        elif action == "reply":
-            row = get_object_or_404(Attendance, pk=int_or_404(post.get("attendance")), meeting=meeting)
-            services.attendance_reply(
-                actor=user, attendance=row, reply=post.get("reply", ""), note=post.get("note", ""), on_behalf=True
-            )
-            messages.success(request, _("The answer was recorded."))
-        elif action == "record":
-            records = {}
-            for row in meeting.attendances.all():
-                actual = post.get(f"actual-{row.pk}", "")
-                if actual:
-                    records[row.pk] = (actual, post.get(f"mode-{row.pk}", ""))
-            changed = services.attendance_record(actor=user, meeting=meeting, records=records)
-            messages.success(request, _("Attendance recorded (%(n)d changed).") % {"n": changed})
-        elif action == "seating":
-            services.seating_generate(actor=user, meeting=meeting)
-            messages.success(request, _("The seating plan was generated; adjust it if needed."))
-        elif action == "notified":
-            services.meeting_mark_notified(actor=user, meeting=meeting)
-            messages.success(request, _("Recorded that the notices were sent."))
-        elif action == "held":
-            services.meeting_mark_held(actor=user, meeting=meeting)
-            messages.success(request, _("The meeting is recorded as held."))
-        elif action == "cancel":
-            services.meeting_cancel(actor=user, meeting=meeting, reason=post.get("reason", ""))
-            messages.success(request, _("The meeting was cancelled."))
-        elif action == "postpone":
-            services.meeting_postpone(actor=user, meeting=meeting, reason=post.get("reason", ""))
-            messages.success(request, _("The meeting was postponed."))
-        elif action == "elect":
-            appointment = get_object_or_404(Appointment, pk=int_or_404(post.get("appointment")), body=meeting.body)
-            services.meeting_record_election(
-                actor=user, meeting=meeting, role=post.get("role", ""), appointment=appointment
-            )
-            messages.success(request, _("The election was recorded."))
-        elif action == "minutes-send":
-            deadline = _parse_date(post.get("confirm_by", ""))
-            if deadline is None:
-                raise services.MeetingError(_("Give the deadline for confirmation."))
-            count = services.minutes_send_for_confirmation(actor=user, meeting=meeting, confirm_by=deadline)
-            messages.success(
-                request, _("The draft minutes were sent to %(n)d members for confirmation.") % {"n": count}
-            )
-        elif action == "minutes-publish":
-            services.minutes_publish(actor=user, meeting=meeting)
-            messages.success(request, _("The minutes were published."))
-        else:
-            raise Http404
+        messages.success(request, step(request, meeting))
     except ValidationError as exc:
         error(request, exc)
     return redirect("meetings:manage", pk=meeting.pk)
