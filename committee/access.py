@@ -32,14 +32,25 @@ class BodyAccess:
     member: bool  # holds an appointment in force today
 
 
-def managed_bodies_q(user) -> Q:
-    """Bodies the user's secretariat unit serves today (all of them for a superuser)."""
+def managed_q(user, path: str = "") -> Q:
+    """Rows of any model whose body (reached by `path`, e.g. "body__" or "meeting__body__") the user's
+    secretariat unit serves today; everything for a superuser. Pages, lists and admin querysets use it."""
     if not (user.is_authenticated and user.is_active):
         return NOTHING
     if user.is_superuser:
         return EVERYTHING
     units = managed_unit_ids(user)
-    return Q(secretariat_id__in=units) if units else NOTHING
+    return Q(**{f"{path}secretariat_id__in": units}) if units else NOTHING
+
+
+def managed_bodies_q(user) -> Q:
+    """Bodies the user's secretariat unit serves today (all of them for a superuser)."""
+    return managed_q(user)
+
+
+def bodies_managed_by(user) -> QuerySet[Body]:
+    """The bodies whose secretariat the user is (every body for a superuser)."""
+    return Body.objects.filter(managed_q(user))
 
 
 def member_bodies_q(user) -> Q:

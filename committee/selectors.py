@@ -200,14 +200,6 @@ def is_secretariat_of_body(user, body: Body) -> bool:
     return user.is_superuser or body.secretariat_id in managed_unit_ids(user)
 
 
-def bodies_managed_by(user) -> QuerySet[Body]:
-    if not (user.is_authenticated and user.is_active):
-        return Body.objects.none()
-    if user.is_superuser:
-        return Body.objects.all()
-    return Body.objects.filter(secretariat_id__in=managed_unit_ids(user))
-
-
 def people_managed_by(user) -> QuerySet[Person]:
     """People whose private data the user may see: those on the user's bodies, and those on no body yet."""
     if not (user.is_authenticated and user.is_active):

@@ -14,7 +14,7 @@ from core import wareki
 from core.audit import audit_record
 
 from . import reports, selectors
-from .access import bodies_visible_to, body_for
+from .access import bodies_managed_by, bodies_visible_to, body_for
 from .models import Appointment, Body, Guideline
 from .resources import RosterResource
 
@@ -164,7 +164,7 @@ def composition_report(request):
     if not selectors.is_secretariat(request.user):
         raise Http404
     day = _day_from(request)
-    bodies = selectors.bodies_managed_by(request.user).order_by("display_order", "id")
+    bodies = bodies_managed_by(request.user).order_by("display_order", "id")
     report = reports.composition(bodies=bodies, day=day)
     return render(request, "committee/composition.html", {"report": report, "day": day})
 

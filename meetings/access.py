@@ -26,7 +26,6 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from committee import access as committee_access
-from committee import selectors as committee_selectors
 from committee.models import Appointment
 
 from .models import Attendee, Meeting, Minutes, MinutesConfirmation, MinutesEntry, Openness
@@ -87,11 +86,7 @@ def viewer_for(user) -> Viewer:
     none for the public."""
     if not (user.is_authenticated and user.is_active):
         return Viewer(manage=NOTHING, member=NOTHING)
-    if user.is_superuser:
-        manage = EVERYTHING
-    else:
-        units = committee_selectors.managed_unit_ids(user)
-        manage = Q(body__secretariat_id__in=units) if units else NOTHING
+    manage = committee_access.managed_q(user, "body__")
     appointments = list(
         Appointment.objects.filter(person__user=user)
         .not_ended_before(timezone.localdate())

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from committee import selectors as committee_selectors
+from committee.access import managed_q
 from committee.admin import ScopedAdmin
 from committee.models import Body
 
@@ -33,9 +34,7 @@ class MeetingScopedAdmin(ScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Meeting and not request.user.is_superuser:
-            kwargs["queryset"] = Meeting.objects.filter(
-                body__in=committee_selectors.bodies_managed_by(request.user)
-            ).select_related("body")
+            kwargs["queryset"] = Meeting.objects.filter(managed_q(request.user, "body__")).select_related("body")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -11,6 +11,7 @@ from django.db.models import Count, DateTimeField, Prefetch, Q, QuerySet
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
+from committee import access as committee_access
 from committee import selectors as committee_selectors
 from committee.models import Appointment, Body, Guideline, OfficerTerm
 from core.wareki import fiscal_year_bounds
@@ -340,7 +341,7 @@ def year_schedule(*, fiscal_year: int, bodies: QuerySet[Body]) -> list[ScheduleR
 def upcoming_for_secretariat(user, *, today: dt.date | None = None) -> list[Meeting]:
     """Meetings of the user's bodies not yet closed, with what the dashboard needs annotated."""
     today = today or timezone.localdate()
-    bodies = committee_selectors.bodies_managed_by(user)
+    bodies = committee_access.bodies_managed_by(user)
     return list(
         Meeting.objects.filter(body__in=bodies)
         .exclude(status__in=[Meeting.Status.CANCELLED, Meeting.Status.MINUTES_PUBLISHED])

@@ -11,6 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from core import kana
 
 from .. import selectors
+from ..access import managed_q
 from ..models import (
     Appointment,
     Body,
@@ -53,7 +54,7 @@ class ManagedBodyFilter(admin.RelatedFieldListFilter):
     """Offers only the bodies the user manages: other units' bodies, some 非公開, are not named."""
 
     def field_choices(self, field, request, model_admin):
-        bodies = selectors.bodies_managed_by(request.user)
+        bodies = Body.objects.filter(managed_q(request.user))
         ordering = self.field_admin_ordering(field, request, model_admin)
         return [(body.pk, str(body)) for body in (bodies.order_by(*ordering) if ordering else bodies)]
 
@@ -76,10 +77,7 @@ class ScopedAdmin(HiddenHistoryMixin, SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        units = selectors.managed_unit_ids(request.user)
-        return qs.filter(**{f"{self.body_path}secretariat_id__in": units})
+        return qs.filter(managed_q(request.user, self.body_path))
 
     def _perm(self, request, action, obj=None):
         opts = self.opts
@@ -103,19 +101,19 @@ class ScopedAdmin(HiddenHistoryMixin, SimpleHistoryAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Offer only what the user manages, so a forged choice fails validation.
         if not request.user.is_superuser:
-            units = selectors.managed_unit_ids(request.user)
+            user = request.user
             if db_field.related_model is Body:
-                kwargs["queryset"] = Body.objects.filter(secretariat_id__in=units)
+                kwargs["queryset"] = Body.objects.filter(managed_q(user))
             elif db_field.related_model is Appointment:
-                kwargs["queryset"] = Appointment.objects.filter(body__secretariat_id__in=units).select_related(
+                kwargs["queryset"] = Appointment.objects.filter(managed_q(user, "body__")).select_related(
                     "person", "body"
                 )
             elif db_field.related_model is Guideline:
-                kwargs["queryset"] = Guideline.objects.filter(body__secretariat_id__in=units).select_related("body")
+                kwargs["queryset"] = Guideline.objects.filter(managed_q(user, "body__")).select_related("body")
             elif db_field.related_model is Person:
                 kwargs["queryset"] = selectors.people_managed_by(request.user)
             elif db_field.related_model is OrgUnit and db_field.name == "secretariat":
-                kwargs["queryset"] = OrgUnit.objects.filter(pk__in=units)
+                kwargs["queryset"] = OrgUnit.objects.filter(pk__in=selectors.managed_unit_ids(user))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from committee import selectors as committee_selectors
+from committee.access import bodies_managed_by
 from committee.models import OfficerTerm
 
 from .. import selectors
@@ -83,7 +84,7 @@ def dashboard(request):
             }
         )
     bodies = (
-        committee_selectors.bodies_managed_by(request.user)
+        bodies_managed_by(request.user)
         .filter(Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=today))
         .order_by("display_order", "id")
     )

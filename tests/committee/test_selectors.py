@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from committee import services
+from committee.access import bodies_managed_by
 from committee.models import Affiliation, Appointment, Guideline, OfficerTerm, Person
 from committee.selectors import (
-    bodies_managed_by,
     is_member_of_body_on,
     people_managed_by,
     presiding_officer_on,
