@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from core import kana
 from core.audit import audit_record
 from core.wareki import fiscal_year_bounds, fiscal_year_of
 
@@ -272,6 +273,56 @@ def appointment_end(*, actor, appointment: Appointment, ended_on: dt.date, reaso
         data={"ended_on": ended_on.isoformat(), "reason": reason},
     )
     return appointment
+
+
+@transaction.atomic
+def person_create(
+    *,
+    actor,
+    family_name: str,
+    family_name_kana: str,
+    given_name: str = "",
+    given_name_kana: str = "",
+    email: str = "",
+    gender: str = "",
+) -> Person:
+    """A new person on the roster; readings are normalised to hiragana (読み, required for 五十音順)."""
+    person = Person(
+        family_name=family_name.strip(),
+        given_name=given_name.strip(),
+        family_name_kana=kana.normalise_reading(family_name_kana, required=True),
+        given_name_kana=kana.normalise_reading(given_name_kana, required=False),
+        email=email.strip(),
+        gender=gender,
+    )
+    person.full_clean()
+    person.save()
+    audit_record(actor=actor, action="person_created", target=person, data={})
+    return person
+
+
+@transaction.atomic
+def appointment_succeed(
+    *, actor, predecessor: Appointment, person: Person, appointed_on: dt.date, affiliation: str = ""
+) -> Appointment:
+    """後任の委嘱 (第5-2): the successor of an appointment that ended early serves the remaining term,
+    from the day after the predecessor left (or the day of appointment, if later), in the same seat."""
+    predecessor = Appointment.objects.select_for_update().get(pk=predecessor.pk)
+    if predecessor.ended_on is None:
+        raise RosterError(_("Record how the predecessor's appointment ended before appointing a successor."))
+    start = max(appointed_on, predecessor.ended_on + dt.timedelta(days=1))
+    return appointment_create(
+        actor=actor,
+        body=predecessor.body,
+        person=person,
+        appointed_on=appointed_on,
+        term_start=start,
+        category=predecessor.category,
+        affiliation=affiliation,
+        predecessor=predecessor,
+        role_label=predecessor.role_label,
+        display_order=predecessor.display_order,
+    )
 
 
 @transaction.atomic

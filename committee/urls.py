@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import manage_views, views
 
 app_name = "committee"
 
@@ -12,4 +12,10 @@ urlpatterns = [
     path("bodies/<slug:slug>/guidelines/<str:effective_on>/", views.guideline_detail, name="guideline_detail"),
     path("manage/composition/", views.composition_report, name="composition"),
     path("manage/bodies/<slug:slug>/roster.<str:fmt>", views.roster_export, name="roster_export"),
+    path("manage/bodies/<slug:slug>/roster/", manage_views.roster_manage, name="roster_manage"),
+    path(
+        "manage/bodies/<slug:slug>/roster/<int:pk>/<slug:action>/",
+        manage_views.roster_action,
+        name="roster_action",
+    ),
 ]

@@ -101,6 +101,19 @@ MATRIX: dict[str, list[Case]] = {
     "committee:composition": [
         Case("report", {**only((OTHER_SECRETARIAT, SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN}),
     ],
+    "committee:roster_manage": [
+        Case("public body", SECRETARIAT_OF_BODY, {"slug": "dx-plan"}),
+        Case("private body", SECRETARIAT_OF_BODY, {"slug": "dx-plan"}, private_body=True),
+        Case(
+            "another unit's body",
+            {**only((OTHER_SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN},
+            {"slug": "other-body"},
+        ),
+        Case("unknown body", {**NOWHERE, ANONYMOUS: LOGIN}, {"slug": "no-such-body"}),
+    ],
+    "committee:roster_action": [
+        Case("GET refused", POST_ONLY, {"slug": "dx-plan", "pk": "1", "action": "end"}),
+    ],
     "committee:roster_export": [
         Case("csv", SECRETARIAT_OF_BODY, {"slug": "dx-plan", "fmt": "csv"}),
         Case("xlsx", SECRETARIAT_OF_BODY, {"slug": "dx-plan", "fmt": "xlsx"}),
