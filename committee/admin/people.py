@@ -209,7 +209,7 @@ class PersonAdmin(ReadingSearchMixin, HiddenHistoryMixin, SimpleHistoryAdmin):
 
     @admin.action(description=_("Invite to log in (mail a link to set a password)"), permissions=["change"])
     def invite(self, request, queryset):
-        from core import accounts
+        from .. import accounts
 
         invited = 0
         for person in queryset:
