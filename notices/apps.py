@@ -25,7 +25,7 @@ class NoticesConfig(AppConfig):
 
         from documents.signals import material_hidden, material_published
 
-        from . import receivers
+        from . import receivers, tasks  # noqa: F401 - registers the tasks, which services queue by name
 
         material_published.connect(receivers.on_material_published, dispatch_uid="notices.material_published")
         material_hidden.connect(receivers.on_material_hidden, dispatch_uid="notices.material_hidden")

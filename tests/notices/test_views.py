@@ -212,3 +212,29 @@ def test_status_page_queries_do_not_grow_with_recipients(
     with django_assert_max_num_queries(30):
         response = client.get(reverse("notices:status", args=[meeting.pk]))
     assert response.status_code == 200
+
+
+def _feed_queries(client: Client, url: str) -> tuple[int, str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured.captured_queries), response.content.decode()
+
+
+def test_the_members_feed_runs_a_fixed_number_of_queries_with_a_real_token(notified, member, body):
+    """The private feed with the member's own signed address: ten times the meetings, the same queries."""
+    from tests.meetings.conftest import add_meetings
+
+    client = Client()
+    url = reverse("notices:member_calendar", args=[feed_token(member)])
+    add_meetings(body, 100, 3)
+    few, text = _feed_queries(client, url)
+    assert text.count("BEGIN:VEVENT") == 4
+    add_meetings(body, 200, 30)
+    many, text = _feed_queries(client, url)
+    # Six of the thirty fall on 1 April or 1 May, before the term began (10 May): not the member's.
+    assert text.count("BEGIN:VEVENT") == 4 + 24
+    assert many == few <= 8
