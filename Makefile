@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+export PORT
 export DEBUG ?= true
 
 .PHONY: run test setup setup-dev lint demo messages clean

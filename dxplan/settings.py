@@ -76,7 +76,11 @@ if not DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # The address the site is reached at; links in mail and password resets use it, never the Host header.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# In development the default follows the port `make run` serves on (PORT=8080 make run), so the links in
+# mail, calendar invitations and letters reach the server actually running.
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{_int('PORT', 8000, minimum=1) if DEBUG else 8000}").rstrip(
+    "/"
+)
 if urlparse(SITE_URL).scheme not in {"http", "https"} or not urlparse(SITE_URL).netloc:
     raise ImproperlyConfigured(f"SITE_URL must be an http(s) address, not {SITE_URL!r}.")
 

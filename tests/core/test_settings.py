@@ -35,6 +35,7 @@ SHOWN = [
     "DXPLAN_REQUIRE_2FA",
     "DXPLAN_WOMEN_SHARE_TARGET",
     "STORAGES",
+    "SITE_URL",
 ]
 SCRIPT = f"""
 import django; import os; os.environ['DJANGO_SETTINGS_MODULE']='dxplan.settings'
@@ -229,3 +230,16 @@ def test_the_development_env_file_is_read_and_the_environment_wins(tmp_path):
     result = load_settings(tmp_path, DEBUG="false")
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_links_follow_the_port_in_development(tmp_path):
+    """`PORT=18813 make run`: mail, .ics and letters link to the server actually running."""
+    assert loaded(tmp_path, DEBUG="true", PORT="18813")["SITE_URL"] == "http://127.0.0.1:18813"
+    assert loaded(tmp_path, DEBUG="true")["SITE_URL"] == "http://127.0.0.1:8000"
+    set_explicitly = loaded(tmp_path, DEBUG="true", PORT="18813", SITE_URL="https://committees.pref.example.jp/")
+    assert set_explicitly["SITE_URL"] == "https://committees.pref.example.jp"
+
+
+def test_a_bad_port_names_the_variable(tmp_path):
+    result = load_settings(tmp_path, DEBUG="true", PORT="eighty")
+    assert result.returncode != 0 and "PORT must be a whole number, not 'eighty'." in result.stderr
