@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -30,7 +31,7 @@ def otp_verify(request):
     """Ask a signed-in account for its one-time code (TOTP or a backup code)."""
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not next_url.startswith("/") or next_url.startswith("//"):
-        next_url = reverse("committee:home")
+        next_url = reverse(settings.LOGIN_REDIRECT_URL)
     form = SecondFactorForm(request.user, request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         otp_login(request, request.user.otp_device)

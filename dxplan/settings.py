@@ -192,7 +192,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "committee:home"
+LOGIN_REDIRECT_URL = "meetings:landing"  # by role: the dashboard, approvals or my meetings
 LOGOUT_REDIRECT_URL = "committee:home"
 
 # django-axes: lock an account and address pair after repeated failures.

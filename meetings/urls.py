@@ -18,6 +18,7 @@ urlpatterns = [
     path("schedule/", views.schedule, name="schedule"),
     path("schedule/<int:fiscal_year>/", views.schedule, name="schedule_year"),
     path("my/", views.my_meetings, name="my_meetings"),
+    path("start/", views.landing, name="landing"),
     path("approvals/", views.approvals, name="approvals"),
     path("manage/", views.dashboard, name="dashboard"),
     path("manage/meetings/<int:pk>/", views.manage, name="manage"),

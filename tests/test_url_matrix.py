@@ -81,6 +81,7 @@ ON_MEETING = {"pk": MEETING}
 
 MATRIX: dict[str, list[Case]] = {
     "committee:home": [Case("list", PUBLIC)],
+    "meetings:landing": [Case("by role", expect(302, **{ANONYMOUS: LOGIN}))],
     "committee:body_list": [Case("list", PUBLIC)],
     "committee:body_detail": [
         Case("public body", PUBLIC, {"slug": "dx-plan"}),

@@ -7,6 +7,7 @@ Access to every meeting, its minutes and materials is decided in meetings.access
 from ._common import register_materials_lister
 from .members import (
     answer,
+    landing,
     minutes_confirm,
     minutes_review,
     my_meetings,
@@ -39,6 +40,7 @@ from .secretariat import (
 )
 
 __all__ = [
+    "landing",
     "register_materials_lister",
     "agenda_edit",
     "agenda_item_delete",

@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from committee import selectors as committee_selectors
+
 from .. import selectors, services
 from ..access import meeting_for, minutes_for
 from ..forms import AnswerForm
@@ -109,3 +111,18 @@ def minutes_review(request, pk: int):
     )
 
 
+
+
+@login_required
+@require_GET
+def landing(request):
+    """Where a sign-in lands: the secretariat on its dashboard, whoever has a 次第 waiting for approval on
+    the approvals, a member or invited attendee on their meetings; anyone else on the home page."""
+    user = request.user
+    if committee_selectors.is_secretariat(user):
+        return redirect("meetings:dashboard")
+    if selectors.agendas_waiting_for(user):
+        return redirect("meetings:approvals")
+    if committee_selectors.person_ids_for_user(user):  # on a roster, or invited as 説明員・参考人
+        return redirect("meetings:my_meetings")
+    return redirect("committee:home")

@@ -68,6 +68,7 @@ MATRIX: dict[str, tuple[str, dict, dict]] = {
     "schedule_year": ("get", EVERYONE, EVERYONE),
     "my_meetings": ("get", only(ROLES, 200, anonymous=LOGIN), only(ROLES, 200, anonymous=LOGIN)),
     "approvals": ("get", only(ROLES, 200, anonymous=LOGIN), only(ROLES, 200, anonymous=LOGIN)),
+    "landing": ("get", only(ROLES, 302, anonymous=LOGIN), only(ROLES, 302, anonymous=LOGIN)),  # where: below
     "dashboard": (
         "get",
         only((*MANAGERS, OTHER_SECRETARIAT), 200, anonymous=LOGIN),
@@ -104,7 +105,7 @@ def _kwargs(name: str, meeting: Meeting) -> dict:
         return {}
     if name == "schedule_year":
         return {"fiscal_year": meeting.fiscal_year}
-    if name in ("my_meetings", "approvals", "dashboard"):
+    if name in ("my_meetings", "approvals", "dashboard", "landing"):
         return {}
     if name == "manage_action":
         return {"pk": meeting.pk, "action": "prepare"}
@@ -603,3 +604,28 @@ def test_dashboard_shows_whether_materials_are_uploaded(notified, secretariat):
     Material.objects.create(meeting=notified, label="資料2", title="まだ", position=2)  # planned, no file yet
     html = _page_url(client, reverse("meetings:dashboard"))
     assert f'<a href="{manage_url}">1</a>' in html
+
+
+@pytest.mark.parametrize(
+    ("who", "lands_on"),
+    [
+        ("secretariat", "meetings:dashboard"),
+        ("chair", "meetings:approvals"),  # a 次第 waits for the chair's approval
+        ("member", "meetings:my_meetings"),
+        ("outsider", "committee:home"),
+    ],
+)
+def test_a_sign_in_lands_where_the_role_works(request, submitted, who, lands_on):
+    """After login: the secretariat on its dashboard, the presiding officer on the approvals waiting, a
+    member on their meetings (issue 10, landing by role)."""
+    user = request.getfixturevalue(who)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    sign_in(client, user)
+    response = client.get(reverse("meetings:landing"))
+    assert response.status_code == 302 and response["Location"] == reverse(lands_on)
+
+
+def test_the_chair_without_anything_to_approve_lands_on_their_meetings(meeting, chair):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    sign_in(client, chair)
+    assert client.get(reverse("meetings:landing"))["Location"] == reverse("meetings:my_meetings")
