@@ -33,9 +33,11 @@ def readers_of(meeting: Meeting) -> list[Reader]:
     return readers + [Reader(g.display_name, g.person.user_id) for g in guests]
 
 
-def not_downloaded_by_material(meeting: Meeting, materials: list[Material]) -> dict[int, list[Reader]]:
+def not_downloaded_by_material(
+    meeting: Meeting, materials: list[Material], readers: list[Reader] | None = None
+) -> dict[int, list[Reader]]:
     """For each material, the readers who have not yet downloaded it (for the secretariat). Fixed queries."""
-    readers = readers_of(meeting)
+    readers = readers_of(meeting) if readers is None else readers
     done: dict[int, set[int]] = {m.pk: set() for m in materials}
     rows = Download.objects.filter(material__in=[m.pk for m in materials], user__isnull=False)
     for material_id, user_id in rows.values_list("material_id", "user_id").distinct():

@@ -191,10 +191,13 @@ def manage_materials(request, pk: int):
         .prefetch_related("versions").order_by("position", "id")
     )
     members_only = [m for m in materials if m.visibility == Material.Visibility.MEMBERS]
-    downloads = selectors.not_downloaded_by_material(meeting, members_only) if members_only else {}
+    readers = selectors.readers_of(meeting) if members_only else []
+    downloads = selectors.not_downloaded_by_material(meeting, members_only, readers) if members_only else {}
     return render(request, "documents/manage.html", {
         "meeting": meeting, "form": form, "materials": materials, "replace_form": ReplaceForm(),
-        "visibility_choices": Material.Visibility.choices, "not_downloaded": downloads,
+        "visibility_choices": Material.Visibility.choices,
+        "not_downloaded": [(m, downloads[m.pk]) for m in members_only],
+        "readers": bool(readers),
     })
 
 

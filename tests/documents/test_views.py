@@ -541,3 +541,13 @@ def test_the_secretariat_page_runs_a_fixed_number_of_queries(add_material, meeti
     _add_many(add_material, 3, 27)
     with_30 = _queries(lambda: client.get(manage_url(meeting)))
     assert with_30 == with_3
+
+
+def test_nobody_to_read_is_not_everyone_has_downloaded(add_material, meeting, secretariat, body):
+    """With no member in office on the meeting day and no attendee invited, the page does not claim that
+    everyone has downloaded the members' materials (issue 10)."""
+    add_material(MEMBERS)
+    client = client_for(secretariat)
+    text = client.get(manage_url(meeting), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "everyone has downloaded it" not in text
+    assert "Nobody is invited to read the members" in text
