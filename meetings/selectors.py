@@ -338,28 +338,53 @@ def year_schedule(*, fiscal_year: int, bodies: QuerySet[Body]) -> list[ScheduleR
 # --- dashboards --------------------------------------------------------------------------------
 
 
-def upcoming_for_secretariat(user, *, today: dt.date | None = None) -> list[Meeting]:
-    """Meetings of the user's bodies not yet closed, with what the dashboard needs annotated."""
+def _counts(ids: list[int], **counts: Count) -> dict[int, dict[str, int]]:
+    """Per meeting, counts over one relation at a time: joining attendance, items and materials in one
+    query multiplies their rows (hundreds of thousands for a year of meetings)."""
+    rows = Meeting.objects.filter(pk__in=ids).values("pk").annotate(**counts).values("pk", *counts)
+    return {row.pop("pk"): row for row in rows}
+
+
+def _still_open(meeting: Meeting, today: dt.date) -> bool:
+    """A meeting whose day has come or is to come, or one held (or notified) that still needs work after
+    it; a meeting left 予定 after its day is stale, not open."""
+    day = meeting.date or (meeting.planned_month and meeting.planned_month.replace(day=28))
+    if day is None or day >= today:
+        return True
+    return meeting.status in (Meeting.Status.NOTIFIED, Meeting.Status.HELD)
+
+
+def secretariat_meetings(user, *, today: dt.date | None = None) -> tuple[list[Meeting], list[Meeting]]:
+    """The user's bodies' meetings not yet closed, with what the dashboard needs annotated: the open ones,
+    and the stale ones (their day passed while still planned or postponed). Five queries."""
     today = today or timezone.localdate()
-    bodies = committee_access.bodies_managed_by(user)
-    return list(
-        Meeting.objects.filter(body__in=bodies)
+    meetings = list(
+        Meeting.objects.filter(committee_access.managed_q(user, "body__"))
         .exclude(status__in=[Meeting.Status.CANCELLED, Meeting.Status.MINUTES_PUBLISHED])
         .select_related("body", "agenda", "minutes")
-        .annotate(
-            invited=Count("attendances", filter=Q(attendances__appointment__isnull=False), distinct=True),
-            unanswered=Count(
-                "attendances", filter=Q(attendances__appointment__isnull=False, attendances__reply=""), distinct=True
-            ),
-            item_count=Count("agenda__items", distinct=True),
-            material_count=Count(
-                "materials",
-                filter=Q(materials__current_version__isnull=False, materials__withdrawn_at__isnull=True),
-                distinct=True,
-            ),
-        )
         .order_by(*chronological())
     )
+    ids = [m.pk for m in meetings]
+    members = Q(attendances__appointment__isnull=False)
+    answers = _counts(
+        ids,
+        invited=Count("attendances", filter=members),
+        unanswered=Count("attendances", filter=members & Q(attendances__reply="")),
+    )
+    items = _counts(ids, item_count=Count("agenda__items"))
+    uploaded = Q(materials__current_version__isnull=False, materials__withdrawn_at__isnull=True)
+    materials = _counts(ids, material_count=Count("materials", filter=uploaded))
+    for meeting in meetings:
+        for found in (answers, items, materials):
+            for name, value in found.get(meeting.pk, {}).items():
+                setattr(meeting, name, value)
+    open_ = [m for m in meetings if _still_open(m, today)]
+    return open_, [m for m in meetings if not _still_open(m, today)]
+
+
+def upcoming_for_secretariat(user, *, today: dt.date | None = None) -> list[Meeting]:
+    """The open meetings of the user's bodies (see secretariat_meetings)."""
+    return secretariat_meetings(user, today=today)[0]
 
 
 def minutes_overdue(meeting: Meeting, today: dt.date) -> bool:

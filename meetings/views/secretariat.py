@@ -62,7 +62,7 @@ def dashboard(request):
     if not committee_selectors.is_secretariat(request.user):
         raise Http404
     today = timezone.localdate()
-    meetings = selectors.upcoming_for_secretariat(request.user, today=today)
+    meetings, stale = selectors.secretariat_meetings(request.user, today=today)
     recorded = dict(
         Attendance.objects.filter(meeting__in=[m.pk for m in meetings], appointment__isnull=False)
         .exclude(actual="")
@@ -88,7 +88,8 @@ def dashboard(request):
         .filter(Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=today))
         .order_by("display_order", "id")
     )
-    return render(request, "meetings/dashboard.html", {"rows": rows, "today": today, "bodies": list(bodies)})
+    context = {"rows": rows, "stale": stale, "today": today, "bodies": list(bodies)}
+    return render(request, "meetings/dashboard.html", context)
 
 
 class ActualForm(forms.Form):

@@ -13,6 +13,7 @@ from committee.models import Appointment
 from meetings import selectors, services
 from meetings.models import AgendaItem, Attendance, Meeting, Milestone
 from tests import factories
+from tests.conftest import TOKYO
 
 from .conftest import AFTER, agenda_of, plan, refresh, row_of
 
@@ -312,3 +313,18 @@ def test_month_only_meetings_take_their_place_in_the_year(body, secretariat, in_
         august,
         march,
     ]
+
+
+def test_a_meeting_left_planned_after_its_day_is_stale_not_open(body, secretariat, in_term):
+    """A meeting whose day passed while still 予定 leaves the open list for the stale one; one to come
+    stays open, and so does a held one whose minutes are still to write."""
+    from tests.meetings.conftest import plan
+
+    left = plan(body, secretariat, day=dt.date(2023, 6, 20))
+    later = plan(body, secretariat, day=dt.date(2023, 9, 1))
+    held = plan(body, secretariat, day=dt.date(2023, 6, 10))
+    Meeting.objects.filter(pk=held.pk).update(status=Meeting.Status.HELD)
+    with time_machine.travel(dt.datetime(2023, 7, 1, 10, tzinfo=TOKYO), tick=False):
+        open_, stale = selectors.secretariat_meetings(secretariat)
+    assert [m.pk for m in open_] == [held.pk, later.pk]
+    assert [m.pk for m in stale] == [left.pk]
