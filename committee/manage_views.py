@@ -47,7 +47,7 @@ def _appointments(body: Body, today: dt.date) -> list[Appointment]:
     )
 
 
-def _rows(appointments: list[Appointment], today: dt.date) -> list[dict]:
+def _rows(appointments: list[Appointment], today: dt.date, guideline) -> list[dict]:
     rows = []
     for appointment in appointments:
         successor = getattr(appointment, "successor", None)
@@ -56,7 +56,7 @@ def _rows(appointments: list[Appointment], today: dt.date) -> list[dict]:
                 "appointment": appointment,
                 "active": appointment.is_active_on(today),
                 "affiliation": appointment.affiliation_on(min(today, appointment.effective_end or today)),
-                "posts": appointment.posts,
+                "posts": [(post, selectors.officer_title(guideline, post.role)) for post in appointment.posts],
                 "successor": successor,
                 "needs_successor": appointment.ended_on is not None
                 and appointment.end_reason != Appointment.EndReason.EXPIRED
@@ -78,7 +78,7 @@ def roster_manage(request, slug: str) -> HttpResponse:
         "body": body,
         "today": today,
         "guideline": guideline,
-        "rows": _rows(_appointments(body, today), today),
+        "rows": _rows(_appointments(body, today), today, guideline),
         "end_form": EndForm(initial={"ended_on": today}),
         "affiliation_form": AffiliationForm(initial={"valid_from": today}),
         "successor_form": SuccessorForm(initial={"appointed_on": today}),

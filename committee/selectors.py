@@ -20,6 +20,18 @@ def guideline_in_force(*, body: Body, day: dt.date) -> Guideline | None:
     return body.guidelines.filter(effective_on__lte=day).order_by("-effective_on").first()
 
 
+def officer_title(guideline: Guideline | None, role: str) -> str:
+    """The post's title under the guidelines (委員長 or 会長, 副委員長 or 副会長)."""
+    if role == OfficerTerm.Role.CHAIR:
+        return guideline.chair_title if guideline else "委員長"
+    return guideline.vice_chair_title if guideline else "副委員長"
+
+
+def officer_titles(guideline: Guideline | None) -> list[tuple[str, str]]:
+    """(role, title) for each post, as the guidelines name them."""
+    return [(role, officer_title(guideline, role)) for role in OfficerTerm.Role.values]
+
+
 def roster_on(*, body: Body, day: dt.date, members_only: bool = False) -> list[Appointment]:
     """The appointments in force on `day`, named people 五十音順 first, then seats held by posts.
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from committee import access as committee_access
 from committee import selectors as committee_selectors
-from committee.models import Appointment, Body, Guideline, OfficerTerm
+from committee.models import Appointment, Body, Guideline
 from core.wareki import fiscal_year_bounds
 
 from .access import (  # noqa: F401 - the access rule lives in meetings.access; re-exported for callers
@@ -97,9 +97,7 @@ def _absent_person_ids(meetings: list[Meeting]) -> dict[int, set[int]]:
 
 
 def _titles(guideline: Guideline | None, role: str) -> str:
-    if role == OfficerTerm.Role.CHAIR:
-        return guideline.chair_title if guideline else "委員長"
-    return guideline.vice_chair_title if guideline else "副委員長"
+    return committee_selectors.officer_title(guideline, role)
 
 
 def _guidelines_in_force(meetings: list[Meeting]) -> dict[int, Guideline | None]:

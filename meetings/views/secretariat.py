@@ -16,7 +16,6 @@ from django.views.decorators.http import require_GET
 
 from committee import selectors as committee_selectors
 from committee.access import bodies_managed_by
-from committee.models import OfficerTerm
 
 from .. import selectors
 from ..access import meeting_for
@@ -130,7 +129,10 @@ def manage(request, pk: int):
             "reply_choices": Attendance.Reply.choices,
             "actual_choices": Attendance.Actual.choices,
             "mode_choices": Attendance.Mode.choices,
-            "officer_roles": OfficerTerm.Role.choices,
+            # 委員長/副委員長 or 会長/副会長, as the guidelines in force on the meeting day name the posts
+            "officer_roles": committee_selectors.officer_titles(
+                committee_selectors.guideline_in_force(body=meeting.body, day=meeting.reference_date)
+            ),
             "today": timezone.localdate(),
         },
     )

@@ -154,3 +154,11 @@ def test_the_page_runs_a_fixed_number_of_queries(in_term, secretariat, body, gui
     with CaptureQueriesContext(connection) as many:
         assert client.get(page).status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries) <= 20
+
+
+def test_posts_are_named_as_the_guidelines_name_them(in_term, secretariat, body, guideline, chair, page):
+    guideline.chair_title = "会長"
+    guideline.save(update_fields=["chair_title"])
+    text = client_for(secretariat).get(page).content.decode()
+    assert '<span class="badge text-bg-light">会長</span>' in text
+    assert "End the post (会長)" in text

@@ -629,3 +629,16 @@ def test_the_chair_without_anything_to_approve_lands_on_their_meetings(meeting, 
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     sign_in(client, chair)
     assert client.get(reverse("meetings:landing"))["Location"] == reverse("meetings:my_meetings")
+
+
+def test_election_form_names_the_posts_as_the_guidelines_do(meeting, secretariat, guideline):
+    """A body whose guidelines say 会長/副会長 never shows 委員長 in the election form (issue 10)."""
+    guideline.chair_title, guideline.vice_chair_title = "会長", "副会長"
+    guideline.save(update_fields=["chair_title", "vice_chair_title"])
+    client = Client()
+    sign_in(client, secretariat)
+    text = client.get(reverse("meetings:manage", args=[meeting.pk])).content.decode()
+    select = text[text.index('id="elect-role"') : text.index("</select>", text.index('id="elect-role"'))]
+    assert '<option value="chair">会長</option>' in select
+    assert '<option value="vice_chair">副会長</option>' in select
+    assert "委員長" not in select
