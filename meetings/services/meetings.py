@@ -13,6 +13,7 @@ from committee.models import Body
 from core.audit import audit_record
 from core.wareki import fiscal_year_of
 
+from .. import selectors
 from ..models import (
     Agenda,
     Meeting,
@@ -215,8 +216,9 @@ def meeting_mark_notified(*, actor, meeting: Meeting) -> Meeting:
 
 
 @transaction.atomic
-def meeting_mark_held(*, actor, meeting: Meeting) -> Meeting:
-    """開催済: recorded once the meeting has started."""
+def meeting_mark_held(*, actor, meeting: Meeting, without_quorum: bool = False) -> Meeting:
+    """開催済: recorded once the meeting has started. When the attendance recorded falls short of the
+    quorum the guidelines set, the secretariat must say so (`without_quorum`), and the audit keeps it."""
     meeting = _lock(meeting)
     if meeting.status == Meeting.Status.HELD:
         return meeting
@@ -224,9 +226,19 @@ def meeting_mark_held(*, actor, meeting: Meeting) -> Meeting:
         raise MeetingError(_("This meeting cannot be marked as held in its current state."))
     if not meeting.is_past:
         raise MeetingError(_("A meeting can be marked as held only after it has started."))
+    rows = selectors.attendance_rows(meeting)
+    count = selectors.quorum(meeting, rows)
+    short = any(r.actual for r in rows) and count.met is False
+    if short and not without_quorum:
+        raise MeetingError(
+            _("The quorum was not met: %(counted)d of the %(needed)d members needed attended. Confirm to record "
+              "the meeting as held without a quorum.") % {"counted": count.counted, "needed": count.needed},
+            code="quorum",
+        )
     meeting.status = Meeting.Status.HELD
     meeting.save(update_fields=["status"])
-    audit_record(actor=actor, action="meeting_held", target=meeting)
+    data = {"quorum_not_met": True, "counted": count.counted, "needed": count.needed} if short else {}
+    audit_record(actor=actor, action="meeting_held", target=meeting, data=data)
     return meeting
 
 

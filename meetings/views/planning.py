@@ -218,7 +218,10 @@ def _notified(request, meeting: Meeting) -> str:
 
 
 def _held(request, meeting: Meeting) -> str:
-    services.meeting_mark_held(actor=request.user, meeting=meeting)
+    without_quorum = request.POST.get("without_quorum") == "1"
+    services.meeting_mark_held(actor=request.user, meeting=meeting, without_quorum=without_quorum)
+    if without_quorum:
+        return _("The meeting is recorded as held without a quorum.")
     return _("The meeting is recorded as held.")
 
 

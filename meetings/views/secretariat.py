@@ -116,6 +116,7 @@ def manage(request, pk: int):
             "rows": rows,
             "unanswered": [r for r in members if not r.reply],
             "quorum": selectors.quorum(meeting, rows),
+            "recorded_any": any(r.actual for r in rows),
             "approver": selectors.approver_for(meeting),
             "roster": roster,
             "minutes": getattr(meeting, "minutes", None),

@@ -1156,3 +1156,23 @@ def test_two_concurrent_approvals_record_one(body, secretariat, chair):
     assert not any(thread.errors for thread in threads)
     assert agenda_of(meeting).approved_version == version
     assert len(audit(meeting, "agenda_approved")) == 1
+
+
+def test_held_without_a_quorum_only_when_the_secretariat_says_so(notified, invited, secretariat, chair, member,
+                                                                  vice_chair, guideline, after_meeting):
+    """Two of three members absent: 過半数 is not met. Marking held is refused until confirmed, and the
+    audit keeps that it was held without a quorum (issue 10)."""
+    guideline.quorum_rule = Guideline.Quorum.MAJORITY
+    guideline.save(update_fields=["quorum_rule"])
+    rows = {r.appointment.person.user: r for r in invited.attendances.select_related("appointment__person")
+            if r.appointment_id}
+    records = {rows[chair].pk: (Attendance.Actual.PRESENT, Attendance.Mode.VENUE)}
+    records |= {rows[u].pk: (Attendance.Actual.ABSENT, "") for u in (member, vice_chair)}
+    services.attendance_record(actor=secretariat, meeting=invited, records=records)
+    with pytest.raises(ValidationError, match="quorum was not met"):
+        services.meeting_mark_held(actor=secretariat, meeting=invited)
+    assert Meeting.objects.get(pk=invited.pk).status == Meeting.Status.NOTIFIED
+    services.meeting_mark_held(actor=secretariat, meeting=invited, without_quorum=True)
+    assert Meeting.objects.get(pk=invited.pk).status == Meeting.Status.HELD
+    entry = AuditEntry.objects.filter(action="meeting_held").latest("pk")
+    assert entry.data["quorum_not_met"] is True and entry.data["counted"] == 1
