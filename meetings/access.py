@@ -278,22 +278,33 @@ def minutes_for(user, pk: int, *, to: MinutesPurpose = "review") -> MinutesAcces
 
     "read": published minutes the user may read. "review": the draft under confirmation, for the
     secretariat, the members asked to confirm it, and the presiding officer who finalises it (a draft
-    not yet sent is the secretariat's alone)."""
-    meeting, access = meeting_for(user, pk, to="view")
-    minutes = getattr(meeting, "minutes", None)
-    if minutes is None:
-        raise Http404
+    not yet sent is the secretariat's alone). A member asked to confirm what they said (発言者確認)
+    keeps that right after their term ends, as the minutes record them (issue 10)."""
     if to == "read":
-        if minutes_readable(meeting, access) is None:
+        meeting, access = meeting_for(user, pk, to="view")
+        minutes = minutes_readable(meeting, access)
+        if minutes is None:
             raise Http404
         return MinutesAccess(meeting=meeting, minutes=minutes, access=access)
-    if not access.sees_private or (minutes.status == Minutes.Status.DRAFT and not access.manage):
+    meeting = get_object_or_404(
+        Meeting.objects.select_related("body__convener_account", "agenda__approved_version", "minutes"), pk=pk
+    )
+    minutes = getattr(meeting, "minutes", None)
+    if minutes is None or not (user.is_authenticated and user.is_active):
         raise Http404
+    access = access_to(user, meeting)
     confirmation = minutes.confirmations.filter(appointment__person__user=user).first()
-    presides = _presides(user, meeting)
-    if not (access.manage or confirmation is not None or presides):
+    if minutes.status == Minutes.Status.DRAFT and not access.manage:
         raise Http404
-    return MinutesAccess(meeting=meeting, minutes=minutes, access=access, confirmation=confirmation, presides=presides)
+    if confirmation is not None:
+        return MinutesAccess(meeting=meeting, minutes=minutes, access=access, confirmation=confirmation,
+                             presides=_presides(user, meeting))
+    if not access.sees_private:
+        raise Http404
+    presides = _presides(user, meeting)
+    if not (access.manage or presides):
+        raise Http404
+    return MinutesAccess(meeting=meeting, minutes=minutes, access=access, confirmation=None, presides=presides)
 
 
 def minutes_reviewable_by(user) -> list[Minutes]:
@@ -305,8 +316,10 @@ def minutes_reviewable_by(user) -> list[Minutes]:
 
     viewer = viewer_for(user)
     manage = prefixed(viewer.manage, "meeting__")
+    asked_q = Q(confirmations__appointment__person__user=user)
     candidates = list(
-        Minutes.objects.filter(manage | prefixed(viewer.member, "meeting__"))
+        Minutes.objects.filter(manage | prefixed(viewer.member, "meeting__") | asked_q)
+        .distinct()
         .exclude(Q(status=Minutes.Status.DRAFT) & ~manage)
         .annotate(managed=Count("pk", filter=manage))
         .select_related("meeting__body__convener_account")

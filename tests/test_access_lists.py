@@ -106,7 +106,9 @@ def world(db, body, unit, secretariat, chair, member, member_appointment, outsid
                                                user=people["guest"])
         Attendee.objects.create(meeting=late, role=Attendee.Role.WITNESS, person=guest_person, position=1)
         # Minutes in each state: a draft, one under confirmation (the member is asked), one published.
-        Minutes.objects.create(meeting=early, status=Minutes.Status.CONFIRMING)
+        early_minutes = Minutes.objects.create(meeting=early, status=Minutes.Status.CONFIRMING)
+        # The former member attended the first closed meeting and is asked to confirm what they said.
+        MinutesConfirmation.objects.create(minutes=early_minutes, appointment=former)
         confirming = Minutes.objects.create(meeting=public_meeting, status=Minutes.Status.CONFIRMING)
         MinutesConfirmation.objects.create(minutes=confirming, appointment=member_appointment)
         Minutes.objects.create(meeting=late, status=Minutes.Status.DRAFT)
@@ -195,6 +197,8 @@ def test_the_world_tells_the_rules_apart(world):
         assert titles == {"委員", "公開", "非公開", "非公開議題"}
         public = set(all_materials_visible_to(_anonymous_user()).values_list("title", "meeting__body__slug"))
         assert public == {("公開", "dx-plan"), ("公開", "other-body")}
+        # 発言者確認 outlives the term: the former member still reviews what they were asked to confirm.
+        assert [m.meeting_id for m in minutes_reviewable_by(former)] == [early.pk]
         # Minutes: the member asked to confirm reviews them; a draft is the secretariat's alone.
         assert [m.meeting.body.slug for m in minutes_reviewable_by(world["member"])] == ["dx-plan"]
         assert {m.meeting_id for m in minutes_reviewable_by(world["secretariat"])} == {

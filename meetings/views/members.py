@@ -77,7 +77,11 @@ def answer(request, pk: int):
 @login_required
 @require_POST
 def minutes_confirm(request, pk: int):
-    meeting, access = meeting_for(request.user, pk, to="member")
+    # Only those asked to confirm, who may do so after their term ended.
+    allowed = minutes_for(request.user, pk, to="review")
+    if allowed.confirmation is None:
+        raise Http404
+    meeting = allowed.meeting
     try:
         services.minutes_confirm(actor=request.user, meeting=meeting, comment=request.POST.get("comment", ""))
     except ValidationError as exc:

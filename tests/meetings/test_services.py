@@ -1176,3 +1176,29 @@ def test_held_without_a_quorum_only_when_the_secretariat_says_so(notified, invit
     assert Meeting.objects.get(pk=invited.pk).status == Meeting.Status.HELD
     entry = AuditEntry.objects.filter(action="meeting_held").latest("pk")
     assert entry.data["quorum_not_met"] is True and entry.data["counted"] == 1
+
+
+def test_a_member_whose_term_ended_still_confirms_what_they_said(held, secretariat, chair, member, body):
+    """発言者確認 reaches those who attended and they can still open and answer it after their term ends
+    (issue 10): here the member resigned the day after the meeting, on a non-public body."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from .conftest import sign_in
+
+    _draft_minutes(held)
+    services.minutes_send_for_confirmation(actor=secretariat, meeting=held, confirm_by=dt.date(2023, 6, 20))
+    body.is_public = False
+    body.save(update_fields=["is_public"])
+    appointment = Appointment.objects.get(body=body, person__user=member)
+    committee_services.appointment_end(actor=secretariat, appointment=appointment, ended_on=dt.date(2023, 6, 8),
+                                       reason=Appointment.EndReason.RESIGNED)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    with time_machine.travel(dt.datetime(2023, 6, 15, 10, tzinfo=TOKYO), tick=False):
+        sign_in(client, member)
+        assert client.get(reverse("meetings:detail", args=[held.pk])).status_code == 404  # the meeting's page: no
+        assert client.get(reverse("meetings:minutes_review", args=[held.pk])).status_code == 200
+        response = client.post(reverse("meetings:minutes_confirm", args=[held.pk]), {"comment": ""})
+    assert response.status_code == 302
+    confirmation = MinutesConfirmation.objects.get(minutes__meeting=held, appointment=appointment)
+    assert confirmation.state == MinutesConfirmation.State.CONFIRMED
