@@ -67,11 +67,13 @@ def _check_kind(meeting: Meeting, kind: str) -> None:
 
 
 @transaction.atomic
-def notice_send(*, actor, meeting: Meeting, kind: str, note: str = "") -> Notice:
+def notice_send(*, actor, meeting: Meeting, kind: str, note: str = "", allow_empty: bool = False) -> Notice:
     """Write a notice and one delivery per recipient in one transaction; queue them on commit, in batches.
 
     The 開催通知 needs an approved 次第 and marks the meeting 通知済. A 開催通知, 変更通知 or 中止・延期通知
     already written for the meeting's current revision is returned as it is: sending twice sends once.
+    A notice nobody would receive is refused (the periodic jobs, which record what was due, pass
+    `allow_empty`).
     """
     meeting = Meeting.objects.select_for_update().select_related("body__secretariat").get(pk=meeting.pk)
     _check_kind(meeting, kind)
@@ -92,11 +94,16 @@ def notice_send(*, actor, meeting: Meeting, kind: str, note: str = "") -> Notice
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     notice.subject = single_line(_default_subject(notice), 250)
+    recipients = selectors.recipients(meeting, kind=kind)
+    if not recipients and not allow_empty:
+        raise NoticeError(
+            _("Nobody would receive this notice: no invited member or attendee has an email address. "
+              "Check the roster (is anyone in office on the meeting day?) and the members without an address.")
+        )
     notice.full_clean()
     notice.save()
     Delivery.objects.bulk_create(
-        Delivery(notice=notice, person=r.person, email=r.email, copy_to=r.copy_to)
-        for r in selectors.recipients(meeting, kind=kind)
+        Delivery(notice=notice, person=r.person, email=r.email, copy_to=r.copy_to) for r in recipients
     )
     # The deterministic Message-ID of every delivery in one statement (message_id_for, in SQL).
     notice.deliveries.update(
@@ -325,7 +332,7 @@ def reminders_send_due(*, now: dt.datetime | None = None) -> int:
             meeting = reminder.meeting
             live = meeting.status in (Meeting.Status.NOTIFIED, Meeting.Status.POSTPONED)
             if live and meeting.start_at is not None and meeting.start_at > now:
-                reminder.notice = notice_send(actor=None, meeting=meeting, kind=Notice.Kind.REMINDER)
+                reminder.notice = notice_send(actor=None, meeting=meeting, kind=Notice.Kind.REMINDER, allow_empty=True)
                 sent += 1
             reminder.sent_at = now
             reminder.save(update_fields=["sent_at", "notice"])
@@ -357,7 +364,7 @@ def materials_send_due(*, now: dt.datetime | None = None) -> int:
             waiting.exclude(material__in=announcements.member_visible(meeting.pk)).delete()
             if not waiting.exists():
                 continue
-            notice_send(actor=None, meeting=meeting, kind=Notice.Kind.MATERIALS)
+            notice_send(actor=None, meeting=meeting, kind=Notice.Kind.MATERIALS, allow_empty=True)
             sent += 1
     return sent
 

@@ -238,3 +238,14 @@ def test_the_members_feed_runs_a_fixed_number_of_queries_with_a_real_token(notif
     # Six of the thirty fall on 1 April or 1 May, before the term began (10 May): not the member's.
     assert text.count("BEGIN:VEVENT") == 4 + 24
     assert many == few <= 8
+
+
+def test_a_notice_nobody_would_receive_is_refused_and_nothing_changes(meeting, secretariat):
+    """送信 is impossible with zero recipients (issue 10): nobody sits on the body on the meeting day, so a
+    資料掲載のお知らせ is refused with the reason, and nothing is written."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    sign_in(client, secretariat)
+    response = client.post(reverse("notices:send", args=[meeting.pk]), {"kind": Notice.Kind.MATERIALS}, follow=True)
+    errors = [str(m) for m in response.context["messages"] if m.level_tag == "error"]
+    assert len(errors) == 1 and errors[0].startswith("Nobody would receive this notice")
+    assert not Notice.objects.filter(meeting=meeting).exists()
