@@ -69,7 +69,9 @@ def published(db, body, secretariat, chair, member_appointment, settings, tmp_pa
         actor=secretariat, meeting=meeting, title=MARKERS["closed agenda item"], is_public=False,
         closure_basis="委員の承諾 (第4-4)",
     )
-    meetings.agenda_item_add(actor=secretariat, meeting=meeting, title=MARKERS["item under a closed item"], parent=closed)
+    meetings.agenda_item_add(
+        actor=secretariat, meeting=meeting, title=MARKERS["item under a closed item"], parent=closed
+    )
     meetings.agenda_item_add(actor=secretariat, meeting=meeting, title="閉会")
     version = meetings.agenda_submit(actor=secretariat, meeting=meeting)
     meetings.agenda_approve(actor=chair, meeting=meeting, sha256=version.sha256)
@@ -97,17 +99,23 @@ def published(db, body, secretariat, chair, member_appointment, settings, tmp_pa
     minutes = Minutes.objects.create(meeting=meeting, status=Minutes.Status.PUBLISHED, published_at=start)
     item = meeting.agenda.items.get(title=MARKERS["closed agenda item"])
     MinutesEntry.objects.create(minutes=minutes, position=1, speaker="委員長", text="開会します。")
-    MinutesEntry.objects.create(minutes=minutes, position=2, speaker="事務局", text=MARKERS["closed passage"], is_closed=True)
+    MinutesEntry.objects.create(
+        minutes=minutes, position=2, speaker="事務局", text=MARKERS["closed passage"], is_closed=True
+    )
     MinutesEntry.objects.create(minutes=minutes, position=3, agenda_item=item, text=MARKERS["passage of a closed item"])
 
     closed_meeting = meetings.meeting_create(
         actor=secretariat, body=body, start_at=start + dt.timedelta(days=30), openness=Openness.CLOSED,
         openness_basis="委員の承諾 (第4-4)",
     )
-    closed_minutes = Minutes.objects.create(meeting=closed_meeting, status=Minutes.Status.PUBLISHED, published_at=start)
+    closed_minutes = Minutes.objects.create(
+        meeting=closed_meeting, status=Minutes.Status.PUBLISHED, published_at=start
+    )
     MinutesEntry.objects.create(minutes=closed_minutes, position=1, text=MARKERS["minutes of a closed meeting"])
 
-    hidden = factories.BodyFactory(name=MARKERS["private body"], short_name="非公開の会議", slug="hidden", is_public=False)
+    hidden = factories.BodyFactory(
+        name=MARKERS["private body"], short_name="非公開の会議", slug="hidden", is_public=False
+    )
     factories.GuidelineFactory(body=hidden)
     appoint(hidden, MARKERS["private body's member"], "ひみつ")
     meetings.meeting_create(actor=None, body=hidden, start_at=start, title=MARKERS["private body"])
@@ -121,9 +129,9 @@ def _exports(client) -> dict[str, str]:
     import json
 
     texts["oparl"] = json.dumps(list(objects.values()), ensure_ascii=False)
-    for path in ("/opendata/meetings.csv", "/opendata/bodies/dx-plan/meetings.csv", "/opendata/bodies/dx-plan/roster.csv",
-                 "/opendata/bodies/dx-plan/popolo.json", "/opendata/feed.atom", "/opendata/bodies/dx-plan/feed.atom",
-                 "/opendata/"):
+    for path in ("/opendata/meetings.csv", "/opendata/bodies/dx-plan/meetings.csv",
+                 "/opendata/bodies/dx-plan/roster.csv", "/opendata/bodies/dx-plan/popolo.json", "/opendata/feed.atom",
+                 "/opendata/bodies/dx-plan/feed.atom", "/opendata/"):
         response = client.get(path)
         assert response.status_code == 200, path
         texts[path] = response.content.decode("utf-8-sig")
