@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from committee.models import Appointment, Body
 from meetings.models import Meeting
 
-from . import oparl, popolo, selectors
+from . import oparl, pagination, popolo, selectors
 
 
 class OParlRenderer(JSONRenderer):
@@ -53,8 +53,8 @@ def _http_date(iso: str) -> str:
 
 def _filters(request: Request) -> dict[str, dt.datetime]:
     try:
-        return oparl.parse_filters(request.query_params)
-    except oparl.FilterError as exc:
+        return pagination.parse_filters(request.query_params)
+    except pagination.FilterError as exc:
         from rest_framework.exceptions import ParseError
 
         raise ParseError(_("%(name)s must be a date and time (ISO 8601), e.g. 2023-05-10T14:00:00+09:00.")
@@ -76,8 +76,8 @@ class SystemView(OParlView):
 class BodyListView(OParlView):
     def get(self, request: Request) -> Response:
         body = oparl.body()
-        page = oparl.Page(rows=[body], number=1, size=oparl.PAGE_SIZE, total=1)
-        return Response(oparl.list_response(oparl.url("oparl_bodies"), page, [body], request.query_params))
+        page = pagination.Page(rows=[body], number=1, size=pagination.PAGE_SIZE, total=1)
+        return Response(pagination.list_response(oparl.url("oparl_bodies"), page, [body], request.query_params))
 
 
 class BodyView(OParlView):
@@ -100,25 +100,25 @@ class BodyObjectListView(OParlView):
         listing = oparl.LISTINGS[kind]
         rows = listing.rows()
         if not isinstance(rows, list):
-            rows = oparl.filter_queryset(rows, filters)
-        page = oparl.page_of(rows, request.query_params)
-        return Response(oparl.list_response(base, page, listing.build(list(page.rows)), request.query_params))
+            rows = pagination.filter_queryset(rows, filters)
+        page = pagination.page_of(rows, request.query_params)
+        return Response(pagination.list_response(base, page, listing.build(list(page.rows)), request.query_params))
 
 
 def _python_list(request: Request, base: str, objects: list[dict], filters) -> Response:
-    objects = oparl.filter_objects(objects, filters)
-    page = oparl.page_of(objects, request.query_params)
-    return Response(oparl.list_response(base, page, list(page.rows), request.query_params))
+    objects = pagination.filter_objects(objects, filters)
+    page = pagination.page_of(objects, request.query_params)
+    return Response(pagination.list_response(base, page, list(page.rows), request.query_params))
 
 
 class OrganizationMeetingsView(OParlView):
     def get(self, request: Request, pk: int) -> Response:
         if not selectors.organizations().filter(pk=pk).exists():
             raise Http404
-        rows = oparl.filter_queryset(oparl.meetings().filter(body_id=pk), _filters(request))
-        page = oparl.page_of(rows, request.query_params)
+        rows = pagination.filter_queryset(oparl.meetings().filter(body_id=pk), _filters(request))
+        page = pagination.page_of(rows, request.query_params)
         base = oparl.url("oparl_organization_meetings", pk)
-        return Response(oparl.list_response(base, page, oparl.meeting_objects(page.rows), request.query_params))
+        return Response(pagination.list_response(base, page, oparl.meeting_objects(page.rows), request.query_params))
 
 
 def _one(qs, build) -> dict:
