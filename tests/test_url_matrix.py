@@ -260,7 +260,6 @@ MATRIX: dict[str, list[Case]] = {
     ],
     "opendata:oparl_body_list": [
         Case("meetings", PUBLIC, {"code": "020001", "kind": "meeting"}),
-        Case("agenda items", PUBLIC, {"code": "020001", "kind": "agendaItem"}),
         Case("private body's meetings left out", PUBLIC, {"code": "020001", "kind": "meeting"}, private_body=True),
         Case("unknown kind", NOWHERE, {"code": "020001", "kind": "nonsense"}),
     ],
@@ -320,12 +319,6 @@ CASES = [pytest.param(name, case, id=f"{name}-{case.label}") for name, cases in 
 def fast_hashing(settings):
     # Argon2 at production strength costs ~0.4 s per account; these tests make eight per case.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def no_rate_limit(settings):
-    # The matrix asks each open-data address once per role, far more often than a minute's allowance.
-    settings.DXPLAN_OPENDATA_RATE = "100000/m"
 
 
 @pytest.fixture
