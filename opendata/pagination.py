@@ -4,7 +4,7 @@ pagination with data, pagination and links (first, prev, next, last) that keep t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ FILTERS = {
 }
 
 
-def parse_filters(params) -> dict[str, dt.datetime]:
+def parse_filters(params: Mapping[str, str]) -> dict[str, dt.datetime]:
     """The OParl filters given (ISO 8601 date and time; a value without a zone is Asia/Tokyo)."""
     from django.utils.dateparse import parse_date, parse_datetime
 
@@ -81,7 +81,7 @@ class Page:
         return max(1, -(-self.total // self.size))
 
 
-def page_of(items: QuerySet | list, params) -> Page:
+def page_of(items: QuerySet | list, params: Mapping[str, str]) -> Page:
     try:
         size = min(PAGE_SIZE, max(1, int(params.get("limit", PAGE_SIZE))))
     except ValueError:
@@ -96,7 +96,7 @@ def page_of(items: QuerySet | list, params) -> Page:
     return Page(rows=list(items[start : start + size]), number=number, size=size, total=total)
 
 
-def list_response(base_url: str, page: Page, data: list[Obj], params) -> Obj:
+def list_response(base_url: str, page: Page, data: list[Obj], params: Mapping[str, str]) -> Obj:
     """An OParl object list: data, pagination and links (first, prev, next, last) keeping the filters."""
     from urllib.parse import urlencode
 

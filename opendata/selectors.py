@@ -13,7 +13,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 
 from committee import selectors as committee_selectors
-from committee.models import Affiliation, Appointment, Body, Person
+from committee.models import Affiliation, Appointment, Body, Guideline, Person
 from documents import selectors as document_selectors
 from documents.models import Material, MaterialVersion
 from meetings import selectors as meeting_selectors
@@ -135,5 +135,5 @@ def officers(body: Body, day: dt.date) -> committee_selectors.Officers:
     return committee_selectors.officers_on(body=body, day=day)
 
 
-def guideline(body: Body, day: dt.date):
+def guideline(body: Body, day: dt.date) -> Guideline | None:
     return committee_selectors.guideline_in_force(body=body, day=day)

@@ -7,8 +7,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,7 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from committee.models import Appointment, Body
+from committee.models import Appointment, Body, Guideline
+from committee.selectors import Officers
 from meetings.models import Meeting
 
 from . import oparl, pagination, popolo, selectors
@@ -105,7 +109,7 @@ class BodyObjectListView(OParlView):
         return Response(pagination.list_response(base, page, listing.build(list(page.rows)), request.query_params))
 
 
-def _python_list(request: Request, base: str, objects: list[dict], filters) -> Response:
+def _python_list(request: Request, base: str, objects: list[dict], filters: dict[str, dt.datetime]) -> Response:
     objects = pagination.filter_objects(objects, filters)
     page = pagination.page_of(objects, request.query_params)
     return Response(pagination.list_response(base, page, list(page.rows), request.query_params))
@@ -121,7 +125,7 @@ class OrganizationMeetingsView(OParlView):
         return Response(pagination.list_response(base, page, oparl.meeting_objects(page.rows), request.query_params))
 
 
-def _one(qs, build) -> dict:
+def _one(qs: QuerySet, build: Callable[[Any], dict | None]) -> dict:
     row = qs.first()
     if row is None:
         raise Http404
@@ -179,10 +183,7 @@ def _public_body(slug: str) -> Body:
 
 def popolo_view(request: HttpRequest, slug: str) -> HttpResponse:
     data = popolo.body_data(_public_body(slug))
-    response = HttpResponse(
-        JSONRenderer().render(data), content_type="application/json; charset=utf-8"
-    )
-    return response
+    return HttpResponse(JSONRenderer().render(data), content_type="application/json; charset=utf-8")
 
 
 # --- CSV --------------------------------------------------------------------------------------------
@@ -278,7 +279,7 @@ def body_meetings_csv(request: HttpRequest, slug: str) -> HttpResponse:
     return _meetings_csv(request, _public_body(slug))
 
 
-def _post(a: Appointment, officers, guideline) -> str:
+def _post(a: Appointment, officers: Officers, guideline: Guideline | None) -> str:
     if officers.chair is not None and officers.chair.appointment_id == a.pk:
         return guideline.chair_title if guideline else "委員長"
     if officers.vice_chair is not None and officers.vice_chair.appointment_id == a.pk:

@@ -121,6 +121,15 @@ def test_feeds_are_atom_with_absolute_links(demo, client):
     page = client.get(f"/bodies/{COMMITTEE}/").content.decode()
     assert f'href="/opendata/bodies/{COMMITTEE}/feed.atom"' in page
     assert f"webcal://{settings.SITE_URL.split('://')[1]}/bodies/{COMMITTEE}/calendar.ics" in page
+    calendar = f'title="カレンダー (iCalendar)" href="/bodies/{COMMITTEE}/calendar.ics">'
+    assert f'<link rel="alternate" type="text/calendar" {calendar}' in page
+    from meetings.models import Meeting
+
+    first = Meeting.objects.get(body__slug=COMMITTEE, number=1)
+    meeting_page = client.get(f"/meetings/{first.pk}/").content.decode()
+    feed = f'title="更新情報 (Atom)" href="/opendata/bodies/{COMMITTEE}/feed.atom"'
+    assert f'<link rel="alternate" type="application/atom+xml" {feed}' in meeting_page
+    assert f'type="application/json" title="OParl" href="/oparl/meeting/{first.pk}/"' in meeting_page
 
 
 def test_a_cancelled_meeting_appears_in_the_feed(demo, client):
