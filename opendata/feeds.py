@@ -18,7 +18,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
 from committee.models import Body
-from meetings.models import Meeting, Minutes
+from meetings.models import Meeting
 
 from . import selectors, timestamps
 
@@ -100,7 +100,7 @@ def _material_entries(body: Body | None) -> list[Entry]:
 
 
 def _minutes_entries(body: Body | None) -> list[Entry]:
-    qs = selectors.meetings().filter(minutes__status=Minutes.Status.PUBLISHED).select_related("body", "minutes")
+    qs = selectors.meetings().filter(selectors.public_minutes_q("minutes__")).select_related("body", "minutes")
     if body is not None:
         qs = qs.filter(body=body)
     entries = []

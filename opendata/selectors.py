@@ -1,8 +1,8 @@
 """What the open data publishes: exactly what the public site shows to a visitor who is not logged in.
 
 Every export (OParl, Popolo, CSV, Atom) reads through these functions, one per kind of object, and they
-decide nothing themselves: they ask the selectors of committee, meetings and documents, as the public pages
-do. When the apps gain one access function per object (issue 12), these are the only lines to change.
+decide nothing themselves: they ask the access modules of committee, meetings and documents (the one
+access rule per object) for an anonymous visitor, as the public pages do.
 """
 
 from __future__ import annotations
@@ -12,54 +12,56 @@ import datetime as dt
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 
+from committee import access as committee_access
 from committee import selectors as committee_selectors
 from committee.models import Affiliation, Appointment, Body, Guideline, Person
-from documents import selectors as document_selectors
+from documents import access as document_access
 from documents.models import Material, MaterialVersion
+from meetings import access as meeting_access
 from meetings import selectors as meeting_selectors
-from meetings.models import Attendance, Meeting, Minutes, MinutesEntry, Openness
+from meetings.models import Attendance, Meeting, MinutesEntry
 
 VISITOR = AnonymousUser()
 
-# What a visitor sees of any meeting: no manage rights, not a member (meetings.selectors.Access).
-VISITOR_ACCESS = meeting_selectors.Access(manage=False, member=False)
-
-# The meeting page shows who attended once a meeting has been held (meetings.views.meeting_detail).
-ATTENDANCE_SHOWN = (Meeting.Status.HELD, Meeting.Status.MINUTES_PUBLISHED)
+# What a visitor may do with any meeting: neither manage it nor see its private side (meetings.access).
+VISITOR_ACCESS = meeting_access.Access(manage=False, member=False)
 
 
 def organizations() -> QuerySet[Body]:
-    """会議体 shown on the public site."""
-    return committee_selectors.public_bodies()
+    """会議体 shown on the public site (committee.access.bodies_visible_to for a visitor)."""
+    return committee_access.bodies_visible_to(VISITOR)
 
 
 def meetings() -> QuerySet[Meeting]:
-    """Meetings a visitor may open: those of public bodies (meetings.selectors.meetings_visible_to)."""
-    return Meeting.objects.filter(pk__in=meeting_selectors.meetings_visible_to(VISITOR).values("pk"))
+    """Meetings a visitor may open (meetings.access.meetings_visible_to)."""
+    return Meeting.objects.filter(pk__in=meeting_access.meetings_visible_to(VISITOR).values("pk"))
 
 
 def agenda(meeting: Meeting) -> dict | None:
     """The 次第 as the public reads it: the approved version without closed items, once notices are out."""
-    return meeting_selectors.visible_agenda(meeting, VISITOR_ACCESS)
+    return meeting_access.visible_agenda(meeting, VISITOR_ACCESS)
 
 
 def minutes_published(meeting: Meeting) -> bool:
-    """Whether the public reads the meeting's minutes: published, and (as on the meeting page) not of a
-    wholly closed (非公開) meeting, whose minutes are for its members only."""
-    minutes = getattr(meeting, "minutes", None)
-    return minutes is not None and minutes.status == Minutes.Status.PUBLISHED and meeting.openness != Openness.CLOSED
+    """Whether a visitor reads the meeting's minutes (meetings.access.minutes_readable)."""
+    return meeting_access.minutes_readable(meeting, VISITOR_ACCESS) is not None
 
 
 def minutes_entries(meeting: Meeting) -> list[MinutesEntry] | None:
     """The published minutes without closed passages, or None."""
-    if not minutes_published(meeting):
-        return None
-    return meeting_selectors.published_minutes_entries(meeting.minutes)
+    minutes = meeting_access.minutes_readable(meeting, VISITOR_ACCESS)
+    return None if minutes is None else meeting_access.published_minutes_entries(minutes)
+
+
+def public_minutes_q(prefix: str = "") -> Q:
+    """Over Minutes (or a relation to them): the minutes a visitor reads."""
+    return meeting_access.public_minutes_q(prefix)
 
 
 def participants(meeting: Meeting, rows: list[Attendance]) -> list[Attendance]:
-    """Members who attended, as the meeting page lists them to the public once the meeting was held."""
-    if meeting.status not in ATTENDANCE_SHOWN:
+    """Members who attended, as the meeting page lists them to anyone who may know the meeting once it
+    was held (meetings.access: meeting_for(..., to="attendance"))."""
+    if not (meeting_access.may_know(meeting, VISITOR_ACCESS) and meeting.status in meeting_access.HELD_STATUSES):
         return []
     return [r for r in rows if r.appointment_id and r.appointment.person_id and r.attended]
 
@@ -69,8 +71,8 @@ def attendance_rows(meeting: Meeting) -> list[Attendance]:
 
 
 def materials() -> QuerySet[Material]:
-    """Materials anyone may download (documents.selectors.public_filter)."""
-    return Material.objects.filter(document_selectors.public_filter())
+    """Materials anyone may download (documents.access.public_filter)."""
+    return Material.objects.filter(document_access.public_filter())
 
 
 def withdrawn_filter() -> Q:
@@ -87,7 +89,7 @@ def withdrawn_filter() -> Q:
 
 def papers() -> QuerySet[Material]:
     """Public materials and withdrawn ones (annotated `live`: false for the withdrawn)."""
-    live = document_selectors.public_filter()
+    live = document_access.public_filter()
     return Material.objects.filter(live | withdrawn_filter()).annotate(
         live=ExpressionWrapper(live, output_field=BooleanField())
     )
@@ -97,8 +99,8 @@ def files() -> QuerySet[MaterialVersion]:
     """Files of public and withdrawn materials. Only the current file of a public material is `live`; the
     earlier files of a replaced material and the files of a withdrawn one are published as deleted
     (the public site serves neither)."""
-    live_material = meeting_selectors.prefixed(document_selectors.public_filter(), "material__")
-    gone_material = meeting_selectors.prefixed(withdrawn_filter(), "material__")
+    live_material = meeting_access.prefixed(document_access.public_filter(), "material__")
+    gone_material = meeting_access.prefixed(withdrawn_filter(), "material__")
     live = live_material & Q(material__current_version=F("pk"))
     return MaterialVersion.objects.filter(live_material | gone_material).annotate(
         live=ExpressionWrapper(live, output_field=BooleanField())
