@@ -74,7 +74,9 @@ def export(*, language: str | None = "ja") -> Callable:
                     response = conditional_view(request, *args, **kwargs)
             else:
                 response = conditional_view(request, *args, **kwargs)
-            if response.status_code in (200, 304):
+            if language and response.status_code in (200, 304):
+                # Data is the same for everyone. Pages (language=None) carry the site's forms and their
+                # CSRF token, so no shared cache may keep them.
                 patch_cache_control(response, public=True, max_age=MAX_AGE)
                 response["Access-Control-Allow-Origin"] = "*"
             if not language:

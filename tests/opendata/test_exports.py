@@ -45,6 +45,7 @@ def test_the_datasets_are_two_links_from_the_home_page(demo, client):
     assert {"/opendata/meetings.csv", "/opendata/feed.atom", f"/opendata/bodies/{COMMITTEE}/roster.csv",
             f"/opendata/bodies/{COMMITTEE}/feed.atom", f"/opendata/bodies/{COMMITTEE}/popolo.json", "/oparl/"} <= links
     assert "CC BY 4.0" in text and settings.DXPLAN_OPENDATA_LICENSE_URL in links
+    assert "public" not in page.get("Cache-Control", "")  # a page with the site's forms is never shared
 
 
 def test_the_licence_is_a_setting(demo, client, settings):
