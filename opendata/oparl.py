@@ -119,7 +119,6 @@ def system() -> Obj:
             "body": url("oparl_bodies"),
             "license": settings.DXPLAN_OPENDATA_LICENSE_URL,
             "website": settings.SITE_URL + "/",
-            "product": "https://github.com/dxplan/dxplan",
             "web": site("opendata:datasets"),
             "created": stamp(first),
             "modified": stamp(last or first),
