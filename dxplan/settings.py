@@ -5,6 +5,7 @@ under var/, Celery tasks run in-process, mail written to var/mail/. The README
 lists every variable and the production form.
 """
 
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -111,6 +112,8 @@ INSTALLED_APPS = [
     "notices",
     "search",
     "demo",
+    "rest_framework",
+    "opendata",
 ]
 
 MIDDLEWARE = [
@@ -299,6 +302,30 @@ DXPLAN_ORGANISATION_CONTACT = env.str("DXPLAN_ORGANISATION_CONTACT", default="")
 # Accounts: an invitation link works this many days; a password reset link for an hour.
 DXPLAN_INVITATION_DAYS = _int("DXPLAN_INVITATION_DAYS", 14, minimum=1)
 PASSWORD_RESET_TIMEOUT = _int("PASSWORD_RESET_TIMEOUT", 3600, minimum=300)
+
+# Open data (opendata/): the licence of every export, the 全国地方公共団体コード of the CSV datasets, and the
+# rate limit per client address. The limit counts in the default cache: with several processes it holds
+# only when that cache is shared (CACHE_URL=redis://…); the local-memory default counts per process.
+DXPLAN_OPENDATA_LICENSE_NAME = env.str("DXPLAN_OPENDATA_LICENSE_NAME", default="CC BY 4.0")
+DXPLAN_OPENDATA_LICENSE_URL = env.str(
+    "DXPLAN_OPENDATA_LICENSE_URL", default="https://creativecommons.org/licenses/by/4.0/"
+)
+DXPLAN_LOCAL_GOVERNMENT_CODE = env.str("DXPLAN_LOCAL_GOVERNMENT_CODE", default="020001")
+DXPLAN_OPENDATA_RATE = env.str("DXPLAN_OPENDATA_RATE", default="120/m")
+if not re.fullmatch(r"\d+/[smhd]", DXPLAN_OPENDATA_RATE):
+    raise ImproperlyConfigured(f"DXPLAN_OPENDATA_RATE must look like 120/m, not {DXPLAN_OPENDATA_RATE!r}.")
+try:
+    CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+except Exception as exc:
+    raise ImproperlyConfigured(f"CACHE_URL is not a valid cache address: {exc}") from None
+RATELIMIT_USE_CACHE = "default"
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
 
 # Security. Production (DEBUG off) is secure by default; each value can be relaxed behind a proxy.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _bool("BEHIND_HTTPS_PROXY", False) else None

@@ -25,6 +25,13 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _open_data_unlimited(settings):
+    # The open-data rate limit counts per address in the cache, and every test client is 127.0.0.1:
+    # tests/opendata/test_exports.py sets its own limits to test it.
+    settings.DXPLAN_OPENDATA_RATE = "100000/m"
+
+
 @pytest.fixture
 def eager_celery():
     """Celery tasks run in this process (even where CELERY_BROKER_URL names a broker, as in CI), so their

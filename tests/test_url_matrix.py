@@ -250,6 +250,37 @@ MATRIX: dict[str, list[Case]] = {
     "password_reset_complete": [Case("page", PUBLIC)],
     "account_invitation": [Case("altered link", expect(400), {"uidb64": "MQ", "token": "bp4140-forged"})],
     "account_invite": [Case("GET", POST_ONLY, {"pk": "999999"})],
+    # Open data (opendata/urls.py): what the public site shows, the same to every role; a private body's
+    # objects are in no export, not even for its members (tests/opendata/test_leaks.py).
+    "opendata:oparl_system": [Case("entry point", PUBLIC)],
+    "opendata:oparl_bodies": [Case("list", PUBLIC)],
+    "opendata:oparl_body": [
+        Case("the government", PUBLIC, {"code": "020001"}),
+        Case("unknown code", NOWHERE, {"code": "999999"}),
+    ],
+    "opendata:oparl_body_list": [
+        Case("meetings", PUBLIC, {"code": "020001", "kind": "meeting"}),
+        Case("private body's meetings left out", PUBLIC, {"code": "020001", "kind": "meeting"}, private_body=True),
+        Case("unknown kind", NOWHERE, {"code": "020001", "kind": "nonsense"}),
+    ],
+    "opendata:oparl_organization_meetings": [Case("unknown body", NOWHERE, {"pk": "999999"})],
+    "opendata:oparl_object": [
+        Case("meeting", PUBLIC, {"kind": "meeting", "ident": MEETING}),
+        Case("private body's meeting", NOWHERE, {"kind": "meeting", "ident": MEETING}, private_body=True),
+        Case("unknown kind", NOWHERE, {"kind": "nonsense", "ident": MEETING}),
+        Case("not a number", NOWHERE, {"kind": "meeting", "ident": "first"}),
+    ],
+    "opendata:datasets": [Case("page", PUBLIC)],
+    "opendata:meetings_csv": [Case("all bodies", PUBLIC)],
+    "opendata:site_feed": [Case("all bodies", PUBLIC)],
+    **{
+        name: [
+            Case("public body", PUBLIC, {"slug": "dx-plan"}),
+            Case("private body", NOWHERE, {"slug": "dx-plan"}, private_body=True),
+            Case("unknown body", NOWHERE, {"slug": "no-such-body"}),
+        ]
+        for name in ("opendata:body_meetings_csv", "opendata:roster_csv", "opendata:popolo", "opendata:body_feed")
+    },
 }
 
 

@@ -19,6 +19,7 @@ def _pages(scene):
         ("guidelines", None, reverse("committee:guideline_current", args=[body])),
         ("meeting (public)", None, reverse("meetings:detail", args=[first.pk])),
         ("schedule", None, reverse("meetings:schedule")),
+        ("open data", None, reverse("opendata:datasets")),
         ("search", None, reverse("search:search") + "?q=骨子"),
         ("search, nothing found", None, reverse("search:search") + "?q=存在しない語"),
         ("password reset", None, reverse("password_reset")),

@@ -1,0 +1,522 @@
+"""OParl 1.1 objects built from what opendata.selectors publishes.
+
+One Body (the government, 青森県), one Organization per 会議体, Person and Membership from the public
+rosters, Meeting with its embedded AgendaItem (the approved 次第 as the public reads it), Location,
+invitation (the 次第 PDF) and protocol (published minutes), Paper and File for public materials, and a
+Consultation tying each Paper to its Meeting. Ids are absolute URLs built from SITE_URL, never from the
+request's Host. Nothing here decides visibility: every queryset comes from opendata.selectors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Max, Min, Prefetch, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from committee.models import Affiliation, Appointment, Body, OfficerTerm, Person
+from documents.models import Material, MaterialVersion
+from meetings.models import Attendance, Meeting, Minutes
+
+from . import selectors, timestamps
+
+SCHEMA = "https://schema.oparl.org/1.1/"
+BODY_LISTS = (
+    "organization",
+    "person",
+    "meeting",
+    "paper",
+    "membership",
+    "agendaItem",
+    "file",
+    "location",
+    "legislativeTerm",
+    "consultation",
+)
+# Body properties that name its lists: two differ from the kind (OParl 1.1 avoids clashing with older ones).
+LIST_PROPERTY = {"location": "locationList", "legislativeTerm": "legislativeTermList"}
+MEETING_STATE = {
+    Meeting.Status.PLANNED: "terminiert",
+    Meeting.Status.POSTPONED: "terminiert",
+    Meeting.Status.CANCELLED: "terminiert",
+    Meeting.Status.NOTIFIED: "eingeladen",
+    Meeting.Status.HELD: "eingeladen",
+    Meeting.Status.MINUTES_PUBLISHED: "durchgeführt",
+}
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+Obj = dict[str, Any]
+
+
+def url(name: str, *args: object) -> str:
+    return settings.SITE_URL + reverse(f"opendata:{name}", args=[str(a) for a in args])
+
+
+def site(name: str, *args: object) -> str:
+    return settings.SITE_URL + reverse(name, args=list(args))
+
+
+def obj_url(kind: str, ident: object) -> str:
+    return url("oparl_object", kind, ident)
+
+
+def stamp(value: dt.datetime | None) -> str:
+    return timezone.localtime(value or EPOCH).isoformat(timespec="seconds")
+
+
+def day(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def body_code() -> str:
+    return settings.DXPLAN_LOCAL_GOVERNMENT_CODE
+
+
+def _clean(data: Obj) -> Obj:
+    """OParl leaves out properties without a value rather than sending null or an empty string."""
+    return {k: v for k, v in data.items() if v is not None and v != ""}
+
+
+def _base(kind: str, type_name: str, ident: object, created: dt.datetime | None, modified: dt.datetime | None) -> Obj:
+    return {
+        "id": obj_url(kind, ident),
+        "type": SCHEMA + type_name,
+        "created": stamp(created),
+        "modified": stamp(modified or created),
+    }
+
+
+def deleted(kind: str, type_name: str, ident: object, created: dt.datetime | None, modified: dt.datetime | None) -> Obj:
+    """A withdrawn object: its id, type, dates and `deleted` only (OParl: Gelöschte Objekte)."""
+    return {**_base(kind, type_name, ident, created, modified), "deleted": True}
+
+
+# --- System and Body ------------------------------------------------------------------------------
+
+
+def _span() -> tuple[dt.datetime | None, dt.datetime | None]:
+    """When the published data was first and last changed (the public bodies' history)."""
+    history = Body.history.model.objects.filter(id__in=selectors.organizations().values("pk"))  # type: ignore[attr-defined]
+    found = history.aggregate(first=Min("history_date"), last=Max("history_date"))
+    return found["first"], found["last"]
+
+
+def system() -> Obj:
+    first, last = _span()
+    return _clean(
+        {
+            "id": url("oparl_system"),
+            "type": SCHEMA + "System",
+            "oparlVersion": SCHEMA,
+            "name": f"{settings.DXPLAN_ORGANISATION_NAME} 審議会等 (dxplan)",
+            "body": url("oparl_bodies"),
+            "license": settings.DXPLAN_OPENDATA_LICENSE_URL,
+            "website": settings.SITE_URL + "/",
+            "web": site("opendata:datasets"),
+            "created": stamp(first),
+            "modified": stamp(last or first),
+        }
+    )
+
+
+def body() -> Obj:
+    first, last = _span()
+    code = body_code()
+    return _clean(
+        {
+            "id": url("oparl_body", code),
+            "type": SCHEMA + "Body",
+            "system": url("oparl_system"),
+            "name": settings.DXPLAN_ORGANISATION_NAME,
+            "shortName": settings.DXPLAN_ORGANISATION_NAME,
+            "website": settings.SITE_URL + "/",
+            "license": settings.DXPLAN_OPENDATA_LICENSE_URL,
+            "classification": "都道府県",
+            "legislativeTerm": [],
+            **{LIST_PROPERTY.get(kind, kind): url("oparl_body_list", code, kind) for kind in BODY_LISTS},
+            "web": site("committee:home"),
+            "created": stamp(first),
+            "modified": stamp(last or first),
+        }
+    )
+
+
+# --- Organization, Person, Membership -------------------------------------------------------------
+
+
+def organizations() -> QuerySet[Body]:
+    return timestamps.with_history(selectors.organizations()).select_related("parent").order_by("pk")
+
+
+def organization_objects(rows: Iterable[Body]) -> list[Obj]:
+    rows = list(rows)
+    public = set(selectors.organizations().values_list("pk", flat=True))
+    members: dict[int, list[int]] = defaultdict(list)
+    for body_id, pk in selectors.memberships().filter(body__in=[b.pk for b in rows]).order_by("pk").values_list(
+        "body_id", "pk"
+    ):
+        members[body_id].append(pk)
+    return [
+        _clean(
+            {
+                **_base("organization", "Organization", b.pk, b.created_ts, b.modified_ts),
+                "body": url("oparl_body", body_code()),
+                "name": b.name,
+                "shortName": b.short_name,
+                "organizationType": "Gremium",
+                "classification": b.get_kind_display(),
+                "startDate": day(b.established_on),
+                "endDate": day(b.dissolved_on),
+                "subOrganizationOf": obj_url("organization", b.parent_id) if b.parent_id in public else None,
+                "membership": [obj_url("membership", pk) for pk in members[b.pk]],
+                "meeting": url("oparl_organization_meetings", b.pk),
+                "web": site("committee:body_detail", b.slug),
+            }
+        )
+        for b in rows
+    ]
+
+
+def affiliation_object(a: Affiliation) -> Obj:
+    """所属・役職 as an Organization, so that a Membership can name it in onBehalfOf."""
+    return _clean(
+        {
+            **_base("affiliation", "Organization", a.pk, a.created_ts, a.modified_ts),
+            "body": url("oparl_body", body_code()),
+            "name": a.text,
+            "classification": "所属・役職",
+            "startDate": day(a.valid_from),
+        }
+    )
+
+
+def affiliations() -> QuerySet[Affiliation]:
+    return timestamps.with_history(selectors.affiliations()).order_by("pk")
+
+
+def memberships() -> QuerySet[Appointment]:
+    officer_terms = OfficerTerm.objects.order_by("start_on")
+    return (
+        timestamps.with_history(selectors.memberships())
+        .select_related("body")
+        .prefetch_related(
+            Prefetch("affiliations", queryset=Affiliation.objects.order_by("valid_from")),
+            Prefetch("officer_terms", queryset=officer_terms),
+        )
+        .order_by("pk")
+    )
+
+
+def _role(a: Appointment) -> str:
+    officer = [t.get_role_display() for t in a.officer_terms.all()]
+    label = a.role_label or a.get_category_display()
+    return " / ".join([label, *officer]) if officer else label
+
+
+def membership_object(a: Appointment, *, embedded: bool = False) -> Obj:
+    first = next(iter(a.affiliations.all()), None)
+    return _clean(
+        {
+            **_base("membership", "Membership", a.pk, a.created_ts, a.modified_ts),
+            "person": None if embedded else obj_url("person", a.person_id),
+            "organization": obj_url("organization", a.body_id),
+            "role": _role(a),
+            "votingRight": a.is_member,
+            "startDate": day(a.term_start),
+            "endDate": day(a.effective_end),
+            "onBehalfOf": obj_url("affiliation", first.pk) if first else None,
+        }
+    )
+
+
+def people() -> QuerySet[Person]:
+    return timestamps.with_history(selectors.people()).order_by("pk")
+
+
+def person_objects(rows: Iterable[Person]) -> list[Obj]:
+    rows = list(rows)
+    by_person: dict[int, list[Appointment]] = defaultdict(list)
+    for a in memberships().filter(person__in=[p.pk for p in rows]):
+        by_person[a.person_id].append(a)
+    return [
+        _clean(
+            {
+                **_base("person", "Person", p.pk, p.created_ts, p.modified_ts),
+                "body": url("oparl_body", body_code()),
+                "name": p.full_name,
+                "familyName": p.family_name,
+                "givenName": p.given_name,
+                "keyword": [p.full_name_kana],
+                "membership": [membership_object(a, embedded=True) for a in by_person[p.pk]],
+            }
+        )
+        for p in rows
+    ]
+
+
+# --- Meetings, agenda items, locations, files ------------------------------------------------------
+
+
+def meetings() -> QuerySet[Meeting]:
+    return (
+        timestamps.meetings(selectors.meetings())
+        .select_related("body", "agenda__approved_version", "minutes")
+        .order_by("pk")
+    )
+
+
+def _agenda_items(meeting: Meeting, *, embedded: bool) -> list[Obj]:
+    snapshot = selectors.agenda(meeting)
+    if snapshot is None:
+        return []
+    version = meeting.agenda.approved_version
+    items = []
+    for order, item in enumerate(snapshot["items"], start=1):
+        items.append(
+            _clean(
+                {
+                    **_base("agendaItem", "AgendaItem", f"{meeting.pk}-{order}", version.decided_at, None),
+                    "meeting": None if embedded else obj_url("meeting", meeting.pk),
+                    "number": item["number"],
+                    "order": order,
+                    "name": item["title"],
+                    "public": bool(item["public"]),
+                    "keyword": [k for k in (item.get("detail"), item.get("presenter")) if k] or None,
+                }
+            )
+        )
+    return items
+
+
+def location_object(meeting: Meeting, *, embedded: bool = False) -> Obj | None:
+    if not meeting.venue_name:
+        return None
+    return _clean(
+        {
+            **_base("location", "Location", meeting.pk, meeting.created_ts, meeting.modified_ts),
+            "description": " ".join(v for v in (meeting.venue_name, meeting.venue_room) if v),
+            "room": meeting.venue_room,
+            "streetAddress": meeting.venue_address,
+            "meetings": None if embedded else [obj_url("meeting", meeting.pk)],
+        }
+    )
+
+
+def invitation_object(meeting: Meeting, *, embedded: bool = False) -> Obj | None:
+    """The 次第 (its PDF) as the meeting's invitation, once the public may read it."""
+    if selectors.agenda(meeting) is None:
+        return None
+    version = meeting.agenda.approved_version
+    pdf = site("print:agenda_pdf", meeting.pk)
+    return _clean(
+        {
+            **_base("invitation", "File", meeting.pk, version.decided_at, version.decided_at),
+            "name": f"{meeting.label} 次第",
+            "fileName": f"{meeting.label}次第.pdf",
+            "mimeType": "application/pdf",
+            "date": day(timezone.localdate(version.decided_at)) if version.decided_at else None,
+            "accessUrl": pdf,
+            "downloadUrl": pdf,
+            "license": settings.DXPLAN_OPENDATA_LICENSE_URL,
+            "meeting": None if embedded else [obj_url("meeting", meeting.pk)],
+        }
+    )
+
+
+def protocol_object(meeting: Meeting, *, embedded: bool = False) -> Obj | None:
+    """Published minutes as a File: the text of the published passages, on the meeting page."""
+    minutes = getattr(meeting, "minutes", None)
+    if minutes is None or not selectors.minutes_published(meeting):
+        return None
+    data = {
+        **_base("protocol", "File", meeting.pk, minutes.published_at, minutes.published_at),
+        "name": f"{meeting.label} {minutes.get_kind_display()}",
+        "fileName": f"{meeting.label}{'議事録' if minutes.kind == Minutes.Kind.VERBATIM else '議事概要'}.html",
+        "mimeType": "text/html",
+        "date": day(timezone.localdate(minutes.published_at)) if minutes.published_at else None,
+        "accessUrl": site("meetings:detail", meeting.pk) + "#minutes-heading",
+        "license": settings.DXPLAN_OPENDATA_LICENSE_URL,
+        "meeting": None if embedded else [obj_url("meeting", meeting.pk)],
+    }
+    if not embedded:
+        entries = selectors.minutes_entries(meeting) or []
+        data["text"] = "\n".join(f"{e.speaker}: {e.text}" if e.speaker else e.text for e in entries)
+    return _clean(data)
+
+
+def files() -> QuerySet[MaterialVersion]:
+    return (
+        timestamps.files(selectors.files())
+        .select_related("material__meeting")
+        .order_by("pk")
+    )
+
+
+def file_object(v: MaterialVersion, *, embedded: bool = False) -> Obj:
+    if not v.live:
+        return deleted("file", "File", v.pk, v.created_ts, v.modified_ts)
+    material = v.material
+    download = site("documents:download", material.pk)
+    return _clean(
+        {
+            **_base("file", "File", v.pk, v.created_ts, v.modified_ts),
+            "name": str(material),
+            "fileName": v.original_name,
+            "mimeType": v.content_type,
+            "date": day(timezone.localdate(v.uploaded_at)),
+            "size": v.size,
+            "accessUrl": download,
+            "downloadUrl": download,
+            "license": settings.DXPLAN_OPENDATA_LICENSE_URL,
+            "meeting": None if embedded else [obj_url("meeting", material.meeting_id)],
+            "paper": None if embedded else [obj_url("paper", material.pk)],
+        }
+    )
+
+
+def _participant_rows(meetings: list[Meeting]) -> dict[int, list[Attendance]]:
+    rows: dict[int, list[Attendance]] = defaultdict(list)
+    found = Attendance.objects.filter(meeting__in=[m.pk for m in meetings], appointment__isnull=False)
+    for row in found.select_related("appointment"):
+        rows[row.meeting_id].append(row)
+    return rows
+
+
+def meeting_objects(rows: Iterable[Meeting]) -> list[Obj]:
+    rows = list(rows)
+    attendance = _participant_rows(rows)
+    aux: dict[int, list[MaterialVersion]] = defaultdict(list)
+    for v in files().filter(live=True, material__meeting__in=[m.pk for m in rows]).order_by(
+        "material__position", "material__pk"
+    ):
+        aux[v.material.meeting_id].append(v)
+    objects = []
+    for m in rows:
+        people = selectors.participants(m, attendance[m.pk])
+        minutes = getattr(m, "minutes", None)
+        protocol = protocol_object(m, embedded=True)
+        verbatim = minutes is not None and minutes.kind == Minutes.Kind.VERBATIM
+        objects.append(
+            _clean(
+                {
+                    **_base("meeting", "Meeting", m.pk, m.created_ts, m.modified_ts),
+                    "name": f"{m.label} {m.title}".strip(),
+                    "meetingState": MEETING_STATE.get(m.status),
+                    "cancelled": m.status == Meeting.Status.CANCELLED,
+                    "start": stamp(m.start_at) if m.start_at else None,
+                    "end": stamp(m.end_at) if m.end_at else None,
+                    "location": location_object(m, embedded=True),
+                    "organization": [obj_url("organization", m.body_id)],
+                    "participant": [obj_url("person", r.appointment.person_id) for r in people] or None,
+                    "invitation": invitation_object(m, embedded=True),
+                    "resultsProtocol": None if verbatim else protocol,
+                    "verbatimProtocol": protocol if verbatim else None,
+                    "auxiliaryFile": [file_object(v, embedded=True) for v in aux[m.pk]] or None,
+                    "agendaItem": _agenda_items(m, embedded=True),
+                    "keyword": [k for k in (m.get_status_display(), m.get_openness_display(), m.theme) if k],
+                    "web": site("meetings:detail", m.pk),
+                }
+            )
+        )
+    return objects
+
+
+def agenda_item_objects(meetings_qs: QuerySet[Meeting]) -> list[Obj]:
+    """Every public agenda item of the given meetings, meeting by meeting, in the 次第's order."""
+    items: list[Obj] = []
+    for m in meetings_qs.filter(agenda__approved_version__isnull=False):
+        items.extend(_agenda_items(m, embedded=False))
+    return items
+
+
+# --- Paper and Consultation ----------------------------------------------------------------------
+
+
+def papers() -> QuerySet[Material]:
+    return (
+        timestamps.materials(selectors.papers())
+        .select_related("meeting", "current_version")
+        .order_by("pk")
+    )
+
+
+def _paper_type(m: Material) -> str:
+    label = re.sub(r"[0-9０-９\-－ー]+$", "", m.label or "")
+    return label or "資料"
+
+
+def consultation_object(m: Material, *, embedded: bool = False) -> Obj:
+    if not m.live:
+        return deleted("consultation", "Consultation", m.pk, m.created_ts, m.modified_ts)
+    return _clean(
+        {
+            **_base("consultation", "Consultation", m.pk, m.created_ts, m.modified_ts),
+            "paper": None if embedded else obj_url("paper", m.pk),
+            "meeting": obj_url("meeting", m.meeting_id),
+            "organization": [obj_url("organization", m.meeting.body_id)],
+            "role": _paper_type(m),
+        }
+    )
+
+
+def paper_object(m: Material) -> Obj:
+    if not m.live:
+        return deleted("paper", "Paper", m.pk, m.created_ts, m.modified_ts)
+    v = m.current_version
+    v.live, v.material = True, m
+    v.created_ts = v.uploaded_at
+    v.modified_ts = max(v.uploaded_at, m.published_at or v.uploaded_at)
+    return _clean(
+        {
+            **_base("paper", "Paper", m.pk, m.created_ts, m.modified_ts),
+            "body": url("oparl_body", body_code()),
+            "name": m.title,
+            "reference": m.label,
+            "date": day(timezone.localdate(m.published_at)) if m.published_at else None,
+            "paperType": _paper_type(m),
+            "mainFile": file_object(v, embedded=True),
+            "consultation": [consultation_object(m, embedded=True)],
+            "web": site("meetings:detail", m.meeting_id),
+        }
+    )
+
+
+def consultations() -> QuerySet[Material]:
+    return papers()
+
+
+# --- the lists of the Body -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Listing:
+    rows: Callable[[], QuerySet | list]
+    build: Callable[[list], list[Obj]]
+
+
+def _each(fn: Callable[[Any], Obj | None]) -> Callable[[list], list[Obj]]:
+    return lambda rows: [o for o in (fn(r) for r in rows) if o is not None]
+
+
+def locations() -> QuerySet[Meeting]:
+    return meetings().exclude(venue_name="")
+
+
+LISTINGS: dict[str, Listing] = {
+    "organization": Listing(organizations, organization_objects),
+    "person": Listing(people, person_objects),
+    "membership": Listing(memberships, _each(membership_object)),
+    "meeting": Listing(meetings, meeting_objects),
+    "paper": Listing(papers, _each(paper_object)),
+    "file": Listing(files, _each(file_object)),
+    "location": Listing(locations, _each(location_object)),
+    "consultation": Listing(consultations, _each(consultation_object)),
+    "legislativeTerm": Listing(lambda: [], lambda rows: []),
+}

@@ -1,0 +1,338 @@
+"""The OParl 1.1 interface (Django REST Framework, read-only), Popolo JSON, the CSV datasets and the page
+that lists them. Every view publishes what the public site shows and nothing else (opendata.selectors),
+the same to everyone, so views never look at request.user."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from committee.models import Appointment, Body, Guideline
+from committee.selectors import Officers
+from meetings.models import Meeting
+
+from . import oparl, pagination, popolo, selectors
+
+
+class OParlRenderer(JSONRenderer):
+    """UTF-8 JSON (DRF's default renderer without the browsable API: the interface is for machines)."""
+
+    charset = "utf-8"
+
+
+class OParlView(APIView):
+    """Read-only, anonymous: no authentication is even attempted (the output is the same for everyone)."""
+
+    renderer_classes = [OParlRenderer]
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    def respond(self, data: dict) -> Response:
+        response = Response(data)
+        modified = data.get("modified")
+        if modified:
+            response["Last-Modified"] = _http_date(modified)
+        return response
+
+
+def _http_date(iso: str) -> str:
+    from django.utils.http import http_date
+
+    return http_date(dt.datetime.fromisoformat(iso).timestamp())
+
+
+def _filters(request: Request) -> dict[str, dt.datetime]:
+    try:
+        return pagination.parse_filters(request.query_params)
+    except pagination.FilterError as exc:
+        from rest_framework.exceptions import ParseError
+
+        raise ParseError(_("%(name)s must be a date and time (ISO 8601), e.g. 2023-05-10T14:00:00+09:00.")
+                         % {"name": exc.args[0]}) from None
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+class SystemView(OParlView):
+    def get(self, request: Request) -> Response:
+        return self.respond(oparl.system())
+
+
+class BodyListView(OParlView):
+    def get(self, request: Request) -> Response:
+        body = oparl.body()
+        page = pagination.Page(rows=[body], number=1, size=pagination.PAGE_SIZE, total=1)
+        return Response(pagination.list_response(oparl.url("oparl_bodies"), page, [body], request.query_params))
+
+
+class BodyView(OParlView):
+    def get(self, request: Request, code: str) -> Response:
+        if code != oparl.body_code():
+            raise Http404
+        return self.respond(oparl.body())
+
+
+class BodyObjectListView(OParlView):
+    """One of the Body's object lists, paginated, with created_since / modified_since … filters."""
+
+    def get(self, request: Request, code: str, kind: str) -> Response:
+        if code != oparl.body_code() or kind not in (*oparl.LISTINGS, "agendaItem"):
+            raise Http404
+        filters = _filters(request)
+        base = oparl.url("oparl_body_list", code, kind)
+        if kind == "agendaItem":
+            return _python_list(request, base, oparl.agenda_item_objects(oparl.meetings()), filters)
+        listing = oparl.LISTINGS[kind]
+        rows = listing.rows()
+        if not isinstance(rows, list):
+            rows = pagination.filter_queryset(rows, filters)
+        page = pagination.page_of(rows, request.query_params)
+        return Response(pagination.list_response(base, page, listing.build(list(page.rows)), request.query_params))
+
+
+def _python_list(request: Request, base: str, objects: list[dict], filters: dict[str, dt.datetime]) -> Response:
+    objects = pagination.filter_objects(objects, filters)
+    page = pagination.page_of(objects, request.query_params)
+    return Response(pagination.list_response(base, page, list(page.rows), request.query_params))
+
+
+class OrganizationMeetingsView(OParlView):
+    def get(self, request: Request, pk: int) -> Response:
+        if not selectors.organizations().filter(pk=pk).exists():
+            raise Http404
+        rows = pagination.filter_queryset(oparl.meetings().filter(body_id=pk), _filters(request))
+        page = pagination.page_of(rows, request.query_params)
+        base = oparl.url("oparl_organization_meetings", pk)
+        return Response(pagination.list_response(base, page, oparl.meeting_objects(page.rows), request.query_params))
+
+
+def _one(qs: QuerySet, build: Callable[[Any], dict | None]) -> dict:
+    row = qs.first()
+    if row is None:
+        raise Http404
+    found = build(row)
+    if found is None:
+        raise Http404
+    return found
+
+
+def _agenda_item(ident: str) -> dict:
+    meeting_pk, _sep, order = ident.partition("-")
+    meeting = oparl.meetings().filter(pk=_int(meeting_pk)).first()
+    if meeting is None:
+        raise Http404
+    items = oparl.agenda_item_objects(oparl.meetings().filter(pk=meeting.pk))
+    index = _int(order) - 1
+    if not 0 <= index < len(items):
+        raise Http404
+    return items[index]
+
+
+OBJECTS = {
+    "organization": lambda pk: _one(oparl.organizations().filter(pk=pk), lambda r: oparl.organization_objects([r])[0]),
+    "affiliation": lambda pk: _one(oparl.affiliations().filter(pk=pk), oparl.affiliation_object),
+    "person": lambda pk: _one(oparl.people().filter(pk=pk), lambda r: oparl.person_objects([r])[0]),
+    "membership": lambda pk: _one(oparl.memberships().filter(pk=pk), oparl.membership_object),
+    "meeting": lambda pk: _one(oparl.meetings().filter(pk=pk), lambda r: oparl.meeting_objects([r])[0]),
+    "location": lambda pk: _one(oparl.locations().filter(pk=pk), oparl.location_object),
+    "invitation": lambda pk: _one(oparl.meetings().filter(pk=pk), oparl.invitation_object),
+    "protocol": lambda pk: _one(oparl.meetings().filter(pk=pk), oparl.protocol_object),
+    "paper": lambda pk: _one(oparl.papers().filter(pk=pk), oparl.paper_object),
+    "consultation": lambda pk: _one(oparl.consultations().filter(pk=pk), oparl.consultation_object),
+    "file": lambda pk: _one(oparl.files().filter(pk=pk), oparl.file_object),
+}
+
+
+class ObjectView(OParlView):
+    def get(self, request: Request, kind: str, ident: str) -> Response:
+        if kind == "agendaItem":
+            return self.respond(_agenda_item(ident))
+        if kind not in OBJECTS:
+            raise Http404
+        return self.respond(OBJECTS[kind](_int(ident)))
+
+
+# --- Popolo ---------------------------------------------------------------------------------------
+
+
+def _public_body(slug: str) -> Body:
+    body = selectors.organizations().filter(slug=slug).first()
+    if body is None:
+        raise Http404
+    return body
+
+
+def popolo_view(request: HttpRequest, slug: str) -> HttpResponse:
+    data = popolo.body_data(_public_body(slug))
+    return HttpResponse(JSONRenderer().render(data), content_type="application/json; charset=utf-8")
+
+
+# --- CSV --------------------------------------------------------------------------------------------
+
+# デジタル庁「自治体標準オープンデータセット」イベント一覧: its columns in its order. The committee's own
+# columns follow them.
+EVENT_COLUMNS = (
+    "都道府県コード又は市区町村コード", "NO", "都道府県名", "市区町村名", "イベント名", "イベント名_カナ",
+    "イベント名_英語", "開始日", "終了日", "開始時間", "終了時間", "開始日時特記事項", "説明", "料金(基本)",
+    "料金(詳細)", "連絡先名称", "連絡先電話番号", "連絡先内線番号", "主催者", "場所名称", "住所", "方書", "緯度",
+    "経度", "アクセス方法", "駐車場情報", "定員", "参加申込終了日", "参加申込終了時間", "参加申込方法", "URL", "備考",
+)
+MEETING_COLUMNS = ("会議体名", "回", "年度", "公開区分", "非公開の根拠", "状態", "次第URL", "議事録URL", "OParl")
+ROSTER_COLUMNS = ("氏名", "読み", "所属", "役職", "任期")
+
+
+def _csv_response(rows: list[list[str]], filename: str, request: HttpRequest) -> HttpResponse:
+    """UTF-8 CSV with a header row and CRLF line ends; ?bom=1 adds the byte-order mark that Excel in Japan
+    needs to read UTF-8."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows(rows)
+    bom = request.GET.get("bom") == "1"
+    data = out.getvalue().encode("utf-8-sig" if bom else "utf-8")
+    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
+    name = filename.replace(".csv", "_excel.csv") if bom else filename
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+def _time(value: dt.datetime | None) -> str:
+    return timezone.localtime(value).strftime("%H:%M") if value else ""
+
+
+def _date(value: dt.datetime | None) -> str:
+    return timezone.localtime(value).date().isoformat() if value else ""
+
+
+def meeting_rows(meetings: list[Meeting]) -> list[list[str]]:
+    site = settings.SITE_URL
+    from django.urls import reverse
+
+    units = {}
+    rows: list[list[str]] = [[*EVENT_COLUMNS, *MEETING_COLUMNS]]
+    for m in meetings:
+        unit = m.body.secretariat
+        day = m.reference_date
+        if unit.pk not in units:
+            units[unit.pk] = unit.full_name_on(day)
+        note = ""
+        if m.start_at is None:
+            note = "日程未定(" + f"{m.planned_month:%Y-%m}" + ")"
+        elif m.time_undecided:
+            note = "時刻未定"
+        remark = m.cancel_reason if m.status in (Meeting.Status.CANCELLED, Meeting.Status.POSTPONED) else ""
+        page = site + reverse("meetings:detail", args=[m.pk])
+        agenda = site + reverse("meetings:agenda_print", args=[m.pk]) if selectors.agenda(m) is not None else ""
+        minutes = page + "#minutes-heading" if selectors.minutes_published(m) else ""
+        rows.append(
+            [
+                settings.DXPLAN_LOCAL_GOVERNMENT_CODE, str(m.pk), settings.DXPLAN_ORGANISATION_NAME, "",
+                f"{m.body.name} {m.label}", "", "",
+                _date(m.start_at), _date(m.end_at or m.start_at), "" if m.time_undecided else _time(m.start_at),
+                "" if m.time_undecided else _time(m.end_at), note,
+                " ".join(v for v in (m.title, m.theme) if v), "", "", units[unit.pk], unit.phone, "",
+                units[unit.pk], " ".join(v for v in (m.venue_name, m.venue_room) if v), m.venue_address, "", "", "", "",
+                "", "", "", "", "", site + reverse("meetings:detail", args=[m.pk]), remark,
+                m.body.name, m.label, str(m.fiscal_year), m.get_openness_display(), m.openness_basis,
+                m.get_status_display(), agenda, minutes, oparl.obj_url("meeting", m.pk),
+            ]
+        )
+    return rows
+
+
+def _meetings_csv(request: HttpRequest, body: Body | None) -> HttpResponse:
+    from committee.selectors import unit_names_prefetch
+    from meetings.selectors import chronological
+
+    qs = selectors.meetings().select_related("body__secretariat", "agenda__approved_version", "minutes")
+    qs = qs.prefetch_related(unit_names_prefetch("body__secretariat__names"))
+    if body is not None:
+        qs = qs.filter(body=body)
+    meetings = list(qs.order_by(*chronological()))
+    name = f"meetings_{body.slug}.csv" if body else "meetings.csv"
+    return _csv_response(meeting_rows(meetings), name, request)
+
+
+def meetings_csv(request: HttpRequest) -> HttpResponse:
+    return _meetings_csv(request, None)
+
+
+def body_meetings_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    return _meetings_csv(request, _public_body(slug))
+
+
+def _post(a: Appointment, officers: Officers, guideline: Guideline | None) -> str:
+    if officers.chair is not None and officers.chair.appointment_id == a.pk:
+        return guideline.chair_title if guideline else "委員長"
+    if officers.vice_chair is not None and officers.vice_chair.appointment_id == a.pk:
+        return guideline.vice_chair_title if guideline else "副委員長"
+    return a.role_label or a.get_category_display()
+
+
+def roster_rows(body: Body, day: dt.date) -> list[list[str]]:
+    officers = selectors.officers(body, day)
+    guideline = selectors.guideline(body, day)
+    rows: list[list[str]] = [list(ROSTER_COLUMNS)]
+    for a in selectors.roster(body, day):
+        name = a.person.full_name if a.person_id else a.post_title
+        reading = a.person.full_name_kana if a.person_id else ""
+        end = a.effective_end
+        rows.append(
+            [name, reading, a.affiliation_on(day), _post(a, officers, guideline),
+             f"{a.term_start.isoformat()}/{end.isoformat() if end else ''}"]
+        )
+    return rows
+
+
+def _requested_day(request: HttpRequest) -> dt.date | None:
+    """?on=2023-05-10; anything else (or a date outside 1900–2999) asks for the default day."""
+    try:
+        day = dt.date.fromisoformat(request.GET.get("on", ""))
+    except ValueError:
+        return None
+    return day if dt.date(1900, 1, 1) <= day <= dt.date(2999, 12, 31) else None
+
+
+def roster_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """委員名簿 of a public body on a day (?on=YYYY-MM-DD; by default as its page shows it)."""
+    body = _public_body(slug)
+    day = selectors.roster_day(body, _requested_day(request))
+    return _csv_response(roster_rows(body, day), f"roster_{body.slug}_{day.isoformat()}.csv", request)
+
+
+# --- the datasets page ------------------------------------------------------------------------------
+
+
+def datasets(request: HttpRequest) -> HttpResponse:
+    bodies = list(selectors.organizations().order_by("display_order", "id"))
+    context = {
+        "bodies": bodies,
+        "event_columns": EVENT_COLUMNS,
+        "meeting_columns": MEETING_COLUMNS,
+        "roster_columns": ROSTER_COLUMNS,
+        "license_name": settings.DXPLAN_OPENDATA_LICENSE_NAME,
+        "license_url": settings.DXPLAN_OPENDATA_LICENSE_URL,
+        "oparl_url": oparl.url("oparl_system"),
+        "site_url": settings.SITE_URL,
+        "rate": settings.DXPLAN_OPENDATA_RATE,
+    }
+    return render(request, "opendata/datasets.html", context)
+

@@ -1,0 +1,228 @@
+"""The CSV datasets, Popolo, the Atom feeds and the datasets page, on the demo as `make run` loads it;
+and what every export answers with: ETag / Last-Modified and conditional GET, cache headers, the filters
+of OParl lists, and the rate limit per client address with its translated 429."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.test import Client
+
+from opendata.views import EVENT_COLUMNS, MEETING_COLUMNS, ROSTER_COLUMNS
+from tests.opendata.conftest import popolo_validator
+
+COMMITTEE = "dx-plan-committee"
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _csv(response) -> list[list[str]]:
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+
+
+def _atom(content: bytes) -> ET.Element:
+    return ET.fromstring(content)  # noqa: S314 (our own feed, made in this test)
+
+
+def _hrefs(html: str) -> set[str]:
+    return set(re.findall(r'href="([^"]+)"', html))
+
+
+def test_the_datasets_are_two_links_from_the_home_page(demo, client):
+    home = client.get("/").content.decode()
+    assert '<link rel="alternate" type="application/atom+xml"' in home
+    assert "/opendata/" in _hrefs(home)
+    page = client.get("/opendata/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    links = _hrefs(text)
+    assert {"/opendata/meetings.csv", "/opendata/feed.atom", f"/opendata/bodies/{COMMITTEE}/roster.csv",
+            f"/opendata/bodies/{COMMITTEE}/feed.atom", f"/opendata/bodies/{COMMITTEE}/popolo.json", "/oparl/"} <= links
+    assert "CC BY 4.0" in text and settings.DXPLAN_OPENDATA_LICENSE_URL in links
+    assert "public" not in page.get("Cache-Control", "")  # a page with the site's forms is never shared
+
+
+def test_the_licence_is_a_setting(demo, client, settings):
+    settings.DXPLAN_OPENDATA_LICENSE_NAME = "政府標準利用規約(第2.0版)"
+    settings.DXPLAN_OPENDATA_LICENSE_URL = "https://www.digital.go.jp/resources/open_data/"
+    assert "政府標準利用規約(第2.0版)" in client.get("/opendata/").content.decode()
+    assert client.get("/oparl/").json()["license"] == settings.DXPLAN_OPENDATA_LICENSE_URL
+
+
+def test_meetings_csv_follows_the_event_list(demo, client):
+    rows = _csv(client.get("/opendata/meetings.csv"))
+    assert rows[0] == [*EVENT_COLUMNS, *MEETING_COLUMNS]
+    assert rows[0][:5] == ["都道府県コード又は市区町村コード", "NO", "都道府県名", "市区町村名", "イベント名"]
+    first = next(dict(zip(rows[0], r, strict=True)) for r in rows[1:] if r[4].endswith("策定委員会 第1回"))
+    assert first["開始日"] == "2023-05-10" and first["開始時間"] == "14:00"
+    assert first["都道府県コード又は市区町村コード"] == "020001" and first["都道府県名"] == "青森県"
+    assert first["URL"].startswith(settings.SITE_URL + "/meetings/")
+    assert first["公開区分"] == "公開(公開)" or first["公開区分"].startswith("公開")
+    assert all(re.fullmatch(r"(\d{4}-\d{2}-\d{2})?", r[7]) for r in rows[1:])
+    assert not client.get("/opendata/meetings.csv").content.startswith(b"\xef\xbb\xbf")
+
+
+def test_the_excel_variant_has_a_byte_order_mark(demo, client):
+    response = client.get("/opendata/meetings.csv", {"bom": "1"})
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    assert "_excel.csv" in response["Content-Disposition"]
+    assert response.content[3:].decode("utf-8") == client.get("/opendata/meetings.csv").content.decode("utf-8")
+
+
+def test_roster_csv_per_body_and_date(demo, client):
+    rows = _csv(client.get(f"/opendata/bodies/{COMMITTEE}/roster.csv", {"on": "2023-06-01"}))
+    assert rows[0] == list(ROSTER_COLUMNS)
+    assert len(rows) == 13
+    by_name = {r[0]: r for r in rows[1:]}
+    assert by_name["森 樹男"][1] == "もり" and by_name["森 樹男"][3] == "委員長"
+    assert {r[4] for r in rows[1:]} == {"2023-05-10/2024-03-31"}
+    before = _csv(client.get(f"/opendata/bodies/{COMMITTEE}/roster.csv", {"on": "2023-04-01"}))
+    assert before == [list(ROSTER_COLUMNS)]
+
+
+def test_popolo_validates_and_has_posts_with_dates(demo, client):
+    data = client.get(f"/opendata/bodies/{COMMITTEE}/popolo.json").json()
+    errors = list(popolo_validator().iter_errors(data))
+    assert not errors, [e.message for e in errors[:5]]
+    members = [m for m in data["memberships"] if m["post_id"].endswith("#post-member")]
+    assert len(members) == 12 and {m["end_date"] for m in members} == {"2024-03-31"}
+    chairs = [m for m in data["memberships"] if m["post_id"].endswith("#post-chair")]
+    assert len(chairs) == 1 and chairs[0]["start_date"] == "2023-05-10"
+    person = {p["id"]: p["name"] for p in data["persons"]}
+    assert person[chairs[0]["person_id"]] == "森 樹男"
+    assert any(e["start_date"] == "2023-05-10T14:00:00+09:00" for e in data["events"])
+    for person in data["persons"]:
+        assert set(person) <= {"id", "name", "family_name", "given_name", "sort_name", "other_names"}
+
+
+def test_a_popolo_schema_check_can_fail(demo, client):
+    data = client.get(f"/opendata/bodies/{COMMITTEE}/popolo.json").json()
+    del data["persons"][0]["name"]
+    assert list(popolo_validator().iter_errors(data))
+
+
+def test_feeds_are_atom_with_absolute_links(demo, client):
+    response = client.get("/opendata/feed.atom")
+    assert response["Content-Type"].startswith("application/atom+xml")
+    root = _atom(response.content)
+    entries = root.findall(f"{ATOM}entry")
+    assert entries
+    links = [e.find(f"{ATOM}link").get("href") for e in entries]
+    assert all(link.startswith(settings.SITE_URL + "/") for link in links)
+    titles = [e.find(f"{ATOM}title").text for e in entries]
+    assert any(t.startswith("【資料掲載】") or "資料" in t for t in titles)
+    body = _atom(client.get(f"/opendata/bodies/{COMMITTEE}/feed.atom").content)
+    assert all("策定委員会" in e.find(f"{ATOM}title").text for e in body.findall(f"{ATOM}entry"))
+    page = client.get(f"/bodies/{COMMITTEE}/").content.decode()
+    assert f'href="/opendata/bodies/{COMMITTEE}/feed.atom"' in page
+    assert f"webcal://{settings.SITE_URL.split('://')[1]}/bodies/{COMMITTEE}/calendar.ics" in page
+    calendar = f'title="カレンダー (iCalendar)" href="/bodies/{COMMITTEE}/calendar.ics">'
+    assert f'<link rel="alternate" type="text/calendar" {calendar}' in page
+    from meetings.models import Meeting
+
+    first = Meeting.objects.get(body__slug=COMMITTEE, number=1)
+    meeting_page = client.get(f"/meetings/{first.pk}/").content.decode()
+    feed = f'title="更新情報 (Atom)" href="/opendata/bodies/{COMMITTEE}/feed.atom"'
+    assert f'<link rel="alternate" type="application/atom+xml" {feed}' in meeting_page
+    assert f'type="application/json" title="OParl" href="/oparl/meeting/{first.pk}/"' in meeting_page
+
+
+def test_a_cancelled_meeting_appears_in_the_feed(demo, client):
+    from meetings import services
+    from meetings.models import Meeting
+
+    meeting = Meeting.objects.filter(body__slug=COMMITTEE, start_at__isnull=True).first() or Meeting.objects.filter(
+        body__slug=COMMITTEE).order_by("-pk").first()
+    services.meeting_cancel(actor=None, meeting=meeting, reason="台風のため")
+    root = _atom(client.get(f"/opendata/bodies/{COMMITTEE}/feed.atom").content)
+    first = root.findall(f"{ATOM}entry")[0]
+    assert first.find(f"{ATOM}title").text.startswith("【中止】")
+    assert "台風のため" in first.find(f"{ATOM}summary").text
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/oparl/", "/oparl/body/020001/meeting/", "/opendata/meetings.csv", f"/opendata/bodies/{COMMITTEE}/roster.csv",
+     f"/opendata/bodies/{COMMITTEE}/popolo.json", "/opendata/feed.atom", f"/opendata/bodies/{COMMITTEE}/feed.atom"],
+)
+def test_every_export_answers_conditional_requests(demo, client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    etag = response["ETag"]
+    assert "public" in response["Cache-Control"] and "max-age=300" in response["Cache-Control"]
+    assert response["Access-Control-Allow-Origin"] == "*"
+    again = client.get(path, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and not again.content
+
+
+def test_oparl_objects_carry_last_modified(demo, client):
+    response = client.get("/oparl/body/020001/")
+    assert response["Last-Modified"]
+    assert client.get("/oparl/body/020001/", HTTP_IF_MODIFIED_SINCE=response["Last-Modified"]).status_code == 304
+
+
+def test_a_signed_in_visitor_is_never_cached_by_a_proxy(demo, client):
+    from core.models import User
+
+    user = User.objects.get(email="member@demo.dxplan.example")
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get("/opendata/meetings.csv")
+    assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+    assert "public" not in response["Cache-Control"]
+
+
+def test_oparl_filters(demo, client):
+    future = client.get("/oparl/body/020001/meeting/", {"modified_since": "2999-01-01T00:00:00+09:00"}).json()
+    assert future["data"] == [] and future["pagination"]["totalElements"] == 0
+    everything = client.get("/oparl/body/020001/meeting/", {"modified_until": "2999-01-01T00:00:00+09:00"}).json()
+    assert everything["pagination"]["totalElements"] > 0
+    items = client.get("/oparl/body/020001/agendaItem/", {"created_since": "2999-01-01"}).json()
+    assert items["data"] == []
+    bad = client.get("/oparl/body/020001/meeting/", {"modified_since": "yesterday"})
+    assert bad.status_code == 400 and "modified_since" in bad.json()["detail"]
+    limited = client.get("/oparl/body/020001/person/", {"limit": 2, "modified_until": "2999-01-01"}).json()
+    assert "modified_until=2999-01-01" in limited["links"]["next"] and "limit=2" in limited["links"]["next"]
+
+
+def test_ids_come_from_site_url_not_the_host_header(demo, settings):
+    settings.ALLOWED_HOSTS = ["evil.example", "testserver"]
+    response = Client(HTTP_HOST="evil.example").get("/oparl/")
+    assert "evil.example" not in response.content.decode()
+    feed = Client(HTTP_HOST="evil.example").get("/opendata/feed.atom")
+    assert b"evil.example" not in feed.content
+
+
+def test_rate_limit_per_client_address(db, client, settings):
+    settings.DXPLAN_OPENDATA_RATE = "3/m"
+    cache.clear()
+    for _ in range(3):
+        assert client.get("/oparl/").status_code == 200
+    refused = client.get("/oparl/")
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "60"
+    assert "リクエストが多すぎます" in refused.content.decode()
+    assert "no-store" in refused["Cache-Control"]
+    english = client.get("/opendata/meetings.csv", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 429 and "Too many requests" in english.content.decode()
+    assert Client(REMOTE_ADDR="192.0.2.10").get("/oparl/").status_code == 200
+
+
+def test_behind_a_proxy_the_limit_counts_the_forwarded_address(db, settings):
+    settings.DXPLAN_OPENDATA_RATE = "1/m"
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    cache.clear()
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    assert Client(**proxy, HTTP_X_FORWARDED_FOR="192.0.2.1").get("/oparl/").status_code == 200
+    assert Client(**proxy, HTTP_X_FORWARDED_FOR="192.0.2.2").get("/oparl/").status_code == 200
+    assert Client(**proxy, HTTP_X_FORWARDED_FOR="192.0.2.1").get("/oparl/").status_code == 429
+
+
+def test_only_get_and_head(db, client):
+    assert client.post("/oparl/").status_code == 405
+    assert client.head("/opendata/meetings.csv").status_code == 200
