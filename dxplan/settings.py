@@ -239,6 +239,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 # Set to an nginx `internal` location (e.g. /protected/) to hand file transfers to nginx.
 DXPLAN_X_ACCEL_REDIRECT_PREFIX = env.str("DXPLAN_X_ACCEL_REDIRECT_PREFIX", default="")
+# From object storage, a download is streamed through Django ("stream") or answered, after the access
+# check, with a redirect to a presigned address valid DXPLAN_S3_URL_SECONDS ("redirect"); documents/delivery.py.
+DXPLAN_S3_DOWNLOADS = env.str("DXPLAN_S3_DOWNLOADS", default="stream")
+if DXPLAN_S3_DOWNLOADS not in {"stream", "redirect"}:
+    raise ImproperlyConfigured(f"DXPLAN_S3_DOWNLOADS must be stream or redirect, not {DXPLAN_S3_DOWNLOADS!r}.")
+DXPLAN_S3_URL_SECONDS = _int("DXPLAN_S3_URL_SECONDS", 60, minimum=5)
 if env.str("AWS_STORAGE_BUCKET_NAME", default=""):
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -248,7 +254,12 @@ if env.str("AWS_STORAGE_BUCKET_NAME", default=""):
             "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
             "default_acl": "private",
             "querystring_auth": True,
+            "querystring_expire": DXPLAN_S3_URL_SECONDS,
             "file_overwrite": False,
+            "signature_version": "s3v4",
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
+            # Files opened for reading (the PDF compiler needs to seek) spill to disk past 10 MB.
+            "max_memory_size": 10 * 1024 * 1024,
         },
     }
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
