@@ -2,6 +2,8 @@
 
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
+from .http import client_ip
+
 CSP = "; ".join(
     [
         "default-src 'self'",
@@ -73,3 +75,21 @@ class RequireSecondFactorMiddleware:
         from .roles import needs_second_factor
 
         return needs_second_factor(user)
+
+
+class ClientAddressMiddleware:
+    """Behind PROXY_COUNT trusted proxies, REMOTE_ADDR becomes the client's address (core.http.client_ip),
+    so every audit entry, download log and login throttle records the client, not the proxy. The proxy's
+    own address stays in META["DXPLAN_PROXY_ADDR"]."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        if settings.PROXY_COUNT > 0 and "DXPLAN_PROXY_ADDR" not in request.META:
+            address = client_ip(request)
+            request.META["DXPLAN_PROXY_ADDR"] = request.META.get("REMOTE_ADDR", "")
+            request.META["REMOTE_ADDR"] = address
+        return self.get_response(request)
