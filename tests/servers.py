@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -22,7 +23,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from string import Template
 from typing import Any
 
 import pytest
@@ -213,6 +213,17 @@ def nginx_binary() -> str:
     return shutil.which("nginx") or "/usr/sbin/nginx"
 
 
+def render_conf(template: str, values: dict[str, str]) -> str:
+    """Replace each ${DXPLAN_...} as envsubst does with the names listed (nginx's own $vars stay)."""
+
+    def value(match: re.Match) -> str:
+        if match[1] not in values:
+            raise KeyError(f"{match[1]} has no value for deploy/nginx/dxplan.conf")
+        return values[match[1]]
+
+    return re.sub(r"\$\{(DXPLAN_[A-Z0-9_]+)\}", value, template)
+
+
 @dataclass
 class Nginx:
     """deploy/nginx/dxplan.conf rendered with `values`, under a main configuration of the test's own."""
@@ -226,7 +237,7 @@ class Nginx:
     extra: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> Nginx:
-        site = Template(NGINX_CONF.read_text()).substitute(self.values)
+        site = render_conf(NGINX_CONF.read_text(), self.values)
         (self.directory / "dxplan.conf").write_text(site)
         for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (self.directory / name).mkdir(exist_ok=True)
@@ -296,7 +307,7 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 def gunicorn(name: str, port: int, env: dict[str, str], log: Path, workers: int = 2) -> Process:
     binary = Path(sys.executable).with_name("gunicorn")
     argv = [str(binary), "dxplan.wsgi", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-            "--timeout", "30", "--graceful-timeout", "5", "--access-logfile", "-", "--name", name]
+            "--timeout", "30", "--graceful-timeout", "5", "--access-logfile", "-", "--name", name, "--preload"]
     process = Process(name, argv, env, log).start()
     return process
 
