@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -233,11 +233,12 @@ class Nginx:
     https_port: int
     http_port: int
     process: Process | None = None
-    cert: Path | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    transform: Any = None  # a benchmark may derive more from the rendered site (a function of its text)
 
     def start(self) -> Nginx:
         site = render_conf(NGINX_CONF.read_text(), self.values)
+        if self.transform is not None:
+            site = self.transform(site)
         (self.directory / "dxplan.conf").write_text(site)
         for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (self.directory / name).mkdir(exist_ok=True)
