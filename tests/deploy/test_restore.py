@@ -1,14 +1,16 @@
-"""Backup and restore as deploy/README.md describes them: pg_dump of the database and `manage.py
-files_backup` of the bucket, restored into a fresh database (pg_restore) and a fresh bucket
-(`manage.py files_restore`); a web node behind nginx on the restored pair serves the same meeting and
-material. The database and buckets are made by this test under random names and removed by it.
+"""Backup and restore with deploy/backup/dxplan-backup (pg_dump of the database and `manage.py
+files_backup` of the bucket) and dxplan-restore (pg_restore into a fresh database, `manage.py
+files_restore` into a fresh bucket); a web node behind nginx on the restored pair serves the same meeting
+and material. The database and buckets are made by this test under random names and removed by it.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -54,7 +56,8 @@ def test_a_dump_and_a_bucket_copy_restore_the_same_site(
     from documents import services as documents
     from tests.integration.conftest import build_committee
 
-    pg_dump, pg_restore = _pg_tool("pg_dump"), _pg_tool("pg_restore")
+    pg_dump = _pg_tool("pg_dump")
+    _pg_tool("pg_restore")
     source_bucket, fresh_bucket = s3_server.new_bucket(), s3_server.new_bucket()
     db = connection.settings_dict
     base = db["NAME"].removeprefix("test_")  # dxplan_<name>_restore_<random>: beside the project's database
@@ -71,26 +74,28 @@ def test_a_dump_and_a_bucket_copy_restore_the_same_site(
             upload=SimpleUploadedFile("m.pdf", data, content_type="application/pdf"))
         member = session_cookie(committee.chair)
 
-        # Backup: the database, then the bucket (files are never deleted, so a copy taken after the dump
-        # holds every file the dump names).
-        dump = tmp_path / "dxplan.dump"
-        subprocess.run([pg_dump, "-Fc", "--no-owner", "-f", str(dump), "-d", _url(db, db["NAME"])],  # noqa: S603
-                       check=True)
-        files = tmp_path / "files"
-        backup_env = production_env(**s3_server.env(source_bucket), DXPLAN_VAR_DIR=str(tmp_path / "var"))
-        subprocess.run([sys.executable, "manage.py", "files_backup", str(files)], cwd=ROOT, env=backup_env,  # noqa: S603
-                       check=True)
-        assert (files / material.current_version.file.name).read_bytes() == data
+        # deploy/backup/dxplan-backup: pg_dump, then the bucket's files, into one dated directory.
+        scripts = ROOT / "deploy" / "backup"
+        tools = {"DXPLAN_APP": str(ROOT), "DXPLAN_PYTHON": sys.executable, "DXPLAN_BACKUP_DIR": str(tmp_path / "b"),
+                 "PATH": f"{Path(pg_dump).parent}:{os.environ.get('PATH', '')}"}
+        backup_env = production_env(**s3_server.env(source_bucket), **tools, DXPLAN_VAR_DIR=str(tmp_path / "var"),
+                                    DATABASE_URL=_url(db, db["NAME"]))
+        made = subprocess.run([str(scripts / "dxplan-backup")], env=backup_env, check=True,  # noqa: S603
+                              capture_output=True, text=True)
+        backup = Path(made.stdout.strip().splitlines()[-1])
+        assert (backup / "dxplan.dump").is_file()
+        assert (backup / "files" / material.current_version.file.name).read_bytes() == data
 
-        # Restore into a fresh database and a fresh bucket.
+        # deploy/backup/dxplan-restore into a fresh database and a fresh bucket; it refuses a full database.
         _admin(f'CREATE DATABASE "{fresh_db}"', db)
         created = True
-        subprocess.run([pg_restore, "--no-owner", "-d", _url(db, fresh_db), str(dump)], check=True)  # noqa: S603
-        restore_env = production_env(**s3_server.env(fresh_bucket), DATABASE_URL=_url(db, fresh_db),
+        restore_env = production_env(**s3_server.env(fresh_bucket), **tools, DATABASE_URL=_url(db, fresh_db),
                                      DXPLAN_VAR_DIR=str(tmp_path / "var"))
-        subprocess.run([sys.executable, "manage.py", "files_restore", str(files)], cwd=ROOT, env=restore_env,  # noqa: S603
-                       check=True)
+        subprocess.run([str(scripts / "dxplan-restore"), str(backup)], env=restore_env, check=True)  # noqa: S603
         assert s3_server.keys(fresh_bucket) == s3_server.keys(source_bucket)
+        again = subprocess.run([str(scripts / "dxplan-restore"), str(backup)], env=restore_env,  # noqa: S603
+                               capture_output=True, text=True, check=False)
+        assert again.returncode == 2 and "not empty" in again.stderr
 
         # The site on the restored pair only.
         s3_server.drop_bucket(source_bucket)
