@@ -120,7 +120,7 @@ def start_stack(directory: Path, static_root: Path, *, nodes: int = 1, workers: 
     )
     web = []
     for n, port in enumerate(web_ports, start=1):
-        web.append(gunicorn(f"dxplan-web{n}", port, base, LOG_DIR / f"web{n}.log", workers=workers))
+        web.append(gunicorn(f"dxplan-web{n}", port, base, directory / f"web{n}.log", workers=workers))
     for process, port in zip(web, web_ports, strict=True):
         wait_listening(port, process.proc, timeout=60, log=process.log)
     values = {

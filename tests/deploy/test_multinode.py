@@ -192,7 +192,10 @@ def load(stack: Stack, plan: list[tuple[str, str | None, int | None]], deadline:
 
 def _celery(name: str, argv: list[str], env: dict[str, str]) -> Process:
     celery = str(Path(sys.executable).with_name("celery"))
-    return Process(name, [celery, "-A", "dxplan", *argv], env, LOG_DIR / f"{name}.log").start()
+    log = LOG_DIR / f"multinode-{name}.log"  # kept for reading after a CI failure; this run's only
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_bytes(b"")
+    return Process(name, [celery, "-A", "dxplan", *argv], env, log).start()
 
 
 def _wait_log(process: Process, text: str, timeout: float) -> None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import http.client
 import re
+import time
 from dataclasses import dataclass
 from email.message import Message
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -50,6 +52,16 @@ def fetch(stack: Stack, path: str, *, cookie: str | None = None, method: str = "
         connection.close()
 
 
+def wait_for_line(log: Path, text: str, timeout: float = 10) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [row for row in log.read_text(errors="replace").splitlines() if text in row]
+        if found:
+            return found[-1]
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} not in {log}")
+
+
 def pdf(pages: int = 2) -> bytes:
     import io
 
@@ -89,8 +101,7 @@ def test_a_members_material_is_served_by_nginx_after_djangos_check(stack, commit
     assert got.headers["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in got.headers["Cache-Control"]
     assert "X-Accel-Redirect" not in got.headers
-    web_log = stack.web[0].log.read_text()
-    line = next(row for row in web_log.splitlines() if f"GET {path} " in row)
+    line = wait_for_line(stack.web[0].log, f"GET {path} ")  # gunicorn logs once the response is sent
     assert re.search(r'" 200 (0|-) ', line), line  # gunicorn sent no bytes of the file: nginx did
 
     # Audit: the client's address (127.0.0.2), not nginx's (127.0.0.1) nor what the client wrote.
