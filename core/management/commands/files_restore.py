@@ -19,5 +19,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, directory: Path, **options: Any) -> None:
         if not directory.is_dir():
             raise CommandError(f"{directory} is not a directory written by files_backup.")
-        copied, size = filestore.restore(directory)
+        try:
+            copied, size = filestore.restore(directory)
+        except FileExistsError as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(f"{copied} files ({size} bytes) restored from {directory}")
