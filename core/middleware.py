@@ -1,6 +1,18 @@
 """Headers every response carries (SECURITY.md: CSP, no caching of private pages)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+
+from .http import client_ip
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.http import HttpRequest, HttpResponseBase
 
 CSP = "; ".join(
     [
@@ -73,3 +85,20 @@ class RequireSecondFactorMiddleware:
         from .roles import needs_second_factor
 
         return needs_second_factor(user)
+
+
+class ClientAddressMiddleware:
+    """Behind PROXY_COUNT trusted proxies, REMOTE_ADDR becomes the client's address (core.http.client_ip),
+    so every audit entry, download log and login throttle records the client, not the proxy. The proxy's
+    own address stays in META["DXPLAN_PROXY_ADDR"]."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+
+        if settings.PROXY_COUNT > 0 and "DXPLAN_PROXY_ADDR" not in request.META:
+            address = client_ip(request)
+            request.META["DXPLAN_PROXY_ADDR"] = request.META.get("REMOTE_ADDR", "")
+            request.META["REMOTE_ADDR"] = address
+        return self.get_response(request)

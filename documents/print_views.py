@@ -37,7 +37,7 @@ from meetings import services as meeting_services
 from meetings.access import Access, MeetingPurpose, meeting_for
 from meetings.models import Attendance, Attendee, Meeting, Seat
 
-from . import selectors, services
+from . import delivery, selectors, services
 from .models import Material
 from .pdf import Part, compile_pdfs, print_css, render_pdf
 
@@ -529,5 +529,7 @@ def materials(request, pk: int):
     included = [m for m, entry in zip(visible, entries, strict=True) if entry.included]
     services.downloads_record(user=request.user, materials=included, via_zip=True,
                               ip_address=request.META.get("REMOTE_ADDR"))
-    return pdf_response(data, safe_filename(meeting.body.short_name, meeting.label, "資料一式"),
-                        f"meeting-{meeting.pk}-materials.pdf", private=access.sees_private)
+    filename = safe_filename(meeting.body.short_name, meeting.label, "資料一式")
+    fallback = f"meeting-{meeting.pk}-materials.pdf"
+    stored = delivery.generated_redirect(data, content_type="application/pdf", filename=filename, fallback=fallback)
+    return stored or pdf_response(data, filename, fallback, private=access.sees_private)

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import quote
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,7 +20,7 @@ from meetings import selectors as meeting_selectors
 from meetings.access import meeting_for
 from meetings.models import AgendaItem, Meeting
 
-from . import selectors, services
+from . import delivery, selectors, services
 from .access import material_for, materials_visible_to
 from .models import Material, MaterialVersion
 
@@ -42,20 +40,7 @@ def download_name(material: Material, version: MaterialVersion, suffix: str = ""
     return f"{stem}{suffix}.{version.extension}"
 
 
-def _attachment_headers(response, filename: str, fallback: str) -> None:
-    # RFC 6266/5987: an ASCII fallback and the UTF-8 name percent-encoded; no title can break the header.
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox"
-    response["Cache-Control"] = "private, no-store"
-
-
-def _chunks(version: MaterialVersion, size: int = 64 * 1024):
-    """The file's bytes, opened only when the ZIP reaches it (one file open at a time)."""
-    with version.file.storage.open(version.file.name, "rb") as handle:
-        yield from iter(lambda: handle.read(size), b"")
+_attachment_headers = delivery.attachment_headers
 
 
 def _client_ip(request) -> str | None:
@@ -76,17 +61,9 @@ def download(request, pk: int):
 
 
 def _file_response(version: MaterialVersion, filename: str, fallback: str):
-    prefix = settings.DXPLAN_X_ACCEL_REDIRECT_PREFIX
-    if prefix:
-        # nginx serves the file from an internal location; Django has decided who may have it.
-        response = HttpResponse(content_type=version.content_type)
-        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + quote(version.file.name)
-    else:
-        response = FileResponse(version.file.open("rb"), content_type=version.content_type)
-        response.block_size = 256 * 1024  # Django's 4 KiB blocks halve the rate when the server cannot sendfile
-        response["Content-Length"] = str(version.size)
-    _attachment_headers(response, filename, fallback)
-    return response
+    # X-Accel-Redirect to nginx, a stream, or a presigned redirect to object storage: delivery decides.
+    return delivery.file_response(version.file, size=version.size, content_type=version.content_type,
+                                  filename=filename, fallback=fallback)
 
 
 @login_required
@@ -119,11 +96,15 @@ def download_all(request, pk: int):
             copy += 1
             name = download_name(material, version, suffix=f"_{material.pk}" + (f"_{copy}" if copy > 1 else ""))
         used.add(name)
-        stream.add(_chunks(version), arcname=name, size=version.size)
+        stream.add(delivery.chunks(version.file), arcname=name, size=version.size)
     services.downloads_record(user=request.user, materials=materials, via_zip=True, ip_address=_client_ip(request))
+    label = _safe_stem(f"{meeting.body.short_name}_{meeting.label}_資料一式", "materials")
+    stored = delivery.generated_redirect(stream, content_type="application/zip", filename=f"{label}.zip",
+                                         fallback=f"meeting-{meeting.pk}-materials.zip")
+    if stored is not None:
+        return stored
     response = StreamingHttpResponse(stream, content_type="application/zip")
     response["Content-Length"] = str(len(stream))
-    label = _safe_stem(f"{meeting.body.short_name}_{meeting.label}_資料一式", "materials")
     _attachment_headers(response, f"{label}.zip", f"meeting-{meeting.pk}-materials.zip")
     return response
 

@@ -117,6 +117,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -204,7 +205,10 @@ AXES_COOLOFF_TIME = _int("AXES_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_IPWARE_PROXY_COUNT = _int("PROXY_COUNT", 0)
+# Trusted reverse proxies in front (nginx: 1); core.http.client_ip reads the client's address from them.
+PROXY_COUNT = _int("PROXY_COUNT", 0)
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
+AXES_CLIENT_IP_CALLABLE = "core.http.client_ip"
 AXES_VERBOSE = False
 AXES_USERNAME_CALLABLE = "core.auth.axes_username"
 
@@ -242,6 +246,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 # Set to an nginx `internal` location (e.g. /protected/) to hand file transfers to nginx.
 DXPLAN_X_ACCEL_REDIRECT_PREFIX = env.str("DXPLAN_X_ACCEL_REDIRECT_PREFIX", default="")
+# From object storage, a download is streamed through Django ("stream") or answered, after the access
+# check, with a redirect to a presigned address valid DXPLAN_S3_URL_SECONDS ("redirect"); documents/delivery.py.
+DXPLAN_S3_DOWNLOADS = env.str("DXPLAN_S3_DOWNLOADS", default="stream")
+if DXPLAN_S3_DOWNLOADS not in {"stream", "redirect"}:
+    raise ImproperlyConfigured(f"DXPLAN_S3_DOWNLOADS must be stream or redirect, not {DXPLAN_S3_DOWNLOADS!r}.")
+DXPLAN_S3_URL_SECONDS = _int("DXPLAN_S3_URL_SECONDS", 60, minimum=5)
 if env.str("AWS_STORAGE_BUCKET_NAME", default=""):
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -251,7 +261,12 @@ if env.str("AWS_STORAGE_BUCKET_NAME", default=""):
             "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
             "default_acl": "private",
             "querystring_auth": True,
+            "querystring_expire": DXPLAN_S3_URL_SECONDS,
             "file_overwrite": False,
+            "signature_version": "s3v4",
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
+            # Files opened for reading (the PDF compiler needs to seek) spill to disk past 10 MB.
+            "max_memory_size": 10 * 1024 * 1024,
         },
     }
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -280,9 +295,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_TIME_LIMIT = 300
-CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = _int("CELERY_TASK_TIME_LIMIT", 300, minimum=10)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT * 4 // 5
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Several deployments (or a test run) can share one Redis database: every key starts with this prefix.
+if env.str("CELERY_BROKER_KEY_PREFIX", default=""):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("CELERY_BROKER_KEY_PREFIX")
+# A delivery claimed by a worker that died is taken back after this long; longer than a task may run,
+# so that a slow task still alive is never doubled.
+DXPLAN_DELIVERY_STALE_SECONDS = _int("DXPLAN_DELIVERY_STALE_SECONDS", 600, minimum=15)
+if DXPLAN_DELIVERY_STALE_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"DXPLAN_DELIVERY_STALE_SECONDS ({DXPLAN_DELIVERY_STALE_SECONDS}) must be longer than "
+        f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT})."
+    )
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

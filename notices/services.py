@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import CharField, F, Q, Value
@@ -32,7 +33,7 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-STALE_AFTER = dt.timedelta(minutes=10)  # longer than the task's hard time limit (300 s)
+STALE_AFTER = dt.timedelta(seconds=settings.DXPLAN_DELIVERY_STALE_SECONDS)  # > the task's time limit
 REQUEUE_AFTER = dt.timedelta(seconds=60)
 BATCH_SIZE = 200  # deliveries per task: claimed together, sent over one SMTP connection
 REMINDER_HOUR = 9  # reminders go out at 9:00 Tokyo time, N days before
