@@ -468,6 +468,12 @@ def load(*, secretariat) -> dict[str, int]:
     )
     if meeting is None:
         return {"materials_attached": 0, "materials_created": 0}
+    # The seed's materials are listed first, without files, so the 次第 printed below names them (【資料】).
+    if not meeting.materials.exists():
+        Material.objects.bulk_create(
+            Material(meeting=meeting, label=label, title=title, position=position)
+            for position, (label, title, _visibility) in enumerate(PLAN, start=1)
+        )
     attached = sum(
         _attach(meeting, secretariat, position, label, title, visibility)
         for position, (label, title, visibility) in enumerate(PLAN, start=1)
