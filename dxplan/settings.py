@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "documents",
     "notices",
     "search",
+    "fees",
     "demo",
 ]
 

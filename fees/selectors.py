@@ -1,0 +1,190 @@
+"""Reads of fees, and the one decision of who may see and do what with them.
+
+The secretariat of a body (as meetings.selectors decides for the body's meetings) sees and works on its
+rules and statements; the approver among them approves; a member sees only their own statements.
+Nobody else learns that a statement exists (404)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from committee import selectors as committee_selectors
+from committee.models import Body
+from meetings import selectors as meeting_selectors
+from meetings.models import Meeting
+
+from .models import FeeSheet, PayeeSetting, RuleSet, Statement
+from .services import may_approve
+
+
+@dataclass(frozen=True)
+class FeeAccess:
+    """What a user may do with the fees of a meeting or a body."""
+
+    manage: bool = False
+    approve: bool = False
+
+
+def _manage_q(user: Any, prefix: str) -> Q:
+    """Meetings whose secretariat the user is, as a condition on a related meeting (`prefix`)."""
+    return meeting_selectors.prefixed(meeting_selectors.viewer_for(user).manage, prefix)
+
+
+def fees_access(user: Any, meeting: Meeting) -> FeeAccess:
+    """The one access decision for fees: the body's secretariat manages; its approver also approves."""
+    manage = meeting_selectors.access_to(user, meeting).manage
+    return FeeAccess(manage=manage, approve=manage and may_approve(user))
+
+
+def meeting_for(user: Any, pk: int, *, to: str = "manage") -> tuple[Meeting, FeeAccess]:
+    """The meeting whose fees the user may manage (or approve, `to="approve"`); else 404."""
+    meeting = get_object_or_404(Meeting.objects.select_related("body", "fee_sheet__approved_by"), pk=pk)
+    access = fees_access(user, meeting)
+    if not access.manage or (to == "approve" and not access.approve):
+        raise Http404
+    return meeting, access
+
+
+def body_for(user: Any, slug: str) -> tuple[Body, FeeAccess]:
+    """A body whose fees the user manages (its secretariat); else 404."""
+    body = get_object_or_404(Body, slug=slug)
+    if not committee_selectors.is_secretariat_of_body(user, body):
+        raise Http404
+    return body, FeeAccess(manage=True, approve=may_approve(user))
+
+
+def statements_visible_to(user: Any) -> QuerySet[Statement]:
+    """A member's own statements, and every statement of the meetings the user manages."""
+    if not (user.is_authenticated and user.is_active):
+        return Statement.objects.none()
+    return Statement.objects.filter(Q(person__user=user) | _manage_q(user, "sheet__meeting__"))
+
+
+def statement_for(user: Any, pk: int, *, to: str = "view") -> tuple[Statement, FeeAccess]:
+    """One statement the user may see (their own, or as the secretariat); `to="manage"` for the
+    secretariat only, `to="own"` for the member it belongs to only. Anything else is 404."""
+    statement = get_object_or_404(
+        statements_visible_to(user).select_related(
+            "person", "rule_set", "appointment", "sheet__meeting__body", "sheet__approved_by"
+        ),
+        pk=pk,
+    )
+    access = fees_access(user, statement.sheet.meeting)
+    if (to == "manage" and not access.manage) or (to == "own" and statement.person.user_id != user.pk):
+        raise Http404
+    return statement, access
+
+
+# --- reads -----------------------------------------------------------------------------------------
+
+
+def sheet_of(meeting: Meeting) -> FeeSheet | None:
+    return FeeSheet.objects.filter(meeting=meeting).select_related("approved_by").first()
+
+
+def sheet_statements(sheet: FeeSheet | None) -> list[Statement]:
+    """A sheet's statements 五十音順, with what the pages show. Two queries."""
+    if sheet is None:
+        return []
+    return list(
+        sheet.statements.select_related("person", "rule_set__body").order_by("person__sort_key", "appointment_id")
+    )
+
+
+@dataclass
+class Totals:
+    count: int = 0
+    base: int = 0
+    travel: int = 0
+    tax: int = 0
+    net: int = 0
+
+    def add(self, statement: Statement) -> None:
+        self.count += 1
+        self.base += statement.base_amount
+        self.travel += statement.travel_amount
+        self.tax += statement.tax_amount
+        self.net += statement.net_amount
+
+    @property
+    def gross(self) -> int:
+        return self.base + self.travel
+
+
+def totals(statements: list[Statement]) -> Totals:
+    result = Totals()
+    for statement in statements:
+        result.add(statement)
+    return result
+
+
+def rule_sets_of(body: Body) -> list[RuleSet]:
+    return list(body.fee_rule_sets.prefetch_related("rates", "bands").order_by("-effective_on"))
+
+
+def payee_settings_of(body: Body) -> dict[int, PayeeSetting]:
+    return {s.person_id: s for s in PayeeSetting.objects.filter(body=body)}
+
+
+def year_statements(body: Body, fiscal_year: int) -> list[Statement]:
+    """Every statement of the body's meetings in the 年度, by meeting date then 五十音. Fixed queries."""
+    return list(
+        Statement.objects.filter(sheet__meeting__body=body, sheet__meeting__fiscal_year=fiscal_year)
+        .select_related("person", "rule_set", "sheet__meeting__body")
+        .order_by("sheet__meeting__start_at", "sheet__meeting__number", "person__sort_key", "appointment_id")
+    )
+
+
+@dataclass
+class AnnualRow:
+    """年間支払額 of one person: approved statements only (what was paid), for the 支払調書."""
+
+    person: Any
+    totals: Totals = field(default_factory=Totals)
+    open_count: int = 0
+
+
+def annual_rows(statements: list[Statement]) -> list[AnnualRow]:
+    rows: dict[int, AnnualRow] = {}
+    for statement in statements:
+        row = rows.setdefault(statement.person_id, AnnualRow(person=statement.person))
+        if statement.sheet.status == FeeSheet.Status.APPROVED:
+            row.totals.add(statement)
+        else:
+            row.open_count += 1
+    return sorted(rows.values(), key=lambda r: (r.person.sort_key, r.person.pk))
+
+
+def my_statements(user: Any) -> dict[int, list[Statement]]:
+    """The user's own statements by 年度 (newest first). Fixed queries."""
+    if not user.is_authenticated:
+        return {}
+    years: dict[int, list[Statement]] = defaultdict(list)
+    qs = (
+        Statement.objects.filter(person__user=user)
+        .select_related("sheet__meeting__body", "rule_set")
+        .order_by("-sheet__meeting__fiscal_year", "sheet__meeting__start_at", "pk")
+    )
+    for statement in qs:
+        years[statement.sheet.meeting.fiscal_year].append(statement)
+    return dict(years)
+
+
+def meetings_with_sheets(body: Body) -> list[Meeting]:
+    """The body's meetings already held, newest first, with their sheet (if any)."""
+    return list(
+        Meeting.objects.filter(body=body, start_at__isnull=False)
+        .exclude(status=Meeting.Status.CANCELLED)
+        .select_related("fee_sheet")
+        .order_by("-start_at")
+    )
+
+
+def fiscal_years_of(body: Body) -> list[int]:
+    return sorted(set(Meeting.objects.filter(body=body).values_list("fiscal_year", flat=True)), reverse=True)
