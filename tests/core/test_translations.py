@@ -29,7 +29,7 @@ from django.utils.translation.template import templatize
 BASE_DIR = Path(__file__).resolve().parents[2]
 PO_PATH = BASE_DIR / "locale" / "ja" / "LC_MESSAGES" / "django.po"
 MO_PATH = PO_PATH.with_suffix(".mo")
-SOURCE_DIRS = ["committee", "core", "meetings", "documents", "notices", "search", "demo", "dxplan", "templates"]
+SOURCE_DIRS = ["committee", "core", "meetings", "documents", "notices", "search", "demo", "dxplan", "templates", "fees"]
 SOURCE_SUFFIXES = {".py", ".html", ".txt"}
 
 # msgids that are written the same way in Japanese on purpose. A msgid without Latin letters is
