@@ -91,3 +91,33 @@ def to_csv(statements: list[Statement]) -> bytes:
     for statement in payable(statements):
         writer.writerow(_row(statement))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+ANNUAL_COLUMNS = [
+    "年度",
+    "会議体",
+    "氏名",
+    "ふりがな",
+    "区分",
+    "回数",
+    "報酬・謝金",
+    "費用弁償・旅費",
+    "支給総額",
+    "源泉徴収税額",
+    "差引支給額",
+    "未承認",
+]
+
+
+def annual_csv(fiscal_year: int, body_name: str, rows: list) -> bytes:
+    """年間支払額 per person (approved statements only) for the 支払調書; same format as `to_csv`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(ANNUAL_COLUMNS)
+    for row in rows:
+        t = row.totals
+        writer.writerow(
+            [fiscal_year, body_name, row.person.full_name, row.person.full_name_kana, "・".join(row.kinds),
+             t.count, t.base, t.travel, t.gross, t.tax, t.net, row.open_count]
+        )  # fmt: skip
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

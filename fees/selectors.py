@@ -148,6 +148,7 @@ class AnnualRow:
     person: Any
     totals: Totals = field(default_factory=Totals)
     open_count: int = 0
+    kinds: list[str] = field(default_factory=list)  # 報酬 / 謝金, as paid
 
 
 def annual_rows(statements: list[Statement]) -> list[AnnualRow]:
@@ -156,6 +157,9 @@ def annual_rows(statements: list[Statement]) -> list[AnnualRow]:
         row = rows.setdefault(statement.person_id, AnnualRow(person=statement.person))
         if statement.sheet.status == FeeSheet.Status.APPROVED:
             row.totals.add(statement)
+            label = {"remuneration": "報酬", "honorarium": "謝金"}.get(statement.kind)
+            if label and label not in row.kinds:
+                row.kinds.append(label)
         else:
             row.open_count += 1
     return sorted(rows.values(), key=lambda r: (r.person.sort_key, r.person.pk))

@@ -10,6 +10,7 @@ urlpatterns = [
     path("manage/fees/bodies/<slug:slug>/payees/", views.payees, name="payees"),
     path("manage/fees/bodies/<slug:slug>/<int:fiscal_year>/", views.year, name="year"),
     path("manage/fees/bodies/<slug:slug>/<int:fiscal_year>/fees.csv", views.year_csv, name="year_csv"),
+    path("manage/fees/bodies/<slug:slug>/<int:fiscal_year>/people.csv", views.year_people_csv, name="year_people_csv"),
     path("manage/fees/meetings/<int:pk>/", views.meeting_fees, name="meeting"),
     path("manage/fees/meetings/<int:pk>/fees.csv", views.meeting_csv, name="meeting_csv"),
     path("manage/fees/meetings/<int:pk>/breakdown.pdf", views.meeting_pdf, name="meeting_pdf"),

@@ -160,6 +160,19 @@ def year_csv(request: HttpRequest, slug: str, fiscal_year: int) -> HttpResponse:
     )
 
 
+@login_required
+@require_GET
+def year_people_csv(request: HttpRequest, slug: str, fiscal_year: int) -> HttpResponse:
+    body, _access = selectors.body_for(request.user, slug)
+    rows = selectors.annual_rows(selectors.year_statements(body, fiscal_year))
+    return _download(
+        exports.annual_csv(fiscal_year, body.name, rows),
+        filename=f"{body.short_name}_{fiscal_year}年度_個人別支払額.csv",
+        fallback=f"fees-{body.slug}-{fiscal_year}-people.csv",
+        content_type="text/csv; charset=utf-8",
+    )
+
+
 # --- a meeting -------------------------------------------------------------------------------------
 
 

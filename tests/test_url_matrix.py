@@ -266,6 +266,7 @@ MATRIX: dict[str, list[Case]] = {
     "fees:payees": [Case("form", MANAGERS_ONLY, {"slug": "dx-plan"})],
     "fees:year": [Case("2023", MANAGERS_ONLY, {"slug": "dx-plan", "fiscal_year": "2023"})],
     "fees:year_csv": [Case("2023", MANAGERS_ONLY, {"slug": "dx-plan", "fiscal_year": "2023"})],
+    "fees:year_people_csv": [Case("2023", MANAGERS_ONLY, {"slug": "dx-plan", "fiscal_year": "2023"})],
     "fees:meeting": [
         Case("statements", MANAGERS_ONLY, ON_MEETING),
         Case("private body", MANAGERS_ONLY, ON_MEETING, private_body=True),

@@ -156,6 +156,9 @@ def test_the_year_page_sums_approved_statements_per_person(computed, approver, m
     assert "10,775" in page and "8,979" in page and "19,754" in page  # chair, member, total
     year_csv = client.get(reverse("fees:year_csv", args=[computed.body.slug, 2023]))
     assert year_csv.content.decode("utf-8-sig").count("\r\n") == 3  # heading, chair, member
+    people = client.get(reverse("fees:year_people_csv", args=[computed.body.slug, 2023])).content.decode("utf-8-sig")
+    assert people.split("\r\n")[0].startswith("年度,会議体,氏名,ふりがな,区分,回数,報酬・謝金")
+    assert "森 樹男,もり,謝金,1,12000,0,12000,1225,10775,0" in people
 
 
 # --- fixed queries at ten times the demo ------------------------------------------------------------
@@ -181,6 +184,7 @@ def test_pages_run_a_fixed_number_of_queries(large, secretariat, django_assert_m
         reverse("fees:meeting_csv", args=[large.pk]),
         reverse("fees:year", args=[large.body.slug, 2023]),
         reverse("fees:year_csv", args=[large.body.slug, 2023]),
+        reverse("fees:year_people_csv", args=[large.body.slug, 2023]),
         reverse("fees:body", args=[large.body.slug]),
         reverse("fees:payees", args=[large.body.slug]),
     ]
