@@ -143,10 +143,11 @@ def test_downloads_are_attachments(computed, secretariat):
     assert csv["Content-Type"] == "text/csv; charset=utf-8"
     assert csv["Content-Disposition"].startswith('attachment; filename="fees-meeting-')
     assert "no-store" in csv["Cache-Control"] and "private" in csv["Cache-Control"]
-    pdf = client.get(reverse("fees:meeting_pdf", args=[computed.pk]))
+    pdf = client.get(reverse("fees:meeting_pdf", args=[computed.pk]), HTTP_ACCEPT_LANGUAGE="en")
     assert pdf["Content-Type"] == "application/pdf"
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
-    assert "支出内訳" in text and "8,979" in text
+    # A Japanese document whatever the page language: 和暦, 委員長, the amounts.
+    assert "支出内訳" in text and "委員長" in text and "令和5年6月7日" in text and "8,979" in text
 
 
 def test_the_year_page_sums_approved_statements_per_person(computed, approver, member):
