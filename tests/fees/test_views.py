@@ -210,3 +210,12 @@ def test_the_members_page_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(10):
         page = client.get(reverse("fees:my"))
     assert page.content.decode().count("8,979") >= 11
+
+
+def test_the_dashboard_and_the_meeting_page_lead_to_the_fees(body, held, secretariat):
+    client = client_for(secretariat)
+    assert reverse("fees:body", args=[body.slug]) in client.get(reverse("meetings:dashboard")).content.decode()
+    assert (
+        reverse("fees:meeting", args=[held.pk])
+        in client.get(reverse("meetings:manage", args=[held.pk])).content.decode()
+    )
