@@ -29,6 +29,7 @@ NOTE_LABELS = {
     "distance_missing": gettext_lazy("distance not recorded: travel 0"),
     "tax_table_missing": gettext_lazy("enter the tax by the table"),
     "attendance_changed": gettext_lazy("attendance changed"),
+    "computed": gettext_lazy("computed from attendance and the rules"),
 }
 
 
@@ -277,7 +278,10 @@ def statement_correct(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The statement is saved."))
             return redirect("fees:meeting", pk=statement.sheet.meeting_id)
-    history = list(statement.history.select_related("history_user").order_by("-history_date")[:50])
+    history = [
+        (h, NOTE_LABELS.get(h.history_change_reason or "", h.history_change_reason or ""))
+        for h in statement.history.select_related("history_user").order_by("-history_date")[:50]
+    ]
     return render(
         request,
         "fees/statement_form.html",
