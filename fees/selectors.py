@@ -1,6 +1,6 @@
 """Reads of fees, and the one decision of who may see and do what with them.
 
-The secretariat of a body (as meetings.selectors decides for the body's meetings) sees and works on its
+The secretariat of a body (as meetings.access decides for the body's meetings) sees and works on its
 rules and statements; the approver among them approves; a member sees only their own statements.
 Nobody else learns that a statement exists (404)."""
 
@@ -14,9 +14,9 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from committee import selectors as committee_selectors
+from committee import access as committee_access
 from committee.models import Body
-from meetings import selectors as meeting_selectors
+from meetings import access as meeting_access
 from meetings.models import Meeting
 
 from .models import FeeSheet, PayeeSetting, RuleSet, Statement
@@ -33,29 +33,28 @@ class FeeAccess:
 
 def _manage_q(user: Any, prefix: str) -> Q:
     """Meetings whose secretariat the user is, as a condition on a related meeting (`prefix`)."""
-    return meeting_selectors.prefixed(meeting_selectors.viewer_for(user).manage, prefix)
+    return meeting_access.prefixed(meeting_access.viewer_for(user).manage, prefix)
 
 
 def fees_access(user: Any, meeting: Meeting) -> FeeAccess:
-    """The one access decision for fees: the body's secretariat manages; its approver also approves."""
-    manage = meeting_selectors.access_to(user, meeting).manage
+    """The one access decision for fees: the body's secretariat manages (meetings.access decides who
+    that is); the approver among them also approves."""
+    manage = meeting_access.access_to(user, meeting).manage
     return FeeAccess(manage=manage, approve=manage and may_approve(user))
 
 
 def meeting_for(user: Any, pk: int, *, to: str = "manage") -> tuple[Meeting, FeeAccess]:
     """The meeting whose fees the user may manage (or approve, `to="approve"`); else 404."""
-    meeting = get_object_or_404(Meeting.objects.select_related("body", "fee_sheet__approved_by"), pk=pk)
-    access = fees_access(user, meeting)
-    if not access.manage or (to == "approve" and not access.approve):
+    meeting, seen = meeting_access.meeting_for(user, pk, to="manage")
+    access = FeeAccess(manage=seen.manage, approve=seen.manage and may_approve(user))
+    if to == "approve" and not access.approve:
         raise Http404
     return meeting, access
 
 
 def body_for(user: Any, slug: str) -> tuple[Body, FeeAccess]:
     """A body whose fees the user manages (its secretariat); else 404."""
-    body = get_object_or_404(Body, slug=slug)
-    if not committee_selectors.is_secretariat_of_body(user, body):
-        raise Http404
+    body = committee_access.body_for(user, slug, to="manage").body
     return body, FeeAccess(manage=True, approve=may_approve(user))
 
 
