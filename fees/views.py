@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from committee import selectors as committee_selectors
 from core.wareki import fiscal_year_of
 
+from . import access as fee_access
 from . import exports, selectors, services
 from .forms import CorrectionForm, PayeeForm, RuleSetForm
 
@@ -59,7 +60,7 @@ def _download(content: bytes, *, filename: str, fallback: str, content_type: str
 @login_required
 @require_GET
 def body_fees(request: HttpRequest, slug: str) -> HttpResponse:
-    body, access = selectors.body_for(request.user, slug)
+    body, access = fee_access.body_for(request.user, slug)
     return render(
         request,
         "fees/body.html",
@@ -76,7 +77,7 @@ def body_fees(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def rule_set_create(request: HttpRequest, slug: str) -> HttpResponse:
-    body, _access = selectors.body_for(request.user, slug)
+    body, _access = fee_access.body_for(request.user, slug)
     form = RuleSetForm(request.POST or None, initial={"rounding": "floor"})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -106,7 +107,7 @@ def rule_set_create(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def payees(request: HttpRequest, slug: str) -> HttpResponse:
-    body, _access = selectors.body_for(request.user, slug)
+    body, _access = fee_access.body_for(request.user, slug)
     day = committee_selectors.roster_day(body=body, requested=None)[0]
     people = [a.person for a in committee_selectors.roster_on(body=body, day=day, members_only=True) if a.person_id]
     settings = selectors.payee_settings_of(body)
@@ -134,7 +135,7 @@ def payees(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def year(request: HttpRequest, slug: str, fiscal_year: int) -> HttpResponse:
-    body, _access = selectors.body_for(request.user, slug)
+    body, _access = fee_access.body_for(request.user, slug)
     statements = selectors.year_statements(body, fiscal_year)
     return render(
         request,
@@ -151,7 +152,7 @@ def year(request: HttpRequest, slug: str, fiscal_year: int) -> HttpResponse:
 @login_required
 @require_GET
 def year_csv(request: HttpRequest, slug: str, fiscal_year: int) -> HttpResponse:
-    body, _access = selectors.body_for(request.user, slug)
+    body, _access = fee_access.body_for(request.user, slug)
     content = exports.to_csv(selectors.year_statements(body, fiscal_year))
     return _download(
         content,
@@ -164,7 +165,7 @@ def year_csv(request: HttpRequest, slug: str, fiscal_year: int) -> HttpResponse:
 @login_required
 @require_GET
 def year_people_csv(request: HttpRequest, slug: str, fiscal_year: int) -> HttpResponse:
-    body, _access = selectors.body_for(request.user, slug)
+    body, _access = fee_access.body_for(request.user, slug)
     rows = selectors.annual_rows(selectors.year_statements(body, fiscal_year))
     return _download(
         exports.annual_csv(fiscal_year, body.name, rows),
@@ -180,7 +181,7 @@ def year_people_csv(request: HttpRequest, slug: str, fiscal_year: int) -> HttpRe
 @login_required
 @require_GET
 def meeting_fees(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting, access = selectors.meeting_for(request.user, pk)
+    meeting, access = fee_access.meeting_for(request.user, pk)
     sheet = selectors.sheet_of(meeting)
     statements = selectors.sheet_statements(sheet)
     rule_set = services.rule_set_in_force(meeting.body, meeting.reference_date)
@@ -204,7 +205,7 @@ def meeting_fees(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in ("compute", "approve"):
         raise Http404
-    meeting, _access = selectors.meeting_for(request.user, pk, to="approve" if action == "approve" else "manage")
+    meeting, _access = fee_access.meeting_for(request.user, pk, to="approve" if action == "approve" else "manage")
     try:
         if action == "compute":
             services.statements_compute(actor=request.user, meeting=meeting)
@@ -220,7 +221,7 @@ def meeting_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @login_required
 @require_GET
 def meeting_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting, _access = selectors.meeting_for(request.user, pk)
+    meeting, _access = fee_access.meeting_for(request.user, pk)
     statements = selectors.sheet_statements(selectors.sheet_of(meeting))
     return _download(
         exports.to_csv(statements),
@@ -235,7 +236,7 @@ def meeting_csv(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     from documents.pdf import render_pdf
 
-    meeting, _access = selectors.meeting_for(request.user, pk)
+    meeting, _access = fee_access.meeting_for(request.user, pk)
     sheet = selectors.sheet_of(meeting)
     statements = selectors.sheet_statements(sheet)
     with translation.override("ja"):  # the 支出内訳 is a Japanese document in every language
@@ -261,7 +262,7 @@ def meeting_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def statement_correct(request: HttpRequest, pk: int) -> HttpResponse:
-    statement, _access = selectors.statement_for(request.user, pk, to="manage")
+    statement, _access = fee_access.statement_for(request.user, pk, to="manage")
     initial = {f: getattr(statement, f) for f in services.CORRECTABLE}
     form = CorrectionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -306,7 +307,7 @@ def my_fees(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def my_statement(request: HttpRequest, pk: int) -> HttpResponse:
-    statement, _access = selectors.statement_for(request.user, pk, to="own")
+    statement, _access = fee_access.statement_for(request.user, pk, to="own")
     return render(
         request,
         "fees/my_statement.html",
