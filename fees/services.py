@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from committee.models import Appointment, Body, OfficerTerm, Person
 from core.audit import audit_record
+from meetings import access as meeting_access
 from meetings.models import Attendance, Meeting
 
 from .models import FeeSheet, PayeeSetting, Post, Rate, RuleSet, Statement, TravelBand
@@ -162,7 +163,7 @@ def _recompute(sheet: FeeSheet, *, reason: str = "") -> int:
     rates = list(rule_set.rates.all()) if rule_set else []
     bands = list(rule_set.bands.all()) if rule_set else []
     posts = _posts_on(meeting.body, day)
-    settings = {s.person_id: s for s in PayeeSetting.objects.filter(body=meeting.body)}
+    payees = {s.person_id: s for s in PayeeSetting.objects.filter(body=meeting.body)}
     existing = {s.appointment_id: s for s in sheet.statements.all()}
     changed = 0
     for row in _member_rows(meeting):
@@ -170,7 +171,7 @@ def _recompute(sheet: FeeSheet, *, reason: str = "") -> int:
         statement = existing.get(appointment.pk) or Statement(
             sheet=sheet, appointment=appointment, person=appointment.person
         )
-        setting = settings.get(appointment.person_id)
+        setting = payees.get(appointment.person_id)
         mode = row.actual_mode if row.attended else ""
         inputs = Inputs(
             post=posts.get(appointment.pk, Post.MEMBER),
@@ -280,7 +281,7 @@ def may_approve(user: Any) -> bool:
 def sheet_approve(*, actor: Any, meeting: Meeting) -> FeeSheet:
     """The approver approves every statement of the meeting at once. A second approval is refused."""
     sheet = _lock_sheet(meeting)
-    if not may_approve(actor):
+    if not may_approve(actor) or not meeting_access.access_to(actor, sheet.meeting).manage:
         raise FeeError(_("Only the secretariat's approver may approve the statements."))
     if sheet.status == FeeSheet.Status.APPROVED:
         raise FeeError(_("The statements of this meeting are approved already."))

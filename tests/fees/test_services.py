@@ -253,6 +253,18 @@ def test_only_the_approver_approves(body, held, secretariat, clerk):
     assert FeeSheet.objects.get(meeting=held).status == FeeSheet.Status.OPEN
 
 
+def test_an_approver_of_another_secretariat_cannot_approve(body, held, secretariat, other_secretariat):
+    from django.contrib.auth.models import Permission
+
+    honorarium(body)
+    compute(held, secretariat)
+    other_secretariat.user_permissions.add(Permission.objects.get(codename="approve_feesheet"))
+    other = type(other_secretariat).objects.get(pk=other_secretariat.pk)
+    with pytest.raises(FeeError, match="approver"):
+        services.sheet_approve(actor=other, meeting=held)
+    assert FeeSheet.objects.get(meeting=held).status == FeeSheet.Status.OPEN
+
+
 def test_nothing_to_approve_before_computing(body, held, approver):
     with pytest.raises(FeeError, match="compute them first"):
         services.sheet_approve(actor=approver, meeting=held)
