@@ -8,6 +8,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -115,15 +116,16 @@ def payees(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            for person in people:
-                services.payee_setting_save(
-                    actor=request.user,
-                    body=body,
-                    person=person,
-                    excluded=data[f"excluded_{person.pk}"],
-                    reason=data[f"reason_{person.pk}"],
-                    distance_km=data[f"distance_{person.pk}"],
-                )
+            with transaction.atomic():  # all rows or none
+                for person in people:
+                    services.payee_setting_save(
+                        actor=request.user,
+                        body=body,
+                        person=person,
+                        excluded=data[f"excluded_{person.pk}"],
+                        reason=data[f"reason_{person.pk}"],
+                        distance_km=data[f"distance_{person.pk}"],
+                    )
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
