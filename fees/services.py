@@ -139,8 +139,12 @@ def _posts_on(body: Body, day: dt.date) -> dict[int, str]:
 
 
 def _lock_sheet(meeting: Meeting) -> FeeSheet:
+    # The meeting row first, as meetings.services.attendance_record takes it: an approval and a change of
+    # attendance then queue behind each other instead of deadlocking. Only the sheet's own row after it
+    # (`of`): FOR UPDATE over the joined meeting and body would take those locks in no fixed order.
+    Meeting.objects.select_for_update().only("pk").get(pk=meeting.pk)
     sheet, _created = FeeSheet.objects.get_or_create(meeting=meeting)
-    return FeeSheet.objects.select_for_update().select_related("meeting__body").get(pk=sheet.pk)
+    return FeeSheet.objects.select_for_update(of=("self",)).select_related("meeting__body").get(pk=sheet.pk)
 
 
 def _member_rows(meeting: Meeting) -> list[Attendance]:
