@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "documents",
     "notices",
     "search",
+    "fees",
     "demo",
     "rest_framework",
     "opendata",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("meetings.urls")),
     path("", include("search.urls")),
     path("", include("opendata.urls")),
+    path("", include("fees.urls")),
     path("accounts/login/", core_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/verify/", core_views.otp_verify, name="otp_verify"),

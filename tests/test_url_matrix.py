@@ -66,6 +66,7 @@ class Case:
 
 
 MEETING = "<the meeting's pk>"  # replaced by the `meeting` fixture's pk
+STATEMENT = "<the member's fee statement pk>"  # replaced by the `member_statement` fixture's pk
 
 
 PUBLIC = expect(200)
@@ -281,6 +282,36 @@ MATRIX: dict[str, list[Case]] = {
         ]
         for name in ("opendata:body_meetings_csv", "opendata:roster_csv", "opendata:popolo", "opendata:body_feed")
     },
+    # Fees (issue 18): the body's secretariat works on them; a member sees only their own statement
+    # (STATEMENT is the member's statement for the fixture meeting).
+    "fees:body": [
+        Case("own body", MANAGERS_ONLY, {"slug": "dx-plan"}),
+        Case(
+            "another unit's body",
+            {**only((OTHER_SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN},
+            {"slug": "other-body"},
+        ),
+        Case("unknown body", {**NOWHERE, ANONYMOUS: LOGIN}, {"slug": "no-such-body"}),
+    ],
+    "fees:rule_set_create": [Case("form", MANAGERS_ONLY, {"slug": "dx-plan"})],
+    "fees:payees": [Case("form", MANAGERS_ONLY, {"slug": "dx-plan"})],
+    "fees:year": [Case("2023", MANAGERS_ONLY, {"slug": "dx-plan", "fiscal_year": "2023"})],
+    "fees:year_csv": [Case("2023", MANAGERS_ONLY, {"slug": "dx-plan", "fiscal_year": "2023"})],
+    "fees:year_people_csv": [Case("2023", MANAGERS_ONLY, {"slug": "dx-plan", "fiscal_year": "2023"})],
+    "fees:meeting": [
+        Case("statements", MANAGERS_ONLY, ON_MEETING),
+        Case("private body", MANAGERS_ONLY, ON_MEETING, private_body=True),
+        Case("unknown meeting", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": "999999"}),
+    ],
+    "fees:meeting_csv": [Case("csv", MANAGERS_ONLY, ON_MEETING)],
+    "fees:meeting_pdf": [Case("pdf", MANAGERS_ONLY, ON_MEETING)],
+    "fees:meeting_action": [Case("GET", POST_ONLY, {"pk": MEETING, "action": "approve"})],
+    "fees:statement_correct": [Case("member's statement", MANAGERS_ONLY, {"pk": STATEMENT})],
+    "fees:my": [Case("my statements", SIGNED_IN_ONLY)],
+    "fees:my_statement": [
+        Case("member's statement", {**only((MEMBER,), 200, 404), ANONYMOUS: LOGIN}, {"pk": STATEMENT}),
+        Case("unknown statement", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": "999999"}),
+    ],
 }
 
 
@@ -366,12 +397,24 @@ def meeting(body, secretariat, chair, in_term):
     return meeting_services.meeting_mark_notified(actor=secretariat, meeting=meeting)
 
 
+@pytest.fixture
+def member_statement(meeting, member_appointment):
+    """The member's fee statement for the fixture meeting (fees)."""
+    from fees.models import FeeSheet, Statement
+
+    sheet = FeeSheet.objects.create(meeting=meeting)
+    return Statement.objects.create(sheet=sheet, appointment=member_appointment, person=member_appointment.person)
+
+
 @pytest.mark.parametrize(("name", "case"), CASES)
 def test_url_permission_matrix(name, case, users, request):
     kwargs = dict(case.kwargs)
     if case.needs_meeting:
         pk = str(request.getfixturevalue("meeting").pk)
         kwargs = {key: pk if value == MEETING else value for key, value in kwargs.items()}
+    if STATEMENT in kwargs.values():
+        pk = str(request.getfixturevalue("member_statement").pk)
+        kwargs = {key: pk if value == STATEMENT else value for key, value in kwargs.items()}
     if case.private_body:
         assert Body.objects.filter(slug="dx-plan").update(is_public=False) == 1
     url = reverse(name, kwargs=kwargs)

@@ -18,6 +18,7 @@ from ..models import (
     OfficerElection,
     Seat,
 )
+from ..signals import attendance_changed
 from ._common import MeetingError, _lock
 
 # --- attendance --------------------------------------------------------------------------------
@@ -112,6 +113,9 @@ def attendance_record(*, actor, meeting: Meeting, records: dict[int, tuple[str, 
     Attendance.objects.bulk_update(changed, ["actual", "actual_mode"])
     if changed:
         audit_record(actor=actor, action="attendance_recorded", target=meeting, data={"rows": len(changed)})
+        attendance_changed.send(
+            sender=Attendance, meeting=meeting, attendance_ids=[row.pk for row in changed], actor=actor
+        )
     return len(changed)
 
 

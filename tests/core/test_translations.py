@@ -30,7 +30,8 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 PO_PATH = BASE_DIR / "locale" / "ja" / "LC_MESSAGES" / "django.po"
 MO_PATH = PO_PATH.with_suffix(".mo")
 SOURCE_DIRS = [
-    "committee", "core", "meetings", "documents", "notices", "search", "demo", "opendata", "dxplan", "templates"
+    "committee", "core", "meetings", "documents", "notices", "search", "demo", "opendata", "fees", "dxplan",
+    "templates",
 ]
 SOURCE_SUFFIXES = {".py", ".html", ".txt"}
 

@@ -9,6 +9,8 @@ minutes). A page added later is covered as soon as it is in the matrix.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -19,7 +21,7 @@ from documents.models import Material
 from meetings.models import AgendaItem, Minutes, MinutesEntry
 from notices.models import Delivery, Notice
 from tests.meetings.conftest import add_attendance, add_meetings, add_members, add_milestones, sign_in
-from tests.test_url_matrix import ANONYMOUS, CHAIR, MATRIX, MEETING, MEMBER, SECRETARIAT
+from tests.test_url_matrix import ANONYMOUS, CHAIR, MATRIX, MEETING, MEMBER, SECRETARIAT, STATEMENT
 
 ROLES = (ANONYMOUS, MEMBER, CHAIR, SECRETARIAT)
 
@@ -49,14 +51,29 @@ def _grow(body, guideline, meeting, secretariat, notice, *, factor: int, start: 
     )
 
 
-def _pages(meeting) -> list[tuple[str, str, str]]:
+def _fee_statement(meeting, secretariat, member) -> str:
+    """(Re)compute the meeting's fee statements (issue 18) under an example rule; the member's statement."""
+    from fees import services as fee_services
+    from fees.models import RuleSet, Statement
+
+    if not RuleSet.objects.filter(body=meeting.body).exists():
+        fee_services.rule_set_create(
+            actor=None, body=meeting.body, effective_on=meeting.date, kind="honorarium",
+            rates={"member": (10000, 8000)}, withholding="rate", withholding_rate=Decimal("10.21"),
+        )  # fmt: skip
+    fee_services.statements_compute(actor=secretariat, meeting=meeting)
+    return str(Statement.objects.get(sheet__meeting=meeting, person__user=member).pk)
+
+
+def _pages(meeting, statement: str) -> list[tuple[str, str, str]]:
     """(name, role, url) for every matrix case that answers 200 to one of ROLES."""
+    placeholders = {MEETING: str(meeting.pk), STATEMENT: statement}
     pages = []
     for name, cases in MATRIX.items():
         for case in cases:
             if case.private_body:
                 continue
-            kwargs = {key: str(meeting.pk) if value == MEETING else value for key, value in case.kwargs.items()}
+            kwargs = {key: placeholders.get(value, value) for key, value in case.kwargs.items()}
             for role in ROLES:
                 if case.expected[role] == 200:
                     pages.append((name, role, reverse(name, kwargs=kwargs)))
@@ -81,19 +98,20 @@ def clients(secretariat, chair, member):
 
 
 def test_every_page_runs_the_same_queries_with_ten_times_the_data(
-    held, body, guideline, secretariat, clients, settings, tmp_path
+    held, body, guideline, secretariat, member, clients, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
     notice = Notice.objects.create(
         meeting=held, kind=Notice.Kind.CONVOCATION, subject="開催通知", created_by=secretariat
     )
     _grow(body, guideline, held, secretariat, notice, factor=1, start=0)
-    pages = _pages(held)
+    pages = _pages(held, _fee_statement(held, secretariat, member))
     for _name, role, url in pages:
         _count(clients[role], url)  # fills the caches (content types, templates, sessions)
     before = {(name, role): _count(clients[role], url) for name, role, url in pages}
 
     _grow(body, guideline, held, secretariat, notice, factor=10, start=1000)
+    _fee_statement(held, secretariat, member)
     assert held.attendances.filter(appointment__isnull=False).count() == 120
     assert held.materials.count() == 30
 

@@ -11,6 +11,7 @@ from committee import demo as committee_demo
 from committee.models import Body, OrgUnit, Person, StaffAssignment
 from core.models import User
 from documents import demo as documents_demo
+from fees import demo as fees_demo
 from meetings import demo as meetings_demo
 
 DEMO_ACCOUNTS = [
@@ -48,6 +49,7 @@ class Command(BaseCommand):
                 wg_convener=User.objects.get(email=CONVENERS["dx-wg-2022"]),
             )
             counts |= documents_demo.load(secretariat=User.objects.get(email=DEMO_ACCOUNTS[0][0]))
+            counts |= fees_demo.load(secretariat=User.objects.get(email=DEMO_ACCOUNTS[0][0]))
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data: {bodies} bodies, {people} people, {appointments} appointments, {meetings} meetings.".format(
