@@ -9,7 +9,7 @@ from django.db import models
 
 from .models import AuditAction, AuditEntry
 from .text import single_line
-from .types import AnyUser
+from .types import AnyUser, account_of
 
 __all__ = ["AuditAction", "audit_record"]
 
@@ -23,7 +23,7 @@ def audit_record(
     ip_address: str | None = None,
 ) -> AuditEntry:
     """Record `action` by `actor` on `target`. Labels are flattened to one line so no input can forge log lines."""
-    user = actor if actor is not None and actor.is_authenticated else None
+    user = account_of(actor)
     entry = AuditEntry(
         actor=user,
         actor_label=single_line(str(actor) if user else "", 254),

@@ -392,6 +392,8 @@ def _document_pdf(blocks, *, title: str, tag: str, tag_note: str = "") -> bytes:
 def _agenda_pdf(meeting: Meeting) -> bytes:
     access = meeting_selectors.Access(manage=True)
     context = agenda_context(meeting, user=None, access=access)
+    if context is None:  # the demo approves each 次第 before printing it
+        raise ValueError(f"{meeting} has no approved 次第 to print.")
     # The printed 次第 lists the meeting's materials as the seed's does, without anyone's view of them.
     official = meeting.materials.filter(withdrawn_at__isnull=True).exclude(label=EXTRA_LABEL).order_by("position", "id")
     context["materials"] = [material_line(m, mark_restricted=False) for m in official]
