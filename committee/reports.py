@@ -83,11 +83,11 @@ def composition(*, bodies: QuerySet[Body], day: dt.date) -> CompositionReport:
     active = list(
         Appointment.objects.active_on(day).members().select_related("person", "body").order_by("person__sort_key", "id")
     )
-    per_person: dict[int, list[Appointment]] = {}
+    per_person: dict[Person, list[Appointment]] = {}
     horizon = day + dt.timedelta(days=ending_days)
     for appointment in active:
-        if appointment.person_id:
-            per_person.setdefault(appointment.person_id, []).append(appointment)
+        if appointment.person is not None:
+            per_person.setdefault(appointment.person, []).append(appointment)
         row = rows.get(appointment.body_id)
         if row is None:
             continue
@@ -103,8 +103,8 @@ def composition(*, bodies: QuerySet[Body], day: dt.date) -> CompositionReport:
     # Posts are counted across every body, but only people sitting on a body of this report are
     # listed: a secretariat must not learn who sits on other units' bodies only.
     holders = [
-        MultiPostHolder(person=appointments[0].person, bodies=[a.body for a in appointments])
-        for appointments in per_person.values()
+        MultiPostHolder(person=person, bodies=[a.body for a in appointments])
+        for person, appointments in per_person.items()
         if len(appointments) > max_posts and any(a.body_id in rows for a in appointments)
     ]
     return CompositionReport(
@@ -120,8 +120,8 @@ def composition(*, bodies: QuerySet[Body], day: dt.date) -> CompositionReport:
 def _add_vacant_posts(rows: dict[int, BodyComposition], day: dt.date) -> None:
     """Chair or vice chair posts the guidelines provide for but nobody holds on `day`."""
     guidelines: dict[int, Guideline] = {}
-    for guideline in Guideline.objects.filter(body_id__in=rows, effective_on__lte=day).order_by("effective_on"):
-        guidelines[guideline.body_id] = guideline  # the last one in date order is in force
+    for version in Guideline.objects.filter(body_id__in=rows, effective_on__lte=day).order_by("effective_on"):
+        guidelines[version.body_id] = version  # the last one in date order is in force
     held: set[tuple[int, str]] = set()
     terms = OfficerTerm.objects.filter(body_id__in=rows, start_on__lte=day).filter(
         Q(end_on__isnull=True) | Q(end_on__gte=day)
