@@ -217,7 +217,7 @@ class Appointment(models.Model):
 
     @property
     def holder_name(self) -> str:
-        return self.person.full_name if self.person_id else self.post_title
+        return self.person.full_name if self.person is not None else self.post_title
 
     @property
     def effective_end(self) -> dt.date | None:
