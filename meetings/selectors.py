@@ -14,6 +14,7 @@ from django.utils import timezone
 from committee import access as committee_access
 from committee import selectors as committee_selectors
 from committee.models import Appointment, Body, Guideline
+from core.models import User
 from core.wareki import fiscal_year_bounds
 
 from .access import (  # noqa: F401 - the access rule lives in meetings.access; re-exported for callers
@@ -77,7 +78,7 @@ def agenda_tree(agenda: Agenda) -> list[AgendaNode]:
 class Approver:
     kind: str  # "chair", "vice_chair" or "convener"
     title: str
-    user: object | None
+    user: User | None
     person_id: int | None = None
     reason: str = ""
 

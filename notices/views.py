@@ -140,8 +140,7 @@ def answer(request, token: str):
         Meeting.Status.PLANNED, Meeting.Status.NOTIFIED, Meeting.Status.POSTPONED
     ):
         return _refused(request, "closed", 400)
-    appointment, attendee = attendance.appointment, attendance.attendee
-    person = appointment.person if appointment is not None else attendee.person if attendee is not None else None
+    person = attendance.person
     if request.method == "POST":
         user = person.user if person is not None and person.user_id else None
         try:
