@@ -35,10 +35,11 @@ from core import wareki
 from core.middleware import CSP
 from meetings import selectors as meeting_selectors
 from meetings import services as meeting_services
-from meetings.access import Access, MeetingPurpose, meeting_for
+from meetings.access import Access, MeetingPurpose, meeting_for, visible_agenda
 from meetings.models import Attendance, Attendee, Meeting, Seat
 
-from . import delivery, selectors, services
+from . import delivery, services
+from .access import materials_visible_to
 from .models import Material
 from .pdf import Part, compile_pdfs, print_css, render_pdf
 
@@ -124,18 +125,18 @@ def _agenda_item(item: dict) -> dict:
     }
 
 
-def agenda_context(meeting: Meeting, *, user, access: meeting_selectors.Access, draft: bool = False) -> dict | None:
+def agenda_context(meeting: Meeting, *, user, access: Access, draft: bool = False) -> dict | None:
     """The 次第 as this user may read it: the approved version (public items only for the public), or
     the live draft for the secretariat's preview. None when there is nothing the user may read."""
     if draft:
         agenda = getattr(meeting, "agenda", None)
         snapshot = meeting_services.agenda_snapshot(agenda) if agenda is not None else None
     else:
-        snapshot = meeting_selectors.visible_agenda(meeting, access)
+        snapshot = visible_agenda(meeting, access)
     if snapshot is None:
         return None
     particulars = snapshot["meeting"]
-    materials = [m for m in selectors.materials_visible_to(user, meeting, access) if not m.is_withdrawn]
+    materials = [m for m in materials_visible_to(user, meeting, access) if not m.is_withdrawn]
     line = f"{particulars['label']}{particulars['title']}"
     return {
         "meeting": meeting,
@@ -541,7 +542,7 @@ def commission(request, pk: int, fmt: str):
 def materials(request, pk: int):
     """会議資料一式 (PDF): cover, contents, then every PDF material this user may see, in label order."""
     meeting, access = _meeting_for(request, pk)
-    visible = [m for m in selectors.materials_visible_to(request.user, meeting, access)
+    visible = [m for m in materials_visible_to(request.user, meeting, access)
                if m.current_version_id and not m.is_withdrawn]
     if not visible:
         raise Http404

@@ -25,8 +25,7 @@ from committee.models import Body
 from core.templatetags.dxplan import fiscal_year as fiscal_year_label
 from documents.access import materials_visible_q
 from documents.models import Material
-from meetings import selectors
-from meetings.access import Access, Viewer, viewer_for
+from meetings.access import Access, Viewer, viewer_for, visible_agenda
 from meetings.models import Meeting
 
 if TYPE_CHECKING:
@@ -193,7 +192,7 @@ def _item_hits(scoped: QuerySet[Meeting], viewer: Viewer, terms: list[str]) -> l
     )
     hits = []
     for meeting in with_agenda:
-        agenda = selectors.visible_agenda(meeting, access_of(meeting))
+        agenda = visible_agenda(meeting, access_of(meeting))
         for item in (agenda or {}).get("items", []):
             if matches(terms, item.get("title", ""), item.get("detail", "")):
                 hits.append(ItemHit(meeting, item.get("number", ""), item.get("title", ""), item.get("detail", "")))

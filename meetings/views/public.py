@@ -12,7 +12,7 @@ from committee.access import body_for
 from core.wareki import fiscal_year_of
 
 from .. import selectors, services
-from ..access import HELD_STATUSES, meeting_for, minutes_readable, published_minutes_entries
+from ..access import HELD_STATUSES, meeting_for, minutes_readable, published_minutes_entries, visible_agenda
 from ..forms import AnswerForm
 from ._common import listed_materials, row_user_id
 
@@ -45,7 +45,7 @@ def meeting_detail(request, pk: int):
     context = {
         "meeting": meeting,
         "access": access,
-        "agenda": selectors.visible_agenda(meeting, access),
+        "agenda": visible_agenda(meeting, access),
         "materials": materials,
         "rows": [r for r in rows if r.appointment_id] if show_attendance else [],
         "show_attendance": show_attendance,
@@ -66,7 +66,7 @@ def agenda_print(request, pk: int):
     if draft:
         agenda = services.agenda_snapshot(meeting.agenda)
     else:
-        agenda = selectors.visible_agenda(meeting, access)
+        agenda = visible_agenda(meeting, access)
     if agenda is None:
         raise Http404
     materials = listed_materials(request, meeting, access)
