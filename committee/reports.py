@@ -15,7 +15,7 @@ from .models import Appointment, Body, Guideline, OfficerTerm, Person
 
 @dataclass
 class BodyComposition:
-    body: Body
+    body: Body | None  # None on the totals row
     members: int = 0
     women: int = 0
     gender_unknown: int = 0
@@ -64,7 +64,7 @@ class CompositionReport:
 
     @property
     def total(self) -> BodyComposition:
-        total = BodyComposition(body=None)  # type: ignore[arg-type]
+        total = BodyComposition(body=None)
         for row in self.rows:
             total.members += row.members
             total.women += row.women
@@ -86,13 +86,14 @@ def composition(*, bodies: QuerySet[Body], day: dt.date) -> CompositionReport:
     per_person: dict[Person, list[Appointment]] = {}
     horizon = day + dt.timedelta(days=ending_days)
     for appointment in active:
-        if appointment.person is not None:
-            per_person.setdefault(appointment.person, []).append(appointment)
+        person = appointment.person
+        if person is not None:
+            per_person.setdefault(person, []).append(appointment)
         row = rows.get(appointment.body_id)
         if row is None:
             continue
         row.members += 1
-        gender = appointment.person.gender if appointment.person_id else ""
+        gender = person.gender if person is not None else ""
         row.women += gender == Person.Gender.FEMALE
         row.gender_unknown += gender == ""
         end = appointment.effective_end

@@ -92,7 +92,7 @@ class Person(models.Model):
         return f"{self.family_name_kana} {self.given_name_kana}".strip()
 
 
-class AppointmentQuerySet(models.QuerySet):
+class AppointmentQuerySet(models.QuerySet["Appointment"]):
     def active_on(self, day: dt.date) -> AppointmentQuerySet:
         """Appointments in force on `day` (started, and neither expired nor ended early)."""
         return self.filter(term_start__lte=day).filter(

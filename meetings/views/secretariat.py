@@ -101,7 +101,7 @@ class ActualForm(forms.Form):
 def manage(request, pk: int):
     meeting, _access = meeting_for(request.user, pk, to="manage")
     rows = selectors.attendance_rows(meeting)
-    members = [r for r in rows if r.appointment_id and r.appointment.is_member]
+    members = [r for r in rows if r.appointment is not None and r.appointment.is_member]
     roster = committee_selectors.roster_on(body=meeting.body, day=meeting.reference_date, members_only=True)
     agenda = meeting.agenda
     before = meeting.status in (Meeting.Status.PLANNED, Meeting.Status.POSTPONED)
