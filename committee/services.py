@@ -301,7 +301,7 @@ def person_create(
     )
     person.full_clean()
     person.save()
-    audit_record(actor=actor, action="person_created", target=person, data={})
+    audit_record(actor=actor, action=AuditAction.PERSON_CREATED, target=person, data={})
     return person
 
 

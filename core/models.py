@@ -69,6 +69,7 @@ class AuditAction(models.TextChoices):
     # bodies and rosters
     STAFF_ASSIGNMENT_SAVED = "staff_assignment_saved", _("Secretariat staff assignment saved")
     GUIDELINE_AMENDED = "guideline_amended", _("Guidelines amended")
+    PERSON_CREATED = "person_created", _("Person added to the roster")
     APPOINTMENT_CREATED = "appointment_created", _("Appointed")
     APPOINTMENT_ENDED = "appointment_ended", _("Appointment ended")
     AFFILIATION_CHANGED = "affiliation_changed", _("Affiliation changed")

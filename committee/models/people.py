@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -61,7 +62,7 @@ class Person(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.family_name_kana = kana.to_hiragana(self.family_name_kana)
         self.given_name_kana = kana.to_hiragana(self.given_name_kana)
         self.sort_key = kana.sort_key(self.family_name_kana, self.given_name_kana)
