@@ -14,6 +14,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from core.types import AnyUser
+
 from .models import Appointment, Body
 from .selectors import is_member_of_body_on, is_secretariat_of_body, managed_unit_ids, today
 
@@ -32,7 +34,7 @@ class BodyAccess:
     member: bool  # holds an appointment in force today
 
 
-def managed_q(user, path: str = "") -> Q:
+def managed_q(user: AnyUser, path: str = "") -> Q:
     """Rows of any model whose body (reached by `path`, e.g. "body__" or "meeting__body__") the user's
     secretariat unit serves today; everything for a superuser. Pages, lists and admin querysets use it."""
     if not (user.is_authenticated and user.is_active):
@@ -43,17 +45,17 @@ def managed_q(user, path: str = "") -> Q:
     return Q(**{f"{path}secretariat_id__in": units}) if units else NOTHING
 
 
-def managed_bodies_q(user) -> Q:
+def managed_bodies_q(user: AnyUser) -> Q:
     """Bodies the user's secretariat unit serves today (all of them for a superuser)."""
     return managed_q(user)
 
 
-def bodies_managed_by(user) -> QuerySet[Body]:
+def bodies_managed_by(user: AnyUser) -> QuerySet[Body]:
     """The bodies whose secretariat the user is (every body for a superuser)."""
     return Body.objects.filter(managed_q(user))
 
 
-def member_bodies_q(user) -> Q:
+def member_bodies_q(user: AnyUser) -> Q:
     """Bodies the user sits on today (an appointment in force, not ended early)."""
     if not (user.is_authenticated and user.is_active):
         return NOTHING
@@ -61,17 +63,17 @@ def member_bodies_q(user) -> Q:
     return Q(pk__in=ids) if ids else NOTHING
 
 
-def bodies_visible_q(user) -> Q:
+def bodies_visible_q(user: AnyUser) -> Q:
     """The bodies the user may know exist: public ones, those they manage, and those they sit on today."""
     return Q(is_public=True) | managed_bodies_q(user) | member_bodies_q(user)
 
 
-def bodies_visible_to(user) -> QuerySet[Body]:
+def bodies_visible_to(user: AnyUser) -> QuerySet[Body]:
     """Every body the user may know exists, for lists (the home page, exports, APIs)."""
     return Body.objects.filter(bodies_visible_q(user)).select_related("parent", "secretariat")
 
 
-def body_access(user, body: Body) -> BodyAccess:
+def body_access(user: AnyUser, body: Body) -> BodyAccess:
     """What the user may do with `body`, which the caller already holds."""
     # The same conditions as managed_bodies_q and member_bodies_q, for one body already in hand.
     manage = is_secretariat_of_body(user, body)
@@ -79,7 +81,7 @@ def body_access(user, body: Body) -> BodyAccess:
     return BodyAccess(body=body, manage=manage, member=member)
 
 
-def body_for(user, slug: str, *, to: BodyPurpose = "view") -> BodyAccess:
+def body_for(user: AnyUser, slug: str, *, to: BodyPurpose = "view") -> BodyAccess:
     """The body with `slug` and what the user may do with it; 404 when the user may not know it exists,
     or may not do `to` with it (managing is the secretariat's)."""
     body = get_object_or_404(Body.objects.select_related("parent"), slug=slug)
@@ -91,7 +93,7 @@ def body_for(user, slug: str, *, to: BodyPurpose = "view") -> BodyAccess:
     return access
 
 
-def appointment_for(user, pk: int) -> Appointment:
+def appointment_for(user: AnyUser, pk: int) -> Appointment:
     """An appointment of a named person, for the secretariat of its body (委嘱状, its history); else 404."""
     appointment = get_object_or_404(Appointment.objects.select_related("body", "person", "guideline"), pk=pk)
     if appointment.person_id is None or not is_secretariat_of_body(user, appointment.body):

@@ -36,7 +36,7 @@ class _LinkConfirmView(auth_views.PasswordResetConfirmView):
     Referer header), with a reason for a refused link, HTTP 400 for it, and the change made by the service."""
 
     via = "reset"
-    token_generator = accounts.reset_tokens
+    token_generator: accounts._ExplainedTokens = accounts.reset_tokens
 
     def get_user(self, uidb64):
         user = super().get_user(uidb64)
@@ -53,7 +53,7 @@ class _LinkConfirmView(auth_views.PasswordResetConfirmView):
             self.problem = self.token_generator.verify(user, token) if user is not None else accounts.TokenCheck.INVALID
             if self.problem == accounts.TokenCheck.OK:  # cannot be: a valid token in the URL redirected
                 self.problem = accounts.TokenCheck.INVALID
-            response.context_data["problem"] = self.problem
+            response.context_data = {**(response.context_data or {}), "problem": self.problem}
             response.status_code = 400
         return response
 

@@ -22,7 +22,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.http import base36_to_int
 from django.utils.translation import gettext as _
 
-from core.audit import audit_record
+from core.audit import AuditAction, audit_record
 from core.models import AuditEntry, Invitation, User
 from core.text import single_line
 
@@ -149,7 +149,7 @@ def account_invite(*, actor, person, ip_address: str | None = None) -> Invitatio
     invitation = Invitation.objects.create(user=user, invited_by=actor if actor.is_authenticated else None)
     audit_record(
         actor=actor,
-        action="account_invited",
+        action=AuditAction.ACCOUNT_INVITED,
         target=person,
         data={"invitation": invitation.pk, "account": user.pk, "account_created": created},
         ip_address=ip_address,
@@ -217,7 +217,7 @@ def invitation_mark_failed(invitation_id: int, *, reason: str) -> bool:
     invitation.save(update_fields=["status", "last_error"])
     audit_record(
         actor=None,
-        action="invitation_failed",
+        action=AuditAction.INVITATION_FAILED,
         target=invitation.user,
         data={"invitation": invitation.pk, "reason": invitation.last_error[:300]},
     )
@@ -240,7 +240,7 @@ def account_password_set(*, user, password: str, via: str, ip_address: str | Non
     user.save(update_fields=["password"])
     if via == "invitation":
         Invitation.objects.filter(user=user, accepted_at__isnull=True).update(accepted_at=timezone.now())
-    audit_record(actor=user, action="password_set", target=user, data={"via": via}, ip_address=ip_address)
+    audit_record(actor=user, action=AuditAction.PASSWORD_SET, target=user, data={"via": via}, ip_address=ip_address)
     return user
 
 
@@ -255,13 +255,13 @@ def password_reset_request(*, email: str, language: str, ip_address: str | None 
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()  # one request at a time per account
         recent = AuditEntry.objects.filter(
-            action="password_reset_requested",
+            action=AuditAction.PASSWORD_RESET_REQUESTED,
             target_id=str(user.pk),
             created_at__gte=timezone.now() - RESET_COOLDOWN,
         ).exists()
         if recent:
             return
-        audit_record(actor=None, action="password_reset_requested", target=user, ip_address=ip_address)
+        audit_record(actor=None, action=AuditAction.PASSWORD_RESET_REQUESTED, target=user, ip_address=ip_address)
         user_id = user.pk
         transaction.on_commit(lambda: _queue_reset(user_id, language))
 
@@ -308,7 +308,7 @@ def person_update_contact(
     person.save(update_fields=changed)
     audit_record(
         actor=actor,
-        action="contact_updated",
+        action=AuditAction.CONTACT_UPDATED,
         target=person,
         data={"fields": changed, "by_self": is_self},
         ip_address=ip_address,

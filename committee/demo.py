@@ -19,7 +19,7 @@ from .models import Appointment, Body, Guideline, GuidelineArticle, OrgUnit, Org
 
 D = dt.date
 
-UNITS = [
+UNITS: list[tuple[str, str, str, str, list[tuple[str, str | None, dt.date, dt.date | None]]]] = [
     # code, kind, phone, email, [(name, parent code, valid_from, valid_until)]
     ("aomori", "government", "", "", [("青森県", None, D(1871, 9, 4), None)]),
     ("kikaku-seisaku", "department", "", "", [("企画政策部", "aomori", D(2000, 4, 1), None)]),
@@ -183,7 +183,7 @@ MEMBERS = [
 CHAIR = ("森", "樹男")
 
 WG_START, WG_END = D(2022, 12, 14), D(2023, 3, 31)
-WG_SEATS = [
+WG_SEATS: list[tuple[tuple[str, str] | str, str, str, str, int]] = [
     # person (family, given) or post, category, role, affiliation, order
     ("企画政策部次長", "internal", "座長", "", 1),
     ("各部局主管課等の課長代理等", "internal", "", "", 2),
@@ -319,11 +319,10 @@ def load() -> dict[str, int]:
     )
     wg = bodies["dx-wg-2022"]
     for holder, category, role, affiliation, order in WG_SEATS:
-        person = people[holder] if isinstance(holder, tuple) else None
         _appoint(
             wg,
-            person=person,
-            post="" if person else holder,
+            person=people[holder] if isinstance(holder, tuple) else None,
+            post=holder if isinstance(holder, str) else "",
             category=category,
             role_label=role,
             appointed_on=WG_START,

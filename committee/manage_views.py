@@ -56,7 +56,10 @@ def _rows(appointments: list[Appointment], today: dt.date, guideline) -> list[di
                 "appointment": appointment,
                 "active": appointment.is_active_on(today),
                 "affiliation": appointment.affiliation_on(min(today, appointment.effective_end or today)),
-                "posts": [(post, selectors.officer_title(guideline, post.role)) for post in appointment.posts],
+                "posts": [
+                    (post, selectors.officer_title(guideline, post.role))
+                    for post in appointment.posts  # type: ignore[attr-defined]  # the Prefetch to_attr of _appointments
+                ],
                 "successor": successor,
                 "needs_successor": appointment.ended_on is not None
                 and appointment.end_reason != Appointment.EndReason.EXPIRED
@@ -110,7 +113,7 @@ def _affiliation(request, appointment: Appointment) -> str:
 def _successor(request, appointment: Appointment) -> str:
     form = SuccessorForm(request.POST)
     if not form.is_valid():
-        problems = [f"{form.fields[name].label}: {' '.join(errors)}" for name, errors in form.errors.items()]
+        problems = [f"{form.fields[name].label}: {' '.join(map(str, errors))}" for name, errors in form.errors.items()]
         raise ValidationError(problems)
     data = form.cleaned_data
     with transaction.atomic():  # the new person and the appointment together, or neither

@@ -15,7 +15,7 @@ from .models import Appointment, Body, Guideline, OfficerTerm, Person
 
 @dataclass
 class BodyComposition:
-    body: Body
+    body: Body | None  # None on the totals row
     members: int = 0
     women: int = 0
     gender_unknown: int = 0
@@ -64,7 +64,7 @@ class CompositionReport:
 
     @property
     def total(self) -> BodyComposition:
-        total = BodyComposition(body=None)  # type: ignore[arg-type]
+        total = BodyComposition(body=None)
         for row in self.rows:
             total.members += row.members
             total.women += row.women
@@ -83,16 +83,17 @@ def composition(*, bodies: QuerySet[Body], day: dt.date) -> CompositionReport:
     active = list(
         Appointment.objects.active_on(day).members().select_related("person", "body").order_by("person__sort_key", "id")
     )
-    per_person: dict[int, list[Appointment]] = {}
+    per_person: dict[Person, list[Appointment]] = {}
     horizon = day + dt.timedelta(days=ending_days)
     for appointment in active:
-        if appointment.person_id:
-            per_person.setdefault(appointment.person_id, []).append(appointment)
+        person = appointment.person
+        if person is not None:
+            per_person.setdefault(person, []).append(appointment)
         row = rows.get(appointment.body_id)
         if row is None:
             continue
         row.members += 1
-        gender = appointment.person.gender if appointment.person_id else ""
+        gender = person.gender if person is not None else ""
         row.women += gender == Person.Gender.FEMALE
         row.gender_unknown += gender == ""
         end = appointment.effective_end
@@ -103,8 +104,8 @@ def composition(*, bodies: QuerySet[Body], day: dt.date) -> CompositionReport:
     # Posts are counted across every body, but only people sitting on a body of this report are
     # listed: a secretariat must not learn who sits on other units' bodies only.
     holders = [
-        MultiPostHolder(person=appointments[0].person, bodies=[a.body for a in appointments])
-        for appointments in per_person.values()
+        MultiPostHolder(person=person, bodies=[a.body for a in appointments])
+        for person, appointments in per_person.items()
         if len(appointments) > max_posts and any(a.body_id in rows for a in appointments)
     ]
     return CompositionReport(
@@ -120,8 +121,8 @@ def composition(*, bodies: QuerySet[Body], day: dt.date) -> CompositionReport:
 def _add_vacant_posts(rows: dict[int, BodyComposition], day: dt.date) -> None:
     """Chair or vice chair posts the guidelines provide for but nobody holds on `day`."""
     guidelines: dict[int, Guideline] = {}
-    for guideline in Guideline.objects.filter(body_id__in=rows, effective_on__lte=day).order_by("effective_on"):
-        guidelines[guideline.body_id] = guideline  # the last one in date order is in force
+    for version in Guideline.objects.filter(body_id__in=rows, effective_on__lte=day).order_by("effective_on"):
+        guidelines[version.body_id] = version  # the last one in date order is in force
     held: set[tuple[int, str]] = set()
     terms = OfficerTerm.objects.filter(body_id__in=rows, start_on__lte=day).filter(
         Q(end_on__isnull=True) | Q(end_on__gte=day)

@@ -13,6 +13,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -24,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from import_export import fields, resources
 
 from core import kana, wareki
+from core.types import AnyUser
 
 from . import selectors, services
 from .models import Affiliation, Appointment, Body, Person
@@ -66,13 +68,21 @@ def neutralise_formula(value):
 def restore_formula(value: str) -> str:
     """Undo neutralise_formula on import, so a round trip keeps the text as it was."""
     return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
+
+
+def _limit(max_length: int | None) -> int:
+    if max_length is None:  # every field listed below is a CharField with a max_length
+        raise ValueError("A column checked for its length needs a field with a max_length.")
+    return max_length
+
+
 MAX_LENGTHS = {
-    "family_name": Person._meta.get_field("family_name").max_length,
-    "given_name": Person._meta.get_field("given_name").max_length,
-    "family_name_kana": Person._meta.get_field("family_name_kana").max_length,
-    "given_name_kana": Person._meta.get_field("given_name_kana").max_length,
-    "affiliation": Affiliation._meta.get_field("text").max_length,
-    "email": Person._meta.get_field("email").max_length,
+    "family_name": _limit(Person._meta.get_field("family_name").max_length),
+    "given_name": _limit(Person._meta.get_field("given_name").max_length),
+    "family_name_kana": _limit(Person._meta.get_field("family_name_kana").max_length),
+    "given_name_kana": _limit(Person._meta.get_field("given_name_kana").max_length),
+    "affiliation": _limit(Affiliation._meta.get_field("text").max_length),
+    "email": _limit(Person._meta.get_field("email").max_length),
 }
 
 
@@ -95,10 +105,10 @@ def parse_date(value) -> dt.date | None:
         return dt.date(year, month, day)
     match = re.fullmatch(r"(令和|平成|昭和|大正|明治)(元|\d{1,2})年(\d{1,2})月(\d{1,2})日", text)
     if match:
-        era, era_year, month, day = match.groups()
+        era, era_year, era_month, era_day = match.groups()
         index = next(i for i, (_start, name, _first) in enumerate(wareki.ERAS) if name == era)
         start, _name, first_year = wareki.ERAS[index]
-        date = dt.date(first_year + (1 if era_year == "元" else int(era_year)) - 1, int(month), int(day))
+        date = dt.date(first_year + (1 if era_year == "元" else int(era_year)) - 1, int(era_month), int(era_day))
         # 令和0年 or 令和元年4月30日 name no real day: the era had not begun (or had already ended).
         if date < start or (index > 0 and date >= wareki.ERAS[index - 1][0]):
             raise ValueError(text)
@@ -131,9 +141,12 @@ class RosterResource(resources.ModelResource):
         skip_diff = True
         use_transactions = True
 
-    def __init__(self, *, body: Body, actor=None, day: dt.date | None = None):
+    def __init__(self, *, body: Body, actor: AnyUser | None = None, day: dt.date | None = None):
         super().__init__()
         self.body, self.actor, self.day = body, actor, day or timezone.localdate()
+        # Each row's checked values, from import_instance to do_instance_save, by id() of the row's
+        # instance (an unsaved model instance is unhashable).
+        self._checked: dict[int, dict[str, Any]] = {}
 
     # --- export ---------------------------------------------------------------------------
 
@@ -170,7 +183,7 @@ class RosterResource(resources.ModelResource):
         return CATEGORY_LABELS.get(appointment.category, appointment.category)
 
     def dehydrate_gender(self, appointment: Appointment) -> str:
-        return GENDER_LABELS.get(appointment.person.gender, "")
+        return GENDER_LABELS.get(appointment.person.gender, "") if appointment.person is not None else ""
 
     # --- import ---------------------------------------------------------------------------
 
@@ -198,7 +211,7 @@ class RosterResource(resources.ModelResource):
         reader.check()
         if reader.errors:
             raise ValidationError(reader.errors)
-        instance._import = reader.data()
+        self._checked[id(instance)] = reader.data()
 
     def _person_for(self, data: dict) -> Person:
         """The person the row names: one the importer already manages with that name and reading, or a new one.
@@ -209,7 +222,7 @@ class RosterResource(resources.ModelResource):
         candidates = Person.objects.filter(
             family_name=data["family_name"], given_name=data["given_name"], family_name_kana=data["family_name_kana"]
         )
-        if getattr(self.actor, "is_authenticated", False):
+        if self.actor is not None and self.actor.is_authenticated:
             candidates = candidates.filter(pk__in=selectors.people_managed_by(self.actor).values("pk"))
         person = candidates.order_by("id").first()
         if person is None:
@@ -226,8 +239,9 @@ class RosterResource(resources.ModelResource):
             person.save()
         return person
 
-    def do_instance_save(self, instance: Appointment, is_create: bool) -> None:
-        data = instance._import
+    # The stubs omit `is_create`, which import-export 4.4 passes (Resource.save_instance).
+    def do_instance_save(self, instance: Appointment, is_create: bool) -> None:  # type: ignore[override]
+        data = self._checked.pop(id(instance))
         try:
             # A savepoint per row: on PostgreSQL a database error would otherwise abort the whole
             # transaction, and the rows after it could no longer be checked and reported.

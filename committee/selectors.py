@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from core.types import AnyUser
 
 from .models import Affiliation, Appointment, Body, Guideline, OfficerTerm, OrgUnitName, Person
 
@@ -85,7 +88,7 @@ def officers_on(*, body: Body, day: dt.date) -> Officers:
     return _officers_from(terms, day)
 
 
-def _officers_from(terms, day: dt.date) -> Officers:
+def _officers_from(terms: Iterable[OfficerTerm], day: dt.date) -> Officers:
     """The newest term of each post that covers `day` and whose 委嘱 is in force; `terms` newest first."""
     found: dict[str, OfficerTerm] = {}
     for term in terms:
@@ -124,7 +127,12 @@ def presiding_officer_on(
     return _presiding_from(terms, day, absent_person_ids, lambda: guideline_in_force(body=body, day=day))
 
 
-def _presiding_from(terms, day: dt.date, absent_person_ids, guideline_getter) -> Presiding | None:
+def _presiding_from(
+    terms: Iterable[OfficerTerm],
+    day: dt.date,
+    absent_person_ids: Collection[int],
+    guideline_getter: Callable[[], Guideline | None],
+) -> Presiding | None:
     """The rule of 第3-6 applied to one body's officer terms begun by `day` (newest first)."""
     terms = [term for term in terms if term.start_on <= day]
     officers = _officers_from(terms, day)
@@ -165,7 +173,7 @@ def presiding_officers_on(requests: list[tuple[Body, dt.date, frozenset[int] | s
     for guideline in Guideline.objects.filter(body_id__in=body_ids).order_by("-effective_on"):
         guidelines[guideline.body_id].append(guideline)
 
-    def in_force(body_id: int, day: dt.date):
+    def in_force(body_id: int, day: dt.date) -> Callable[[], Guideline | None]:
         return lambda: next((g for g in guidelines[body_id] if g.effective_on <= day), None)
 
     return [
@@ -173,19 +181,19 @@ def presiding_officers_on(requests: list[tuple[Body, dt.date, frozenset[int] | s
     ]
 
 
-def person_ids_for_user(user) -> list[int]:
+def person_ids_for_user(user: AnyUser) -> list[int]:
     person = getattr(user, "person", None) if user.is_authenticated else None
     return [person.pk] if person is not None else []
 
 
-def is_member_of_body_on(*, user, body: Body, day: dt.date) -> bool:
+def is_member_of_body_on(*, user: AnyUser, body: Body, day: dt.date) -> bool:
     """Whether the user's person holds an appointment in force on `day` (any category)."""
     if not user.is_authenticated:
         return False
     return Appointment.objects.filter(body=body, person__user=user).active_on(day).exists()
 
 
-def managed_unit_ids(user, day: dt.date | None = None) -> set[int]:
+def managed_unit_ids(user: AnyUser, day: dt.date | None = None) -> set[int]:
     """The organisation units whose secretariat the user belongs to on `day`. Cached per request user."""
     if not user.is_authenticated:
         return set()
@@ -198,21 +206,22 @@ def managed_unit_ids(user, day: dt.date | None = None) -> set[int]:
             .values_list("unit_id", flat=True)
         )
         setattr(user, cache_attr, ids)
-    return getattr(user, cache_attr)
+    cached: set[int] = getattr(user, cache_attr)
+    return cached
 
 
-def is_secretariat(user) -> bool:
+def is_secretariat(user: AnyUser) -> bool:
     """Superusers and anyone currently assigned to a unit's secretariat."""
     return user.is_authenticated and user.is_active and (user.is_superuser or bool(managed_unit_ids(user)))
 
 
-def is_secretariat_of_body(user, body: Body) -> bool:
+def is_secretariat_of_body(user: AnyUser, body: Body) -> bool:
     if not (user.is_authenticated and user.is_active):
         return False
     return user.is_superuser or body.secretariat_id in managed_unit_ids(user)
 
 
-def people_managed_by(user) -> QuerySet[Person]:
+def people_managed_by(user: AnyUser) -> QuerySet[Person]:
     """People whose private data the user may see: those on the user's bodies, and those on no body yet."""
     if not (user.is_authenticated and user.is_active):
         return Person.objects.none()
@@ -232,7 +241,7 @@ def public_bodies() -> QuerySet[Body]:
     return Body.objects.filter(is_public=True).select_related("parent", "secretariat")
 
 
-def unit_names_prefetch(path: str = "names") -> Prefetch:
+def unit_names_prefetch(path: str = "names") -> Prefetch[str, QuerySet[OrgUnitName], str]:
     """Prefetch OrgUnit names two levels up, so full_name_on() runs no queries (課 → 部 → 県)."""
     inner = OrgUnitName.objects.select_related("parent").prefetch_related("parent__names__parent__names")
     return Prefetch(path, queryset=OrgUnitName.objects.select_related("parent").prefetch_related(

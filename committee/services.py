@@ -10,7 +10,8 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from core import kana
-from core.audit import audit_record
+from core.audit import AuditAction, audit_record
+from core.types import AnyUser
 from core.wareki import fiscal_year_bounds, fiscal_year_of
 
 from .models import Affiliation, Appointment, Body, Guideline, GuidelineArticle, OfficerTerm, Person
@@ -38,10 +39,11 @@ def term_end_for(
     rule = guideline.term_rule
     if rule == Guideline.TermRule.FIXED_DATE:
         return guideline.term_fixed_end
-    if rule == Guideline.TermRule.YEARS:
-        return _years_end(term_start, guideline.term_years)
-    if rule == Guideline.TermRule.YEARS_TO_FISCAL_YEAR_END:
-        return fiscal_year_bounds(fiscal_year_of(_years_end(term_start, guideline.term_years)))[1]
+    if rule in (Guideline.TermRule.YEARS, Guideline.TermRule.YEARS_TO_FISCAL_YEAR_END):
+        if guideline.term_years is None:  # a check constraint forbids it on saved guidelines
+            raise RosterError(_("Give the length of a term in years."))
+        end = _years_end(term_start, guideline.term_years)
+        return end if rule == Guideline.TermRule.YEARS else fiscal_year_bounds(fiscal_year_of(end))[1]
     return None
 
 
@@ -163,7 +165,7 @@ def appointment_check(
 @transaction.atomic
 def appointment_create(
     *,
-    actor,
+    actor: AnyUser | None,
     body: Body,
     appointed_on: dt.date,
     person: Person | None = None,
@@ -214,7 +216,7 @@ def appointment_create(
         Affiliation.objects.create(appointment=appointment, text=affiliation.strip(), valid_from=term_start)
     audit_record(
         actor=actor,
-        action="appointment_created",
+        action=AuditAction.APPOINTMENT_CREATED,
         target=appointment,
         data={"term_start": term_start.isoformat(), "term_end": term_end.isoformat() if term_end else None},
     )
@@ -222,7 +224,9 @@ def appointment_create(
 
 
 @transaction.atomic
-def appointment_reappoint(*, actor, appointment: Appointment, appointed_on: dt.date | None = None) -> Appointment:
+def appointment_reappoint(
+    *, actor: AnyUser | None, appointment: Appointment, appointed_on: dt.date | None = None
+) -> Appointment:
     """再任: a new term for the same person on the same body, starting the day after the last ended."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)  # the caller's copy may be stale
     end = appointment.effective_end
@@ -244,7 +248,7 @@ def appointment_reappoint(*, actor, appointment: Appointment, appointed_on: dt.d
 
 
 @transaction.atomic
-def appointment_end(*, actor, appointment: Appointment, ended_on: dt.date, reason: str) -> Appointment:
+def appointment_end(*, actor: AnyUser | None, appointment: Appointment, ended_on: dt.date, reason: str) -> Appointment:
     """End an appointment early (辞任, 解嘱, 死亡) or record its expiry. Officer posts it held end with it."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if reason not in Appointment.EndReason.values:
@@ -268,7 +272,7 @@ def appointment_end(*, actor, appointment: Appointment, ended_on: dt.date, reaso
         term.save(update_fields=["end_on"])
     audit_record(
         actor=actor,
-        action="appointment_ended",
+        action=AuditAction.APPOINTMENT_ENDED,
         target=appointment,
         data={"ended_on": ended_on.isoformat(), "reason": reason},
     )
@@ -278,7 +282,7 @@ def appointment_end(*, actor, appointment: Appointment, ended_on: dt.date, reaso
 @transaction.atomic
 def person_create(
     *,
-    actor,
+    actor: AnyUser | None,
     family_name: str,
     family_name_kana: str,
     given_name: str = "",
@@ -297,13 +301,13 @@ def person_create(
     )
     person.full_clean()
     person.save()
-    audit_record(actor=actor, action="person_created", target=person, data={})
+    audit_record(actor=actor, action=AuditAction.PERSON_CREATED, target=person, data={})
     return person
 
 
 @transaction.atomic
 def appointment_succeed(
-    *, actor, predecessor: Appointment, person: Person, appointed_on: dt.date, affiliation: str = ""
+    *, actor: AnyUser | None, predecessor: Appointment, person: Person, appointed_on: dt.date, affiliation: str = ""
 ) -> Appointment:
     """後任の委嘱 (第5-2): the successor of an appointment that ended early serves the remaining term,
     from the day after the predecessor left (or the day of appointment, if later), in the same seat."""
@@ -326,7 +330,9 @@ def appointment_succeed(
 
 
 @transaction.atomic
-def affiliation_change(*, actor, appointment: Appointment, text: str, valid_from: dt.date) -> Affiliation:
+def affiliation_change(
+    *, actor: AnyUser | None, appointment: Appointment, text: str, valid_from: dt.date
+) -> Affiliation:
     """Record a new 所属・役職 from `valid_from`; earlier documents keep showing the old one."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     text = text.strip()
@@ -339,7 +345,7 @@ def affiliation_change(*, actor, appointment: Appointment, text: str, valid_from
     )
     audit_record(
         actor=actor,
-        action="affiliation_changed",
+        action=AuditAction.AFFILIATION_CHANGED,
         target=appointment,
         data={"valid_from": valid_from.isoformat(), "text": text},
     )
@@ -389,13 +395,14 @@ def officer_check(*, body: Body, role: str, appointment: Appointment, selected_o
 
 @transaction.atomic
 def _officer_take_post(
-    *, actor, body: Body, role: str, appointment: Appointment, selected_on: dt.date, start_on: dt.date,
+    *, actor: AnyUser | None, body: Body, role: str, appointment: Appointment, selected_on: dt.date, start_on: dt.date,
     meeting_label: str,
 ) -> OfficerTerm:
     body = Body.objects.select_for_update().get(pk=body.pk)  # serialises elections on one body
     # Re-read: the caller's copy may predate a resignation, and the term ends with the 委嘱.
     appointment = Appointment.objects.select_related("person").get(pk=appointment.pk)
-    current = getattr(officers_on(body=body, day=start_on), role)
+    officers = officers_on(body=body, day=start_on)
+    current = officers.chair if role == OfficerTerm.Role.CHAIR else officers.vice_chair
     if current is not None and current.appointment_id == appointment.pk:
         return current  # already holds the post: choosing twice changes nothing
     selected_by = officer_check(
@@ -418,9 +425,10 @@ def _officer_take_post(
     )
     term.full_clean()
     term.save()
+    chair = role == OfficerTerm.Role.CHAIR
     audit_record(
         actor=actor,
-        action=f"officer_{role}_chosen",
+        action=AuditAction.OFFICER_CHAIR_CHOSEN if chair else AuditAction.OFFICER_VICE_CHAIR_CHOSEN,
         target=term,
         data={"start_on": start_on.isoformat(), "selected_by": selected_by},
     )
@@ -428,8 +436,8 @@ def _officer_take_post(
 
 
 def officer_elect_chair(
-    *, actor, body: Body, appointment: Appointment, selected_on: dt.date, start_on: dt.date | None = None,
-    meeting_label: str = "",
+    *, actor: AnyUser | None, body: Body, appointment: Appointment, selected_on: dt.date,
+    start_on: dt.date | None = None, meeting_label: str = "",
 ) -> OfficerTerm:
     """委員長の選任, as the guidelines say (usually 互選 of the members)."""
     return _officer_take_post(
@@ -439,8 +447,8 @@ def officer_elect_chair(
 
 
 def officer_nominate_vice_chair(
-    *, actor, body: Body, appointment: Appointment, selected_on: dt.date, start_on: dt.date | None = None,
-    meeting_label: str = "",
+    *, actor: AnyUser | None, body: Body, appointment: Appointment, selected_on: dt.date,
+    start_on: dt.date | None = None, meeting_label: str = "",
 ) -> OfficerTerm:
     """副委員長の指名: where the guidelines say the chair nominates, a chair must be in office."""
     return _officer_take_post(
@@ -450,7 +458,7 @@ def officer_nominate_vice_chair(
 
 
 @transaction.atomic
-def officer_end(*, actor, officer_term: OfficerTerm, end_on: dt.date, note: str = "") -> OfficerTerm:
+def officer_end(*, actor: AnyUser | None, officer_term: OfficerTerm, end_on: dt.date, note: str = "") -> OfficerTerm:
     """End an officer's term (the post becomes vacant from the next day)."""
     term = OfficerTerm.objects.select_for_update().get(pk=officer_term.pk)
     if term.end_on is not None and term.end_on <= end_on:
@@ -461,7 +469,7 @@ def officer_end(*, actor, officer_term: OfficerTerm, end_on: dt.date, note: str 
     if note:
         term.note = note
     term.save(update_fields=["end_on", "note"])
-    audit_record(actor=actor, action="officer_ended", target=term, data={"end_on": end_on.isoformat()})
+    audit_record(actor=actor, action=AuditAction.OFFICER_ENDED, target=term, data={"end_on": end_on.isoformat()})
     return term
 
 
@@ -469,7 +477,9 @@ def officer_end(*, actor, officer_term: OfficerTerm, end_on: dt.date, note: str 
 
 
 @transaction.atomic
-def guideline_amend(*, actor, guideline: Guideline, effective_on: dt.date, amendment_note: str, **changes) -> Guideline:
+def guideline_amend(
+    *, actor: AnyUser | None, guideline: Guideline, effective_on: dt.date, amendment_note: str, **changes: object
+) -> Guideline:
     """改正: a new version of the guidelines from `effective_on`, copied with its articles; the old stays readable."""
     current = Guideline.objects.select_for_update().get(pk=guideline.pk)
     if effective_on <= current.effective_on:
@@ -493,5 +503,7 @@ def guideline_amend(*, actor, guideline: Guideline, effective_on: dt.date, amend
         )
         for a in articles
     )
-    audit_record(actor=actor, action="guideline_amended", target=new, data={"effective_on": effective_on.isoformat()})
+    audit_record(
+        actor=actor, action=AuditAction.GUIDELINE_AMENDED, target=new, data={"effective_on": effective_on.isoformat()}
+    )
     return new

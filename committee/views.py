@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from core import wareki
-from core.audit import audit_record
+from core.audit import AuditAction, audit_record
 
 from . import reports, selectors
 from .access import bodies_managed_by, bodies_visible_to, body_for
@@ -185,7 +185,7 @@ def roster_export(request, slug: str, fmt: str):
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     audit_record(
         actor=request.user,
-        action="roster_exported",
+        action=AuditAction.ROSTER_EXPORTED,
         target=body,
         data={"format": fmt, "on": day.isoformat(), "rows": len(dataset)},
         ip_address=request.META.get("REMOTE_ADDR"),

@@ -7,20 +7,23 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from .models import AuditEntry
+from .models import AuditAction, AuditEntry
 from .text import single_line
+from .types import AnyUser, account_of
+
+__all__ = ["AuditAction", "audit_record"]
 
 
 def audit_record(
     *,
-    actor: Any,
-    action: str,
+    actor: AnyUser | None,
+    action: AuditAction,
     target: models.Model | None = None,
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
     ip_address: str | None = None,
 ) -> AuditEntry:
     """Record `action` by `actor` on `target`. Labels are flattened to one line so no input can forge log lines."""
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = account_of(actor)
     entry = AuditEntry(
         actor=user,
         actor_label=single_line(str(actor) if user else "", 254),

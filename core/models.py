@@ -1,5 +1,7 @@
 """Accounts and the audit trail shared by every app."""
 
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.contrib.contenttypes.models import ContentType
@@ -7,10 +9,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create_user(self, email: str, password: str | None, **extra):
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> "User":
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
@@ -18,12 +20,12 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra):
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra):
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra["is_staff"] = True
         extra["is_superuser"] = True
         return self._create_user(email, password, **extra)
@@ -32,13 +34,15 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     """A login account; people log in with their email address."""
 
-    username = None
+    # AbstractUser declares `username` a CharField; removing the field is how Django drops it.
+    username = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    # AbstractUser types its manager as auth's username-based UserManager; this one creates users by email.
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("user account")
@@ -47,6 +51,80 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+
+class AuditAction(models.TextChoices):
+    """What an audit entry records. Every `audit_record` call names one of these."""
+
+    # accounts
+    LOGIN = "login", _("Logged in")
+    LOGIN_FAILED = "login_failed", _("Login failed")
+    OTP_ENROLLED = "otp_enrolled", _("Second factor enrolled")
+    OTP_VERIFIED = "otp_verified", _("Second factor verified")
+    ACCOUNT_INVITED = "account_invited", _("Invited to log in")
+    INVITATION_FAILED = "invitation_failed", _("Invitation could not be sent")
+    PASSWORD_SET = "password_set", _("Password set")
+    PASSWORD_RESET_REQUESTED = "password_reset_requested", _("Password reset requested")
+    CONTACT_UPDATED = "contact_updated", _("Contact details changed")
+    # bodies and rosters
+    STAFF_ASSIGNMENT_SAVED = "staff_assignment_saved", _("Secretariat staff assignment saved")
+    GUIDELINE_AMENDED = "guideline_amended", _("Guidelines amended")
+    PERSON_CREATED = "person_created", _("Person added to the roster")
+    APPOINTMENT_CREATED = "appointment_created", _("Appointed")
+    APPOINTMENT_ENDED = "appointment_ended", _("Appointment ended")
+    AFFILIATION_CHANGED = "affiliation_changed", _("Affiliation changed")
+    OFFICER_CHAIR_CHOSEN = "officer_chair_chosen", _("Chair chosen")
+    OFFICER_VICE_CHAIR_CHOSEN = "officer_vice_chair_chosen", _("Vice chair chosen")
+    OFFICER_ENDED = "officer_ended", _("Officer's term ended")
+    ROSTER_EXPORTED = "roster_exported", _("Roster exported")
+    # meetings
+    MEETING_CREATED = "meeting_created", _("Meeting created")
+    MEETING_CHANGED = "meeting_changed", _("Meeting changed")
+    MEETING_POSTPONED = "meeting_postponed", _("Meeting postponed")
+    MEETING_CANCELLED = "meeting_cancelled", _("Meeting cancelled")
+    MEETING_NOTIFIED = "meeting_notified", _("Meeting marked as notified")
+    MEETING_HELD = "meeting_held", _("Meeting marked as held")
+    MILESTONE_SAVED = "milestone_saved", _("Milestone saved")
+    AGENDA_REOPENED = "agenda_reopened", _("Agenda reopened for editing")
+    AGENDA_ITEM_ADDED = "agenda_item_added", _("Agenda item added")
+    AGENDA_ITEM_CHANGED = "agenda_item_changed", _("Agenda item changed")
+    AGENDA_ITEM_DELETED = "agenda_item_deleted", _("Agenda item deleted")
+    AGENDA_ITEM_MOVED = "agenda_item_moved", _("Agenda item moved")
+    AGENDA_SUBMITTED = "agenda_submitted", _("Agenda submitted for approval")
+    AGENDA_APPROVED = "agenda_approved", _("Agenda approved")
+    AGENDA_RETURNED = "agenda_returned", _("Agenda returned")
+    ATTENDANCE_PREPARED = "attendance_prepared", _("Attendance list prepared")
+    ATTENDANCE_ANSWERED = "attendance_answered", _("Attendance answered")
+    ATTENDANCE_RECORDED = "attendance_recorded", _("Attendance recorded")
+    SEATING_GENERATED = "seating_generated", _("Seating plan generated")
+    OFFICER_ELECTION_RECORDED = "officer_election_recorded", _("Officer election recorded")
+    MINUTES_SENT_FOR_CONFIRMATION = "minutes_sent_for_confirmation", _("Minutes sent for confirmation")
+    MINUTES_CONFIRMED = "minutes_confirmed", _("Minutes confirmed")
+    MINUTES_FINALISED = "minutes_finalised", _("Minutes finalised")
+    MINUTES_PUBLISHED = "minutes_published", _("Minutes published")
+    # materials
+    MATERIAL_CREATED = "material_created", _("Material created")
+    MATERIAL_UPLOADED = "material_uploaded", _("Material file uploaded")
+    MATERIAL_REPLACED = "material_replaced", _("Material replaced")
+    MATERIAL_PUBLISHED = "material_published", _("Material published")
+    MATERIAL_VISIBILITY_CHANGED = "material_visibility_changed", _("Material visibility changed")
+    MATERIAL_CLOSED = "material_closed", _("Material made closed")
+    MATERIAL_REOPENED = "material_reopened", _("Material no longer closed")
+    MATERIAL_WITHDRAWN = "material_withdrawn", _("Material withdrawn")
+    MATERIAL_RESTORED = "material_restored", _("Material restored")
+    MATERIAL_DOWNLOADED = "material_downloaded", _("Material downloaded")
+    # notices
+    NOTICE_SENT = "notice_sent", _("Notice sent")
+    DELIVERY_RESENT = "delivery_resent", _("Delivery sent again")
+    DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
+    NOTIFICATION_SETTINGS_CHANGED = "notification_settings_changed", _("Notification settings changed")
+    # fees
+    FEES_COMPUTED = "fees_computed", _("Fee statements computed")
+    FEE_STATEMENT_CORRECTED = "fee_statement_corrected", _("Fee statement corrected")
+    FEES_APPROVED = "fees_approved", _("Fee statements approved")
+    FEES_REOPENED = "fees_reopened", _("Fee statements reopened")
+    FEE_RULES_CREATED = "fee_rules_created", _("Fee rules created")
+    PAYEE_SETTING_SAVED = "payee_setting_saved", _("Payee setting saved")
 
 
 class AuditEntry(models.Model):
@@ -62,7 +140,7 @@ class AuditEntry(models.Model):
         related_name="+",
     )
     actor_label = models.CharField(_("by (as recorded)"), max_length=254, blank=True)
-    action = models.CharField(_("action"), max_length=64, db_index=True)
+    action = models.CharField(_("action"), max_length=64, choices=AuditAction.choices, db_index=True)
     target_type = models.ForeignKey(
         ContentType, verbose_name=_("object type"), null=True, blank=True, on_delete=models.SET_NULL
     )

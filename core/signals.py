@@ -3,7 +3,7 @@
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
-from .audit import audit_record
+from .audit import AuditAction, audit_record
 from .text import single_line
 
 
@@ -14,9 +14,11 @@ def _client_ip(request) -> str | None:
 @receiver(user_login_failed)
 def record_failed_login(sender, credentials, request=None, **kwargs):
     attempted = single_line(str(credentials.get("username") or credentials.get("email") or ""), 254)
-    audit_record(actor=None, action="login_failed", data={"username": attempted}, ip_address=_client_ip(request))
+    audit_record(
+        actor=None, action=AuditAction.LOGIN_FAILED, data={"username": attempted}, ip_address=_client_ip(request)
+    )
 
 
 @receiver(user_logged_in)
 def record_login(sender, request, user, **kwargs):
-    audit_record(actor=user, action="login", target=user, ip_address=_client_ip(request))
+    audit_record(actor=user, action=AuditAction.LOGIN, target=user, ip_address=_client_ip(request))

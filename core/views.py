@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 
-from .audit import audit_record
+from .audit import AuditAction, audit_record
 from .forms import LoginForm, SecondFactorForm
 
 
@@ -36,7 +36,10 @@ def otp_verify(request):
     if request.method == "POST" and form.is_valid():
         otp_login(request, request.user.otp_device)
         audit_record(
-            actor=request.user, action="otp_verified", target=request.user, ip_address=request.META.get("REMOTE_ADDR")
+            actor=request.user,
+            action=AuditAction.OTP_VERIFIED,
+            target=request.user,
+            ip_address=request.META.get("REMOTE_ADDR"),
         )
         return redirect(next_url)
     return render(request, "registration/otp_verify.html", {"form": form, "next": next_url})

@@ -12,6 +12,7 @@ from typing import Literal
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from core.types import AnyUser
 from meetings.access import EVERYTHING, NOTHING, Access, Viewer, access_to, open_item_q, prefixed, viewer_for
 from meetings.models import AgendaItem, Meeting
 
@@ -49,7 +50,7 @@ def _visible(manage: Q, member: Q) -> Q:
     return manage | (member & members_filter()) | public_filter()
 
 
-def materials_visible_to(user, meeting: Meeting, access: Access | None = None) -> QuerySet[Material]:
+def materials_visible_to(user: AnyUser, meeting: Meeting, access: Access | None = None) -> QuerySet[Material]:
     """The materials of `meeting` this user may see, in label order (one query, given `access`)."""
     access = access or access_to(user, meeting)
     condition = _visible(EVERYTHING if access.manage else NOTHING, EVERYTHING if access.member else NOTHING)
@@ -66,12 +67,12 @@ def materials_visible_q(viewer: Viewer) -> Q:
     return _visible(prefixed(viewer.manage, "meeting__"), prefixed(viewer.member, "meeting__"))
 
 
-def all_materials_visible_to(user) -> QuerySet[Material]:
+def all_materials_visible_to(user: AnyUser) -> QuerySet[Material]:
     """Every material the user may see, of any meeting: the list side of `material_for`."""
     return Material.objects.filter(materials_visible_q(viewer_for(user)))
 
 
-def material_for(user, pk: int, *, to: MaterialPurpose = "download") -> tuple[Material, Access]:
+def material_for(user: AnyUser, pk: int, *, to: MaterialPurpose = "download") -> tuple[Material, Access]:
     """The material `pk` and what the user may do with its meeting, or 404.
 
     "download": the user may see it (and so fetch its current file). "manage": the secretariat of its

@@ -59,19 +59,27 @@ def _key(storage: Any, name: str) -> str:
     return storage._normalize_name(name)  # the object key: the storage's location prefix and the name
 
 
+def _name(file: FieldFile) -> str:
+    if not file.name:  # callers pass the file of a stored version, which always has one
+        raise ValueError("The file has no stored name.")
+    return file.name
+
+
 def chunks(file: FieldFile, size: int = CHUNK_SIZE) -> Iterator[bytes]:
     """The stored file's bytes, opened only when the first chunk is asked for (a ZIP reads one file at a
     time). From object storage the body is read as it arrives, never whole into memory."""
     storage = file.storage
+    name = _name(file)
     if is_object_storage(storage):
-        client = storage.connection.meta.client
-        body = client.get_object(Bucket=storage.bucket_name, Key=_key(storage, file.name))["Body"]
+        s3: Any = storage  # django-storages' S3Storage, which has no type hints
+        client = s3.connection.meta.client
+        body = client.get_object(Bucket=s3.bucket_name, Key=_key(s3, name))["Body"]
         try:
             yield from body.iter_chunks(size)
         finally:
             body.close()
         return
-    with storage.open(file.name, "rb") as handle:
+    with storage.open(name, "rb") as handle:
         yield from iter(lambda: handle.read(size), b"")
 
 
@@ -92,17 +100,18 @@ def _presigned_redirect(storage: Any, name: str, *, content_type: str, filename:
 def file_response(file: FieldFile, *, size: int, content_type: str, filename: str, fallback: str) -> HttpResponseBase:
     """The stored file as an attachment, handed over as the settings say (see the module)."""
     storage = file.storage
+    name = _name(file)
     response: HttpResponseBase
     if is_object_storage(storage):
         if settings.DXPLAN_S3_DOWNLOADS == "redirect":
-            return _presigned_redirect(storage, file.name, content_type=content_type, filename=filename,
+            return _presigned_redirect(storage, name, content_type=content_type, filename=filename,
                                        fallback=fallback)
         response = StreamingHttpResponse(chunks(file), content_type=content_type)
         response["Content-Length"] = str(size)
     elif settings.DXPLAN_X_ACCEL_REDIRECT_PREFIX:
         # nginx serves the file from an internal location; Django has decided who may have it.
         response = HttpResponse(content_type=content_type)
-        response["X-Accel-Redirect"] = settings.DXPLAN_X_ACCEL_REDIRECT_PREFIX.rstrip("/") + "/" + quote(file.name)
+        response["X-Accel-Redirect"] = settings.DXPLAN_X_ACCEL_REDIRECT_PREFIX.rstrip("/") + "/" + quote(name)
     else:
         response = FileResponse(file.open("rb"), content_type=content_type)
         response.block_size = CHUNK_SIZE

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from committee.demo import ARTICLES, COMMITTEE, GUIDELINE_TITLE, MEMBERS
-from meetings import selectors as meeting_selectors
+from meetings.access import Access
 from meetings.models import Meeting
 
 from . import services
@@ -390,8 +390,10 @@ def _document_pdf(blocks, *, title: str, tag: str, tag_note: str = "") -> bytes:
 
 
 def _agenda_pdf(meeting: Meeting) -> bytes:
-    access = meeting_selectors.Access(manage=True)
+    access = Access(manage=True)
     context = agenda_context(meeting, user=None, access=access)
+    if context is None:  # the demo approves each 次第 before printing it
+        raise ValueError(f"{meeting} has no approved 次第 to print.")
     # The printed 次第 lists the meeting's materials as the seed's does, without anyone's view of them.
     official = meeting.materials.filter(withdrawn_at__isnull=True).exclude(label=EXTRA_LABEL).order_by("position", "id")
     context["materials"] = [material_line(m, mark_restricted=False) for m in official]

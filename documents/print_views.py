@@ -15,6 +15,7 @@ import logging
 import re
 import unicodedata
 from contextlib import ExitStack
+from typing import overload
 from urllib.parse import quote
 
 from django.conf import settings
@@ -34,23 +35,27 @@ from core import wareki
 from core.middleware import CSP
 from meetings import selectors as meeting_selectors
 from meetings import services as meeting_services
-from meetings.access import Access, MeetingPurpose, meeting_for
+from meetings.access import Access, MeetingPurpose, meeting_for, visible_agenda
 from meetings.models import Attendance, Attendee, Meeting, Seat
 
-from . import delivery, selectors, services
+from . import delivery, services
+from .access import materials_visible_to
 from .models import Material
 from .pdf import Part, compile_pdfs, print_css, render_pdf
 
 logger = logging.getLogger(__name__)
 
-RESTRICTION = {Material.Visibility.MEMBERS: "委員限り", Material.Visibility.SECRETARIAT: "事務局のみ"}
-ROLE_NAMES = {
+RESTRICTION: dict[str, str] = {Material.Visibility.MEMBERS: "委員限り", Material.Visibility.SECRETARIAT: "事務局のみ"}
+ROLE_NAMES: dict[str, str] = {
     Attendee.Role.EXPLAINER: "説明員",
     Attendee.Role.WITNESS: "参考人",
     Attendee.Role.OBSERVER: "オブザーバー",
     Attendee.Role.SECRETARIAT: "事務局",
 }
-CATEGORY_NAMES = {Appointment.Category.OBSERVER: "オブザーバー", Appointment.Category.SECRETARIAT: "事務局"}
+CATEGORY_NAMES: dict[str, str] = {
+    Appointment.Category.OBSERVER: "オブザーバー",
+    Appointment.Category.SECRETARIAT: "事務局",
+}
 BUSINESS_TITLES = ("議事", "議題")
 CEREMONY_TITLES = ("開会", "閉会")
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
@@ -120,18 +125,18 @@ def _agenda_item(item: dict) -> dict:
     }
 
 
-def agenda_context(meeting: Meeting, *, user, access: meeting_selectors.Access, draft: bool = False) -> dict | None:
+def agenda_context(meeting: Meeting, *, user, access: Access, draft: bool = False) -> dict | None:
     """The 次第 as this user may read it: the approved version (public items only for the public), or
     the live draft for the secretariat's preview. None when there is nothing the user may read."""
     if draft:
         agenda = getattr(meeting, "agenda", None)
         snapshot = meeting_services.agenda_snapshot(agenda) if agenda is not None else None
     else:
-        snapshot = meeting_selectors.visible_agenda(meeting, access)
+        snapshot = visible_agenda(meeting, access)
     if snapshot is None:
         return None
     particulars = snapshot["meeting"]
-    materials = [m for m in selectors.materials_visible_to(user, meeting, access) if not m.is_withdrawn]
+    materials = [m for m in materials_visible_to(user, meeting, access) if not m.is_withdrawn]
     line = f"{particulars['label']}{particulars['title']}"
     return {
         "meeting": meeting,
@@ -165,13 +170,21 @@ def _mode(row: Attendance) -> str:
     return row.actual_mode if row.actual else row.reply
 
 
+def _attendee_of(row: Attendance) -> Attendee:
+    """The other attendee of a row that is no member's (the database's check allows no third kind)."""
+    if row.attendee is None:
+        raise ValueError(f"Attendance {row.pk} has neither an appointment nor an attendee.")
+    return row.attendee
+
+
 def _other_group_and_line(row: Attendance, day: dt.date) -> tuple[str, str]:
-    if row.appointment_id:
-        affiliation = row.appointment.affiliation_on(day) if row.appointment.person_id else ""
-        group = CATEGORY_NAMES.get(row.appointment.category, "その他")
-        return group, " ".join(v for v in (affiliation, row.appointment.holder_name) if v)
-    attendee = row.attendee
-    name = attendee.person.full_name if attendee.person_id else attendee.name
+    appointment = row.appointment
+    if appointment is not None:
+        affiliation = appointment.affiliation_on(day) if appointment.person_id else ""
+        group = CATEGORY_NAMES.get(appointment.category, "その他")
+        return group, " ".join(v for v in (affiliation, appointment.holder_name) if v)
+    attendee = _attendee_of(row)
+    name = attendee.person.full_name if attendee.person is not None else attendee.name
     group = settings.DXPLAN_ORGANISATION_NAME if attendee.role == Attendee.Role.OFFICIAL else ROLE_NAMES[attendee.role]
     return group, " ".join(v for v in (attendee.title, name) if v)
 
@@ -179,12 +192,14 @@ def _other_group_and_line(row: Attendance, day: dt.date) -> tuple[str, str]:
 def attendance_context(meeting: Meeting) -> dict:
     """出席者名簿 in the seed's format: members 五十音順 with ○ for 会場 / オンライン, then the others by group."""
     day = meeting.reference_date
-    members, others = [], {}
+    members: list[dict[str, object]] = []
+    others: dict[str, list[str]] = {}
     for row in meeting_selectors.attendance_rows(meeting):
-        if row.appointment_id and row.appointment.is_member:
+        appointment = row.appointment
+        if appointment is not None and appointment.is_member:
             mode = _mode(row)
             members.append({
-                "name": row.holder_name, "affiliation": row.appointment.affiliation_on(day),
+                "name": row.holder_name, "affiliation": appointment.affiliation_on(day),
                 "venue": mode == Attendance.Mode.VENUE, "online": mode == Attendance.Mode.ONLINE,
             })
         elif not _absent(row):
@@ -206,15 +221,15 @@ def attendance_context(meeting: Meeting) -> dict:
 
 def _seat_label(seat: Seat, presiding: meeting_selectors.Approver | None) -> dict:
     row = seat.attendance
-    if row.appointment_id:
-        appointment = row.appointment
+    appointment = row.appointment
+    if appointment is not None:
         if presiding is not None and appointment.person_id and appointment.person_id == presiding.person_id:
             role = presiding.title
         else:
             role = "委員" if appointment.is_member else CATEGORY_NAMES.get(appointment.category, "")
         return {"name": appointment.holder_name, "role": role}
-    attendee = row.attendee
-    name = attendee.person.full_name if attendee.person_id else attendee.name
+    attendee = _attendee_of(row)
+    name = attendee.person.full_name if attendee.person is not None else attendee.name
     group = settings.DXPLAN_ORGANISATION_NAME if attendee.role == Attendee.Role.OFFICIAL else ROLE_NAMES[attendee.role]
     if not name:
         return {"name": attendee.title or group, "role": group if attendee.title else ""}
@@ -309,6 +324,14 @@ def notice_letter(common: dict, appointment: Appointment, *, letter_date: dt.dat
     return {**common, "addressee": appointment.holder_name, "affiliation": affiliation}
 
 
+@overload
+def _date_param(request, name: str, default: dt.date) -> dt.date: ...
+
+
+@overload
+def _date_param(request, name: str, default: None) -> dt.date | None: ...
+
+
 def _date_param(request, name: str, default: dt.date | None) -> dt.date | None:
     raw = request.GET.get(name, "").strip()
     if not raw:
@@ -334,7 +357,7 @@ def _letter_dates(request, meeting: Meeting) -> tuple[dt.date, dt.date | None]:
 def commission_context(appointment: Appointment) -> dict:
     """委嘱状: name 様, 「{body}委員に委嘱します」, the term in 和暦, the date of 委嘱 and who appointed."""
     appointed_by = appointment.appointed_by
-    if not appointed_by and appointment.guideline_id:
+    if not appointed_by and appointment.guideline is not None:
         appointed_by = appointment.guideline.appointing_authority
     return {
         "document_title": f"委嘱状 {appointment.holder_name}",
@@ -365,6 +388,8 @@ def materials_context(meeting: Meeting, materials: list[Material]) -> dict:
 
 def _part(material: Material, files: ExitStack) -> Part:
     version = material.current_version
+    if version is None:  # the caller keeps only the materials with a file
+        raise ValueError(f"Material {material.pk} has no file to compile.")
     if version.extension != "pdf":
         return Part(material.label, material.title, None, version.extension)
     try:
@@ -517,7 +542,7 @@ def commission(request, pk: int, fmt: str):
 def materials(request, pk: int):
     """会議資料一式 (PDF): cover, contents, then every PDF material this user may see, in label order."""
     meeting, access = _meeting_for(request, pk)
-    visible = [m for m in selectors.materials_visible_to(request.user, meeting, access)
+    visible = [m for m in materials_visible_to(request.user, meeting, access)
                if m.current_version_id and not m.is_withdrawn]
     if not visible:
         raise Http404

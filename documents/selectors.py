@@ -29,8 +29,8 @@ def readers_of(meeting: Meeting) -> list[Reader]:
     meeting day, 五十音順, then the invited attendees who are registered people. Two queries."""
     appointments = committee_selectors.roster_on(body=meeting.body, day=meeting.reference_date)
     guests = meeting.attendees.filter(person__isnull=False).select_related("person").order_by("role", "position", "id")
-    readers = [Reader(a.holder_name, a.person.user_id if a.person_id else None) for a in appointments]
-    return readers + [Reader(g.display_name, g.person.user_id) for g in guests]
+    readers = [Reader(a.holder_name, a.person.user_id if a.person is not None else None) for a in appointments]
+    return readers + [Reader(g.display_name, g.person.user_id) for g in guests if g.person is not None]
 
 
 def not_downloaded_by_material(

@@ -5,14 +5,16 @@ import re
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import audit_record
+from core.audit import AuditAction, audit_record
 from core.models import AuditEntry
 from core.text import single_line
+from core.types import AnyUser, account_of
 from meetings.models import AgendaItem, Meeting
 
 from . import signals
@@ -51,13 +53,13 @@ def _check_visibility(material: Material, visibility: str) -> None:
         raise MaterialError(_("Upload the file before making the material visible."))
 
 
-def _store_version(*, actor, material: Material, upload, note: str) -> MaterialVersion:
+def _store_version(*, actor: AnyUser, material: Material, upload: UploadedFile, note: str) -> MaterialVersion:
     checked = check_upload(upload)
     number = (material.versions.aggregate(m=Max("number"))["m"] or 0) + 1
     version = MaterialVersion(
         material=material, number=number, original_name=checked.original_name, extension=checked.extension,
         content_type=checked.content_type, size=checked.size, sha256=checked.sha256, note=note.strip(),
-        uploaded_by=actor,
+        uploaded_by=account_of(actor),
     )
     version.file.save("upload", upload, save=False)
     try:
@@ -71,10 +73,10 @@ def _store_version(*, actor, material: Material, upload, note: str) -> MaterialV
 @transaction.atomic
 def material_create(
     *,
-    actor,
+    actor: AnyUser,
     meeting: Meeting,
     title: str,
-    upload=None,
+    upload: UploadedFile | None = None,
     label: str | None = None,
     agenda_item: AgendaItem | None = None,
     visibility: str = Material.Visibility.SECRETARIAT,
@@ -111,7 +113,7 @@ def material_create(
             material.visibility = visibility
             material.published_at = timezone.now() if visibility == Material.Visibility.PUBLIC else None
             material.save(update_fields=["visibility", "published_at"])
-        audit_record(actor=actor, action="material_created", target=material,
+        audit_record(actor=actor, action=AuditAction.MATERIAL_CREATED, target=material,
                      data={"label": label, "visibility": material.visibility,
                            "version": version.number if version else None})
         if material.visibility != Material.Visibility.SECRETARIAT:
@@ -125,7 +127,7 @@ def material_create(
 
 
 @transaction.atomic
-def material_replace(*, actor, material: Material, upload, note: str = "") -> MaterialVersion:
+def material_replace(*, actor: AnyUser, material: Material, upload: UploadedFile, note: str = "") -> MaterialVersion:
     """差替: a new file under the same link; the earlier versions stay, listed for the secretariat."""
     material = Material.objects.select_for_update().get(pk=material.pk)
     if material.is_withdrawn:
@@ -134,8 +136,9 @@ def material_replace(*, actor, material: Material, upload, note: str = "") -> Ma
     try:
         material.current_version = version
         material.save(update_fields=["current_version"])
-        audit_record(actor=actor, action="material_replaced" if version.number > 1 else "material_uploaded",
-                     target=material, data={"version": version.number, "sha256": version.sha256})
+        action = AuditAction.MATERIAL_REPLACED if version.number > 1 else AuditAction.MATERIAL_UPLOADED
+        audit_record(actor=actor, action=action, target=material,
+                     data={"version": version.number, "sha256": version.sha256})
         if version.number > 1 and material.visibility != Material.Visibility.SECRETARIAT:
             signals.send_on_commit(signals.material_published, material, replaced=True)
     except Exception:
@@ -145,7 +148,7 @@ def material_replace(*, actor, material: Material, upload, note: str = "") -> Ma
 
 
 @transaction.atomic
-def material_set_visibility(*, actor, material: Material, visibility: str) -> Material:
+def material_set_visibility(*, actor: AnyUser, material: Material, visibility: str) -> Material:
     """Who may see the material: 事務局のみ → 委員 → 公開. Publishing is recorded; doing it twice is harmless."""
     # `of`: PostgreSQL cannot lock the nullable side of the outer join to the agenda item.
     material = Material.objects.select_for_update(of=("self",)).select_related("agenda_item").get(pk=material.pk)
@@ -158,8 +161,9 @@ def material_set_visibility(*, actor, material: Material, visibility: str) -> Ma
     material.visibility = visibility
     material.published_at = timezone.now() if visibility == Material.Visibility.PUBLIC else None
     material.save(update_fields=["visibility", "published_at"])
-    audit_record(actor=actor, action="material_published" if visibility == "public" else "material_visibility_changed",
-                 target=material, data={"from": before, "to": visibility})
+    published = visibility == Material.Visibility.PUBLIC
+    action = AuditAction.MATERIAL_PUBLISHED if published else AuditAction.MATERIAL_VISIBILITY_CHANGED
+    audit_record(actor=actor, action=action, target=material, data={"from": before, "to": visibility})
     if before == Material.Visibility.SECRETARIAT:
         signals.send_on_commit(signals.material_published, material, replaced=False)
     elif visibility == Material.Visibility.SECRETARIAT:
@@ -167,12 +171,12 @@ def material_set_visibility(*, actor, material: Material, visibility: str) -> Ma
     return material
 
 
-def material_publish(*, actor, material: Material) -> Material:
+def material_publish(*, actor: AnyUser, material: Material) -> Material:
     return material_set_visibility(actor=actor, material=material, visibility=Material.Visibility.PUBLIC)
 
 
 @transaction.atomic
-def material_set_closed(*, actor, material: Material, is_closed: bool) -> Material:
+def material_set_closed(*, actor: AnyUser, material: Material, is_closed: bool) -> Material:
     """Mark a material 非公開 (by decision of the committee); a public one goes back to members only."""
     material = Material.objects.select_for_update().get(pk=material.pk)
     if material.is_closed == is_closed:
@@ -183,12 +187,13 @@ def material_set_closed(*, actor, material: Material, is_closed: bool) -> Materi
         material.visibility, material.published_at = Material.Visibility.MEMBERS, None
         fields += ["visibility", "published_at"]
     material.save(update_fields=fields)
-    audit_record(actor=actor, action="material_closed" if is_closed else "material_reopened", target=material)
+    action = AuditAction.MATERIAL_CLOSED if is_closed else AuditAction.MATERIAL_REOPENED
+    audit_record(actor=actor, action=action, target=material)
     return material
 
 
 @transaction.atomic
-def material_withdraw(*, actor, material: Material, reason: str) -> Material:
+def material_withdraw(*, actor: AnyUser, material: Material, reason: str) -> Material:
     """取下げ: nobody but the secretariat sees it any more; the files are kept and it can be restored."""
     material = Material.objects.select_for_update().get(pk=material.pk)
     if material.is_withdrawn:
@@ -197,50 +202,58 @@ def material_withdraw(*, actor, material: Material, reason: str) -> Material:
         raise MaterialError(_("Give the reason for withdrawing the material."))
     material.withdrawn_at, material.withdrawn_reason = timezone.now(), reason.strip()
     material.save(update_fields=["withdrawn_at", "withdrawn_reason"])
-    audit_record(actor=actor, action="material_withdrawn", target=material, data={"reason": material.withdrawn_reason})
+    audit_record(
+        actor=actor, action=AuditAction.MATERIAL_WITHDRAWN, target=material, data={"reason": material.withdrawn_reason}
+    )
     signals.send_on_commit(signals.material_hidden, material)
     return material
 
 
 @transaction.atomic
-def material_restore(*, actor, material: Material) -> Material:
+def material_restore(*, actor: AnyUser, material: Material) -> Material:
     material = Material.objects.select_for_update().get(pk=material.pk)
     if not material.is_withdrawn:
         return material
     material.withdrawn_at, material.withdrawn_reason = None, ""
     material.save(update_fields=["withdrawn_at", "withdrawn_reason"])
-    audit_record(actor=actor, action="material_restored", target=material)
+    audit_record(actor=actor, action=AuditAction.MATERIAL_RESTORED, target=material)
     if material.visibility != Material.Visibility.SECRETARIAT and material.current_version_id:
         signals.send_on_commit(signals.material_published, material, replaced=False)
     return material
 
 
-def download_record(*, user, material: Material, via_zip: bool = False, ip_address: str | None = None) -> None:
+def download_record(*, user: AnyUser, material: Material, via_zip: bool = False, ip_address: str | None = None) -> None:
     """Log a download of a members-only material (who, when, which version) with an audit entry."""
     downloads_record(user=user, materials=[material], via_zip=via_zip, ip_address=ip_address)
 
 
 @transaction.atomic
-def downloads_record(*, user, materials: list[Material], via_zip: bool = False, ip_address: str | None = None) -> int:
+def downloads_record(
+    *, user: AnyUser, materials: list[Material], via_zip: bool = False, ip_address: str | None = None
+) -> int:
     """Log downloads of several materials at once (the ZIP): a Download row and an audit entry for each
     one that is not public, in two queries whatever their number. Returns how many were logged."""
-    logged = [m for m in materials if m.visibility != Material.Visibility.PUBLIC and m.current_version_id]
+    logged = [
+        (m, version_id)
+        for m in materials
+        if m.visibility != Material.Visibility.PUBLIC and (version_id := m.current_version_id) is not None
+    ]
     if not logged:
         return 0
-    by = user if user.is_authenticated else None
+    by = account_of(user)
     Download.objects.bulk_create(
-        Download(material=m, version_id=m.current_version_id, user=by, via_zip=via_zip, ip_address=ip_address)
-        for m in logged
+        Download(material=m, version_id=version_id, user=by, via_zip=via_zip, ip_address=ip_address)
+        for m, version_id in logged
     )
     material_type = ContentType.objects.get_for_model(Material)
     AuditEntry.objects.bulk_create(
         AuditEntry(
-            actor=by, actor_label=single_line(str(by) if by else "", 254), action="material_downloaded",
+            actor=by, actor_label=single_line(str(by) if by else "", 254), action=AuditAction.MATERIAL_DOWNLOADED,
             target_type=material_type, target_id=str(m.pk), target_label=single_line(str(m), 500),
             ip_address=ip_address,
             data={"version": m.current_version.number if m.current_version else None,
-                  "version_id": m.current_version_id, "zip": via_zip},
+                  "version_id": version_id, "zip": via_zip},
         )
-        for m in logged
+        for m, version_id in logged
     )
     return len(logged)

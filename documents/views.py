@@ -80,16 +80,15 @@ def version_download(request, pk: int, number: int):
 def download_all(request, pk: int):
     """資料一式: one ZIP of every material this user may see, streamed with constant memory."""
     meeting, access = meeting_for(request.user, pk)
-    materials = [
-        m for m in materials_visible_to(request.user, meeting, access)
-        if m.current_version_id and not m.is_withdrawn
+    files = [
+        (m, version) for m in materials_visible_to(request.user, meeting, access)
+        if (version := m.current_version) is not None and not m.is_withdrawn
     ]
-    if not materials:
+    if not files:
         raise Http404
     stream = ZipStream(sized=True)
     used: set[str] = set()
-    for material in materials:
-        version = material.current_version
+    for material, version in files:
         name = download_name(material, version)
         copy = 0
         while name in used:  # two materials with the same label and title
@@ -97,6 +96,7 @@ def download_all(request, pk: int):
             name = download_name(material, version, suffix=f"_{material.pk}" + (f"_{copy}" if copy > 1 else ""))
         used.add(name)
         stream.add(delivery.chunks(version.file), arcname=name, size=version.size)
+    materials = [material for material, _version in files]
     services.downloads_record(user=request.user, materials=materials, via_zip=True, ip_address=_client_ip(request))
     label = _safe_stem(f"{meeting.body.short_name}_{meeting.label}_資料一式", "materials")
     stored = delivery.generated_redirect(stream, content_type="application/zip", filename=f"{label}.zip",
@@ -137,6 +137,7 @@ class MaterialForm(forms.Form):
         # The items in 次第 order with their numbers (1, (1), ①), read once for the choices and the check.
         items = items if items is not None else []
         field = self.fields["agenda_item"]
+        assert isinstance(field, forms.ModelChoiceField)
         field.queryset = AgendaItem.objects.filter(agenda__meeting=meeting)
         field.choices = [("", "---------")] + [(node.item.pk, f"{node.number} {node.item.title}") for node in items]
 

@@ -7,6 +7,7 @@ lists every variable and the production form.
 
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import environ
@@ -230,7 +231,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Private files are never served from a URL prefix; downloads go through views that check access.
 MEDIA_URL = None
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"

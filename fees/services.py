@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from committee.models import Appointment, Body, OfficerTerm, Person
 from core.audit import audit_record
+from core.models import AuditAction
 from meetings import access as meeting_access
 from meetings.models import Attendance, Meeting
 
@@ -116,7 +117,8 @@ def _tax(rule_set: RuleSet, base: int, inputs: Inputs, notes: list[str]) -> int:
             notes.append("tax_table_missing")
             return 0
         return inputs.table_tax
-    return rule_set.round_yen(Decimal(base) * Decimal(rule_set.withholding_rate) / Decimal(100))
+    rate = rule_set.withholding_rate if rule_set.withholding_rate is not None else Decimal(0)
+    return rule_set.round_yen(Decimal(base) * Decimal(rate) / Decimal(100))
 
 
 # --- the statements of a meeting -------------------------------------------------------------------
@@ -172,10 +174,12 @@ def _recompute(sheet: FeeSheet, *, reason: str = "") -> int:
     changed = 0
     for row in _member_rows(meeting):
         appointment = row.appointment
+        if appointment is None:  # member rows always have one; attendees are not paid here
+            continue
         statement = existing.get(appointment.pk) or Statement(
             sheet=sheet, appointment=appointment, person=appointment.person
         )
-        setting = payees.get(appointment.person_id)
+        setting = payees.get(appointment.person_id) if appointment.person_id is not None else None
         mode = row.actual_mode if row.attended else ""
         inputs = Inputs(
             post=posts.get(appointment.pk, Post.MEMBER),
@@ -204,7 +208,7 @@ def _recompute(sheet: FeeSheet, *, reason: str = "") -> int:
         if statement.pk is None or any(getattr(statement, k) != v for k, v in values.items()):
             for key, value in values.items():
                 setattr(statement, key, value)
-            statement._change_reason = reason or "computed"
+            statement._change_reason = reason or "computed"  # type: ignore[attr-defined]  # simple-history reads it
             statement.save()
             changed += 1
     return changed
@@ -223,7 +227,7 @@ def statements_compute(*, actor: Any, meeting: Meeting) -> FeeSheet:
     if not _member_rows(meeting):
         raise FeeError(_("Record the members' attendance first."))
     changed = _recompute(sheet)
-    audit_record(actor=actor, action="fees_computed", target=meeting, data={"changed": changed})
+    audit_record(actor=actor, action=AuditAction.FEES_COMPUTED, target=meeting, data={"changed": changed})
     return sheet
 
 
@@ -258,7 +262,7 @@ def statement_correct(
     if before == after:
         return statement
     statement.correction_reason = reason[:250]
-    statement._change_reason = reason[:100]
+    statement._change_reason = reason[:100]  # type: ignore[attr-defined]  # simple-history reads it on save
     statement.save(update_fields=[*CORRECTABLE, "correction_reason"])
     _recompute(sheet, reason=reason[:100])
     statement.refresh_from_db()
@@ -266,7 +270,7 @@ def statement_correct(
         raise FeeError({"tax_override": _("The tax cannot exceed the amount it is withheld from.")})
     audit_record(
         actor=actor,
-        action="fee_statement_corrected",
+        action=AuditAction.FEE_STATEMENT_CORRECTED,
         target=sheet.meeting,
         data={"statement": statement.pk, "before": before, "after": after, "reason": reason[:250]},
     )
@@ -301,7 +305,10 @@ def sheet_approve(*, actor: Any, meeting: Meeting) -> FeeSheet:
     sheet.save(update_fields=["status", "approved_at", "approved_by"])
     total = sum(s.net_amount for s in statements)
     audit_record(
-        actor=actor, action="fees_approved", target=sheet.meeting, data={"statements": len(statements), "net": total}
+        actor=actor,
+        action=AuditAction.FEES_APPROVED,
+        target=sheet.meeting,
+        data={"statements": len(statements), "net": total},
     )
     meeting_pk = sheet.meeting_id
     transaction.on_commit(lambda: logger.info("Fee statements of meeting %s approved (net %s yen).", meeting_pk, total))
@@ -323,7 +330,9 @@ def statements_reopen_for_attendance(*, meeting: Meeting, attendance_ids: list[i
         sheet.status, sheet.reopened_at = FeeSheet.Status.OPEN, timezone.now()
         sheet.reopen_reason = "attendance_changed"
         sheet.save(update_fields=["status", "reopened_at", "reopen_reason"])
-        audit_record(actor=actor, action="fees_reopened", target=sheet.meeting, data={"attendance": attendance_ids})
+        audit_record(
+            actor=actor, action=AuditAction.FEES_REOPENED, target=sheet.meeting, data={"attendance": attendance_ids}
+        )
     _recompute(sheet, reason="attendance_changed")
 
 
@@ -379,7 +388,7 @@ def rule_set_create(
         TravelBand.objects.bulk_create(TravelBand(rule_set=rule_set, up_to_km=km, amount=a) for km, a in bands or [])
     audit_record(
         actor=actor,
-        action="fee_rules_created",
+        action=AuditAction.FEE_RULES_CREATED,
         target=body,
         data={"rule_set": rule_set.pk, "effective_on": effective_on.isoformat(), "kind": kind},
     )
@@ -402,5 +411,5 @@ def payee_setting_save(
     for key, value in values.items():
         setattr(setting, key, value)
     setting.save()
-    audit_record(actor=actor, action="payee_setting_saved", target=body, data={"person": person.pk, **values})
+    audit_record(actor=actor, action=AuditAction.PAYEE_SETTING_SAVED, target=body, data={"person": person.pk, **values})
     return setting

@@ -17,7 +17,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
@@ -27,8 +27,9 @@ from django.utils import timezone
 
 from committee import access as committee_access
 from committee.models import Appointment
+from core.types import AnyUser
 
-from .models import Attendee, Meeting, Minutes, MinutesConfirmation, MinutesEntry, Openness
+from .models import Agenda, Attendee, Meeting, Minutes, MinutesConfirmation, MinutesEntry, Openness
 
 MeetingPurpose = Literal["view", "attendance", "private", "member", "manage", "review"]
 MinutesPurpose = Literal["read", "review"]
@@ -64,7 +65,7 @@ class Viewer:
 
     manage: Q
     member: Q
-    user: object = None
+    user: AnyUser | None = None
 
     @cached_property
     def bodies(self) -> Q:
@@ -81,7 +82,7 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
 
 
-def viewer_for(user) -> Viewer:
+def viewer_for(user: AnyUser) -> Viewer:
     """The rule for every meeting at once. Two queries for a signed-in user (three for the bodies),
     none for the public."""
     if not (user.is_authenticated and user.is_active):
@@ -112,18 +113,20 @@ def prefixed(q: Q, prefix: str) -> Q:
     for child in q.children:
         if isinstance(child, Q):
             clone.children.append(prefixed(child, prefix))
-        else:
+        elif isinstance(child, tuple):
             name, value = child
             clone.children.append((f"{prefix}{name}", value))
+        else:  # a Q holds Q objects and (lookup, value) pairs only
+            raise TypeError(f"Unexpected condition {child!r}")
     return clone
 
 
-def meetings_visible_to(user) -> QuerySet[Meeting]:
+def meetings_visible_to(user: AnyUser) -> QuerySet[Meeting]:
     """Every meeting the user may know exists: the list side of `meeting_for`."""
     return Meeting.objects.filter(viewer_for(user).meetings)
 
 
-def access_to(user, meeting: Meeting) -> Access:
+def access_to(user: AnyUser, meeting: Meeting) -> Access:
     """What the user may do with `meeting`, which the caller already holds: `viewer_for` on one meeting."""
     if not (user.is_authenticated and user.is_active):
         return Access(manage=False, member=False)
@@ -139,7 +142,7 @@ def may_know(meeting: Meeting, access: Access) -> bool:
     return meeting.body.is_public or access.sees_private
 
 
-def is_approver(user, meeting: Meeting) -> bool:
+def is_approver(user: AnyUser, meeting: Meeting) -> bool:
     """Whether the user approves this meeting's 次第 today (presiding officer, or the convening official)."""
     from .selectors import approver_for  # selectors builds on this module; the rule of who presides is there
 
@@ -150,7 +153,7 @@ def is_approver(user, meeting: Meeting) -> bool:
 
 
 def meeting_for(
-    user, pk: int, *, to: MeetingPurpose = "view", queryset: QuerySet[Meeting] | None = None
+    user: AnyUser, pk: int, *, to: MeetingPurpose = "view", queryset: QuerySet[Meeting] | None = None
 ) -> tuple[Meeting, Access]:
     """The meeting `pk` and what the user may do with it, or 404.
 
@@ -200,7 +203,7 @@ def open_item_q(path: str) -> Q:
     return q
 
 
-def public_items(items: list[dict]) -> list[dict]:
+def public_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Snapshot items without the closed ones and everything under a closed one (`open_item_q`'s rule)."""
     kept, closed_depth = [], None
     for item in items:
@@ -212,13 +215,14 @@ def public_items(items: list[dict]) -> list[dict]:
     return kept
 
 
-def visible_agenda(meeting: Meeting, access: Access) -> dict | None:
+def visible_agenda(meeting: Meeting, access: Access) -> dict[str, Any] | None:
     """The 次第 this user may read: members read the approved version; the public reads it once notices
     are out, without closed items. (The secretariat reads the live draft on its own pages.)"""
-    agenda = getattr(meeting, "agenda", None)
-    if agenda is None or agenda.approved_version_id is None:
+    agenda: Agenda | None = getattr(meeting, "agenda", None)  # the reverse one-to-one raises when missing
+    version = agenda.approved_version if agenda is not None else None
+    if version is None:
         return None
-    snapshot = agenda.approved_version.snapshot
+    snapshot: dict[str, Any] = version.snapshot
     if access.sees_private:
         return snapshot
     if meeting.status not in PUBLIC_AGENDA_STATUSES:
@@ -258,7 +262,7 @@ def public_minutes_q(prefix: str = "") -> Q:
 
 def minutes_readable(meeting: Meeting, access: Access) -> Minutes | None:
     """The published minutes of `meeting` the user may read on its page, or None."""
-    minutes = getattr(meeting, "minutes", None)
+    minutes: Minutes | None = getattr(meeting, "minutes", None)  # the reverse one-to-one raises when missing
     if minutes is None or minutes.status != Minutes.Status.PUBLISHED:
         return None
     if meeting.openness == Openness.CLOSED and not access.sees_private:
@@ -266,14 +270,14 @@ def minutes_readable(meeting: Meeting, access: Access) -> Minutes | None:
     return minutes
 
 
-def _presides(user, meeting: Meeting) -> bool:
+def _presides(user: AnyUser, meeting: Meeting) -> bool:
     from .selectors import presiding_for
 
     presiding = presiding_for(meeting)
     return bool(presiding is not None and presiding.user is not None and presiding.user.pk == user.pk)
 
 
-def minutes_for(user, pk: int, *, to: MinutesPurpose = "review") -> MinutesAccess:
+def minutes_for(user: AnyUser, pk: int, *, to: MinutesPurpose = "review") -> MinutesAccess:
     """The minutes of meeting `pk` and what the user may do with them, or 404.
 
     "read": published minutes the user may read. "review": the draft under confirmation, for the
@@ -307,7 +311,7 @@ def minutes_for(user, pk: int, *, to: MinutesPurpose = "review") -> MinutesAcces
     return MinutesAccess(meeting=meeting, minutes=minutes, access=access, confirmation=None, presides=presides)
 
 
-def minutes_reviewable_by(user) -> list[Minutes]:
+def minutes_reviewable_by(user: AnyUser) -> list[Minutes]:
     """Every meeting's minutes the user may open for review: the list side of `minutes_for(to="review")`.
     A fixed number of queries (presiding officers are worked out for all the meetings at once)."""
     if not (user.is_authenticated and user.is_active):

@@ -70,7 +70,8 @@ class MeetingForm(forms.ModelForm):
         help_texts = {"number": _("Leave empty to take the next number (or give a name such as 準備会).")}
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("start_at") and not data.get("planned_month"):
             raise ValidationError(_("Give the date and time, or at least the month."))
         if self.instance.pk is None and data.get("body") and data.get("number") is None and not data.get("name"):
@@ -190,7 +191,7 @@ class AgendaVersionInline(admin.TabularInline):
     model = AgendaVersion
     extra = 0
     can_delete = False
-    fields = [
+    fields = readonly_fields = (
         "number",
         "submitted_at",
         "submitted_by",
@@ -200,8 +201,7 @@ class AgendaVersionInline(admin.TabularInline):
         "decided_as",
         "comment",
         "sha256",
-    ]
-    readonly_fields = fields
+    )
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -294,7 +294,7 @@ class MilestoneAdmin(ScopedAdmin):
         return request.user.has_perm("committee.manage_body", body)
 
     def save_model(self, request, obj, form, change):
-        from core.audit import audit_record
+        from core.audit import AuditAction, audit_record
 
         super().save_model(request, obj, form, change)
-        audit_record(actor=request.user, action="milestone_saved", target=obj)
+        audit_record(actor=request.user, action=AuditAction.MILESTONE_SAVED, target=obj)

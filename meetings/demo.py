@@ -115,12 +115,12 @@ def _first_meeting(committee: Body, secretariat, convener) -> Meeting:
     services.agenda_approve(actor=convener, meeting=meeting, sha256=version.sha256)
     services.meeting_mark_notified(actor=secretariat, meeting=meeting)
     services.attendance_prepare(actor=secretariat, meeting=meeting)
-    records = {}
+    records: dict[int, tuple[str, str]] = {}
     for row in meeting.attendances.select_related("appointment__person", "attendee"):
-        if row.appointment_id is None:
+        person = row.appointment.person if row.appointment is not None else None
+        if person is None:  # the secretariat and the other attendees came to the venue
             records[row.pk] = (Attendance.Actual.PRESENT, Attendance.Mode.VENUE)
             continue
-        person = row.appointment.person
         online = (person.family_name, person.given_name) in ONLINE_MEMBERS
         reply = Attendance.Reply.ONLINE if online else Attendance.Reply.VENUE
         services.attendance_reply(actor=secretariat, attendance=row, reply=reply, on_behalf=True)

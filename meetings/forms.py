@@ -4,6 +4,7 @@ presiding officer's return of a 次第. Forms check input; the services decide w
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -15,10 +16,15 @@ from committee.models import Body
 from .models import AgendaItem, Attendance, Meeting, Openness
 from .selectors import AgendaNode
 
+if TYPE_CHECKING:  # the mixin is mixed into forms
+    _FormBase = forms.BaseForm
+else:
+    _FormBase = object
+
 MAX_DEPTH = 2  # 1 → (1) → ①: an item at depth 2 takes no sub-items
 
 
-class ServiceErrorsMixin:
+class ServiceErrorsMixin(_FormBase):
     """Show a service's ValidationError on the fields it names (model field → form field), else on the form."""
 
     field_map: dict[str, str] = {}
@@ -123,8 +129,9 @@ class MeetingForm(ServiceErrorsMixin, forms.Form):
             "openness_decided_on": meeting.openness_decided_on,
         }
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         day, start, end = data.get("date"), data.get("start_time"), data.get("end_time")
         if "date" in self.errors or "planned_month" in self.errors:
             pass  # the date itself is wrong: say that first
@@ -229,7 +236,9 @@ class AgendaItemForm(ServiceErrorsMixin, forms.Form):
         if item is not None:
             del self.fields["parent"]  # an item keeps its place; move it up or down in the list
         else:
-            self.fields["parent"].choices = [("", _("A main item (1, 2, 3 …)"))] + [
+            parent = self.fields["parent"]
+            assert isinstance(parent, forms.ChoiceField)
+            parent.choices = [("", _("A main item (1, 2, 3 …)"))] + [
                 (node.item.pk, _("Under %(number)s %(title)s") % {"number": node.number, "title": node.item.title})
                 for node in tree
                 if node.depth < MAX_DEPTH
@@ -239,8 +248,9 @@ class AgendaItemForm(ServiceErrorsMixin, forms.Form):
         pk = self.cleaned_data.get("parent")
         return None if pk is None else self.items[pk]  # the choices hold only this agenda's items
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("closed") and not data.get("closure_basis"):
             self.add_error("closure_basis", _("Record the basis for closing this item (e.g. 委員の承諾)."))
         return data

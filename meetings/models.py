@@ -101,7 +101,10 @@ class Meeting(models.Model):
     @property
     def reference_date(self) -> dt.date:
         """The date rights and rosters are judged on: the meeting day, or the first of its month."""
-        return self.date or self.planned_month
+        day = self.date or self.planned_month
+        if day is None:  # a check constraint requires one of them
+            raise ValueError(f"Meeting {self.pk} has neither a date nor a month.")
+        return day
 
     @property
     def day_undecided(self) -> bool:
@@ -121,6 +124,8 @@ class Meeting(models.Model):
             return wareki.format_date(self.start_at) + " 時刻未定"
         if self.start_at:
             return wareki.format_datetime(self.start_at)
+        if self.planned_month is None:  # not yet validated: clean() asks for one of them
+            return ""
         return wareki.format_month(self.planned_month.year, self.planned_month.month) + "(日程未定)"
 
     def clean(self) -> None:
@@ -199,7 +204,7 @@ class AgendaItem(models.Model):
         return self.title
 
     def clean(self) -> None:
-        if self.parent_id and self.parent.agenda_id != self.agenda_id:
+        if self.parent is not None and self.parent.agenda_id != self.agenda_id:
             raise ValidationError({"parent": _("The parent item must belong to the same agenda.")})
         if not self.is_public and not self.closure_basis:
             raise ValidationError({"closure_basis": _("Record the basis for closing this item (e.g. 委員の承諾).")})
@@ -286,7 +291,7 @@ class Attendee(models.Model):
 
     @property
     def display_name(self) -> str:
-        return self.person.full_name if self.person_id else (self.name or self.title)
+        return self.person.full_name if self.person is not None else (self.name or self.title)
 
 
 class Attendance(models.Model):
@@ -357,15 +362,22 @@ class Attendance(models.Model):
 
     @property
     def holder_name(self) -> str:
-        return self.appointment.holder_name if self.appointment_id else self.attendee.display_name
+        if self.appointment is not None:
+            return self.appointment.holder_name
+        return self.attendee.display_name if self.attendee is not None else ""
+
+    @property
+    def person(self) -> Person | None:
+        """The registered person of the row: the member's, or the other attendee's if there is one."""
+        if self.appointment is not None:
+            return self.appointment.person
+        return self.attendee.person if self.attendee is not None else None
 
     @property
     def person_id_or_none(self) -> int | None:
-        return (
-            self.appointment.person_id
-            if self.appointment_id
-            else (self.attendee.person_id if self.attendee_id else None)
-        )
+        if self.appointment is not None:
+            return self.appointment.person_id
+        return self.attendee.person_id if self.attendee is not None else None
 
     @property
     def attended(self) -> bool:

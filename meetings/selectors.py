@@ -8,12 +8,15 @@ import math
 from dataclasses import dataclass, field
 
 from django.db.models import Count, DateTimeField, Prefetch, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from committee import access as committee_access
 from committee import selectors as committee_selectors
 from committee.models import Appointment, Body, Guideline
+from core.models import User
+from core.types import AnyUser
 from core.wareki import fiscal_year_bounds
 
 from .access import (  # noqa: F401 - the access rule lives in meetings.access; re-exported for callers
@@ -77,7 +80,7 @@ def agenda_tree(agenda: Agenda) -> list[AgendaNode]:
 class Approver:
     kind: str  # "chair", "vice_chair" or "convener"
     title: str
-    user: object | None
+    user: User | None
     person_id: int | None = None
     reason: str = ""
 
@@ -123,7 +126,7 @@ def presiding_for_many(meetings: list[Meeting], *, include_elected_here: bool = 
     found = committee_selectors.presiding_officers_on([(m.body, m.reference_date, absent[m.pk]) for m in meetings])
     result = dict(zip([m.pk for m in meetings], found, strict=True))
     if not include_elected_here:
-        again = [m for m in meetings if result[m.pk] is not None and result[m.pk].officer.start_on >= m.reference_date]
+        again = [m for m in meetings if (p := result[m.pk]) is not None and p.officer.start_on >= m.reference_date]
         earlier = committee_selectors.presiding_officers_on(
             [(m.body, m.reference_date - dt.timedelta(days=1), absent[m.pk]) for m in again]
         )
@@ -191,17 +194,15 @@ def attendance_rows(meeting: Meeting) -> list[Attendance]:
         )
     )
     members = sorted(
-        (r for r in rows if r.appointment_id),
-        key=lambda r: (
-            r.appointment.person.sort_key if r.appointment.person_id else "\uffff",
-            r.appointment.display_order,
-        ),
+        ((r, a) for r in rows if (a := r.appointment) is not None),
+        key=lambda ra: (ra[1].person.sort_key if ra[1].person is not None else "\uffff", ra[1].display_order),
     )
     role_order = {"official": 0, "explainer": 1, "witness": 2, "observer": 3, "secretariat": 4}
     guests = sorted(
-        (r for r in rows if r.attendee_id), key=lambda r: (role_order.get(r.attendee.role, 9), r.attendee.position)
+        ((r, g) for r in rows if (g := r.attendee) is not None),
+        key=lambda rg: (role_order.get(rg[1].role, 9), rg[1].position),
     )
-    return members + guests
+    return [r for r, _appointment in members] + [r for r, _attendee in guests]
 
 
 @dataclass
@@ -225,7 +226,7 @@ def quorum(meeting: Meeting, rows: list[Attendance] | None = None) -> Quorum:
     """Whether the guidelines' quorum is met: by recorded attendance after the meeting, by answers before."""
     guideline = committee_selectors.guideline_in_force(body=meeting.body, day=meeting.reference_date)
     rows = attendance_rows(meeting) if rows is None else rows
-    members = [r for r in rows if r.appointment_id and r.appointment.is_member]
+    members = [r for r in rows if r.appointment is not None and r.appointment.is_member]
     online_counts = guideline.online_counts_for_quorum if guideline else True
     counted = 0
     for row in members:
@@ -248,7 +249,7 @@ def quorum(meeting: Meeting, rows: list[Attendance] | None = None) -> Quorum:
 # --- lists and schedules -----------------------------------------------------------------------
 
 
-def chronological() -> tuple:
+def chronological() -> tuple[OrderBy | str, ...]:
     """Meetings in the order they happen: a month-only meeting (日程未定) takes the first of its month,
     on SQLite as on PostgreSQL (which sort NULLs differently)."""
     return (Coalesce("start_at", Cast("planned_month", DateTimeField())).asc(nulls_last=True), "number", "pk")
@@ -298,8 +299,7 @@ def year_schedule(*, fiscal_year: int, bodies: QuerySet[Body]) -> list[ScheduleR
     per_body: dict[int, list[list[tuple[str, object]]]] = {pk: [[] for _ in FISCAL_MONTHS] for pk in ids}
     spans: dict[int, list[tuple[int, int, Milestone]]] = {pk: [] for pk in ids}
     for meeting in meetings:
-        day = meeting.date or meeting.planned_month
-        per_body[meeting.body_id][_month_index(day)].append(("meeting", meeting))
+        per_body[meeting.body_id][_month_index(meeting.reference_date)].append(("meeting", meeting))
     for milestone in milestones:
         first = _month_index(milestone.start_on)
         last = _month_index(min(milestone.end_on, end)) if milestone.end_on else first
@@ -352,7 +352,7 @@ def _still_open(meeting: Meeting, today: dt.date) -> bool:
     return meeting.status in (Meeting.Status.NOTIFIED, Meeting.Status.HELD)
 
 
-def secretariat_meetings(user, *, today: dt.date | None = None) -> tuple[list[Meeting], list[Meeting]]:
+def secretariat_meetings(user: AnyUser, *, today: dt.date | None = None) -> tuple[list[Meeting], list[Meeting]]:
     """The user's bodies' meetings not yet closed, with what the dashboard needs annotated: the open ones,
     and the stale ones (their day passed while still planned or postponed). Five queries."""
     today = today or timezone.localdate()
@@ -380,7 +380,7 @@ def secretariat_meetings(user, *, today: dt.date | None = None) -> tuple[list[Me
     return open_, [m for m in meetings if not _still_open(m, today)]
 
 
-def upcoming_for_secretariat(user, *, today: dt.date | None = None) -> list[Meeting]:
+def upcoming_for_secretariat(user: AnyUser, *, today: dt.date | None = None) -> list[Meeting]:
     """The open meetings of the user's bodies (see secretariat_meetings)."""
     return secretariat_meetings(user, today=today)[0]
 
@@ -392,29 +392,27 @@ def minutes_overdue(meeting: Meeting, today: dt.date) -> bool:
     return meeting.date + dt.timedelta(days=30) < today
 
 
-def agendas_waiting_for(user) -> list[Meeting]:
+def agendas_waiting_for(user: AnyUser) -> list[Meeting]:
     """Meetings whose 次第 waits for this user's approval (as presiding officer or convener)."""
     if not user.is_authenticated:
         return []
     # Only bodies where the user is the convening official or has held an officer's post can be waiting
     # for them: a plain member's pages then cost no presiding-officer look-ups at all.
-    candidates = (
+    submitted = (
         Meeting.objects.filter(agenda__status=Agenda.Status.SUBMITTED)
         .filter(Q(body__officer_terms__appointment__person__user=user) | Q(body__convener_account=user))
         .select_related("body__convener_account", "agenda__current_version")
         .distinct()
         .order_by(*chronological())
     )
-    candidates = list(candidates)
+    candidates = list(submitted)
     approvers = approvers_for(candidates)
     return [
-        m
-        for m in candidates
-        if approvers[m.pk] is not None and approvers[m.pk].user is not None and approvers[m.pk].user.pk == user.pk
+        m for m in candidates if (a := approvers[m.pk]) is not None and a.user is not None and a.user.pk == user.pk
     ]
 
 
-def meetings_of_member(user) -> tuple[list[Attendance], list[Attendance]]:
+def meetings_of_member(user: AnyUser) -> tuple[list[Attendance], list[Attendance]]:
     """A member's invitations: upcoming (with the answer given) and past (with minutes to confirm)."""
     if not user.is_authenticated:
         return [], []
@@ -431,5 +429,5 @@ def meetings_of_member(user) -> tuple[list[Attendance], list[Attendance]]:
     return upcoming, past
 
 
-def agenda_prefetch() -> Prefetch:
+def agenda_prefetch() -> Prefetch[str, QuerySet[AgendaItem], str]:
     return Prefetch("agenda__items", queryset=AgendaItem.objects.order_by("position", "id"))

@@ -18,8 +18,8 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from documents.access import members_filter
 from documents.models import Material
-from documents.selectors import members_filter
 from meetings.models import Meeting
 
 from .models import BodyNoticeSettings, MaterialAnnouncement, Notice

@@ -36,7 +36,7 @@ from .calendar import meeting_ics
 from .models import Delivery, Notice, NoticeTemplate
 from .tokens import answer_token_for
 
-SUBJECT_LABELS = {
+SUBJECT_LABELS: dict[str, str] = {
     Notice.Kind.CONVOCATION: "開催通知",
     Notice.Kind.CHANGE: "変更通知",
     Notice.Kind.CANCELLATION: "中止・延期のお知らせ",
@@ -147,7 +147,7 @@ def _answer_url(delivery: Delivery) -> str:
 
 
 def _name(delivery: Delivery) -> str:
-    return single_line(delivery.person.full_name) if delivery.person_id else ""
+    return single_line(delivery.person.full_name) if delivery.person is not None else ""
 
 
 class MessageBuilder:
@@ -180,7 +180,7 @@ class MessageBuilder:
             self.ics = meeting_ics(meeting, method=self.method, private=True).decode("utf-8")
         self.reply_to = settings.DXPLAN_REPLY_TO or notice.cc
         self._variants: dict[tuple[bool, bool], tuple[str, str] | None] = {}
-        self._opaque = self.intro is None or not _USES_DELIVERY.search(self.template.text)
+        self._opaque = self.template is None or not _USES_DELIVERY.search(self.template.text)
         self._raw: dict[tuple[bool, bool, bool], _RawTemplate | None] = {}
         self._date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME)
         self._boundary = secrets.token_hex(16)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -80,7 +81,9 @@ def recipients(meeting: Meeting, *, kind: str = Notice.Kind.CONVOCATION) -> list
     for person, name, _appointment in invitees:
         if person is None or person.pk in seen_people or (unanswered is not None and person.pk not in unanswered):
             continue
-        email = (person.email or "").strip() or (account_email.get(person.user_id) or "").strip()
+        email = (person.email or "").strip()
+        if not email and person.user_id is not None:
+            email = (account_email.get(person.user_id) or "").strip()
         preference = preferences.get(person.pk)
         if not email or email.lower() in seen_addresses or (preference is not None and not preference.wants(kind)):
             continue
@@ -95,11 +98,11 @@ def recipients_without_email(meeting: Meeting) -> list[Appointment]:
     from core.models import User
 
     members = meeting_selectors.invited_members(meeting)
-    user_ids = [a.person.user_id for a in members if a.person_id and not a.person.email and a.person.user_id]
+    user_ids = [p.user_id for a in members if (p := a.person) is not None and not p.email and p.user_id]
     with_account_email = set(User.objects.filter(pk__in=user_ids).exclude(email="").values_list("pk", flat=True))
     return [
         a for a in members
-        if a.person_id is None or not (a.person.email.strip() or a.person.user_id in with_account_email)
+        if (p := a.person) is None or not (p.email.strip() or p.user_id in with_account_email)
     ]
 
 
@@ -130,7 +133,7 @@ def attendance_of(meeting: Meeting, person: Person | None) -> Attendance | None:
     )
 
 
-def due_relay(*, now, pending_after, stale_before) -> QuerySet[Delivery]:
+def due_relay(*, now: dt.datetime, pending_after: dt.datetime, stale_before: dt.datetime) -> QuerySet[Delivery]:
     """Deliveries the relay must queue again: pending and never queued or queued a while ago (the broker
     was down, or the message was lost), and sending rows whose worker died."""
     return Delivery.objects.filter(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,8 +15,9 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import audit_record
+from core.audit import AuditAction, audit_record
 from core.text import single_line
+from core.types import AnyUser, account_of
 from meetings import services as meeting_services
 from meetings.models import Agenda, Meeting
 
@@ -30,6 +32,9 @@ from .models import (
     Reminder,
     parse_reminder_days,
 )
+
+if TYPE_CHECKING:
+    from committee.models import Person
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +73,9 @@ def _check_kind(meeting: Meeting, kind: str) -> None:
 
 
 @transaction.atomic
-def notice_send(*, actor, meeting: Meeting, kind: str, note: str = "", allow_empty: bool = False) -> Notice:
+def notice_send(
+    *, actor: AnyUser | None, meeting: Meeting, kind: str, note: str = "", allow_empty: bool = False
+) -> Notice:
     """Write a notice and one delivery per recipient in one transaction; queue them on commit, in batches.
 
     The 開催通知 needs an approved 次第 and marks the meeting 通知済. A 開催通知, 変更通知 or 中止・延期通知
@@ -92,7 +99,7 @@ def notice_send(*, actor, meeting: Meeting, kind: str, note: str = "", allow_emp
         sequence=meeting.sequence,
         note=note.strip(),
         cc=selectors.secretariat_email(meeting),
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=account_of(actor),
     )
     notice.subject = single_line(_default_subject(notice), 250)
     recipients = selectors.recipients(meeting, kind=kind)
@@ -120,7 +127,7 @@ def notice_send(*, actor, meeting: Meeting, kind: str, note: str = "", allow_emp
         reminders_schedule(meeting=meeting)
     audit_record(
         actor=actor,
-        action="notice_sent",
+        action=AuditAction.NOTICE_SENT,
         target=meeting,
         data={"notice": notice.pk, "kind": kind, "sequence": notice.sequence, "deliveries": len(ids)},
     )
@@ -159,7 +166,7 @@ def queue_deliveries(ids: list[int]) -> int:
 
 
 @transaction.atomic
-def delivery_resend(*, actor, delivery: Delivery) -> Delivery:
+def delivery_resend(*, actor: AnyUser, delivery: Delivery) -> Delivery:
     """Send a failed delivery again (to the person's current address, if it was corrected)."""
     # Lock the delivery row only: PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
     delivery = (
@@ -178,7 +185,7 @@ def delivery_resend(*, actor, delivery: Delivery) -> Delivery:
     delivery.queued_at = delivery.claimed_at = None
     delivery.save(update_fields=fields)
     audit_record(
-        actor=actor, action="delivery_resent", target=delivery.notice.meeting, data={"delivery": delivery.pk}
+        actor=actor, action=AuditAction.DELIVERY_RESENT, target=delivery.notice.meeting, data={"delivery": delivery.pk}
     )
     transaction.on_commit(lambda: queue_deliveries([delivery.pk]))
     return delivery
@@ -268,7 +275,7 @@ def delivery_mark_failed(delivery_id: int, *, reason: str) -> bool:
     delivery.save(update_fields=["state", "last_error"])
     audit_record(
         actor=None,
-        action="delivery_failed",
+        action=AuditAction.DELIVERY_FAILED,
         target=delivery.notice.meeting,
         data={"delivery": delivery.pk, "notice": delivery.notice_id, "reason": delivery.last_error[:300]},
     )
@@ -390,7 +397,7 @@ def relay(*, now: dt.datetime | None = None) -> dict[str, int]:
 
 @transaction.atomic
 def preference_update(
-    *, actor, person, reminders: bool, materials: bool, copy_to: str = ""
+    *, actor: AnyUser | None, person: Person, reminders: bool, materials: bool, copy_to: str = ""
 ) -> NotificationPreference:
     """A member's choice of the optional mails (reminders, 資料掲載のお知らせ) and the address that gets a
     copy of every notice they get. The statutory notices always go out. Only the person themself."""
@@ -411,7 +418,7 @@ def preference_update(
     if before != after:
         audit_record(
             actor=actor,
-            action="notification_settings_changed",
+            action=AuditAction.NOTIFICATION_SETTINGS_CHANGED,
             target=person,
             data={"reminders": preference.reminders, "materials": preference.materials,
                   "copy_to": bool(preference.copy_to)},

@@ -98,8 +98,8 @@ def _reason(exc: Exception) -> str:
         return f"{exc.smtp_code} {message}"
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         parts = []
-        for code, message in exc.recipients.values():
-            text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+        for code, reply in exc.recipients.values():
+            text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
             parts.append(f"{code} {text}")
         return "; ".join(parts) or "recipient refused"
     return f"{type(exc).__name__}: {exc}"
@@ -358,7 +358,7 @@ def deliver_batch(self, delivery_ids: list[int]) -> dict:
             later[countdown].append(pk)
         for countdown, ids in sorted(later.items()):
             try:
-                deliver_batch.apply_async(args=[ids], countdown=countdown)
+                deliver_batch.apply_async(args=(ids,), countdown=countdown)
             except Exception:  # the broker is down: the rows are pending, the relay queues them
                 logger.exception("Could not queue %s deliveries for a retry; the relay will.", len(ids))
     return {"claimed": outcome.claimed, "sent": outcome.sent, "failed": outcome.failed, "retry": len(outcome.retry)}

@@ -140,7 +140,7 @@ def answer(request, token: str):
         Meeting.Status.PLANNED, Meeting.Status.NOTIFIED, Meeting.Status.POSTPONED
     ):
         return _refused(request, "closed", 400)
-    person = attendance.appointment.person if attendance.appointment_id else attendance.attendee.person
+    person = attendance.person
     if request.method == "POST":
         user = person.user if person is not None and person.user_id else None
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 from django import forms
 from django.core.paginator import Page, Paginator
@@ -24,9 +25,11 @@ from committee.models import Body
 from core.templatetags.dxplan import fiscal_year as fiscal_year_label
 from documents.access import materials_visible_q
 from documents.models import Material
-from meetings import selectors
-from meetings.access import Access, Viewer, viewer_for
+from meetings.access import Access, Viewer, viewer_for, visible_agenda
 from meetings.models import Meeting
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # The latest meeting first; a month-only meeting (日程未定) counts from the first of its month.
 LATEST_FIRST = (Coalesce("start_at", Cast("planned_month", DateTimeField())).desc(nulls_last=True),)
@@ -75,7 +78,7 @@ def _words_q(terms: list[str], fields: tuple[str, ...], *, number_field: str | N
             for form in sorted(variants(term)):
                 one |= Q(**{f"{name}__icontains": form})
         number = _number_of(term) if number_field else None
-        if number is not None:
+        if number is not None and number_field is not None:
             one |= Q(**{number_field: number})
         q &= one
     return q
@@ -95,7 +98,12 @@ def visible_meetings(viewer: Viewer) -> QuerySet[Meeting]:
     return Meeting.objects.filter(viewer.meetings)
 
 
-def with_access(qs: QuerySet[Meeting], viewer: Viewer) -> QuerySet[Meeting]:
+class _SearchAccess(TypedDict):
+    search_manage: bool
+    search_member: bool
+
+
+def with_access(qs: QuerySet[Meeting], viewer: Viewer) -> QuerySet[WithAnnotations[Meeting, _SearchAccess]]:
     """Annotate each meeting with what access_to would answer (search_manage, search_member)."""
     return qs.annotate(
         search_manage=ExpressionWrapper(viewer.manage, output_field=BooleanField()),
@@ -103,7 +111,7 @@ def with_access(qs: QuerySet[Meeting], viewer: Viewer) -> QuerySet[Meeting]:
     )
 
 
-def access_of(meeting: Meeting) -> Access:
+def access_of(meeting: WithAnnotations[Meeting, _SearchAccess]) -> Access:
     return Access(manage=bool(meeting.search_manage), member=bool(meeting.search_member))
 
 
@@ -129,8 +137,10 @@ class SearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Allowlisted: only the bodies and years the user may see can be asked for.
         self.bodies = {b.slug: b for b in bodies}
-        self.fields["body"].choices = [("", _("All bodies"))] + [(b.slug, b.name) for b in bodies]
-        self.fields["year"].choices = [("", _("All years"))] + [(y, fiscal_year_label(y)) for y in years]
+        body_field, year_field = self.fields["body"], self.fields["year"]
+        assert isinstance(body_field, forms.ChoiceField) and isinstance(year_field, forms.ChoiceField)
+        body_field.choices = [("", _("All bodies"))] + [(b.slug, b.name) for b in bodies]
+        year_field.choices = [("", _("All years"))] + [(y, fiscal_year_label(y)) for y in years]
 
     def clean_body(self) -> Body | None:
         return self.bodies.get(self.cleaned_data.get("body") or "")
@@ -182,7 +192,7 @@ def _item_hits(scoped: QuerySet[Meeting], viewer: Viewer, terms: list[str]) -> l
     )
     hits = []
     for meeting in with_agenda:
-        agenda = selectors.visible_agenda(meeting, access_of(meeting))
+        agenda = visible_agenda(meeting, access_of(meeting))
         for item in (agenda or {}).get("items", []):
             if matches(terms, item.get("title", ""), item.get("detail", "")):
                 hits.append(ItemHit(meeting, item.get("number", ""), item.get("title", ""), item.get("detail", "")))

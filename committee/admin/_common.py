@@ -2,6 +2,8 @@
 Changes of state (appointing, ending, electing) go through committee/services.py."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -20,8 +22,14 @@ from ..models import (
     Person,
 )
 
+if TYPE_CHECKING:
+    # The mixins extend methods of the history admin they are always mixed into (their super() calls).
+    from simple_history.admin import SimpleHistoryAdmin as _MixedInto
+else:
+    _MixedInto = object
 
-class HiddenHistoryMixin:
+
+class HiddenHistoryMixin(_MixedInto):
     """The history of an object the user may not see answers 404 like its change page, not 403
     (simple-history falls back to the last historical record and then refuses)."""
 
@@ -38,7 +46,7 @@ class HiddenHistoryMixin:
             raise Http404 from None
 
 
-class ReadingSearchMixin:
+class ReadingSearchMixin(_MixedInto):
     """Searches readings typed in katakana (full or half width) too: readings are stored in hiragana."""
 
     def get_search_results(self, request, queryset, search_term):

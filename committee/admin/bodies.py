@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -108,7 +109,9 @@ class AppointmentInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ["holder", "category", "role_label", "term_start", "term_end", "ended_on", "end_reason"]
+    fields: ClassVar[tuple[str, ...]] = (
+        "holder", "category", "role_label", "term_start", "term_end", "ended_on", "end_reason"
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -126,8 +129,7 @@ class OfficerTermInline(admin.TabularInline):
     model = OfficerTerm
     extra = 0
     can_delete = False
-    fields = ["role", "holder", "selected_by", "selected_on", "start_on", "end_on", "meeting_label"]
-    readonly_fields = fields
+    fields = readonly_fields = ("role", "holder", "selected_by", "selected_on", "start_on", "end_on", "meeting_label")
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -58,12 +58,12 @@ class StaffAssignmentAdmin(SimpleHistoryAdmin):
         return super().get_queryset(request).prefetch_related(selectors.unit_names_prefetch("unit__names"))
 
     def save_model(self, request, obj, form, change):
-        from core.audit import audit_record
+        from core.audit import AuditAction, audit_record
 
         super().save_model(request, obj, form, change)
         audit_record(
             actor=request.user,
-            action="staff_assignment_saved",
+            action=AuditAction.STAFF_ASSIGNMENT_SAVED,
             target=obj,
             data={"unit": obj.unit_id, "start_on": obj.start_on.isoformat()},
             ip_address=request.META.get("REMOTE_ADDR"),

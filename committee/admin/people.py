@@ -57,10 +57,11 @@ class ActiveOnDateFilter(admin.SimpleListFilter):
         return [(fy_start.isoformat(), _("Start of this fiscal year")), (today.isoformat(), _("Today"))]
 
     def queryset(self, request, queryset):
-        if not self.value():
+        value = self.value()
+        if not value:
             return queryset
         try:
-            day = dt.date.fromisoformat(self.value())
+            day = dt.date.fromisoformat(value)
         except ValueError:
             return queryset.none()
         return queryset.filter(pk__in=Appointment.objects.active_on(day).values("pk"))
@@ -76,7 +77,8 @@ class AppointmentForm(forms.ModelForm):
     affiliation = forms.CharField(label=_("affiliation and position"), max_length=250, required=False)
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.instance.pk is None and data.get("body") and data.get("appointed_on"):
             try:
                 services.appointment_check(
@@ -185,8 +187,7 @@ class AppointmentAdmin(ReadingSearchMixin, ScopedAdmin):
 
 class PersonAppointmentInline(AppointmentInline):
     fk_name = "person"
-    fields = ["body", "category", "term_start", "term_end", "ended_on", "end_reason"]
-    readonly_fields = fields
+    fields = readonly_fields = ("body", "category", "term_start", "term_end", "ended_on", "end_reason")
 
 
 @admin.register(Person)
@@ -245,7 +246,8 @@ class OfficerTermForm(forms.ModelForm):
         fields = ["body", "role", "appointment", "selected_on", "start_on", "meeting_label", "note"]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         needed = ("body", "role", "appointment", "selected_on")
         if self.instance.pk is None and all(data.get(k) for k in needed):
             try:

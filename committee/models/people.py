@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -61,7 +62,7 @@ class Person(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.family_name_kana = kana.to_hiragana(self.family_name_kana)
         self.given_name_kana = kana.to_hiragana(self.given_name_kana)
         self.sort_key = kana.sort_key(self.family_name_kana, self.given_name_kana)
@@ -92,7 +93,7 @@ class Person(models.Model):
         return f"{self.family_name_kana} {self.given_name_kana}".strip()
 
 
-class AppointmentQuerySet(models.QuerySet):
+class AppointmentQuerySet(models.QuerySet["Appointment"]):
     def active_on(self, day: dt.date) -> AppointmentQuerySet:
         """Appointments in force on `day` (started, and neither expired nor ended early)."""
         return self.filter(term_start__lte=day).filter(
@@ -217,7 +218,7 @@ class Appointment(models.Model):
 
     @property
     def holder_name(self) -> str:
-        return self.person.full_name if self.person_id else self.post_title
+        return self.person.full_name if self.person is not None else self.post_title
 
     @property
     def effective_end(self) -> dt.date | None:

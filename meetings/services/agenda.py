@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import audit_record
+from core.audit import AuditAction, audit_record
+from core.types import AnyUser, account_of
 
 from .. import selectors
 from ..models import (
@@ -24,7 +26,7 @@ from ._common import MeetingError, _lock_agenda
 # --- the 次第 ---------------------------------------------------------------------------------
 
 
-def agenda_snapshot(agenda: Agenda) -> dict:
+def agenda_snapshot(agenda: Agenda) -> dict[str, Any]:
     """The content the chair approves: meeting particulars and every item, in order."""
     meeting = agenda.meeting
     items = selectors.agenda_tree(agenda)
@@ -54,7 +56,7 @@ def agenda_snapshot(agenda: Agenda) -> dict:
     }
 
 
-def snapshot_hash(snapshot: dict) -> str:
+def snapshot_hash(snapshot: dict[str, Any]) -> str:
     canonical = json.dumps(snapshot, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -67,14 +69,14 @@ def _supersede_pending(agenda: Agenda) -> None:
         version.save(update_fields=["decision", "decided_at"])
 
 
-def _reopen(agenda: Agenda, actor) -> None:
+def _reopen(agenda: Agenda, actor: AnyUser | None) -> None:
     """Any edit of a submitted or approved 次第 sends it back to draft; a new approval is needed."""
     if agenda.status in (Agenda.Status.SUBMITTED, Agenda.Status.APPROVED):
         _supersede_pending(agenda)
         previous = agenda.status
         agenda.status = Agenda.Status.DRAFT
         agenda.save(update_fields=["status"])
-        audit_record(actor=actor, action="agenda_reopened", target=agenda.meeting, data={"was": previous})
+        audit_record(actor=actor, action=AuditAction.AGENDA_REOPENED, target=agenda.meeting, data={"was": previous})
 
 
 def _check_editable(meeting: Meeting) -> None:
@@ -83,7 +85,9 @@ def _check_editable(meeting: Meeting) -> None:
 
 
 @transaction.atomic
-def agenda_item_add(*, actor, meeting: Meeting, title: str, parent: AgendaItem | None = None, **fields) -> AgendaItem:
+def agenda_item_add(
+    *, actor: AnyUser | None, meeting: Meeting, title: str, parent: AgendaItem | None = None, **fields: object
+) -> AgendaItem:
     """Add an item at the end of its level."""
     agenda = _lock_agenda(meeting)
     _check_editable(agenda.meeting)  # as it is now, not as the caller last read it
@@ -93,13 +97,13 @@ def agenda_item_add(*, actor, meeting: Meeting, title: str, parent: AgendaItem |
     item = AgendaItem(agenda=agenda, parent=parent, title=title, position=(last or 0) + 1, **fields)
     item.full_clean()
     item.save()
-    audit_record(actor=actor, action="agenda_item_added", target=agenda.meeting, data={"item": item.pk})
+    audit_record(actor=actor, action=AuditAction.AGENDA_ITEM_ADDED, target=agenda.meeting, data={"item": item.pk})
     _reopen(agenda, actor)
     return item
 
 
 @transaction.atomic
-def agenda_item_update(*, actor, item: AgendaItem, **fields) -> AgendaItem:
+def agenda_item_update(*, actor: AnyUser | None, item: AgendaItem, **fields: object) -> AgendaItem:
     """Change an item's fields; any change but the outcome needs a new approval."""
     agenda = _lock_agenda(item.agenda.meeting)
     _check_editable(agenda.meeting)
@@ -112,7 +116,10 @@ def agenda_item_update(*, actor, item: AgendaItem, **fields) -> AgendaItem:
     item.full_clean()
     item.save(update_fields=changed)
     audit_record(
-        actor=actor, action="agenda_item_changed", target=agenda.meeting, data={"item": item.pk, "fields": changed}
+        actor=actor,
+        action=AuditAction.AGENDA_ITEM_CHANGED,
+        target=agenda.meeting,
+        data={"item": item.pk, "fields": changed},
     )
     # The outcome is written after the meeting and is not part of what the chair approves.
     if set(changed) - {"outcome"}:
@@ -121,18 +128,18 @@ def agenda_item_update(*, actor, item: AgendaItem, **fields) -> AgendaItem:
 
 
 @transaction.atomic
-def agenda_item_delete(*, actor, item: AgendaItem) -> None:
+def agenda_item_delete(*, actor: AnyUser | None, item: AgendaItem) -> None:
     """Delete an item and the items under it."""
     agenda = _lock_agenda(item.agenda.meeting)
     _check_editable(agenda.meeting)
     deleted, _per_model = AgendaItem.objects.filter(pk=item.pk, agenda=agenda).delete()
     if deleted:
-        audit_record(actor=actor, action="agenda_item_deleted", target=agenda.meeting, data={"item": item.pk})
+        audit_record(actor=actor, action=AuditAction.AGENDA_ITEM_DELETED, target=agenda.meeting, data={"item": item.pk})
         _reopen(agenda, actor)
 
 
 @transaction.atomic
-def agenda_item_move(*, actor, item: AgendaItem, direction: str) -> AgendaItem:
+def agenda_item_move(*, actor: AnyUser | None, item: AgendaItem, direction: str) -> AgendaItem:
     """Move an item one place up or down among the items under the same parent; its number follows."""
     if direction not in ("up", "down"):
         raise MeetingError(_("Move an item up or down."))
@@ -153,13 +160,16 @@ def agenda_item_move(*, actor, item: AgendaItem, direction: str) -> AgendaItem:
             changed.append(sibling)
     AgendaItem.objects.bulk_update(changed, ["position"])
     audit_record(
-        actor=actor, action="agenda_item_moved", target=agenda.meeting, data={"item": item.pk, "direction": direction}
+        actor=actor,
+        action=AuditAction.AGENDA_ITEM_MOVED,
+        target=agenda.meeting,
+        data={"item": item.pk, "direction": direction},
     )
     _reopen(agenda, actor)
     return siblings[target]
 
 
-def _reopen_if_changed(meeting: Meeting, actor) -> Agenda:
+def _reopen_if_changed(meeting: Meeting, actor: AnyUser | None) -> Agenda:
     """Back to draft if the 次第 as it now reads (items and the meeting's particulars) is not the version
     submitted or approved. The caller holds a transaction."""
     agenda = _lock_agenda(meeting)
@@ -172,35 +182,38 @@ def _reopen_if_changed(meeting: Meeting, actor) -> Agenda:
 
 
 @transaction.atomic
-def agenda_edited(*, actor, meeting: Meeting) -> Agenda:
+def agenda_edited(*, actor: AnyUser | None, meeting: Meeting) -> Agenda:
     """Record that the 次第 was edited elsewhere (the admin's inline forms): it goes back to draft."""
     return _reopen_if_changed(meeting, actor)
 
 
 @transaction.atomic
-def agenda_submit(*, actor, meeting: Meeting) -> AgendaVersion:
+def agenda_submit(*, actor: AnyUser | None, meeting: Meeting) -> AgendaVersion:
     """The secretariat submits the 次第 to the presiding officer: its content is frozen as a version."""
     agenda = _lock_agenda(meeting)
     meeting = agenda.meeting
     _check_editable(meeting)
     snapshot = agenda_snapshot(agenda)
     digest = snapshot_hash(snapshot)
-    if agenda.status in (Agenda.Status.SUBMITTED, Agenda.Status.APPROVED) and agenda.current_version.sha256 == digest:
-        return agenda.current_version  # submitted already, unchanged: nothing to do
+    pending = agenda.current_version
+    if agenda.status in (Agenda.Status.SUBMITTED, Agenda.Status.APPROVED) and pending and pending.sha256 == digest:
+        return pending  # submitted already, unchanged: nothing to do
     if not snapshot["items"]:
         raise MeetingError(_("The 次第 has no items yet."))
     _supersede_pending(agenda)  # resubmitted after a change: the earlier version waits no more
     number = (agenda.versions.aggregate(m=Max("number"))["m"] or 0) + 1
     version = AgendaVersion.objects.create(
-        agenda=agenda, number=number, snapshot=snapshot, sha256=digest, submitted_by=actor
+        agenda=agenda, number=number, snapshot=snapshot, sha256=digest, submitted_by=account_of(actor)
     )
     agenda.status, agenda.current_version = Agenda.Status.SUBMITTED, version
     agenda.save(update_fields=["status", "current_version"])
-    audit_record(actor=actor, action="agenda_submitted", target=meeting, data={"version": number, "sha256": digest})
+    audit_record(
+        actor=actor, action=AuditAction.AGENDA_SUBMITTED, target=meeting, data={"version": number, "sha256": digest}
+    )
     return version
 
 
-def _decide(agenda: Agenda, *, actor, sha256: str) -> tuple[AgendaVersion, str]:
+def _decide(agenda: Agenda, *, actor: AnyUser, sha256: str) -> tuple[AgendaVersion, str]:
     version = agenda.current_version
     if agenda.status != Agenda.Status.SUBMITTED or version is None:
         raise MeetingError(_("This 次第 is not waiting for approval."))
@@ -215,7 +228,7 @@ def _decide(agenda: Agenda, *, actor, sha256: str) -> tuple[AgendaVersion, str]:
 
 
 @transaction.atomic
-def agenda_approve(*, actor, meeting: Meeting, sha256: str) -> AgendaVersion:
+def agenda_approve(*, actor: AnyUser, meeting: Meeting, sha256: str) -> AgendaVersion:
     """The presiding officer (or, before there is one, the convening official) approves the exact version read."""
     agenda = _lock_agenda(meeting)
     approved = agenda.approved_version if agenda.status == Agenda.Status.APPROVED else None
@@ -225,7 +238,7 @@ def agenda_approve(*, actor, meeting: Meeting, sha256: str) -> AgendaVersion:
     version.decision, version.decided_at, version.decided_by, version.decided_as = (
         "approved",
         timezone.now(),
-        actor,
+        account_of(actor),  # the presiding officer, as _decide checked
         title,
     )
     version.save(update_fields=["decision", "decided_at", "decided_by", "decided_as"])
@@ -233,7 +246,7 @@ def agenda_approve(*, actor, meeting: Meeting, sha256: str) -> AgendaVersion:
     agenda.save(update_fields=["status", "approved_version"])
     audit_record(
         actor=actor,
-        action="agenda_approved",
+        action=AuditAction.AGENDA_APPROVED,
         target=agenda.meeting,
         data={"version": version.number, "sha256": version.sha256, "as": title},
     )
@@ -241,7 +254,7 @@ def agenda_approve(*, actor, meeting: Meeting, sha256: str) -> AgendaVersion:
 
 
 @transaction.atomic
-def agenda_return(*, actor, meeting: Meeting, sha256: str, comment: str) -> AgendaVersion:
+def agenda_return(*, actor: AnyUser, meeting: Meeting, sha256: str, comment: str) -> AgendaVersion:
     """The presiding officer returns the 次第 with a comment; the secretariat revises and resubmits."""
     agenda = _lock_agenda(meeting)
     if not comment.strip():
@@ -253,14 +266,16 @@ def agenda_return(*, actor, meeting: Meeting, sha256: str, comment: str) -> Agen
     version.decision, version.decided_at, version.decided_by, version.decided_as = (
         "returned",
         timezone.now(),
-        actor,
+        account_of(actor),  # the presiding officer, as _decide checked
         title,
     )
     version.comment = comment.strip()
     version.save(update_fields=["decision", "decided_at", "decided_by", "decided_as", "comment"])
     agenda.status = Agenda.Status.RETURNED
     agenda.save(update_fields=["status"])
-    audit_record(actor=actor, action="agenda_returned", target=agenda.meeting, data={"version": version.number})
+    audit_record(
+        actor=actor, action=AuditAction.AGENDA_RETURNED, target=agenda.meeting, data={"version": version.number}
+    )
     return version
 
 

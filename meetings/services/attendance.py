@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 
 from committee import services as committee_services
 from committee.models import Appointment, OfficerTerm
-from core.audit import audit_record
+from core.audit import AuditAction, audit_record
+from core.types import AnyUser, account_of
 
 from .. import selectors
 from ..models import (
@@ -25,7 +26,7 @@ from ._common import MeetingError, _lock
 
 
 @transaction.atomic
-def attendance_prepare(*, actor, meeting: Meeting) -> int:
+def attendance_prepare(*, actor: AnyUser | None, meeting: Meeting) -> int:
     """Create the attendance rows of every invitee (members in office on the day, other attendees).
 
     Idempotent; returns how many rows were added.
@@ -41,13 +42,13 @@ def attendance_prepare(*, actor, meeting: Meeting) -> int:
     rows += [Attendance(meeting=meeting, attendee=g) for g in meeting.attendees.all() if g.pk not in have_guests]
     Attendance.objects.bulk_create(rows)
     if rows:
-        audit_record(actor=actor, action="attendance_prepared", target=meeting, data={"added": len(rows)})
+        audit_record(actor=actor, action=AuditAction.ATTENDANCE_PREPARED, target=meeting, data={"added": len(rows)})
     return len(rows)
 
 
 @transaction.atomic
 def attendance_reply(
-    *, actor, attendance: Attendance, reply: str, note: str = "", on_behalf: bool = False
+    *, actor: AnyUser | None, attendance: Attendance, reply: str, note: str = "", on_behalf: bool = False
 ) -> Attendance:
     """An invitee answers 会場 / オンライン / 欠席; the secretariat may record an answer given by phone."""
     # Lock only the attendance row: PostgreSQL refuses FOR UPDATE on the nullable side of the outer joins
@@ -63,8 +64,8 @@ def attendance_reply(
     if meeting.status not in (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED, Meeting.Status.POSTPONED):
         raise MeetingError(_("Answers can no longer be given for this meeting."))
     if not on_behalf:
-        person = attendance.appointment.person if attendance.appointment_id else attendance.attendee.person
-        if person is None or person.user_id != actor.pk:
+        person = attendance.person
+        if person is None or actor is None or person.user_id != actor.pk:
             raise MeetingError(_("You can answer only for yourself."))
         if meeting.is_past:
             raise MeetingError(_("The meeting has started; ask the secretariat to record your attendance."))
@@ -74,11 +75,11 @@ def attendance_reply(
     if attendance.reply == reply and attendance.reply_note == note:
         return attendance
     attendance.reply, attendance.reply_note = reply, note
-    attendance.replied_at, attendance.replied_by = timezone.now(), actor
+    attendance.replied_at, attendance.replied_by = timezone.now(), account_of(actor)
     attendance.save(update_fields=["reply", "reply_note", "replied_at", "replied_by"])
     audit_record(
         actor=actor,
-        action="attendance_answered",
+        action=AuditAction.ATTENDANCE_ANSWERED,
         target=meeting,
         data={"attendance": attendance.pk, "reply": reply, "on_behalf": on_behalf},
     )
@@ -86,7 +87,7 @@ def attendance_reply(
 
 
 @transaction.atomic
-def attendance_record(*, actor, meeting: Meeting, records: dict[int, tuple[str, str]]) -> int:
+def attendance_record(*, actor: AnyUser | None, meeting: Meeting, records: dict[int, tuple[str, str]]) -> int:
     """After the meeting: who came (出席 / 欠席 / 遅参 / 早退) and how (会場 / オンライン). `records` maps
     attendance ids to (actual, mode)."""
     meeting = _lock(meeting)
@@ -112,7 +113,7 @@ def attendance_record(*, actor, meeting: Meeting, records: dict[int, tuple[str, 
             changed.append(row)
     Attendance.objects.bulk_update(changed, ["actual", "actual_mode"])
     if changed:
-        audit_record(actor=actor, action="attendance_recorded", target=meeting, data={"rows": len(changed)})
+        audit_record(actor=actor, action=AuditAction.ATTENDANCE_RECORDED, target=meeting, data={"rows": len(changed)})
         attendance_changed.send(
             sender=Attendance, meeting=meeting, attendance_ids=[row.pk for row in changed], actor=actor
         )
@@ -120,7 +121,7 @@ def attendance_record(*, actor, meeting: Meeting, records: dict[int, tuple[str, 
 
 
 @transaction.atomic
-def seating_generate(*, actor, meeting: Meeting) -> int:
+def seating_generate(*, actor: AnyUser | None, meeting: Meeting) -> int:
     """席図 from attendance: the presiding officer at the head, members in roster order on alternate sides,
     the secretariat at the foot, observers and others apart, online participants listed separately.
     Replaces any earlier plan; the secretariat may adjust it afterwards."""
@@ -145,30 +146,32 @@ def seating_generate(*, actor, meeting: Meeting) -> int:
             continue
         if mode == Attendance.Reply.ONLINE:
             place(row, Seat.Zone.ONLINE)
-        elif row.appointment_id and row.appointment.person_id == presiding_person:
+        elif row.appointment is not None and row.appointment.person_id == presiding_person:
             place(row, Seat.Zone.HEAD)
-        elif row.appointment_id and row.appointment.is_member:
+        elif row.appointment is not None and row.appointment.is_member:
             place(row, Seat.Zone.LEFT if side % 2 == 0 else Seat.Zone.RIGHT)
             side += 1
-        elif row.attendee_id and row.attendee.role == Attendee.Role.SECRETARIAT:
+        elif row.attendee is not None and row.attendee.role == Attendee.Role.SECRETARIAT:
             place(row, Seat.Zone.FOOT)
         else:
             place(row, Seat.Zone.GALLERY)
     Seat.objects.bulk_create(seats)
-    audit_record(actor=actor, action="seating_generated", target=meeting, data={"seats": len(seats)})
+    audit_record(actor=actor, action=AuditAction.SEATING_GENERATED, target=meeting, data={"seats": len(seats)})
     return len(seats)
 
 
 @transaction.atomic
-def meeting_record_election(*, actor, meeting: Meeting, role: str, appointment: Appointment) -> OfficerTerm:
+def meeting_record_election(
+    *, actor: AnyUser | None, meeting: Meeting, role: str, appointment: Appointment
+) -> OfficerTerm:
     """Record at a meeting the 互選 of the chair or the chair's nomination of the vice chair; the body's
     officers change from the meeting day."""
     if role not in OfficerTerm.Role.values:
         raise MeetingError(_("Choose the post."))
     meeting = _lock(meeting)
-    if meeting.start_at is None or meeting.status == Meeting.Status.CANCELLED:
-        raise MeetingError(_("Officers are chosen at a meeting that takes place."))
     day = meeting.date
+    if day is None or meeting.status == Meeting.Status.CANCELLED:
+        raise MeetingError(_("Officers are chosen at a meeting that takes place."))
     choose = (
         committee_services.officer_elect_chair
         if role == OfficerTerm.Role.CHAIR
@@ -179,7 +182,7 @@ def meeting_record_election(*, actor, meeting: Meeting, role: str, appointment: 
     if created:
         audit_record(
             actor=actor,
-            action="officer_election_recorded",
+            action=AuditAction.OFFICER_ELECTION_RECORDED,
             target=meeting,
             data={"role": role, "appointment": appointment.pk},
         )

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from committee.models import Body
-from core.audit import audit_record
+from core.audit import AuditAction, audit_record
+from core.types import AnyUser
 from core.wareki import fiscal_year_of
 
 from .. import selectors
@@ -65,7 +66,7 @@ def _fiscal_year(start_at: dt.datetime | None, planned_month: dt.date | None) ->
 @transaction.atomic
 def meeting_create(
     *,
-    actor,
+    actor: AnyUser | None,
     body: Body,
     start_at: dt.datetime | None = None,
     end_at: dt.datetime | None = None,
@@ -113,12 +114,12 @@ def meeting_create(
     meeting.full_clean()
     meeting.save()
     Agenda.objects.create(meeting=meeting)
-    audit_record(actor=actor, action="meeting_created", target=meeting)
+    audit_record(actor=actor, action=AuditAction.MEETING_CREATED, target=meeting)
     return meeting
 
 
 @transaction.atomic
-def meeting_update(*, actor, meeting: Meeting, **changes) -> Meeting:
+def meeting_update(*, actor: AnyUser | None, meeting: Meeting, **changes: object) -> Meeting:
     """Change a meeting's details. A change of date, time or place after notice raises its revision
     (a 変更通知 is due) and is recorded."""
     meeting = _lock(meeting)
@@ -142,7 +143,7 @@ def meeting_update(*, actor, meeting: Meeting, **changes) -> Meeting:
         update.append("sequence")
     meeting.full_clean()
     meeting.save(update_fields=sorted(set(update)))
-    audit_record(actor=actor, action="meeting_changed", target=meeting, data={"before": before})
+    audit_record(actor=actor, action=AuditAction.MEETING_CHANGED, target=meeting, data={"before": before})
     _reopen_if_changed(meeting, actor)
     return meeting
 
@@ -150,7 +151,7 @@ def meeting_update(*, actor, meeting: Meeting, **changes) -> Meeting:
 @transaction.atomic
 def meeting_postpone(
     *,
-    actor,
+    actor: AnyUser | None,
     meeting: Meeting,
     reason: str,
     new_start_at: dt.datetime | None = None,
@@ -174,13 +175,15 @@ def meeting_postpone(
     meeting.save(
         update_fields=["postponed_from", "start_at", "end_at", "fiscal_year", "status", "cancel_reason", "sequence"]
     )
-    audit_record(actor=actor, action="meeting_postponed", target=meeting, data={"reason": meeting.cancel_reason})
+    audit_record(
+        actor=actor, action=AuditAction.MEETING_POSTPONED, target=meeting, data={"reason": meeting.cancel_reason}
+    )
     _reopen_if_changed(meeting, actor)
     return meeting
 
 
 @transaction.atomic
-def meeting_cancel(*, actor, meeting: Meeting, reason: str) -> Meeting:
+def meeting_cancel(*, actor: AnyUser | None, meeting: Meeting, reason: str) -> Meeting:
     """中止: the meeting keeps its number, which is never given to another meeting."""
     meeting = _lock(meeting)
     if meeting.status == Meeting.Status.CANCELLED:
@@ -192,12 +195,14 @@ def meeting_cancel(*, actor, meeting: Meeting, reason: str) -> Meeting:
     meeting.status, meeting.cancel_reason = Meeting.Status.CANCELLED, reason.strip()
     meeting.sequence += 1
     meeting.save(update_fields=["status", "cancel_reason", "sequence"])
-    audit_record(actor=actor, action="meeting_cancelled", target=meeting, data={"reason": meeting.cancel_reason})
+    audit_record(
+        actor=actor, action=AuditAction.MEETING_CANCELLED, target=meeting, data={"reason": meeting.cancel_reason}
+    )
     return meeting
 
 
 @transaction.atomic
-def meeting_mark_notified(*, actor, meeting: Meeting) -> Meeting:
+def meeting_mark_notified(*, actor: AnyUser | None, meeting: Meeting) -> Meeting:
     """通知済: notices went out. Only for an approved 次第 and a fixed date."""
     meeting = _lock(meeting)
     if meeting.status == Meeting.Status.NOTIFIED:
@@ -211,12 +216,12 @@ def meeting_mark_notified(*, actor, meeting: Meeting) -> Meeting:
         raise MeetingError(_("Notices can only go out once the 次第 is approved."))
     meeting.status = Meeting.Status.NOTIFIED
     meeting.save(update_fields=["status"])
-    audit_record(actor=actor, action="meeting_notified", target=meeting)
+    audit_record(actor=actor, action=AuditAction.MEETING_NOTIFIED, target=meeting)
     return meeting
 
 
 @transaction.atomic
-def meeting_mark_held(*, actor, meeting: Meeting, without_quorum: bool = False) -> Meeting:
+def meeting_mark_held(*, actor: AnyUser | None, meeting: Meeting, without_quorum: bool = False) -> Meeting:
     """開催済: recorded once the meeting has started. When the attendance recorded falls short of the
     quorum the guidelines set, the secretariat must say so (`without_quorum`), and the audit keeps it."""
     meeting = _lock(meeting)
@@ -238,7 +243,7 @@ def meeting_mark_held(*, actor, meeting: Meeting, without_quorum: bool = False) 
     meeting.status = Meeting.Status.HELD
     meeting.save(update_fields=["status"])
     data = {"quorum_not_met": True, "counted": count.counted, "needed": count.needed} if short else {}
-    audit_record(actor=actor, action="meeting_held", target=meeting, data=data)
+    audit_record(actor=actor, action=AuditAction.MEETING_HELD, target=meeting, data=data)
     return meeting
 
 

@@ -8,7 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import audit_record
+from core.audit import AuditAction, audit_record
+from core.types import AnyUser, account_of
 
 from .. import selectors
 from ..models import (
@@ -27,7 +28,7 @@ def _lock_minutes(meeting: Meeting) -> Minutes:
 
 
 @transaction.atomic
-def minutes_send_for_confirmation(*, actor, meeting: Meeting, confirm_by: dt.date) -> int:
+def minutes_send_for_confirmation(*, actor: AnyUser | None, meeting: Meeting, confirm_by: dt.date) -> int:
     """Ask the members who attended to confirm the draft by `confirm_by`; returns how many were asked."""
     minutes = _lock_minutes(meeting)
     if minutes.meeting.status not in (Meeting.Status.HELD,):
@@ -49,7 +50,7 @@ def minutes_send_for_confirmation(*, actor, meeting: Meeting, confirm_by: dt.dat
     minutes.save(update_fields=["status", "confirm_by"])
     audit_record(
         actor=actor,
-        action="minutes_sent_for_confirmation",
+        action=AuditAction.MINUTES_SENT_FOR_CONFIRMATION,
         target=minutes.meeting,
         data={"members": len(attended), "confirm_by": confirm_by.isoformat()},
     )
@@ -57,12 +58,15 @@ def minutes_send_for_confirmation(*, actor, meeting: Meeting, confirm_by: dt.dat
 
 
 @transaction.atomic
-def minutes_confirm(*, actor, meeting: Meeting, comment: str = "") -> MinutesConfirmation:
+def minutes_confirm(*, actor: AnyUser, meeting: Meeting, comment: str = "") -> MinutesConfirmation:
     """A member who attended confirms the draft, or answers with a comment."""
     minutes = _lock_minutes(meeting)
     if minutes.status != Minutes.Status.CONFIRMING:
         raise MeetingError(_("These minutes are not waiting for confirmation."))
-    confirmation = minutes.confirmations.select_for_update().filter(appointment__person__user=actor).first()
+    user = account_of(actor)  # no account, no confirmation (None would match the people without one)
+    confirmation = (
+        minutes.confirmations.select_for_update().filter(appointment__person__user=user).first() if user else None
+    )
     if confirmation is None:
         raise MeetingError(_("Only members who attended confirm these minutes."))
     state = MinutesConfirmation.State.COMMENTED if comment.strip() else MinutesConfirmation.State.CONFIRMED
@@ -70,29 +74,30 @@ def minutes_confirm(*, actor, meeting: Meeting, comment: str = "") -> MinutesCon
         return confirmation
     confirmation.state, confirmation.comment, confirmation.answered_at = state, comment.strip(), timezone.now()
     confirmation.save(update_fields=["state", "comment", "answered_at"])
-    audit_record(actor=actor, action="minutes_confirmed", target=minutes.meeting, data={"state": state})
+    audit_record(actor=actor, action=AuditAction.MINUTES_CONFIRMED, target=minutes.meeting, data={"state": state})
     return confirmation
 
 
 @transaction.atomic
-def minutes_finalise(*, actor, meeting: Meeting) -> Minutes:
+def minutes_finalise(*, actor: AnyUser, meeting: Meeting) -> Minutes:
     """The presiding officer finalises the minutes after the members' confirmation."""
     minutes = _lock_minutes(meeting)
     presiding = selectors.approver_for(minutes.meeting, allow_convener=False)
-    if presiding is None or presiding.user is None or presiding.user.pk != getattr(actor, "pk", None):
+    if presiding is None or presiding.user is None or presiding.user.pk != actor.pk:
         raise MeetingError(_("Only the presiding officer of the meeting can finalise its minutes."))
     if minutes.status == Minutes.Status.FINALISED:
         return minutes
     if minutes.status != Minutes.Status.CONFIRMING:
         raise MeetingError(_("Send the draft to the members for confirmation first."))
-    minutes.status, minutes.finalised_at, minutes.finalised_by = Minutes.Status.FINALISED, timezone.now(), actor
+    minutes.status, minutes.finalised_at = Minutes.Status.FINALISED, timezone.now()
+    minutes.finalised_by = account_of(actor)  # the presiding officer, as checked above
     minutes.save(update_fields=["status", "finalised_at", "finalised_by"])
-    audit_record(actor=actor, action="minutes_finalised", target=minutes.meeting)
+    audit_record(actor=actor, action=AuditAction.MINUTES_FINALISED, target=minutes.meeting)
     return minutes
 
 
 @transaction.atomic
-def minutes_publish(*, actor, meeting: Meeting) -> Minutes:
+def minutes_publish(*, actor: AnyUser | None, meeting: Meeting) -> Minutes:
     """The secretariat publishes finalised minutes; closed passages are left out of the public text."""
     minutes = _lock_minutes(meeting)
     if minutes.status == Minutes.Status.PUBLISHED:
@@ -104,5 +109,5 @@ def minutes_publish(*, actor, meeting: Meeting) -> Minutes:
     meeting = _lock(minutes.meeting)
     meeting.status = Meeting.Status.MINUTES_PUBLISHED
     meeting.save(update_fields=["status"])
-    audit_record(actor=actor, action="minutes_published", target=meeting)
+    audit_record(actor=actor, action=AuditAction.MINUTES_PUBLISHED, target=meeting)
     return minutes

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import Http404
+
+from core.types import AnyUser
 
 from ..access import Access
 from ..models import Attendance, Meeting
 
 # Materials belong to a higher floor (documents): it registers how a meeting's materials are listed
 # for a user (documents.apps), so meeting pages can show them without importing it.
-_materials_lister: list[Callable[..., list]] = []
+MaterialsLister = Callable[[AnyUser, Meeting, Access], Iterable[models.Model]]
+_materials_lister: list[MaterialsLister] = []
 
 
-def register_materials_lister(lister: Callable[..., list]) -> None:
+def register_materials_lister(lister: MaterialsLister) -> None:
     _materials_lister[:] = [lister]
 
 
-def listed_materials(request, meeting: Meeting, access: Access) -> list:
+def listed_materials(request, meeting: Meeting, access: Access) -> list[models.Model]:
     """The materials this user may see (documents.access decides, for lists and downloads alike)."""
     return list(_materials_lister[0](request.user, meeting, access)) if _materials_lister else []
 
@@ -37,5 +41,5 @@ def error(request, exc: ValidationError) -> None:
 
 
 def row_user_id(row: Attendance) -> int | None:
-    person = row.appointment.person if row.appointment_id else row.attendee.person
+    person = row.person
     return person.user_id if person is not None else None

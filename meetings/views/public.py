@@ -12,7 +12,7 @@ from committee.access import body_for
 from core.wareki import fiscal_year_of
 
 from .. import selectors, services
-from ..access import HELD_STATUSES, meeting_for, minutes_readable, published_minutes_entries
+from ..access import HELD_STATUSES, meeting_for, minutes_readable, published_minutes_entries, visible_agenda
 from ..forms import AnswerForm
 from ._common import listed_materials, row_user_id
 
@@ -45,7 +45,7 @@ def meeting_detail(request, pk: int):
     context = {
         "meeting": meeting,
         "access": access,
-        "agenda": selectors.visible_agenda(meeting, access),
+        "agenda": visible_agenda(meeting, access),
         "materials": materials,
         "rows": [r for r in rows if r.appointment_id] if show_attendance else [],
         "show_attendance": show_attendance,
@@ -63,10 +63,7 @@ def meeting_detail(request, pk: int):
 def agenda_print(request, pk: int):
     meeting, access = meeting_for(request.user, pk)
     draft = request.GET.get("draft") == "1" and access.manage
-    if draft:
-        agenda = services.agenda_snapshot(meeting.agenda)
-    else:
-        agenda = selectors.visible_agenda(meeting, access)
+    agenda = services.agenda_snapshot(meeting.agenda) if draft else visible_agenda(meeting, access)
     if agenda is None:
         raise Http404
     materials = listed_materials(request, meeting, access)
@@ -83,8 +80,8 @@ def attendance_list(request, pk: int):
     meeting, access = meeting_for(request.user, pk, to="attendance")
     rows = selectors.attendance_rows(meeting)
     day = meeting.reference_date
-    members = [(r, r.appointment.affiliation_on(day)) for r in rows if r.appointment_id and r.appointment.is_member]
-    others = [r for r in rows if not (r.appointment_id and r.appointment.is_member)]
+    members = [(r, r.appointment.affiliation_on(day)) for r in rows if r.appointment and r.appointment.is_member]
+    others = [r for r in rows if not (r.appointment and r.appointment.is_member)]
     return render(request, "meetings/attendance_list.html", {"meeting": meeting, "members": members, "others": others})
 
 

@@ -34,15 +34,18 @@ def _tasks(meeting: Meeting, recorded: int, today: dt.date) -> list[tuple[str, s
     status = agenda.status if agenda is not None else Agenda.Status.DRAFT
     manage = reverse("meetings:manage", args=[meeting.pk])
     before = meeting.status in (Meeting.Status.PLANNED, Meeting.Status.POSTPONED)
+    # Counts selectors.secretariat_meetings sets on each meeting (one grouped query per relation).
+    item_count: int = meeting.item_count  # type: ignore[attr-defined]
+    material_count: int = meeting.material_count  # type: ignore[attr-defined]
     tasks = []
-    if before and not meeting.item_count:
+    if before and not item_count:
         tasks.append((_("Draft the 次第"), reverse("meetings:agenda_edit", args=[meeting.pk])))
     elif before and status in (Agenda.Status.DRAFT, Agenda.Status.RETURNED):
         label = _("Revise and resubmit the 次第") if status == Agenda.Status.RETURNED else _("Submit the 次第")
         tasks.append((label, reverse("meetings:agenda_edit", args=[meeting.pk])))
     elif before and status == Agenda.Status.SUBMITTED:
         tasks.append((_("Waiting for the chair's approval"), reverse("meetings:agenda_review", args=[meeting.pk])))
-    if not meeting.material_count and meeting.status != Meeting.Status.HELD:
+    if not material_count and meeting.status != Meeting.Status.HELD:
         tasks.append((_("Upload the materials"), reverse("documents:manage", args=[meeting.pk])))
     if before and status == Agenda.Status.APPROVED:
         tasks.append((_("Send the notice of meeting (開催通知)"), manage + "#notice-h"))
@@ -101,7 +104,7 @@ class ActualForm(forms.Form):
 def manage(request, pk: int):
     meeting, _access = meeting_for(request.user, pk, to="manage")
     rows = selectors.attendance_rows(meeting)
-    members = [r for r in rows if r.appointment_id and r.appointment.is_member]
+    members = [r for r in rows if r.appointment is not None and r.appointment.is_member]
     roster = committee_selectors.roster_on(body=meeting.body, day=meeting.reference_date, members_only=True)
     agenda = meeting.agenda
     before = meeting.status in (Meeting.Status.PLANNED, Meeting.Status.POSTPONED)

@@ -7,7 +7,7 @@ from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core.audit import audit_record
+from core.audit import AuditAction, audit_record
 from core.models import User
 
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         backup = StaticDevice.objects.create(user=user, name="backup codes", confirmed=True)
         codes = [secrets.token_hex(4) for _ in range(10)]
         StaticToken.objects.bulk_create(StaticToken(device=backup, token=code) for code in codes)
-        audit_record(actor=None, action="otp_enrolled", target=user)
+        audit_record(actor=None, action=AuditAction.OTP_ENROLLED, target=user)
         self.stdout.write("Add this address to the authenticator app (or show it as a QR code):")
         self.stdout.write(device.config_url)
         self.stdout.write("Backup codes, each usable once:")
