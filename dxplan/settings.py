@@ -114,7 +114,8 @@ INSTALLED_APPS = [
     "search",
     "fees",
     "demo",
-    "rest_framework",
+    # rest_framework is used (opendata's OParl views) but not installed as an app: JSON only, no templates,
+    # and its Japanese catalogue would override Django's form messages.
     "opendata",
 ]
 
