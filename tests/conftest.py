@@ -161,9 +161,10 @@ def appoint(body, family, reading, **kwargs) -> Appointment:
 # --- parallel runs (pytest-xdist) ---------------------------------------------------------------
 # `make test` spreads the tests over processes with `--dist loadgroup`; each process has its own test
 # database (pytest-django names them test_<name>_gw0, test_<name>_gw1, …). Tests that share what only
-# one process may hold run in one process: the browser tests one Chromium and live server, the
-# integration tests one celery worker, which consumes the broker's queue in its Redis database.
-XDIST_GROUPS = ("browser", "integration")
+# one process may hold run in one process: the browser tests one Chromium and live server; the
+# integration tests (one celery worker, which empties the broker's Redis database when it starts) and
+# the deployment tests (workers and beat on that Redis database, under a key prefix) one after another.
+XDIST_GROUPS = {"browser": "browser", "integration": "broker", "deploy": "broker"}
 TESTS = Path(__file__).resolve().parent
 
 
@@ -172,7 +173,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
         if folder in XDIST_GROUPS:
-            item.add_marker(pytest.mark.xdist_group(folder))
+            item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[folder]))
 
 
 class _XdistGroupIds:
