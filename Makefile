@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
+# pytest-xdist processes for `make test` (`auto`: one per CPU; 0 runs the tests in this process)
+PYTEST_WORKERS ?= auto
 export DEBUG ?= true
 
 .PHONY: run test setup setup-dev lint demo messages clean
@@ -47,7 +49,7 @@ test: setup-dev
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 messages: setup-dev
 	$(PY) manage.py makemessages -l ja --no-obsolete --no-location -i ".venv/*" -i "var/*" -i "tests/*" -i "bench/*"

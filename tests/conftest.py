@@ -6,6 +6,7 @@ The committee's terms run 2023-05-10 to 2024-03-31; tests that depend on "today"
 
 import datetime as dt
 import zoneinfo
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -155,6 +156,45 @@ def superuser(db):
 def appoint(body, family, reading, **kwargs) -> Appointment:
     """Appoint a named person to `body` under its guidelines (used by tests that build rosters)."""
     return _appoint(body, family, reading, **kwargs)
+
+
+# --- parallel runs (pytest-xdist) ---------------------------------------------------------------
+# `make test` spreads the tests over processes with `--dist loadgroup`; each process has its own test
+# database (pytest-django names them test_<name>_gw0, test_<name>_gw1, …). Tests that share what only
+# one process may hold run in one process: the browser tests one Chromium and live server; the
+# integration tests (one celery worker, which empties the broker's Redis database when it starts) and
+# the deployment tests (workers and beat on that Redis database, under a key prefix) one after another.
+XDIST_GROUPS = {"browser": "browser", "integration": "broker", "deploy": "broker"}
+TESTS = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+        if folder in XDIST_GROUPS:
+            item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[folder]))
+
+
+class _XdistGroupIds:
+    """xdist 3.8 tells its scheduler a test's group by a suffix to the test id ("…::test@browser"), written
+    to `item._nodeid`; pytest 9.2 keeps the id in `item._id`, so the suffix and the groups were lost
+    (pytest-xdist issue 1386). This writes it where pytest 9.2 reads it, after xdist, unless xdist did."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):
+        if not getattr(config.option, "loadgroup", False):
+            return
+        from _pytest.nodeid import NodeId
+
+        for item in items:
+            mark = item.get_closest_marker("xdist_group")
+            if mark is not None and "@" not in item.nodeid.rpartition("]")[2]:
+                item._id = NodeId.parse(f"{item.nodeid}@{mark.args[0]}")
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(_XdistGroupIds(), "dxplan-xdist-group-ids")
 
 
 # --- CI strictness ---------------------------------------------------------------------------

@@ -48,14 +48,15 @@ def _pages(scene):
 def test_every_page_type_passes_axe(site, scene, language, settings):
     settings.DXPLAN_REQUIRE_2FA = False  # sessions are given to the browser directly here
     failures = []
-    contexts = {}
+    tabs = {}  # one tab per person, with axe-core loaded into each page it opens, going from page to page
     for name, user, path in _pages(scene):
         key = user.pk if user else PUBLIC
-        if key not in contexts:
-            contexts[key] = site.context(language=language, bypass_csp=True)
+        if key not in tabs:
+            context = site.context(language=language, bypass_csp=True, axe=True)
             if user is not None:
-                site.sign_in_as(contexts[key], user)
-        page = contexts[key].new_page()
+                site.sign_in_as(context, user)
+            tabs[key] = context.new_page()
+        page = tabs[key]
         response = page.goto(site.url + path)
         expected = 404 if name == "not found" else 200
         assert response.status == expected, f"{name}: {path} answered {response.status}"
@@ -63,5 +64,4 @@ def test_every_page_type_passes_axe(site, scene, language, settings):
         violations = axe_violations(page)
         if violations:
             failures.append((name, path, violations))
-        page.close()
     assert not failures, "\n".join(f"{name} {path}: {v}" for name, path, v in failures)
