@@ -42,7 +42,7 @@ BODY_LISTS = (
 )
 # Body properties that name its lists: two differ from the kind (OParl 1.1 avoids clashing with older ones).
 LIST_PROPERTY = {"location": "locationList", "legislativeTerm": "legislativeTermList"}
-MEETING_STATE = {
+MEETING_STATE: dict[str, str] = {
     Meeting.Status.PLANNED: "terminiert",
     Meeting.Status.POSTPONED: "terminiert",
     Meeting.Status.CANCELLED: "terminiert",
