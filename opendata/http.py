@@ -89,7 +89,7 @@ def export(*, language: str | None = "ja") -> Callable:
                 patch_vary_headers(response, ["Accept-Language", "Cookie"])
             return response
 
-        wrapped.csrf_exempt = True  # type: ignore[attr-defined]
+        wrapped.csrf_exempt = True  # type: ignore[attr-defined]  # Django reads this flag set on view functions
         return wrapped
 
     return wrap

@@ -28,7 +28,7 @@ class LiveStamps(Stamps):
 
 
 def _history(model: type[Model], func: type[Min] | type[Max]) -> Subquery:
-    history = model.history.model  # type: ignore[attr-defined]
+    history = model.history.model  # type: ignore[attr-defined]  # simple-history adds `history`; it has no stubs
     rows = history.objects.filter(id=OuterRef("pk")).order_by().values("id").annotate(at=func("history_date"))
     return Subquery(rows.values("at")[:1], output_field=DateTimeField())
 
