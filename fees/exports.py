@@ -35,7 +35,7 @@ COLUMNS = [
 KIND = {"remuneration": "報酬", "honorarium": "謝金", "": ""}
 POST = {"chair": "委員長", "vice_chair": "副委員長", "member": "委員"}
 MODE = {"venue": "会場", "online": "オンライン", "": "欠席"}
-STATUS = {FeeSheet.Status.OPEN: "未承認", FeeSheet.Status.APPROVED: "承認済"}
+STATUS: dict[str, str] = {FeeSheet.Status.OPEN: "未承認", FeeSheet.Status.APPROVED: "承認済"}
 
 
 def payable(statements: list[Statement]) -> list[Statement]:

@@ -12,11 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import FeeKind, Post, RuleSet
 
-YEN = {"min_value": 0, "max_value": 10_000_000}
+YEN_MIN, YEN_MAX = 0, 10_000_000
 
 
 def _yen(label: Any, *, required: bool = False, help_text: Any = "") -> forms.IntegerField:
-    return forms.IntegerField(label=label, required=required, help_text=help_text, **YEN)
+    return forms.IntegerField(label=label, required=required, help_text=help_text, min_value=YEN_MIN, max_value=YEN_MAX)
 
 
 class RuleSetForm(forms.Form):
@@ -83,7 +83,8 @@ class RuleSetForm(forms.Form):
         return bands
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns; the stubs type it as Optional
         if data.get("withholding") == RuleSet.Withholding.RATE and not data.get("withholding_rate"):
             self.add_error("withholding_rate", _("Give the withholding rate, e.g. 10.21."))
         if data.get("travel") == RuleSet.Travel.BAND and not data.get("bands") and "bands" not in self.errors:
@@ -138,7 +139,8 @@ class PayeeForm(forms.Form):
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns; the stubs type it as Optional
         for person in self.people:
             if data.get(f"excluded_{person.pk}") and not (data.get(f"reason_{person.pk}") or "").strip():
                 self.add_error(f"reason_{person.pk}", _("Say why this person is not paid (e.g. 県職員のため)."))

@@ -110,7 +110,8 @@ def rule_set_create(request: HttpRequest, slug: str) -> HttpResponse:
 def payees(request: HttpRequest, slug: str) -> HttpResponse:
     body, _access = fee_access.body_for(request.user, slug)
     day = committee_selectors.roster_day(body=body, requested=None)[0]
-    people = [a.person for a in committee_selectors.roster_on(body=body, day=day, members_only=True) if a.person_id]
+    roster = committee_selectors.roster_on(body=body, day=day, members_only=True)
+    people = [a.person for a in roster if a.person is not None]
     settings = selectors.payee_settings_of(body)
     form = PayeeForm(request.POST or None, people=people, settings=settings)
     if request.method == "POST" and form.is_valid():

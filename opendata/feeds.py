@@ -183,7 +183,7 @@ class SiteFeed(Feed):
 
 
 class BodyFeed(SiteFeed):
-    def get_object(self, request: HttpRequest, slug: str) -> Body:  # type: ignore[override]
+    def get_object(self, request: HttpRequest, slug: str) -> Body:
         body = selectors.organizations().filter(slug=slug).first()
         if body is None:
             raise Http404

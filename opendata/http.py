@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
+from typing import cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +21,12 @@ from django_ratelimit.core import is_ratelimited
 
 # Public exports may be kept this long by a proxy or a browser; a change shows within five minutes.
 MAX_AGE = 300
-conditional = decorator_from_middleware(ConditionalGetMiddleware)
+# django-stubs types decorator_from_middleware loosely (a view or a class may come back); applied to a
+# view it returns a view, and ConditionalGetMiddleware answers with the view's response or a 304 (an HttpResponse).
+conditional = cast(
+    Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]],
+    decorator_from_middleware(ConditionalGetMiddleware),
+)
 
 
 def client_address(group: str, request: HttpRequest) -> str:
@@ -83,7 +89,7 @@ def export(*, language: str | None = "ja") -> Callable:
                 patch_vary_headers(response, ["Accept-Language", "Cookie"])
             return response
 
-        wrapped.csrf_exempt = True  # type: ignore[attr-defined]
+        wrapped.csrf_exempt = True  # type: ignore[attr-defined]  # Django reads this flag set on view functions
         return wrapped
 
     return wrap

@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db.models import Max, Min, Prefetch, QuerySet
@@ -26,6 +26,20 @@ from documents.models import Material, MaterialVersion
 from meetings.models import Attendance, Meeting, Minutes
 
 from . import selectors, timestamps
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    from .timestamps import LiveStamps, Stamps
+
+    # Rows as the querysets below annotate them (created_ts / modified_ts, and `live` for papers and files).
+    BodyRow = WithAnnotations[Body, Stamps]
+    AffiliationRow = WithAnnotations[Affiliation, Stamps]
+    AppointmentRow = WithAnnotations[Appointment, Stamps]
+    PersonRow = WithAnnotations[Person, Stamps]
+    MeetingRow = WithAnnotations[Meeting, Stamps]
+    PaperRow = WithAnnotations[Material, LiveStamps]
+    FileRow = WithAnnotations[MaterialVersion, LiveStamps]
 
 SCHEMA = "https://schema.oparl.org/1.1/"
 BODY_LISTS = (
@@ -42,7 +56,7 @@ BODY_LISTS = (
 )
 # Body properties that name its lists: two differ from the kind (OParl 1.1 avoids clashing with older ones).
 LIST_PROPERTY = {"location": "locationList", "legislativeTerm": "legislativeTermList"}
-MEETING_STATE = {
+MEETING_STATE: dict[str, str] = {
     Meeting.Status.PLANNED: "terminiert",
     Meeting.Status.POSTPONED: "terminiert",
     Meeting.Status.CANCELLED: "terminiert",
@@ -103,7 +117,7 @@ def deleted(kind: str, type_name: str, ident: object, created: dt.datetime | Non
 
 def _span() -> tuple[dt.datetime | None, dt.datetime | None]:
     """When the published data was first and last changed (the public bodies' history)."""
-    history = Body.history.model.objects.filter(id__in=selectors.organizations().values("pk"))  # type: ignore[attr-defined]
+    history = Body.history.model.objects.filter(id__in=selectors.organizations().values("pk"))
     found = history.aggregate(first=Min("history_date"), last=Max("history_date"))
     return found["first"], found["last"]
 
@@ -151,11 +165,11 @@ def body() -> Obj:
 # --- Organization, Person, Membership -------------------------------------------------------------
 
 
-def organizations() -> QuerySet[Body]:
+def organizations() -> QuerySet[BodyRow]:
     return timestamps.with_history(selectors.organizations()).select_related("parent").order_by("pk")
 
 
-def organization_objects(rows: Iterable[Body]) -> list[Obj]:
+def organization_objects(rows: Iterable[BodyRow]) -> list[Obj]:
     rows = list(rows)
     public = set(selectors.organizations().values_list("pk", flat=True))
     members: dict[int, list[int]] = defaultdict(list)
@@ -184,7 +198,7 @@ def organization_objects(rows: Iterable[Body]) -> list[Obj]:
     ]
 
 
-def affiliation_object(a: Affiliation) -> Obj:
+def affiliation_object(a: AffiliationRow) -> Obj:
     """所属・役職 as an Organization, so that a Membership can name it in onBehalfOf."""
     return _clean(
         {
@@ -197,11 +211,11 @@ def affiliation_object(a: Affiliation) -> Obj:
     )
 
 
-def affiliations() -> QuerySet[Affiliation]:
+def affiliations() -> QuerySet[AffiliationRow]:
     return timestamps.with_history(selectors.affiliations()).order_by("pk")
 
 
-def memberships() -> QuerySet[Appointment]:
+def memberships() -> QuerySet[AppointmentRow]:
     officer_terms = OfficerTerm.objects.order_by("start_on")
     return (
         timestamps.with_history(selectors.memberships())
@@ -220,7 +234,7 @@ def _role(a: Appointment) -> str:
     return " / ".join([label, *officer]) if officer else label
 
 
-def membership_object(a: Appointment, *, embedded: bool = False) -> Obj:
+def membership_object(a: AppointmentRow, *, embedded: bool = False) -> Obj:
     first = next(iter(a.affiliations.all()), None)
     return _clean(
         {
@@ -236,15 +250,16 @@ def membership_object(a: Appointment, *, embedded: bool = False) -> Obj:
     )
 
 
-def people() -> QuerySet[Person]:
+def people() -> QuerySet[PersonRow]:
     return timestamps.with_history(selectors.people()).order_by("pk")
 
 
-def person_objects(rows: Iterable[Person]) -> list[Obj]:
+def person_objects(rows: Iterable[PersonRow]) -> list[Obj]:
     rows = list(rows)
-    by_person: dict[int, list[Appointment]] = defaultdict(list)
+    by_person: dict[int, list[AppointmentRow]] = defaultdict(list)
     for a in memberships().filter(person__in=[p.pk for p in rows]):
-        by_person[a.person_id].append(a)
+        if a.person_id is not None:  # always: memberships() keeps named people only
+            by_person[a.person_id].append(a)
     return [
         _clean(
             {
@@ -264,7 +279,7 @@ def person_objects(rows: Iterable[Person]) -> list[Obj]:
 # --- Meetings, agenda items, locations, files ------------------------------------------------------
 
 
-def meetings() -> QuerySet[Meeting]:
+def meetings() -> QuerySet[MeetingRow]:
     return (
         timestamps.meetings(selectors.meetings())
         .select_related("body", "agenda__approved_version", "minutes")
@@ -274,9 +289,9 @@ def meetings() -> QuerySet[Meeting]:
 
 def _agenda_items(meeting: Meeting, *, embedded: bool) -> list[Obj]:
     snapshot = selectors.agenda(meeting)
-    if snapshot is None:
+    version = meeting.agenda.approved_version if snapshot is not None else None
+    if snapshot is None or version is None:  # a snapshot is only read from an approved version
         return []
-    version = meeting.agenda.approved_version
     items = []
     for order, item in enumerate(snapshot["items"], start=1):
         items.append(
@@ -295,7 +310,7 @@ def _agenda_items(meeting: Meeting, *, embedded: bool) -> list[Obj]:
     return items
 
 
-def location_object(meeting: Meeting, *, embedded: bool = False) -> Obj | None:
+def location_object(meeting: MeetingRow, *, embedded: bool = False) -> Obj | None:
     if not meeting.venue_name:
         return None
     return _clean(
@@ -314,6 +329,8 @@ def invitation_object(meeting: Meeting, *, embedded: bool = False) -> Obj | None
     if selectors.agenda(meeting) is None:
         return None
     version = meeting.agenda.approved_version
+    if version is None:  # never: selectors.agenda() reads the approved version
+        return None
     pdf = site("print:agenda_pdf", meeting.pk)
     return _clean(
         {
@@ -351,7 +368,7 @@ def protocol_object(meeting: Meeting, *, embedded: bool = False) -> Obj | None:
     return _clean(data)
 
 
-def files() -> QuerySet[MaterialVersion]:
+def files() -> QuerySet[FileRow]:
     return (
         timestamps.files(selectors.files())
         .select_related("material__meeting")
@@ -359,7 +376,7 @@ def files() -> QuerySet[MaterialVersion]:
     )
 
 
-def file_object(v: MaterialVersion, *, embedded: bool = False) -> Obj:
+def file_object(v: FileRow, *, embedded: bool = False) -> Obj:
     if not v.live:
         return deleted("file", "File", v.pk, v.created_ts, v.modified_ts)
     material = v.material
@@ -381,7 +398,7 @@ def file_object(v: MaterialVersion, *, embedded: bool = False) -> Obj:
     )
 
 
-def _participant_rows(meetings: list[Meeting]) -> dict[int, list[Attendance]]:
+def _participant_rows(meetings: Sequence[Meeting]) -> dict[int, list[Attendance]]:
     rows: dict[int, list[Attendance]] = defaultdict(list)
     found = Attendance.objects.filter(meeting__in=[m.pk for m in meetings], appointment__isnull=False)
     for row in found.select_related("appointment"):
@@ -389,10 +406,10 @@ def _participant_rows(meetings: list[Meeting]) -> dict[int, list[Attendance]]:
     return rows
 
 
-def meeting_objects(rows: Iterable[Meeting]) -> list[Obj]:
+def meeting_objects(rows: Iterable[MeetingRow]) -> list[Obj]:
     rows = list(rows)
     attendance = _participant_rows(rows)
-    aux: dict[int, list[MaterialVersion]] = defaultdict(list)
+    aux: dict[int, list[FileRow]] = defaultdict(list)
     for v in files().filter(live=True, material__meeting__in=[m.pk for m in rows]).order_by(
         "material__position", "material__pk"
     ):
@@ -403,6 +420,8 @@ def meeting_objects(rows: Iterable[Meeting]) -> list[Obj]:
         minutes = getattr(m, "minutes", None)
         protocol = protocol_object(m, embedded=True)
         verbatim = minutes is not None and minutes.kind == Minutes.Kind.VERBATIM
+        # participants() keeps rows with an appointment and a person only
+        present = [r.appointment.person_id for r in people if r.appointment is not None]
         objects.append(
             _clean(
                 {
@@ -414,7 +433,7 @@ def meeting_objects(rows: Iterable[Meeting]) -> list[Obj]:
                     "end": stamp(m.end_at) if m.end_at else None,
                     "location": location_object(m, embedded=True),
                     "organization": [obj_url("organization", m.body_id)],
-                    "participant": [obj_url("person", r.appointment.person_id) for r in people] or None,
+                    "participant": [obj_url("person", pk) for pk in present] or None,
                     "invitation": invitation_object(m, embedded=True),
                     "resultsProtocol": None if verbatim else protocol,
                     "verbatimProtocol": protocol if verbatim else None,
@@ -439,7 +458,7 @@ def agenda_item_objects(meetings_qs: QuerySet[Meeting]) -> list[Obj]:
 # --- Paper and Consultation ----------------------------------------------------------------------
 
 
-def papers() -> QuerySet[Material]:
+def papers() -> QuerySet[PaperRow]:
     return (
         timestamps.materials(selectors.papers())
         .select_related("meeting", "current_version")
@@ -452,7 +471,7 @@ def _paper_type(m: Material) -> str:
     return label or "資料"
 
 
-def consultation_object(m: Material, *, embedded: bool = False) -> Obj:
+def consultation_object(m: PaperRow, *, embedded: bool = False) -> Obj:
     if not m.live:
         return deleted("consultation", "Consultation", m.pk, m.created_ts, m.modified_ts)
     return _clean(
@@ -466,10 +485,13 @@ def consultation_object(m: Material, *, embedded: bool = False) -> Obj:
     )
 
 
-def paper_object(m: Material) -> Obj:
+def paper_object(m: PaperRow) -> Obj:
     if not m.live:
         return deleted("paper", "Paper", m.pk, m.created_ts, m.modified_ts)
-    v = m.current_version
+    if m.current_version is None:  # never: a live (public) material has a file (documents.access.public_filter)
+        raise ValueError(f"Material {m.pk} is public without a file.")
+    # Its current file as files() would give it: live, with the same created/modified stamps.
+    v = cast("FileRow", m.current_version)
     v.live, v.material = True, m
     v.created_ts = v.uploaded_at
     v.modified_ts = max(v.uploaded_at, m.published_at or v.uploaded_at)
@@ -488,7 +510,7 @@ def paper_object(m: Material) -> Obj:
     )
 
 
-def consultations() -> QuerySet[Material]:
+def consultations() -> QuerySet[PaperRow]:
     return papers()
 
 
@@ -505,7 +527,7 @@ def _each(fn: Callable[[Any], Obj | None]) -> Callable[[list], list[Obj]]:
     return lambda rows: [o for o in (fn(r) for r in rows) if o is not None]
 
 
-def locations() -> QuerySet[Meeting]:
+def locations() -> QuerySet[MeetingRow]:
     return meetings().exclude(venue_name="")
 
 

@@ -40,9 +40,10 @@ def parse_filters(params: Mapping[str, str]) -> dict[str, dt.datetime]:
         raw = raw.strip().replace(" ", "+")  # an unencoded + arrives as a space
         try:
             value = parse_datetime(raw)
-            if value is None and parse_date(raw) is not None:
+            if value is None:
                 d = parse_date(raw)
-                value = dt.datetime(d.year, d.month, d.day, tzinfo=timezone.get_current_timezone())
+                if d is not None:
+                    value = dt.datetime(d.year, d.month, d.day, tzinfo=timezone.get_current_timezone())
         except ValueError:
             value = None
         if value is None:

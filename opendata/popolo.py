@@ -11,8 +11,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from committee.models import Affiliation, Body, OfficerTerm
+from meetings.models import Meeting
 
 from . import oparl, selectors
+
+
+def _start_date(m: Meeting) -> str:
+    if m.start_at:
+        return oparl.stamp(m.start_at)
+    if m.planned_month is None:  # a check constraint requires one of them
+        raise ValueError(f"Meeting {m.pk} has neither a date nor a month.")
+    return m.planned_month.isoformat()[:7]
 
 
 def _post_id(body: Body, key: str) -> str:
@@ -40,6 +49,8 @@ def body_data(body: Body) -> dict:
     categories: dict[str, str] = {}
     for a in appointments:
         p = a.person
+        if p is None:  # never: memberships() keeps only appointments of named people
+            continue
         persons.setdefault(
             p.pk,
             {
@@ -117,7 +128,7 @@ def body_data(body: Body) -> dict:
                 "classification": "meeting",
                 "type": "sitting",
                 "organization_id": org_id,
-                "start_date": oparl.stamp(m.start_at) if m.start_at else m.planned_month.isoformat()[:7],
+                "start_date": _start_date(m),
                 "end_date": oparl.stamp(m.end_at) if m.end_at else None,
                 "status": m.get_status_display(),
                 "location": " ".join(v for v in (m.venue_name, m.venue_room, m.venue_address) if v) or None,

@@ -8,6 +8,7 @@ access rule per object) for an anonymous visitor, as the public pages do.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
@@ -37,7 +38,7 @@ def meetings() -> QuerySet[Meeting]:
     return Meeting.objects.filter(pk__in=meeting_access.meetings_visible_to(VISITOR).values("pk"))
 
 
-def agenda(meeting: Meeting) -> dict | None:
+def agenda(meeting: Meeting) -> dict[str, Any] | None:
     """The 次第 as the public reads it: the approved version without closed items, once notices are out."""
     return meeting_access.visible_agenda(meeting, VISITOR_ACCESS)
 
@@ -63,7 +64,7 @@ def participants(meeting: Meeting, rows: list[Attendance]) -> list[Attendance]:
     was held (meetings.access: meeting_for(..., to="attendance"))."""
     if not (meeting_access.may_know(meeting, VISITOR_ACCESS) and meeting.status in meeting_access.HELD_STATUSES):
         return []
-    return [r for r in rows if r.appointment_id and r.appointment.person_id and r.attended]
+    return [r for r in rows if r.appointment is not None and r.appointment.person_id and r.attended]
 
 
 def attendance_rows(meeting: Meeting) -> list[Attendance]:

@@ -7,12 +7,28 @@ published; materials when they are published, replaced or withdrawn.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import TypedDict
+
 from django.db.models import DateTimeField, Max, Min, Model, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 
 
+class Stamps(TypedDict):
+    """The annotations every function here adds."""
+
+    created_ts: dt.datetime | None
+    modified_ts: dt.datetime | None
+
+
+class LiveStamps(Stamps):
+    """Materials and files of the open data selectors also carry `live` (false once withdrawn)."""
+
+    live: bool
+
+
 def _history(model: type[Model], func: type[Min] | type[Max]) -> Subquery:
-    history = model.history.model  # type: ignore[attr-defined]
+    history = model.history.model  # type: ignore[attr-defined]  # simple-history adds `history`; it has no stubs
     rows = history.objects.filter(id=OuterRef("pk")).order_by().values("id").annotate(at=func("history_date"))
     return Subquery(rows.values("at")[:1], output_field=DateTimeField())
 

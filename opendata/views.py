@@ -292,8 +292,8 @@ def roster_rows(body: Body, day: dt.date) -> list[list[str]]:
     guideline = selectors.guideline(body, day)
     rows: list[list[str]] = [list(ROSTER_COLUMNS)]
     for a in selectors.roster(body, day):
-        name = a.person.full_name if a.person_id else a.post_title
-        reading = a.person.full_name_kana if a.person_id else ""
+        name = a.person.full_name if a.person is not None else a.post_title
+        reading = a.person.full_name_kana if a.person is not None else ""
         end = a.effective_end
         rows.append(
             [name, reading, a.affiliation_on(day), _post(a, officers, guideline),
