@@ -99,10 +99,6 @@ def _absent_person_ids(meetings: list[Meeting]) -> dict[int, set[int]]:
     return absent
 
 
-def _titles(guideline: Guideline | None, role: str) -> str:
-    return committee_selectors.officer_title(guideline, role)
-
-
 def _guidelines_in_force(meetings: list[Meeting]) -> dict[int, Guideline | None]:
     """The guidelines in force on each meeting's day. One query."""
     by_body: dict[int, list[Guideline]] = {}
@@ -141,7 +137,7 @@ def presiding_for_many(meetings: list[Meeting], *, include_elected_here: bool = 
         person = presiding.appointment.person
         approvers[meeting.pk] = Approver(
             kind=presiding.role,
-            title=_titles(guidelines[meeting.pk], presiding.role),
+            title=committee_selectors.officer_title(guidelines[meeting.pk], presiding.role),
             user=person.user if person else None,
             person_id=person.pk if person else None,
             reason=presiding.reason,
