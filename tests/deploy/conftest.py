@@ -12,6 +12,7 @@ import os
 import ssl
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,3 +169,40 @@ def session_cookie(user: Any) -> str:
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client.cookies["sessionid"].value
+
+
+def _redis_delete_prefix(url: str, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        for key in client.scan_iter(match=f"{prefix}*", count=500):
+            client.delete(key)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def broker(deploy_env, settings):
+    """The Redis of CELERY_BROKER_URL, used under a key prefix of this run only (removed at the end)."""
+    from tests.integration.conftest import _redis_reachable, set_broker
+
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    if not url:
+        pytest.skip("the multi-node test needs CELERY_BROKER_URL (a Redis database) for its workers")
+    problem = _redis_reachable(url)
+    if problem:
+        pytest.skip(f"the multi-node test needs Redis: {problem}")
+    from dxplan.celery import app
+
+    prefix = f"dxplan-test-{uuid.uuid4().hex[:10]}:"
+    before = (app.conf.task_always_eager, dict(app.conf.broker_transport_options or {}), app.conf.broker_url)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.task_always_eager = False
+    app.conf.broker_transport_options = {"visibility_timeout": 3600, "global_keyprefix": prefix}
+    set_broker(app, url)
+    yield url, prefix
+    app.conf.broker_transport_options = before[1]
+    set_broker(app, before[2] or "")
+    app.conf.task_always_eager = before[0]
+    _redis_delete_prefix(url, prefix)

@@ -209,43 +209,6 @@ def _wait_log(process: Process, text: str, timeout: float) -> None:
     raise RuntimeError(f"{process.name} did not log {text!r}:\n{process.tail()}")
 
 
-def _redis_delete_prefix(url: str, prefix: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    try:
-        for key in client.scan_iter(match=f"{prefix}*", count=500):
-            client.delete(key)
-    finally:
-        client.close()
-
-
-@pytest.fixture
-def broker(deploy_env, settings):
-    """The Redis of CELERY_BROKER_URL, used under a key prefix of this run only (removed at the end)."""
-    from tests.integration.conftest import _redis_reachable, set_broker
-
-    url = os.environ.get("CELERY_BROKER_URL", "")
-    if not url:
-        pytest.skip("the multi-node test needs CELERY_BROKER_URL (a Redis database) for its workers")
-    problem = _redis_reachable(url)
-    if problem:
-        pytest.skip(f"the multi-node test needs Redis: {problem}")
-    from dxplan.celery import app
-
-    prefix = f"dxplan-test-{uuid.uuid4().hex[:10]}:"
-    before = (app.conf.task_always_eager, dict(app.conf.broker_transport_options or {}), app.conf.broker_url)
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.task_always_eager = False
-    app.conf.broker_transport_options = {"visibility_timeout": 3600, "global_keyprefix": prefix}
-    set_broker(app, url)
-    yield url, prefix
-    app.conf.broker_transport_options = before[1]
-    set_broker(app, before[2] or "")
-    app.conf.task_always_eager = before[0]
-    _redis_delete_prefix(url, prefix)
-
-
 def test_two_web_nodes_two_workers_and_a_beat_survive_losing_one_of_each(  # noqa: PLR0915
     deploy_env, static_root, tmp_path, settings, transactional_db, s3_server: S3Server, broker  # noqa: F811
 ):
