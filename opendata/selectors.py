@@ -11,11 +11,11 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Max, Q, QuerySet
 
 from committee import access as committee_access
 from committee import selectors as committee_selectors
-from committee.models import Affiliation, Appointment, Body, Guideline, Person
+from committee.models import Affiliation, Appointment, Body, Guideline, OfficerTerm, Person
 from documents import access as document_access
 from documents.models import Material, MaterialVersion
 from meetings import access as meeting_access
@@ -140,3 +140,23 @@ def officers(body: Body, day: dt.date) -> committee_selectors.Officers:
 
 def guideline(body: Body, day: dt.date) -> Guideline | None:
     return committee_selectors.guideline_in_force(body=body, day=day)
+
+
+def _latest(history: QuerySet[Any]) -> dt.datetime | None:
+    latest: dt.datetime | None = history.aggregate(at=Max("history_date"))["at"]
+    return latest
+
+
+def body_modified(body: Body) -> dt.datetime | None:
+    """When anything the body's roster CSV or Popolo document shows last changed: the body, its 設置要綱,
+    appointments, appointees, their 所属 and officers, from the models' histories (a fixed six queries)."""
+    appointments = Appointment.objects.filter(body=body).values("pk")
+    stamps = [
+        _latest(Body.history.filter(id=body.pk)),
+        _latest(Guideline.history.filter(body_id=body.pk)),
+        _latest(Appointment.history.filter(body_id=body.pk)),
+        _latest(Person.history.filter(id__in=appointments.values("person_id"))),
+        _latest(Affiliation.history.filter(appointment_id__in=appointments)),
+        _latest(OfficerTerm.history.filter(body_id=body.pk)),
+    ]
+    return max((s for s in stamps if s is not None), default=None)

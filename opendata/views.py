@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -25,7 +25,8 @@ from committee.models import Appointment, Body, Guideline
 from committee.selectors import Officers
 from meetings.models import Meeting
 
-from . import oparl, pagination, popolo, selectors
+from . import oparl, pagination, popolo, selectors, timestamps
+from .http import set_last_modified
 
 
 class OParlRenderer(JSONRenderer):
@@ -182,8 +183,12 @@ def _public_body(slug: str) -> Body:
 
 
 def popolo_view(request: HttpRequest, slug: str) -> HttpResponse:
-    data = popolo.body_data(_public_body(slug))
-    return HttpResponse(JSONRenderer().render(data), content_type="application/json; charset=utf-8")
+    body = _public_body(slug)
+    data = popolo.body_data(body)
+    response = HttpResponse(JSONRenderer().render(data), content_type="application/json; charset=utf-8")
+    # Events change with the meetings; persons and memberships with the roster.
+    modified = [selectors.body_modified(body), _meetings_modified(body)]
+    return set_last_modified(response, max((m for m in modified if m is not None), default=None))
 
 
 # --- CSV --------------------------------------------------------------------------------------------
@@ -266,9 +271,17 @@ def _meetings_csv(request: HttpRequest, body: Body | None) -> HttpResponse:
     qs = qs.prefetch_related(unit_names_prefetch("body__secretariat__names"))
     if body is not None:
         qs = qs.filter(body=body)
-    meetings = list(qs.order_by(*chronological()))
+    meetings = list(timestamps.meetings(qs).order_by(*chronological()))
     name = f"meetings_{body.slug}.csv" if body else "meetings.csv"
-    return _csv_response(meeting_rows(meetings), name, request)
+    response = _csv_response(meeting_rows(meetings), name, request)
+    return set_last_modified(response, max((m.modified_ts for m in meetings if m.modified_ts), default=None))
+
+
+def _meetings_modified(body: Body) -> dt.datetime | None:
+    """The last change of any of the body's public meetings (one query)."""
+    qs = timestamps.meetings(selectors.meetings().filter(body=body)).order_by()
+    latest: dt.datetime | None = qs.aggregate(at=Max("modified_ts"))["at"]
+    return latest
 
 
 def meetings_csv(request: HttpRequest) -> HttpResponse:
@@ -315,7 +328,8 @@ def roster_csv(request: HttpRequest, slug: str) -> HttpResponse:
     """委員名簿 of a public body on a day (?on=YYYY-MM-DD; by default as its page shows it)."""
     body = _public_body(slug)
     day = selectors.roster_day(body, _requested_day(request))
-    return _csv_response(roster_rows(body, day), f"roster_{body.slug}_{day.isoformat()}.csv", request)
+    response = _csv_response(roster_rows(body, day), f"roster_{body.slug}_{day.isoformat()}.csv", request)
+    return set_last_modified(response, selectors.body_modified(body))
 
 
 # --- the datasets page ------------------------------------------------------------------------------

@@ -5,11 +5,13 @@ of OParl lists, and the rate limit per client address with its translated 429.""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 import xml.etree.ElementTree as ET
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
@@ -165,6 +167,41 @@ def test_oparl_objects_carry_last_modified(demo, client):
     response = client.get("/oparl/body/020001/")
     assert response["Last-Modified"]
     assert client.get("/oparl/body/020001/", HTTP_IF_MODIFIED_SINCE=response["Last-Modified"]).status_code == 304
+
+
+@pytest.mark.parametrize(
+    ("path", "change"),
+    [
+        ("/opendata/meetings.csv", "meeting"),
+        (f"/opendata/bodies/{COMMITTEE}/meetings.csv", "meeting"),
+        (f"/opendata/bodies/{COMMITTEE}/roster.csv", "person"),
+        (f"/opendata/bodies/{COMMITTEE}/popolo.json", "person"),
+        (f"/opendata/bodies/{COMMITTEE}/popolo.json", "meeting"),
+    ],
+)
+def test_csv_and_popolo_carry_last_modified_that_moves_with_a_change(demo, client, path, change):
+    from django.utils.http import parse_http_date
+
+    from committee.models import Appointment
+    from meetings.models import Meeting
+
+    response = client.get(path)
+    assert response.status_code == 200
+    before = response["Last-Modified"]
+    assert client.get(path, HTTP_IF_MODIFIED_SINCE=before).status_code == 304
+    later = dt.datetime.fromtimestamp(parse_http_date(before), tz=dt.UTC) + dt.timedelta(days=1)
+    with time_machine.travel(later, tick=False):
+        if change == "person":
+            person = Appointment.objects.filter(body__slug=COMMITTEE).first().person
+            person.family_name_kana = person.family_name_kana + "ー"
+            person.save()
+        else:
+            meeting = Meeting.objects.filter(body__slug=COMMITTEE).order_by("pk").first()
+            meeting.venue_room = "第2会議室"
+            meeting.save()
+    after = client.get(path, HTTP_IF_MODIFIED_SINCE=before)
+    assert after.status_code == 200, "a change after Last-Modified must not answer 304"
+    assert parse_http_date(after["Last-Modified"]) == int(later.timestamp())
 
 
 def test_a_signed_in_visitor_is_never_cached_by_a_proxy(demo, client):
