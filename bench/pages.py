@@ -7,7 +7,10 @@ pytest test.
 
 With a PostgreSQL DATABASE_URL the script creates a database of its own (dxplan_bench_<random>) on that
 server and drops it at the end; it never uses, flushes or drops the database the URL names. Without one,
-SQLite in a temporary directory. Mail goes nowhere (locmem), Celery runs in-process, no Redis is used.
+SQLite in a temporary directory. Mail goes nowhere, Celery runs in-process. The cache is Redis, as in
+production (sessions cached_db, public pages cached): an empty database of BENCH_REDIS_URL (default
+redis://127.0.0.1:6379) under a key prefix of this run, whose keys are deleted at the end; without Redis,
+the local-memory cache, and so no page cache.
 
 For each scale:
 1. the data grows with the project's models (1× is `load_demo`; 10× and 100× add bodies, members in office,
@@ -95,6 +98,41 @@ def _drop_postgres(url: str, name: str) -> None:
     admin = urlunsplit(urlsplit(url)._replace(path="/postgres", scheme="postgresql"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- the cache --------------------------------------------------------------------------------------
+
+
+def _own_redis_cache() -> tuple[str, str] | None:
+    """A cache in Redis as production has it (sessions and public pages), in an empty database of
+    BENCH_REDIS_URL (default redis://127.0.0.1:6379) under a key prefix of this run; None without Redis."""
+    try:
+        import redis
+    except ImportError:
+        return None
+    base = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+    prefix = f"dxplan-bench-{secrets.token_hex(4)}"
+    for db in range(1, 16):
+        try:
+            client = redis.Redis.from_url(f"{base}/{db}")
+            empty = client.dbsize() == 0
+            client.close()
+        except redis.RedisError:
+            return None
+        if empty:
+            return f"{base}/{db}?key_prefix={prefix}", prefix
+    return None
+
+
+def _drop_redis_keys(url: str, prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url.split("?")[0])
+    try:
+        for key in client.scan_iter(match=f"*{prefix}*", count=500):
+            client.delete(key)
+    finally:
+        client.close()
 
 
 # --- the data ----------------------------------------------------------------------------------------
@@ -331,6 +369,7 @@ def main() -> int:  # noqa: PLR0915 - one straight run
     else:
         database_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
     secret = secrets.token_urlsafe(64)
+    redis_cache = _own_redis_cache()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CELERY_", "EMAIL_", "CACHE_URL"))},
         "DJANGO_SETTINGS_MODULE": "bench_settings", "PYTHONPATH": f"{ROOT}:{BENCH}", "DATABASE_URL": database_url,
@@ -340,6 +379,8 @@ def main() -> int:  # noqa: PLR0915 - one straight run
         "EMAIL_URL": "dummymail://", "LOG_LEVEL": "WARNING", "DXPLAN_OPENDATA_RATE": "1000000/m",
         "SITE_URL": "http://127.0.0.1",
     }
+    if redis_cache:
+        env["CACHE_URL"] = redis_cache[0]
     os.environ.clear()
     os.environ.update(env)
     server = None
@@ -401,6 +442,8 @@ def main() -> int:  # noqa: PLR0915 - one straight run
         if server is not None:
             server.kill()
             server.wait()
+        if redis_cache:
+            _drop_redis_keys(*redis_cache)
         if own_db:
             from django.db import connections
 
@@ -410,7 +453,8 @@ def main() -> int:  # noqa: PLR0915 - one straight run
 
 
 def _print(factor: int, rows: list[Row]) -> None:
-    print(f"\n{factor}× the demo ({'PostgreSQL' if 'postgres' in os.environ['DATABASE_URL'] else 'SQLite'}, "
+    cache = "Redis cache" if os.environ.get("CACHE_URL") else "no shared cache: no page cache"
+    print(f"\n{factor}× the demo ({'PostgreSQL' if 'postgres' in os.environ['DATABASE_URL'] else 'SQLite'}, {cache}, "
           f"gunicorn 2 sync workers, {REPEAT} interleaved requests, {CLIENTS} clients × {SECONDS:g} s)")
     print(f"| {'page':<24} | {'who':<11} | {'median ms':>9} | {'× trivial':>9} | {'throughput':>10} | {'queries':>7} "
           f"| {'KB':>7} |")

@@ -125,6 +125,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "core.pagecache.PublicPageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -347,7 +348,31 @@ try:
     CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 except Exception as exc:
     raise ImproperlyConfigured(f"CACHE_URL is not a valid cache address: {exc}") from None
+# django-environ reads ?key_prefix=… into a lower-case key that Django ignores: several sites (or a
+# benchmark) sharing one Redis database would then share keys.
+for _option in ("key_prefix", "timeout", "version"):
+    if _option in CACHES["default"]:
+        CACHES["default"][_option.upper()] = CACHES["default"].pop(_option)
 RATELIMIT_USE_CACHE = "default"
+# A cache every process shares (Redis, Memcached, the database): sessions are read from it before the
+# database, and public pages are kept in it (core/pagecache.py). The local-memory default is private to
+# one process, so a logout or a change seen by one process would not reach another: there sessions stay
+# in the database, and pages are cached only in development, where one process serves and writes.
+CACHE_SHARED = not CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache"))
+SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if CACHE_SHARED else "db")
+DXPLAN_PAGE_CACHE = _bool("DXPLAN_PAGE_CACHE", CACHE_SHARED or DEBUG)
+if DXPLAN_PAGE_CACHE and not (CACHE_SHARED or DEBUG):
+    raise ImproperlyConfigured("DXPLAN_PAGE_CACHE needs a cache every process shares: set CACHE_URL=redis://…")
+DXPLAN_PAGE_CACHE_SECONDS = _int("DXPLAN_PAGE_CACHE_SECONDS", 300, minimum=1)
+# The public pages kept for visitors who are not signed in (by URL name), and the apps whose every write
+# drops them (besides every audited change); the rows listed last change nothing those pages show.
+DXPLAN_PAGE_CACHE_VIEWS = frozenset({
+    "committee:home", "committee:body_list", "committee:body_detail", "committee:guideline_current",
+    "committee:guideline_detail", "meetings:body_meetings", "meetings:detail", "meetings:agenda_print",
+    "meetings:schedule_year", "notices:body_calendar", "print:agenda_html", "print:agenda_pdf",
+})
+DXPLAN_PAGE_CACHE_APPS = frozenset({"committee", "meetings", "documents", "notices", "search", "participation"})
+DXPLAN_PAGE_CACHE_IGNORE = frozenset({"documents.download", "notices.delivery"})
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [],

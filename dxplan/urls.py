@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import JavaScriptCatalog, set_language
 
 from core import views as core_views
@@ -26,7 +27,9 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/verify/", core_views.otp_verify, name="otp_verify"),
     path("", include("committee.account_urls")),
-    path("i18n/setlang/", set_language, name="set_language"),
+    # Exempt from CSRF: it sets nothing but the language cookie, and the public pages that carry its form
+    # are cached for every visitor, so they carry no token (core/pagecache.py).
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

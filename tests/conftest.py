@@ -33,6 +33,14 @@ def _open_data_unlimited(settings):
     settings.DXPLAN_OPENDATA_RATE = "100000/m"
 
 
+@pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    # Each test runs inside a transaction that never commits, so the on-commit hook that drops cached
+    # public pages never runs: pages read twice around a change would be the cached ones. The cache and
+    # its invalidation are tested on their own (tests/documents/test_pagecache.py), with commits.
+    settings.DXPLAN_PAGE_CACHE = False
+
+
 @pytest.fixture
 def eager_celery():
     """Celery tasks run in this process (even where CELERY_BROKER_URL names a broker, as in CI), so their

@@ -19,6 +19,10 @@ PRODUCTION = {"DEBUG": "false", "SECRET_KEY": LONG_KEY, "ALLOWED_HOSTS": "commit
 
 SHOWN = [
     "DEBUG",
+    "SESSION_ENGINE",
+    "DXPLAN_PAGE_CACHE",
+    "CACHE_SHARED",
+    "CACHES",
     "SECRET_KEY",
     "ALLOWED_HOSTS",
     "DATABASES",
@@ -243,3 +247,18 @@ def test_links_follow_the_port_in_development(tmp_path):
 def test_a_bad_port_names_the_variable(tmp_path):
     result = load_settings(tmp_path, DEBUG="true", PORT="eighty")
     assert result.returncode != 0 and "PORT must be a whole number, not 'eighty'." in result.stderr
+
+
+def test_sessions_and_pages_use_the_cache_only_when_every_process_shares_it(tmp_path):
+    production = loaded(tmp_path, **PRODUCTION)  # the local-memory default: one process's own
+    assert production["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
+    assert production["DXPLAN_PAGE_CACHE"] is False
+    shared = loaded(tmp_path, **PRODUCTION, CACHE_URL="redis://127.0.0.1:6379/3?key_prefix=pref-aomori")
+    assert shared["CACHE_SHARED"] is True
+    assert shared["CACHES"]["default"]["KEY_PREFIX"] == "pref-aomori"  # Django's name, not environ's
+    assert shared["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
+    assert shared["DXPLAN_PAGE_CACHE"] is True
+    development = loaded(tmp_path, DEBUG="true")  # one process serves and writes (Celery in-process)
+    assert development["DXPLAN_PAGE_CACHE"] is True
+    refused = load_settings(tmp_path, **PRODUCTION, DXPLAN_PAGE_CACHE="true")
+    assert refused.returncode != 0 and "CACHE_URL=redis://" in refused.stderr

@@ -230,6 +230,7 @@ def test_the_units_commands_start_a_web_node_a_worker_and_a_beat(
         **{k: v for k, v in production_env().items() if k in ("DATABASE_URL", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")},
         "ALLOWED_HOSTS": "127.0.0.1", "SITE_URL": f"http://127.0.0.1:{port}", "CSRF_TRUSTED_ORIGINS": "",
         "CELERY_BROKER_URL": url, "CELERY_BROKER_KEY_PREFIX": prefix, "EMAIL_URL": "consolemail://",
+        "CACHE_URL": "locmemcache://",
         "DXPLAN_VAR_DIR": str(var), "STATIC_ROOT": str(static_root), "MEDIA_ROOT": str(tmp_path / "media"),
         "DXPLAN_BIND": f"127.0.0.1:{port}", "DXPLAN_PROXY_ADDRESSES": "127.0.0.1", "WEB_CONCURRENCY": "2",
         "CELERY_CONCURRENCY": "1", "AWS_STORAGE_BUCKET_NAME": "", "DXPLAN_REQUIRE_2FA": "false",

@@ -1,0 +1,121 @@
+"""Public pages served from the cache to visitors who are not signed in, and dropped on every change.
+
+A page is kept under a key that carries a *generation*: one value in the cache that every change replaces,
+after its transaction commits. So no page outlives a change that may affect it (a publication, a
+withdrawal, a 差替, a roster change, a 非公開 decision, an approval, a cancellation …):
+- every service writes an audit entry (core.audit.audit_record) in its transaction: saving that entry
+  marks the transaction as a change;
+- so does any save or delete of a model of the apps whose data the public pages show
+  (DXPLAN_PAGE_CACHE_APPS), for what is written outside a service (the admin, a data migration).
+The generation is replaced in `on_commit`, so a page rendered from the old data before the commit is
+stored under the old generation and never served again. Keys also carry the day (pages say 予定 or 終了
+by the date) and expire after DXPLAN_PAGE_CACHE_SECONDS whatever happens.
+
+Only what every visitor would see is cached: GET or HEAD of a view named in DXPLAN_PAGE_CACHE_VIEWS, from
+a request without a session or messages cookie, answered 200 without setting a cookie and without
+`private`/`no-store`. Signed-in users and anyone with a session always get a fresh page.
+
+The cache must be shared by every process that serves or writes (Redis in production): settings turn the
+page cache on only then, or in development where one process does everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+
+GENERATION_KEY = "dxplan:pages:generation"
+# Audit entries that change nothing a public page shows.
+QUIET_ACTIONS = frozenset({"login", "login_failed", "logout"})
+
+
+def generation() -> str:
+    current = cache.get(GENERATION_KEY)
+    if current is None:
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
+        current = cache.get(GENERATION_KEY) or ""
+    return str(current)
+
+
+def invalidate() -> None:
+    """Every cached public page is dropped (a new generation)."""
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+
+
+def changed() -> None:
+    """Something public pages may show changed: drop them once the transaction commits (at once outside one)."""
+    transaction.on_commit(invalidate)
+
+
+def _on_write(sender: type[Model], instance: Any = None, **kwargs: Any) -> None:
+    meta = sender._meta
+    label = f"{meta.app_label}.{meta.model_name}"
+    if label == "core.auditentry":
+        if getattr(instance, "action", "") not in QUIET_ACTIONS:
+            changed()
+    elif meta.app_label in settings.DXPLAN_PAGE_CACHE_APPS and label not in settings.DXPLAN_PAGE_CACHE_IGNORE:
+        changed()
+
+
+def connect() -> None:
+    post_save.connect(_on_write, dispatch_uid="dxplan-pagecache-save")
+    post_delete.connect(_on_write, dispatch_uid="dxplan-pagecache-delete")
+
+
+def _eligible(request: HttpRequest) -> bool:
+    if not settings.DXPLAN_PAGE_CACHE or request.method not in ("GET", "HEAD"):
+        return False
+    if settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES:
+        return False
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return match.view_name in settings.DXPLAN_PAGE_CACHE_VIEWS
+
+
+def _cacheable(response: HttpResponse) -> bool:
+    control = response.get("Cache-Control", "")
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and "private" not in control
+        and "no-store" not in control
+    )
+
+
+def _key(request: HttpRequest) -> str:
+    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+    language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
+    return f"dxplan:page:{generation()}:{timezone.localdate().isoformat()}:{language}:{request.method}:{path}"
+
+
+class PublicPageCacheMiddleware:
+    """After the locale middleware (the key carries the language), before everything that reads the session."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not _eligible(request):
+            return self.get_response(request)
+        key = _key(request)
+        cached = cache.get(key)
+        if cached is not None:
+            return cached  # what was stored below
+        response = self.get_response(request)
+        if _cacheable(response):
+            cache.set(key, response, settings.DXPLAN_PAGE_CACHE_SECONDS)
+        return response
