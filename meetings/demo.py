@@ -200,7 +200,6 @@ WINDOW = dt.timedelta(days=20)  # a meeting this close to a live day is that day
 LIVE_VENUE = ("青森県庁 北棟 会議室(デモ)", "青森市長島一丁目1-1")
 LIVE_ONLINE = "Web会議システムによるオンライン出席を併用"
 ABSENT_MEMBER = ("池田", "右文")  # sends apologies to the past meeting
-MEMBER_ACCOUNT = ("石井", "重成")  # the demo member account; confirms the minutes
 
 
 def _live_items(meeting: Meeting, *, electing: bool) -> list[tuple[str, str, list[tuple[str, str]]]]:
@@ -277,8 +276,8 @@ def _hold(meeting: Meeting, secretariat) -> None:
     """Take a meeting through approval, notice and the day itself: answers, 開催済, attendance, seating."""
     if meeting.status in (Meeting.Status.HELD, Meeting.Status.MINUTES_PUBLISHED):
         return
-    _add_items(meeting, secretariat, _live_items(meeting, electing=officers_on(
-        body=meeting.body, day=meeting.reference_date).chair is None))
+    electing = officers_on(body=meeting.body, day=meeting.reference_date).chair is None
+    _add_items(meeting, secretariat, _live_items(meeting, electing=electing))
     _secretariat_attendee(meeting)
     _approve(meeting, secretariat)
     services.meeting_mark_notified(actor=secretariat, meeting=meeting)

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from committee import demo as committee_demo
-from committee.models import Body, OrgUnit, Person, StaffAssignment
+from committee.models import Appointment, Body, OrgUnit, Person, StaffAssignment
 from core.models import User
 from documents import demo as documents_demo
 from fees import demo as fees_demo
@@ -29,7 +29,12 @@ DEMO_ACCOUNTS = [
     ("secretariat@demo.dxplan.example", "事務局 (DX推進課)", None, True),
     ("chair@demo.dxplan.example", "委員長 (森 樹男)", ("森", "樹男"), False),
     ("member@demo.dxplan.example", "委員 (石井 重成)", ("石井", "重成"), False),
-    ("director@demo.dxplan.example", "企画政策部長 (招集者: 委員長選任前の次第を承認)", None, False),
+    (
+        "director@demo.dxplan.example",
+        "企画政策部長、令和6年度から総合政策部長 (招集者: 委員長選任前の次第を承認)",
+        None,
+        False,
+    ),
     ("deputy@demo.dxplan.example", "企画政策部次長 (令和4年度庁内WG座長)", None, False),
 ]
 CONVENERS = {"dx-plan-committee": "director@demo.dxplan.example", "dx-wg-2022": "deputy@demo.dxplan.example"}
@@ -94,7 +99,11 @@ class Command(BaseCommand):
         counts |= documents_demo.load_live(secretariat=secretariat, past=live.past, upcoming=live.next)
         if live.next is not None:
             self._invite(live.next, secretariat)
-        return counts
+        return counts | {
+            "people": Person.objects.count(),
+            "appointments": Appointment.objects.count(),
+            "meetings": Meeting.objects.count(),
+        }
 
     @staticmethod
     def _invite(meeting: Meeting, secretariat: User) -> None:
