@@ -6,16 +6,22 @@ what exists is left as it is (the secretariat may have edited it), what is missi
 Where the seed is silent the demo says so: no 委嘱 date is given, so the first meeting's date
 (令和5年5月10日) is used; no 副委員長 is named, so that post stays vacant; genders are not given
 and are left unrecorded.
+
+The live part (`load_live`) keeps the committee in office on the day the demo is loaded: see its docstring.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import transaction
 
+from core.wareki import fiscal_year_bounds, fiscal_year_of
+
 from . import services
 from .models import Appointment, Body, Guideline, GuidelineArticle, OrgUnit, OrgUnitName, Person
+from .selectors import guideline_in_force, officers_on
 
 D = dt.date
 
@@ -335,3 +341,199 @@ def load() -> dict[str, int]:
         "people": Person.objects.count(),
         "appointments": Appointment.objects.count(),
     }
+
+
+# --- the live part: the committee in office on the day the demo is loaded -----------------------------
+
+AMENDED_ON = D(2024, 4, 1)  # the day after the seed's terms ended; also the day 総合政策部 was set up
+AMENDMENT_NOTE = "任期を1年(年度末まで)とし、所管部局の名称を総合政策部に改める(デモデータ)"
+AMENDED_TERM_ARTICLE = (
+    "委員の任期は、1年とする。ただし、任期の末日が年度の途中となるときは、その年度の末日までとする。\n"
+    "2 委員が交代した場合、後任の委員の任期は、前任の委員の残任期間とする。"
+)
+LEAVING = {("加藤", "夢人"), ("山内", "和彦")}  # not renewed after FY2023 (the demo's choice)
+NEW_MEMBERS = [
+    # family, given, readings, affiliation: invented people (デモ用の架空の人物)
+    ("三浦", "栞", "みうら", "しおり", "弘前大学 教育学部 講師(架空・デモ)"),
+    ("工藤", "航", "くどう", "わたる", "株式会社つがるデータ代表取締役(架空・デモ)"),
+]
+VICE_CHAIR = ("舘田", "あゆみ")
+SHIFT = dt.timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class LiveDays:
+    """The days the live part is laid out on: today, the past meeting's day and next month's meeting's day."""
+
+    today: dt.date
+    past: dt.date
+    next: dt.date
+
+    @property
+    def renewed_years(self) -> list[int]:
+        """The 年度 after the seed's that need a term: today's, and a neighbour the past or next meeting falls in."""
+        return sorted({fiscal_year_of(d) for d in (self.past, self.today, self.next)} - {2023})
+
+
+def _closed(day: dt.date) -> bool:
+    """Weekends and the 年末年始 (29 December to 3 January), when the prefecture holds no meetings."""
+    return day.weekday() >= 5 or (day.month, day.day) >= (12, 29) or (day.month, day.day) <= (1, 3)
+
+
+def live_days(today: dt.date) -> LiveDays | None:
+    """About a month before and after `today`, on a weekday; None before the seed's members took office.
+
+    In FY2023 the past meeting is never before the seed's 委嘱 (第1回, 令和5年5月10日)."""
+    if today < APPOINTED_ON:
+        return None
+    past, upcoming = today - SHIFT, today + SHIFT
+    while _closed(past):
+        past -= dt.timedelta(days=1)
+    while _closed(upcoming):
+        upcoming += dt.timedelta(days=1)
+    return LiveDays(today=today, past=max(past, APPOINTED_ON), next=upcoming)
+
+
+def _amended_guideline(committee: Body) -> Guideline:
+    """改正 of the 設置要綱 from FY2024: one-year terms to the end of the 年度, 総合政策部 as the department."""
+    existing = Guideline.objects.filter(body=committee, effective_on=AMENDED_ON).first()
+    if existing is not None:
+        return existing
+    seed = Guideline.objects.get(body=committee, effective_on=D(2023, 4, 13))
+    amended = services.guideline_amend(
+        actor=None,
+        guideline=seed,
+        effective_on=AMENDED_ON,
+        amendment_note=AMENDMENT_NOTE,
+        term_rule=Guideline.TermRule.YEARS_TO_FISCAL_YEAR_END,
+        term_years=1,
+        term_fixed_end=None,
+        convener_title="青森県総合政策部長",
+        appointing_authority="青森県総合政策部長",
+    )
+    # The copied articles follow the amendment (the version in force until then keeps its own text).
+    amended.articles.filter(kind="table").delete()
+    for article in amended.articles.all():
+        text = article.text.replace("企画政策部", "総合政策部").replace("別表の委員", "委員")
+        if article.number == "第5":
+            text = AMENDED_TERM_ARTICLE
+        if article.kind == "supplementary":
+            text += "\n附則\nこの要綱は、令和6年4月1日から施行する。"
+        if text != article.text:
+            article.text = text
+            article.save(update_fields=["text"])
+    return amended
+
+
+def _renew_committee(
+    *,
+    actor,
+    body: Body,
+    term_start: dt.date,
+    guideline: Guideline,
+    continuing: list[Appointment],
+    new_members: list[tuple[Person, str]],
+) -> list[Appointment]:
+    """A new term of the whole body from `term_start`: the `continuing` appointments renewed (再任, with the
+    affiliation they last had) and `new_members` (person, affiliation) appointed, under `guideline`.
+
+    Made with appointment_create so every 委嘱 is checked and audited; what exists already is kept, so
+    loading twice changes nothing. committee.services.body_renew, once it exists, can take its place."""
+    if guideline_in_force(body=body, day=term_start) != guideline:
+        raise services.RosterError(f"{guideline} is not in force on {term_start}.")
+    people = [(a.person, a.affiliation_on(a.effective_end or term_start), a.display_order) for a in continuing]
+    people += [(person, affiliation, 100) for person, affiliation in new_members]
+    return [
+        _appoint(
+            body,
+            person=person,
+            category=Appointment.Category.MEMBER,
+            appointed_on=term_start,
+            affiliation=affiliation,
+            display_order=order,
+            note="デモデータ: 委嘱の日は年度の初日としている。",
+        )
+        for person, affiliation, order in people
+        if person is not None
+    ]
+
+
+def _last_term(committee: Body, before: dt.date) -> list[Appointment]:
+    """The members of the committee's latest term that started before `before`."""
+    members = Appointment.objects.filter(body=committee, term_start__lt=before).members()
+    last = members.order_by("-term_start").values_list("term_start", flat=True).first()
+    if last is None:
+        return []
+    return list(members.filter(term_start=last).select_related("person").prefetch_related("affiliations"))
+
+
+def _new_people(committee: Body) -> list[tuple[Person, str]]:
+    """The invented newcomers who hold no appointment on the committee yet."""
+    found = []
+    for family, given, family_kana, given_kana, affiliation in NEW_MEMBERS:
+        person = Person.objects.filter(family_name=family, given_name=given).order_by("id").first()
+        if person is None:
+            person = services.person_create(
+                actor=None,
+                family_name=family,
+                given_name=given,
+                family_name_kana=family_kana,
+                given_name_kana=given_kana,
+            )
+        if not Appointment.objects.filter(body=committee, person=person).exists():
+            found.append((person, affiliation))
+    return found
+
+
+def _elect_in_writing(committee: Body, term_start: dt.date) -> None:
+    """Officers of a term with no meeting before next month's: chosen in writing on the first day."""
+    if officers_on(body=committee, day=term_start).chair is not None:
+        return
+    terms = {
+        (a.person.family_name, a.person.given_name): a
+        for a in Appointment.objects.filter(body=committee, term_start=term_start).select_related("person")
+        if a.person is not None
+    }
+    label = "書面による互選(デモ)"
+    services.officer_elect_chair(
+        actor=None, body=committee, appointment=terms[CHAIR], selected_on=term_start, meeting_label=label
+    )
+    services.officer_nominate_vice_chair(
+        actor=None, body=committee, appointment=terms[VICE_CHAIR], selected_on=term_start, meeting_label=label
+    )
+
+
+@transaction.atomic
+def load_live(*, today: dt.date) -> dict[str, int]:
+    """Keep the committee in office around `today` (timezone.localdate() when the demo is loaded).
+
+    FY2023 is the seed's year: its members (委嘱 令和5年5月10日, to 令和6年3月31日) are the live roster
+    and nothing is added here. From FY2024 the 要綱 is amended (one-year terms) and the committee is renewed
+    for each 年度 the live part touches (today's, and the previous or next one when the past or next
+    month's meeting falls in it): most members continue, 加藤 and 山内 leave, two invented people join.
+    The chair and vice chair of a renewed term are elected at its first meeting (meetings/demo.py); a term
+    whose first meeting comes after next month's is given its officers in writing on its first day, so the
+    chair approves next month's 次第. Before 令和5年5月10日 there is no live part.
+    """
+    days = live_days(today)
+    committee = Body.objects.get(slug=COMMITTEE)
+    if days is None or not days.renewed_years:
+        return {"renewed_terms": 0}
+    guideline = _amended_guideline(committee)
+    for fiscal_year in days.renewed_years:
+        term_start = fiscal_year_bounds(fiscal_year)[0]
+        continuing = [
+            a for a in _last_term(committee, term_start)
+            if a.person is not None and (a.person.family_name, a.person.given_name) not in LEAVING
+        ]
+        _renew_committee(
+            actor=None,
+            body=committee,
+            term_start=term_start,
+            guideline=guideline,
+            continuing=continuing,
+            new_members=_new_people(committee),
+        )
+        if fiscal_year_of(days.past) != fiscal_year:
+            _elect_in_writing(committee, term_start)
+    return {"renewed_terms": len(days.renewed_years)}

@@ -493,3 +493,64 @@ def load(*, secretariat) -> dict[str, int]:
         )
         created = 1
     return {"materials_attached": attached, "materials_created": created}
+
+
+# --- the live part: materials of the past meeting and of next month's ---------------------------------
+
+LIVE_REPORT_TITLE = "青森県DX推進プランの取組状況(デモ)"
+LIVE_REPORT_BLOCKS: list[tuple[str, object]] = [
+    ("h1", LIVE_REPORT_TITLE),
+    ("note", "この資料はデモデータです。取組や数値は説明用の架空のものです。"),
+    ("h2", "1 重点分野の取組"),
+    (
+        "table",
+        {
+            "head": ["分野", "主な取組", "状況"],
+            "rows": [
+                ["産業・しごと", "DX総合支援窓口による相談対応、スマート農業の実証", "実施中"],
+                ["暮らし・まち", "市町村のデジタル実装モデル構築支援", "実施中"],
+                ["行政経営", "行政手続のオンライン化、内部業務のデジタル化", "一部完了"],
+            ],
+        },
+    ),
+    ("h2", "2 今後の予定"),
+    ("p", "次回の会議で、取組の成果指標と来年度の重点化の方向について御意見を伺う予定。"),
+]
+LIVE_SHEET_TITLE = "委員意見シート(委員限り・デモ)"
+
+
+def _live_tag(meeting: Meeting) -> str:
+    return f"{meeting.when_ja} {meeting.body.short_name} {meeting.label}"
+
+
+@transaction.atomic
+def load_live(*, secretariat, past: Meeting | None, upcoming: Meeting | None) -> dict[str, int]:
+    """Materials of the live meetings (meetings.demo.load_live): the past meeting's 資料1 and its
+    出席者名簿, next month's 資料1 (public) and an opinion sheet for members only. A meeting that has
+    materials already (the seed's 第1回, or a second load) is left as it is."""
+    made = 0
+    plan: list[tuple[Meeting | None, list[tuple[str, str, str]]]] = [
+        (past, [("資料1", LIVE_REPORT_TITLE, PUBLIC), ("", "出席者名簿", PUBLIC)]),
+        (upcoming, [("資料1", LIVE_REPORT_TITLE, PUBLIC), (EXTRA_LABEL, LIVE_SHEET_TITLE, MEMBERS_ONLY)]),
+    ]
+    for meeting, materials in plan:
+        if meeting is None or meeting.materials.exists():
+            continue
+        for position, (label, title, visibility) in enumerate(materials, start=1):
+            if title == "出席者名簿":
+                data = render_pdf("documents/print/attendance.html", attendance_context(meeting))
+            elif visibility == MEMBERS_ONLY:
+                data = _document_pdf(EXTRA_BLOCKS[:3], title=title, tag=label, tag_note=_live_tag(meeting))
+            else:
+                data = _document_pdf(LIVE_REPORT_BLOCKS, title=title, tag=label, tag_note=_live_tag(meeting))
+            services.material_create(
+                actor=secretariat,
+                meeting=meeting,
+                title=title,
+                label=label,
+                position=position,
+                upload=_upload(label or title, data),
+                visibility=visibility,
+            )
+            made += 1
+    return {"live_materials": made}

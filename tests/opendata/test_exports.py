@@ -92,9 +92,11 @@ def test_popolo_validates_and_has_posts_with_dates(demo, client):
     data = client.get(f"/opendata/bodies/{COMMITTEE}/popolo.json").json()
     errors = list(popolo_validator().iter_errors(data))
     assert not errors, [e.message for e in errors[:5]]
-    members = [m for m in data["memberships"] if m["post_id"].endswith("#post-member")]
+    # FY2023, the seed's term (the demo also puts the committee in office in the current 年度).
+    fy2023 = [m for m in data["memberships"] if m["start_date"] < "2024-04-01"]
+    members = [m for m in fy2023 if m["post_id"].endswith("#post-member")]
     assert len(members) == 12 and {m["end_date"] for m in members} == {"2024-03-31"}
-    chairs = [m for m in data["memberships"] if m["post_id"].endswith("#post-chair")]
+    chairs = [m for m in fy2023 if m["post_id"].endswith("#post-chair")]
     assert len(chairs) == 1 and chairs[0]["start_date"] == "2023-05-10"
     person = {p["id"]: p["name"] for p in data["persons"]}
     assert person[chairs[0]["person_id"]] == "森 樹男"

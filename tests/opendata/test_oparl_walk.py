@@ -77,7 +77,8 @@ def test_walk_the_demo_from_the_entry_point(demo, client):
 
     committee = next(o for o in by_type["Organization"] if o["name"] == "「(仮称)青森県DX推進プラン」策定委員会")
     memberships = [o for o in by_type["Membership"] if o.get("organization") == committee["id"]]
-    members = [m for m in memberships if m.get("votingRight")]
+    # FY2023, the seed's term (the demo also puts the committee in office in the current 年度).
+    members = [m for m in memberships if m.get("votingRight") and m["startDate"] < "2024-04-01"]
     assert len(members) == 12
     assert {m["endDate"] for m in members} == {"2024-03-31"}
     assert {m["id"] for m in members} <= set(committee["membership"])

@@ -1,4 +1,10 @@
-"""Load the Aomori demo data and create the demo accounts. Running it again changes nothing."""
+"""Load the Aomori demo data and create the demo accounts. Running it again changes nothing.
+
+The seed's FY2023 committee is loaded as it is (history), then the live part keeps the same committee in
+office in the 年度 of the day it runs (timezone.localdate()): renewed members, a past meeting with
+published minutes, next month's meeting with its 開催通知 sent and a revised 次第 awaiting the chair, and
+the rest of the year planned. See committee/demo.py, meetings/demo.py and documents/demo.py (load_live).
+"""
 
 import datetime as dt
 import secrets
@@ -6,27 +12,39 @@ import secrets
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from committee import demo as committee_demo
-from committee.models import Body, OrgUnit, Person, StaffAssignment
+from committee.models import Appointment, Body, OrgUnit, Person, StaffAssignment
 from core.models import User
 from documents import demo as documents_demo
 from fees import demo as fees_demo
 from meetings import demo as meetings_demo
+from meetings.models import Meeting
+from notices import services as notice_services
+from notices.models import Notice
 
 DEMO_ACCOUNTS = [
     # email, role shown, person (family, given) or None, is staff of the secretariat
     ("secretariat@demo.dxplan.example", "事務局 (DX推進課)", None, True),
     ("chair@demo.dxplan.example", "委員長 (森 樹男)", ("森", "樹男"), False),
     ("member@demo.dxplan.example", "委員 (石井 重成)", ("石井", "重成"), False),
-    ("director@demo.dxplan.example", "企画政策部長 (招集者: 委員長選任前の次第を承認)", None, False),
+    (
+        "director@demo.dxplan.example",
+        "企画政策部長、令和6年度から総合政策部長 (招集者: 委員長選任前の次第を承認)",
+        None,
+        False,
+    ),
     ("deputy@demo.dxplan.example", "企画政策部次長 (令和4年度庁内WG座長)", None, False),
 ]
 CONVENERS = {"dx-plan-committee": "director@demo.dxplan.example", "dx-wg-2022": "deputy@demo.dxplan.example"}
 
 
 class Command(BaseCommand):
-    help = "Load the demo data of the Aomori DX plan committee (FY2023) and create demo accounts."
+    help = (
+        "Load the demo data of the Aomori DX plan committee (the seed's FY2023, and the committee in office "
+        "in the current fiscal year) and create demo accounts."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -50,12 +68,16 @@ class Command(BaseCommand):
             )
             counts |= documents_demo.load(secretariat=User.objects.get(email=DEMO_ACCOUNTS[0][0]))
             counts |= fees_demo.load(secretariat=User.objects.get(email=DEMO_ACCOUNTS[0][0]))
+            counts |= self._live(timezone.localdate())
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data: {bodies} bodies, {people} people, {appointments} appointments, {meetings} meetings.".format(
                     **counts
                 )
             )
+        )
+        self.stdout.write(
+            f"The committee is in office today ({timezone.localdate():%Y-%m-%d}): see /my/, /approvals/ and /manage/."
         )
         accounts_file = settings.VAR_DIR / "demo-accounts.txt"
         if created:
@@ -68,6 +90,28 @@ class Command(BaseCommand):
                 self.stdout.write("  " + line)
         else:
             self.stdout.write(f"Demo accounts exist already; their passwords are in {accounts_file}.")
+
+    def _live(self, today: dt.date) -> dict[str, int]:
+        """The committee in office around `today`: its term, meetings, materials and the 開催通知."""
+        secretariat, chair, member = (User.objects.get(email=email) for email, *_rest in DEMO_ACCOUNTS[:3])
+        counts = committee_demo.load_live(today=today)
+        live = meetings_demo.load_live(today=today, secretariat=secretariat, member_user=member, chair_user=chair)
+        counts |= documents_demo.load_live(secretariat=secretariat, past=live.past, upcoming=live.next)
+        if live.next is not None:
+            self._invite(live.next, secretariat)
+        return counts | {
+            "people": Person.objects.count(),
+            "appointments": Appointment.objects.count(),
+            "meetings": Meeting.objects.count(),
+        }
+
+    @staticmethod
+    def _invite(meeting: Meeting, secretariat: User) -> None:
+        """The 開催通知 of next month's meeting goes to the members in office (mail to var/mail in
+        development); afterwards the 次第 is revised and waits for the chair again."""
+        if not Notice.objects.filter(meeting=meeting, kind=Notice.Kind.CONVOCATION).exists():
+            notice_services.notice_send(actor=secretariat, meeting=meeting, kind=Notice.Kind.CONVOCATION)
+        meetings_demo.live_revise_next(meeting=meeting, secretariat=secretariat)
 
     def _accounts(self) -> list[tuple[str, str, str]]:
         created = []
