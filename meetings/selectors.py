@@ -456,10 +456,11 @@ def speaker_options(meeting: Meeting) -> list[SpeakerOption]:
             titles[term.appointment_id] = (committee_selectors.officer_title(guideline, role), role)
     options: list[SpeakerOption] = []
     guests: list[SpeakerOption] = []
-    for row in rows:
-        if recorded and not row.attended:
-            continue
-        appointment, attendee = row.appointment, row.attendee
+    # Before anyone is invited (no attendance rows), the members in office on the day.
+    people = [(r.appointment, r.attendee) for r in rows if not recorded or r.attended] if rows else [
+        (a, None) for a in invited_members(meeting)
+    ]
+    for appointment, attendee in people:
         if appointment is not None and appointment.is_member:
             if appointment.pk in titles:
                 title, role = titles[appointment.pk]

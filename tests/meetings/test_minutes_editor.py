@@ -326,3 +326,20 @@ def test_the_editor_costs_the_same_with_200_passages(held, secretariat, body, gu
         assert client.get(reverse("meetings:minutes_versions", args=[held.pk])).status_code == 200
     with django_assert_max_num_queries(30):
         assert client.get(reverse("print:minutes_html", args=[held.pk])).status_code == 200
+
+
+def test_before_anyone_is_invited_the_members_in_office_are_offered(meeting, chair_appointment, member_appointment):
+    assert not meeting.attendances.exists()
+    options = {o.label: o for o in selectors.speaker_options(meeting)}
+    assert options["委員長"].appointment == chair_appointment
+    assert options["佐藤委員"].appointment == member_appointment
+
+
+def test_the_members_review_page_shows_the_passages_by_agenda_item(held, secretariat, member):
+    services.minutes_start(actor=secretariat, meeting=held)
+    services.minutes_passage_add(actor=secretariat, meeting=held, data=services.PassageInput(
+        text=CLOSED_TEXT, speaker="事務局", agenda_item=_item(held, "骨子案について"), is_closed=True,
+        closed_basis="指針第3条"))
+    services.minutes_send_for_confirmation(actor=secretariat, meeting=held, confirm_by=dt.date(2023, 6, 20))
+    page = _client(member).get(reverse("meetings:minutes_review", args=[held.pk])).content.decode()
+    assert "骨子案について" in page and "指針第3条" in page and CLOSED_TEXT in page
