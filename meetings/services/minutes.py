@@ -211,7 +211,12 @@ def _value(obj: object, name: str) -> object:
 
 
 def _after_edit(minutes: Minutes, actor: AnyUser | None) -> None:
-    if minutes.status == Minutes.Status.CONFIRMING:
+    """While the members confirm, each change of the text is a new version (none when the text reads the
+    same, e.g. only the number of observers changed)."""
+    if minutes.status != Minutes.Status.CONFIRMING:
+        return
+    last = minutes.versions.order_by("-number").values_list("snapshot", flat=True).first()
+    if last != minutes_snapshot(minutes):
         _record_version(minutes, actor=actor, reason=MinutesVersion.Reason.EDITED)
 
 

@@ -343,3 +343,20 @@ def test_the_members_review_page_shows_the_passages_by_agenda_item(held, secreta
     services.minutes_send_for_confirmation(actor=secretariat, meeting=held, confirm_by=dt.date(2023, 6, 20))
     page = _client(member).get(reverse("meetings:minutes_review", args=[held.pk])).content.decode()
     assert "骨子案について" in page and "指針第3条" in page and CLOSED_TEXT in page
+
+
+def test_changing_only_the_observers_during_confirmation_keeps_no_new_version(held, secretariat):
+    services.minutes_start(actor=secretariat, meeting=held)
+    services.minutes_passage_add(actor=secretariat, meeting=held,
+                                 data=services.PassageInput(text="開会します。", speaker="委員長"))
+    services.minutes_send_for_confirmation(actor=secretariat, meeting=held, confirm_by=dt.date(2023, 6, 20))
+    services.minutes_settings_update(actor=secretariat, meeting=held, kind=Minutes.Kind.SUMMARY, observers_count=5)
+    assert Minutes.objects.get(meeting=held).observers_count == 5
+    assert MinutesVersion.objects.filter(minutes__meeting=held).count() == 1
+
+
+def test_starting_twice_keeps_one_record_and_one_audit_entry(held, secretariat):
+    first = services.minutes_start(actor=secretariat, meeting=held, kind=Minutes.Kind.VERBATIM)
+    second = services.minutes_start(actor=secretariat, meeting=held, kind=Minutes.Kind.SUMMARY)
+    assert first.pk == second.pk and Minutes.objects.get(meeting=held).kind == Minutes.Kind.VERBATIM
+    assert AuditEntry.objects.filter(action=AuditAction.MINUTES_STARTED).count() == 1
