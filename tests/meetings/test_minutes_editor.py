@@ -360,3 +360,31 @@ def test_starting_twice_keeps_one_record_and_one_audit_entry(held, secretariat):
     second = services.minutes_start(actor=secretariat, meeting=held, kind=Minutes.Kind.SUMMARY)
     assert first.pk == second.pk and Minutes.objects.get(meeting=held).kind == Minutes.Kind.VERBATIM
     assert AuditEntry.objects.filter(action=AuditAction.MINUTES_STARTED).count() == 1
+
+
+XSS = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+
+
+def test_what_the_secretariat_types_is_shown_escaped_everywhere(held, secretariat, chair, member):
+    services.minutes_start(actor=secretariat, meeting=held)
+    services.minutes_passage_add(actor=secretariat, meeting=held, data=services.PassageInput(
+        text=f"公開{XSS}", speaker=f"委員{XSS}"[:60]))
+    services.minutes_passage_add(actor=secretariat, meeting=held, data=services.PassageInput(
+        text="非公開", speaker="事務局", is_closed=True, closed_basis=f"指針{XSS}"))
+    services.minutes_send_for_confirmation(actor=secretariat, meeting=held, confirm_by=dt.date(2023, 6, 20))
+    services.minutes_finalise(actor=chair, meeting=held)
+    services.minutes_publish(actor=secretariat, meeting=held)
+    staff, anyone = _client(secretariat), _client(None)
+    pages = [
+        staff.get(reverse("meetings:minutes_edit", args=[held.pk])),
+        staff.get(reverse("meetings:minutes_versions", args=[held.pk])),
+        staff.get(reverse("print:minutes_html", args=[held.pk])),
+        _client(member).get(reverse("meetings:minutes_review", args=[held.pk])),
+        anyone.get(reverse("meetings:detail", args=[held.pk])),
+        anyone.get(reverse("print:minutes_html", args=[held.pk])),
+    ]
+    for response in pages:
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert "<script>alert(1)" not in body and "<img src=x" not in body
+        assert "&lt;script&gt;alert(1)" in body or "&lt;img src=x" in body
