@@ -222,6 +222,9 @@ def test_the_summary_carries_only_the_passages_marked_for_it(held, secretariat, 
 def test_htmx_saves_a_passage_without_a_page(held, secretariat, member_appointment):
     services.minutes_start(actor=secretariat, meeting=held)
     staff = _client(secretariat)
+    editor = staff.get(reverse("meetings:minutes_edit", args=[held.pk])).content.decode()
+    assert "django_htmx/htmx-2.min.js" in editor and 'hx-post="' in editor
+    assert 'action="' + reverse("meetings:minutes_passage_add", args=[held.pk]) in editor  # works without JS too
     response = _passage(staff, held, headers={"HX-Request": "true"}, speaker_choice=f"a{member_appointment.pk}",
                         text="htmx で追加")
     body = response.content.decode()
