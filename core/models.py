@@ -102,6 +102,12 @@ class AuditAction(models.TextChoices):
     MINUTES_CONFIRMED = "minutes_confirmed", _("Minutes confirmed")
     MINUTES_FINALISED = "minutes_finalised", _("Minutes finalised")
     MINUTES_PUBLISHED = "minutes_published", _("Minutes published")
+    MINUTES_STARTED = "minutes_started", _("Minutes started")
+    MINUTES_SETTINGS_CHANGED = "minutes_settings_changed", _("Minutes settings changed")
+    MINUTES_PASSAGE_ADDED = "minutes_passage_added", _("Minutes passage added")
+    MINUTES_PASSAGE_CHANGED = "minutes_passage_changed", _("Minutes passage changed")
+    MINUTES_PASSAGE_DELETED = "minutes_passage_deleted", _("Minutes passage deleted")
+    MINUTES_PASSAGE_MOVED = "minutes_passage_moved", _("Minutes passage moved")
     # materials
     MATERIAL_CREATED = "material_created", _("Material created")
     MATERIAL_UPLOADED = "material_uploaded", _("Material file uploaded")

@@ -1,7 +1,7 @@
 """URLs of the printed documents (PDF and HTML print views)."""
 from django.urls import path
 
-from . import print_views
+from . import minutes_print, print_views
 
 app_name = "print"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("meetings/<int:pk>/print/attendance.html", print_views.attendance, HTML, name="attendance_html"),
     path("meetings/<int:pk>/print/seating.pdf", print_views.seating, PDF, name="seating_pdf"),
     path("meetings/<int:pk>/print/seating.html", print_views.seating, HTML, name="seating_html"),
+    path("meetings/<int:pk>/print/minutes.pdf", minutes_print.minutes, PDF, name="minutes_pdf"),
+    path("meetings/<int:pk>/print/minutes.html", minutes_print.minutes, HTML, name="minutes_html"),
     path("meetings/<int:pk>/print/materials.pdf", print_views.materials, name="materials_pdf"),
     path("manage/meetings/<int:pk>/print/notice/<int:appointment_pk>.pdf", print_views.notice, PDF, name="notice_pdf"),
     path("manage/meetings/<int:pk>/print/notice/<int:appointment_pk>.html", print_views.notice, HTML,

@@ -244,14 +244,13 @@ class MinutesAccess:
     presides: bool = False
 
 
-def published_minutes_entries(minutes: Minutes) -> list[MinutesEntry]:
-    """The published text: closed passages and passages of closed items left out."""
-    return list(
-        minutes.entries.filter(is_closed=False)
-        .filter(open_item_q("agenda_item"))
-        .select_related("agenda_item")
-        .order_by("position", "id")
-    )
+def published_minutes_entries(minutes: Minutes, *, kind: str | None = None) -> list[MinutesEntry]:
+    """The published text in the published form (or `kind`): closed passages and passages of closed items
+    left out; the 議事要旨 (summary) carries only the passages marked for it."""
+    entries = minutes.entries.filter(is_closed=False).filter(open_item_q("agenda_item"))
+    if (kind or minutes.kind) == Minutes.Kind.SUMMARY:
+        entries = entries.filter(in_summary=True)
+    return list(entries.select_related("agenda_item").order_by("position", "id"))
 
 
 def public_minutes_q(prefix: str = "") -> Q:

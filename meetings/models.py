@@ -454,6 +454,9 @@ class Minutes(models.Model):
         related_name="+",
     )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    observers_count = models.PositiveSmallIntegerField(
+        _("members of the public observing (傍聴者数)"), null=True, blank=True
+    )
 
     history = HistoricalRecords()
 
@@ -466,7 +469,17 @@ class Minutes(models.Model):
 
 
 class MinutesEntry(models.Model):
-    """One passage of the minutes: who spoke (委員長, 〇〇委員, 事務局) and what was said."""
+    """One passage of the minutes: who spoke (委員長, 〇〇委員, 事務局) and what was said.
+
+    `speaker` is the label printed; the speaker fields say who it is, when it is someone the meeting knows."""
+
+    class SpeakerRole(models.TextChoices):
+        PRESIDING = "presiding", _("Chair (会長・委員長)")
+        VICE_CHAIR = "vice_chair", _("Vice chair (副会長・副委員長)")
+        MEMBER = "member", _("Member (委員)")
+        SECRETARIAT = "secretariat", _("Secretariat (事務局)")
+        ATTENDEE = "attendee", _("Other attendee (説明員・参考人等)")
+        OTHER = "other", _("Other")
 
     minutes = models.ForeignKey(Minutes, verbose_name=_("minutes"), on_delete=models.CASCADE, related_name="entries")
     position = models.PositiveSmallIntegerField(_("position"), default=0)
@@ -474,8 +487,22 @@ class MinutesEntry(models.Model):
         AgendaItem, verbose_name=_("agenda item"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     speaker = models.CharField(_("speaker"), max_length=60, blank=True, help_text=_("e.g. 委員長, 森委員, 事務局"))
+    speaker_role = models.CharField(_("speaker's role"), max_length=12, choices=SpeakerRole.choices, blank=True)
+    speaker_appointment = models.ForeignKey(
+        Appointment, verbose_name=_("speaking member"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    speaker_attendee = models.ForeignKey(
+        "Attendee", verbose_name=_("speaking attendee"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
     text = models.TextField(_("text"))
     is_closed = models.BooleanField(_("closed part (left out when published)"), default=False)
+    closed_basis = models.CharField(
+        _("basis for closing"), max_length=250, blank=True,
+        help_text=_("e.g. 審議会等の会議の公開に関する指針 第3条"),
+    )
+    in_summary = models.BooleanField(_("in the summary (議事要旨)"), default=True)
 
     class Meta:
         verbose_name = _("minutes passage")
@@ -509,6 +536,35 @@ class MinutesConfirmation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.minutes}: {self.appointment.holder_name}"
+
+
+class MinutesVersion(models.Model):
+    """A saved text of the minutes: at each change of status and each edit after the draft was sent."""
+
+    class Reason(models.TextChoices):
+        SENT = "sent", _("Sent for confirmation")
+        EDITED = "edited", _("Edited during confirmation")
+        FINALISED = "finalised", _("Finalised")
+        PUBLISHED = "published", _("Published")
+
+    minutes = models.ForeignKey(Minutes, verbose_name=_("minutes"), on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    snapshot = models.TextField(_("text of all passages"))
+    reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices)
+    created_at = models.DateTimeField(_("saved at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("saved by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("minutes version")
+        verbose_name_plural = _("minutes versions")
+        ordering = ["minutes", "number"]
+        constraints = [models.UniqueConstraint(fields=["minutes", "number"], name="minutes_version_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} v{self.number}"
 
 
 class Milestone(models.Model):

@@ -31,7 +31,7 @@ from .access import (  # noqa: F401 - the access rule lives in meetings.access; 
     viewer_for,
     visible_agenda,
 )
-from .models import Agenda, AgendaItem, Attendance, Meeting, Milestone
+from .models import Agenda, AgendaItem, Attendance, Attendee, Meeting, Milestone, MinutesEntry
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 FISCAL_MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
@@ -381,11 +381,102 @@ def upcoming_for_secretariat(user: AnyUser, *, today: dt.date | None = None) -> 
     return secretariat_meetings(user, today=today)[0]
 
 
+def minutes_due_on(meeting: Meeting) -> dt.date | None:
+    """The day by which the minutes are to be published: the body's number of days after the meeting."""
+    if meeting.date is None:
+        return None
+    return meeting.date + dt.timedelta(days=meeting.body.minutes_publish_days)
+
+
 def minutes_overdue(meeting: Meeting, today: dt.date) -> bool:
-    """Held more than a month ago and minutes not yet published."""
-    if meeting.status != Meeting.Status.HELD or meeting.date is None:
-        return False
-    return meeting.date + dt.timedelta(days=30) < today
+    """Held longer ago than the body allows (Body.minutes_publish_days) and minutes not yet published."""
+    due = minutes_due_on(meeting)
+    return meeting.status == Meeting.Status.HELD and due is not None and due < today
+
+
+def meetings_with_minutes_overdue(*, today: dt.date, user: AnyUser | None = None) -> list[Meeting]:
+    """Held meetings whose minutes are past the body's deadline and not published, oldest first; of the
+    bodies the user's secretariat serves, or of every body (for the daily reminder). One query."""
+    qs = Meeting.objects.filter(status=Meeting.Status.HELD, start_at__isnull=False)
+    if user is not None:
+        qs = qs.filter(committee_access.managed_q(user, "body__"))
+    candidates = qs.select_related("body__secretariat", "minutes").order_by("start_at", "pk")
+    return [m for m in candidates if minutes_overdue(m, today)]
+
+
+# --- minutes -----------------------------------------------------------------------------------
+
+
+@dataclass
+class MinutesSection:
+    """The passages under one 議題 (or before any, `item` None), in the order the minutes print them."""
+
+    heading: str
+    item: AgendaItem | None
+    entries: list[MinutesEntry] = field(default_factory=list)
+
+
+def minutes_sections(meeting: Meeting, entries: list[MinutesEntry]) -> list[MinutesSection]:
+    """Group passages by 議題 in the 次第's order: first those under no item, then each item's. One query
+    (the 次第's items) whatever the number of passages."""
+    agenda = Agenda.objects.filter(meeting_id=meeting.pk).first()
+    nodes = agenda_tree(agenda) if agenda is not None else []
+    sections: dict[int | None, MinutesSection] = {None: MinutesSection(heading="", item=None)}
+    for node in nodes:
+        sections[node.item.pk] = MinutesSection(heading=f"{node.number} {node.item.title}", item=node.item)
+    for entry in entries:
+        section = sections.get(entry.agenda_item_id) or sections[None]
+        section.entries.append(entry)
+    return [s for s in sections.values() if s.entries]
+
+
+@dataclass(frozen=True)
+class SpeakerOption:
+    """One person the editor offers as the speaker: the label printed, and who it is."""
+
+    value: str  # "a<appointment pk>", "g<attendee pk>" or "secretariat"
+    label: str
+    role: str
+    appointment: Appointment | None = None
+    attendee: Attendee | None = None
+
+
+def speaker_options(meeting: Meeting) -> list[SpeakerOption]:
+    """The meeting's people as speakers: the officers by their title under the guidelines (会長・委員長),
+    the members who attended (or were invited, before attendance is recorded) as 〇〇委員, 事務局, and
+    the other attendees. A fixed number of queries."""
+    day = meeting.reference_date
+    rows = attendance_rows(meeting)
+    recorded = any(r.actual for r in rows)
+    guideline = committee_selectors.guideline_in_force(body=meeting.body, day=day)
+    officers = committee_selectors.officers_on(body=meeting.body, day=day)
+    titles = {}
+    for term, role in ((officers.chair, "chair"), (officers.vice_chair, "vice_chair")):
+        if term is not None:
+            titles[term.appointment_id] = (committee_selectors.officer_title(guideline, role), role)
+    options: list[SpeakerOption] = []
+    guests: list[SpeakerOption] = []
+    # Before anyone is invited (no attendance rows), the members in office on the day.
+    people = [(r.appointment, r.attendee) for r in rows if not recorded or r.attended] if rows else [
+        (a, None) for a in invited_members(meeting)
+    ]
+    for appointment, attendee in people:
+        if appointment is not None and appointment.is_member:
+            if appointment.pk in titles:
+                title, role = titles[appointment.pk]
+                options.append(SpeakerOption(
+                    value=f"a{appointment.pk}", label=title, appointment=appointment,
+                    role="presiding" if role == "chair" else "vice_chair",
+                ))
+                continue
+            family = appointment.person.family_name if appointment.person is not None else appointment.holder_name
+            options.append(SpeakerOption(value=f"a{appointment.pk}", label=f"{family}委員", role="member",
+                                         appointment=appointment))
+        elif attendee is not None and attendee.role != Attendee.Role.SECRETARIAT:
+            name = attendee.person.family_name if attendee.person is not None else (attendee.name or attendee.title)
+            guests.append(SpeakerOption(value=f"g{attendee.pk}", label=name[:60], role="attendee", attendee=attendee))
+    options.sort(key=lambda o: {"presiding": 0, "vice_chair": 1}.get(o.role, 2))
+    return [*options, SpeakerOption(value="secretariat", label="事務局", role="secretariat"), *guests]
 
 
 def agendas_waiting_for(user: AnyUser) -> list[Meeting]:

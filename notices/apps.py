@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 def _register_relay(sender, **kwargs) -> None:
     """Create the beat entry for notices.relay once the tables exist; running migrate again changes nothing."""
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
     using = kwargs.get("using", "default")
     every, _created = IntervalSchedule.objects.using(using).get_or_create(
@@ -13,6 +13,15 @@ def _register_relay(sender, **kwargs) -> None:
     )
     PeriodicTask.objects.using(using).update_or_create(
         name="notices.relay", defaults={"task": "notices.tasks.relay", "interval": every, "enabled": True}
+    )
+    # Every morning at 9:00 Tokyo time: minutes past their body's deadline (at most once a day per meeting).
+    morning, _created = CrontabSchedule.objects.using(using).get_or_create(
+        minute="0", hour="9", day_of_week="*", day_of_month="*", month_of_year="*", timezone="Asia/Tokyo"
+    )
+    PeriodicTask.objects.using(using).update_or_create(
+        name="notices.remind_minutes_overdue",
+        defaults={"task": "notices.tasks.remind_minutes_overdue", "crontab": morning, "interval": None,
+                  "enabled": True},
     )
 
 

@@ -11,6 +11,7 @@ rendered in full for every recipient. Either way each recipient's text is what a
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from collections.abc import Iterable
@@ -44,6 +45,7 @@ SUBJECT_LABELS: dict[str, str] = {
     Notice.Kind.MATERIALS: "資料掲載のお知らせ",
     Notice.Kind.MINUTES: "議事録確認のお願い",
     Notice.Kind.ANSWER_REMINDER: "出欠のご回答のお願い",
+    Notice.Kind.MINUTES_OVERDUE: "議事録の公開期限を過ぎています",
 }
 WITH_ICS = (Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.CANCELLATION, Notice.Kind.REMINDER)
 WITH_ANSWER = (Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.REMINDER, Notice.Kind.ANSWER_REMINDER)
@@ -86,6 +88,10 @@ def _minutes_context(meeting: Meeting) -> dict:
     confirm_by = minutes.confirm_by if minutes is not None else None
     return {
         "minutes_url": settings.SITE_URL + reverse("meetings:minutes_review", args=[meeting.pk]),
+        "minutes_edit_url": settings.SITE_URL + reverse("meetings:minutes_edit", args=[meeting.pk]),
+        "minutes_due": wareki.format_date(meeting.date + dt.timedelta(days=meeting.body.minutes_publish_days))
+        if meeting.date
+        else "",
         "minutes_confirm_by": wareki.format_date(confirm_by) if confirm_by else "",
     }
 

@@ -25,6 +25,7 @@ class Notice(models.Model):
         MATERIALS = "materials", _("Materials published (資料掲載のお知らせ)")
         MINUTES = "minutes", _("Minutes to confirm (議事録確認のお願い)")
         ANSWER_REMINDER = "answer_reminder", _("Reminder to answer attendance (出欠回答のお願い)")
+        MINUTES_OVERDUE = "minutes_overdue", _("Minutes overdue, to the secretariat (議事録公開期限超過)")
 
     meeting = models.ForeignKey(Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="notices")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -54,6 +55,8 @@ class NoticeError(ValidationError):
 def _check_kind(meeting: Meeting, kind: str) -> None:
     if kind not in Notice.Kind.values:
         raise NoticeError(_("Unknown kind of notice."))
+    if kind == Notice.Kind.MINUTES_OVERDUE:  # to the secretariat only, written by minutes_overdue_remind
+        raise NoticeError(_("This notice goes to the secretariat only and is sent by the daily reminder."))
     sent_before = Notice.objects.filter(meeting=meeting, kind=Notice.Kind.CONVOCATION).exists()
     if kind == Notice.Kind.CONVOCATION:
         agenda = Agenda.objects.filter(meeting=meeting).first()
@@ -390,6 +393,68 @@ def relay(*, now: dt.datetime | None = None) -> dict[str, int]:
     reminders = reminders_send_due(now=now)
     materials = materials_send_due(now=now)
     return {"requeued": queued, "reminders": reminders, "materials": materials}
+
+
+# --- minutes overdue (to the secretariat) ---------------------------------------------------------
+
+
+def _secretariat_addresses(meeting: Meeting, day: dt.date) -> list[str]:
+    """The unit's address; without one, the addresses of the staff assigned to the unit on `day`."""
+    from committee.models import StaffAssignment
+
+    unit = meeting.body.secretariat
+    if (unit.email or "").strip():
+        return [unit.email.strip()]
+    emails = (
+        StaffAssignment.objects.filter(unit=unit, start_on__lte=day)
+        .filter(Q(end_on__isnull=True) | Q(end_on__gte=day))
+        .filter(user__is_active=True)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    return sorted({e.strip().lower() for e in emails if e.strip()})
+
+
+def minutes_overdue_remind(*, now: dt.datetime | None = None) -> int:
+    """Remind the secretariat of each meeting whose minutes are past the body's deadline: one notice per
+    meeting and day at most (a row lock on the meeting keeps two runs from writing two). Returns how many
+    notices were written."""
+    from meetings import selectors as meeting_selectors
+
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    written = 0
+    for candidate in meeting_selectors.meetings_with_minutes_overdue(today=today):
+        with transaction.atomic():
+            meeting = Meeting.objects.select_for_update().select_related("body__secretariat").get(pk=candidate.pk)
+            if not meeting_selectors.minutes_overdue(meeting, today):
+                continue
+            start = dt.datetime.combine(today, dt.time.min, tzinfo=timezone.get_current_timezone())
+            if Notice.objects.filter(meeting=meeting, kind=Notice.Kind.MINUTES_OVERDUE, created_at__gte=start).exists():
+                continue
+            addresses = _secretariat_addresses(meeting, today)
+            if not addresses:
+                logger.warning("Minutes of meeting %s are overdue and its secretariat has no address.", meeting.pk)
+                continue
+            notice = Notice(meeting=meeting, kind=Notice.Kind.MINUTES_OVERDUE, sequence=meeting.sequence)
+            notice.subject = single_line(_default_subject(notice), 250)
+            notice.full_clean()
+            notice.save()
+            Delivery.objects.bulk_create(Delivery(notice=notice, email=email) for email in addresses)
+            notice.deliveries.update(
+                message_id=Concat(
+                    Value(f"<notice-{notice.pk}-delivery-"), Cast("pk", CharField()), Value(f"@{site_domain()}>"),
+                    output_field=CharField(),
+                )
+            )
+            ids = list(notice.deliveries.order_by("pk").values_list("pk", flat=True))
+            audit_record(
+                actor=None, action=AuditAction.NOTICE_SENT, target=meeting,
+                data={"notice": notice.pk, "kind": notice.kind, "deliveries": len(ids)},
+            )
+            transaction.on_commit(partial(queue_deliveries, ids))
+            written += 1
+    return written
 
 
 # --- a member's own settings --------------------------------------------------------------------

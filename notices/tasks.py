@@ -384,3 +384,10 @@ def relay() -> dict:
     """Periodic (django-celery-beat, every 60 s): queue deliveries left pending or stuck, send the reminders
     and the notices of published materials that are due."""
     return services.relay()
+
+
+@shared_task(acks_late=True)
+def remind_minutes_overdue() -> int:
+    """Daily (django-celery-beat): remind the secretariat of minutes past the body's deadline; at most one
+    reminder per meeting and day, however often it runs."""
+    return services.minutes_overdue_remind()

@@ -188,6 +188,19 @@ MATRIX: dict[str, list[Case]] = {
     ],
     "meetings:agenda_item_delete": [Case("GET", POST_ONLY, {"pk": MEETING, "item_pk": "999999"})],
     "meetings:agenda_item_move": [Case("GET", POST_ONLY, {"pk": MEETING, "item_pk": "999999"})],
+    # The minutes editor, on the fixture meeting without minutes yet (tests/meetings/test_minutes_editor.py).
+    "meetings:minutes_edit": [Case("not started", MANAGERS_ONLY, ON_MEETING)],
+    "meetings:minutes_settings": [Case("GET", POST_ONLY, ON_MEETING)],
+    "meetings:minutes_passage_add": [Case("GET", POST_ONLY, ON_MEETING)],
+    "meetings:minutes_passage_edit": [
+        Case("unknown passage", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": MEETING, "entry_pk": "999999"})
+    ],
+    "meetings:minutes_passage_show": [
+        Case("unknown passage", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": MEETING, "entry_pk": "999999"})
+    ],
+    "meetings:minutes_passage_delete": [Case("GET", POST_ONLY, {"pk": MEETING, "entry_pk": "999999"})],
+    "meetings:minutes_passage_move": [Case("GET", POST_ONLY, {"pk": MEETING, "entry_pk": "999999"})],
+    "meetings:minutes_versions": [Case("not started", MANAGERS_ONLY, ON_MEETING)],
     # Materials: the fixture meeting has none, so downloads answer 404 to everyone; who may fetch an
     # existing material at each visibility is tests/documents/test_views.py::test_permission_matrix.
     "documents:download": [Case("unknown material", NOWHERE, {"pk": "999999"})],
@@ -231,6 +244,8 @@ MATRIX: dict[str, list[Case]] = {
     "print:seating_html": [Case("members", only(MEETING_INSIDERS, 200, 404), ON_MEETING)],
     "print:seating_pdf": [Case("members", only(MEETING_INSIDERS, 200, 404), ON_MEETING)],
     "print:materials_pdf": [Case("no materials", NOWHERE, ON_MEETING)],
+    "print:minutes_html": [Case("no minutes", NOWHERE, ON_MEETING)],
+    "print:minutes_pdf": [Case("no minutes", NOWHERE, ON_MEETING)],
     "print:notice_html": [
         Case("unknown appointment", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": MEETING, "appointment_pk": "999999"})
     ],

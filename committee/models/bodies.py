@@ -43,6 +43,11 @@ class Body(models.Model):
         _("number of seats"), null=True, blank=True, help_text=_("Members the body should have; empty if not fixed.")
     )
     is_public = models.BooleanField(_("shown on the public site"), default=True)
+    minutes_publish_days = models.PositiveSmallIntegerField(
+        _("publish the minutes within (days)"),
+        default=30,
+        help_text=_("Days after a meeting by which its minutes are published; later they show as overdue."),
+    )
     convener_account = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("account of the convening official"),

@@ -38,10 +38,18 @@ from .meetings import (
     next_meeting_number,
 )
 from .minutes import (
+    PassageInput,
     minutes_confirm,
     minutes_finalise,
+    minutes_passage_add,
+    minutes_passage_delete,
+    minutes_passage_move,
+    minutes_passage_update,
     minutes_publish,
     minutes_send_for_confirmation,
+    minutes_settings_update,
+    minutes_snapshot,
+    minutes_start,
 )
 
 __all__ = [
@@ -68,10 +76,18 @@ __all__ = [
     "meeting_postpone",
     "meeting_record_election",
     "meeting_update",
+    "PassageInput",
     "minutes_confirm",
     "minutes_finalise",
+    "minutes_passage_add",
+    "minutes_passage_delete",
+    "minutes_passage_move",
+    "minutes_passage_update",
     "minutes_publish",
     "minutes_send_for_confirmation",
+    "minutes_settings_update",
+    "minutes_snapshot",
+    "minutes_start",
     "next_meeting_number",
     "seating_generate",
     "snapshot_hash",

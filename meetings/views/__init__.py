@@ -12,6 +12,16 @@ from .members import (
     minutes_review,
     my_meetings,
 )
+from .minutes import (
+    minutes_edit,
+    minutes_passage_add,
+    minutes_passage_delete,
+    minutes_passage_edit,
+    minutes_passage_move,
+    minutes_passage_show,
+    minutes_settings,
+    minutes_versions,
+)
 from .planning import (
     agenda_edit,
     agenda_item_delete,
@@ -59,6 +69,14 @@ __all__ = [
     "meeting_detail",
     "meeting_edit",
     "minutes_confirm",
+    "minutes_edit",
+    "minutes_passage_add",
+    "minutes_passage_delete",
+    "minutes_passage_edit",
+    "minutes_passage_move",
+    "minutes_passage_show",
+    "minutes_settings",
+    "minutes_versions",
     "minutes_finalise",
     "minutes_review",
     "my_meetings",

@@ -97,7 +97,7 @@ def minutes_review(request, pk: int):
     """The draft minutes for the members who attended, the presiding officer and the secretariat."""
     allowed = minutes_for(request.user, pk, to="review")
     meeting, minutes, access, confirmation = allowed.meeting, allowed.minutes, allowed.access, allowed.confirmation
-    entries = list(minutes.entries.select_related("agenda_item").order_by("position", "id"))
+    entries = list(minutes.entries.order_by("position", "id"))
     confirmations = list(minutes.confirmations.select_related("appointment__person")) if access.manage else []
     can_finalise = minutes.status == Minutes.Status.CONFIRMING and allowed.presides
     return render(
@@ -107,6 +107,7 @@ def minutes_review(request, pk: int):
             "meeting": meeting,
             "minutes": minutes,
             "entries": entries,
+            "sections": selectors.minutes_sections(meeting, entries),
             "confirmation": confirmation,
             "confirmations": confirmations,
             "can_finalise": can_finalise,

@@ -54,7 +54,8 @@ def _tasks(meeting: Meeting, recorded: int, today: dt.date) -> list[tuple[str, s
     if meeting.is_past and meeting.status == Meeting.Status.NOTIFIED:
         tasks.append((_("Record the meeting as held"), manage + "#held-h"))
     if selectors.minutes_overdue(meeting, today):
-        tasks.append((_("Minutes overdue: write and publish them"), manage + "#min-h"))
+        minutes_edit = reverse("meetings:minutes_edit", args=[meeting.pk])
+        tasks.append((_("Minutes overdue: write and publish them"), minutes_edit))
     return tasks
 
 
@@ -90,7 +91,11 @@ def dashboard(request):
         .filter(Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=today))
         .order_by("display_order", "id")
     )
-    context = {"rows": rows, "stale": stale, "today": today, "bodies": list(bodies)}
+    overdue = [
+        {"meeting": m, "due_on": selectors.minutes_due_on(m), "minutes": getattr(m, "minutes", None)}
+        for m in selectors.meetings_with_minutes_overdue(today=today, user=request.user)
+    ]
+    context = {"rows": rows, "stale": stale, "today": today, "bodies": list(bodies), "minutes_overdue": overdue}
     return render(request, "meetings/dashboard.html", context)
 
 

@@ -83,6 +83,15 @@ MATRIX: dict[str, tuple[str, dict, dict]] = {
     "agenda_item_edit": ("get", only(MANAGERS, 200, anonymous=LOGIN), only(MANAGERS, 200, anonymous=LOGIN)),
     "agenda_item_delete": ("post", only(MANAGERS, 302, anonymous=LOGIN), only(MANAGERS, 302, anonymous=LOGIN)),
     "agenda_item_move": ("post", only(MANAGERS, 302, anonymous=LOGIN), only(MANAGERS, 302, anonymous=LOGIN)),
+    # The minutes editor: what it does is tests/meetings/test_minutes_editor.py.
+    "minutes_edit": ("get", only(MANAGERS, 200, anonymous=LOGIN), only(MANAGERS, 200, anonymous=LOGIN)),
+    "minutes_settings": ("post", only(MANAGERS, 302, anonymous=LOGIN), only(MANAGERS, 302, anonymous=LOGIN)),
+    "minutes_passage_add": ("post", only(MANAGERS, 302, anonymous=LOGIN), only(MANAGERS, 302, anonymous=LOGIN)),
+    "minutes_passage_edit": ("get", only(MANAGERS, 200, anonymous=LOGIN), only(MANAGERS, 200, anonymous=LOGIN)),
+    "minutes_passage_show": ("get", only(MANAGERS, 302, anonymous=LOGIN), only(MANAGERS, 302, anonymous=LOGIN)),
+    "minutes_passage_delete": ("post", only(MANAGERS, 302, anonymous=LOGIN), only(MANAGERS, 302, anonymous=LOGIN)),
+    "minutes_passage_move": ("post", only(MANAGERS, 302, anonymous=LOGIN), only(MANAGERS, 302, anonymous=LOGIN)),
+    "minutes_versions": ("get", only(MANAGERS, 200, anonymous=LOGIN), only(MANAGERS, 200, anonymous=LOGIN)),
 }
 
 
@@ -111,6 +120,8 @@ def _kwargs(name: str, meeting: Meeting) -> dict:
         return {"pk": meeting.pk, "action": "prepare"}
     if name == "create":
         return {"slug": meeting.body.slug}
+    if name.startswith("minutes_passage_") and name != "minutes_passage_add":
+        return {"pk": meeting.pk, "entry_pk": MinutesEntry.objects.filter(minutes__meeting=meeting).first().pk}
     if name in ("agenda_item_edit", "agenda_item_delete", "agenda_item_move"):
         return {"pk": meeting.pk, "item_pk": AgendaItem.objects.filter(agenda__meeting=meeting).first().pk}
     return {"pk": meeting.pk}
@@ -120,6 +131,9 @@ POST_DATA = {
     "answer": {"reply": "venue"},
     "minutes_confirm": {"comment": ""},
     "agenda_item_move": {"direction": "down"},
+    "minutes_passage_add": {"speaker": "事務局", "text": "補足します。"},
+    "minutes_passage_move": {"direction": "down"},
+    "minutes_settings": {"kind": "verbatim"},
 }
 
 
