@@ -29,5 +29,10 @@ urlpatterns = [
     path("manage/meetings/<int:pk>/agenda/<int:item_pk>/", views.agenda_item_edit, name="agenda_item_edit"),
     path("manage/meetings/<int:pk>/agenda/<int:item_pk>/delete/", views.agenda_item_delete, name="agenda_item_delete"),
     path("manage/meetings/<int:pk>/agenda/<int:item_pk>/move/", views.agenda_item_move, name="agenda_item_move"),
+    path("manage/meetings/<int:pk>/attendees/", views.attendee_list, name="attendees"),
+    path("manage/meetings/<int:pk>/attendees/<int:attendee_pk>/", views.attendee_edit, name="attendee_edit"),
+    path(
+        "manage/meetings/<int:pk>/attendees/<int:attendee_pk>/remove/", views.attendee_remove, name="attendee_remove"
+    ),
     path("manage/meetings/<int:pk>/<slug:action>/", views.manage_action, name="manage_action"),
 ]
