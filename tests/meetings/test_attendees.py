@@ -14,7 +14,7 @@ from core.models import AuditAction, AuditEntry
 from documents import services as document_services
 from meetings import services
 from meetings.access import attendee_token
-from meetings.models import Attendance, Attendee, Meeting
+from meetings.models import Attendance, Attendee, Meeting, Seat
 from notices import services as notice_services
 from notices.models import Delivery, Notice
 from tests.documents.conftest import pdf_bytes, upload
@@ -257,3 +257,14 @@ def test_the_manage_page_links_to_the_attendees_page_not_the_admin(meeting, secr
     html = _client(secretariat).get(reverse("meetings:manage", args=[meeting.pk])).content.decode()
     assert reverse("meetings:attendees", args=[meeting.pk]) in html
     assert "/admin/meetings/meeting/" not in html
+
+
+def test_the_seating_plan_follows_the_guests_answer(meeting, explainer, secretariat):
+    observer = services.attendee_add(actor=secretariat, meeting=meeting, role="observer", name="観察 一郎")
+    services.attendee_reply(attendee=explainer, reply="online")
+    services.attendee_reply(attendee=observer, reply="absent")
+    services.seating_generate(actor=secretariat, meeting=meeting)
+    placed = Seat.objects.filter(meeting=meeting).select_related("attendance")
+    seats = {s.attendance.attendee_id: s.zone for s in placed}
+    assert seats.get(explainer.pk) == Seat.Zone.ONLINE
+    assert observer.pk not in seats
