@@ -144,3 +144,20 @@ def test_htmx_posts_from_others_change_nothing(meeting, who, member, outsider):
     response = client.post(reverse("meetings:agenda_item_delete", args=[meeting.pk, item.pk]), **HTMX)
     assert response.status_code == 404
     assert AgendaItem.objects.filter(pk=item.pk).exists()
+
+
+@pytest.mark.parametrize("with_htmx", [True, False], ids=["htmx", "no javascript"])
+def test_recording_a_phone_answer(invited, client, member, with_htmx):
+    row = Attendance.objects.get(meeting=invited, appointment__person__user=member)
+    response = client.post(
+        reverse("meetings:manage_action", args=[invited.pk, "reply"]),
+        {"attendance": row.pk, "reply": "absent", "note": "電話"},
+        **(HTMX if with_htmx else {}),
+    )
+    row.refresh_from_db()
+    assert (row.reply, row.reply_note) == ("absent", "電話")
+    if with_htmx:
+        assert _is_partial(response)
+        assert 'id="attendance-section"' in response.content.decode()
+    else:
+        assert response.status_code == 302
