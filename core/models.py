@@ -98,6 +98,10 @@ class AuditAction(models.TextChoices):
     ATTENDANCE_RECORDED = "attendance_recorded", _("Attendance recorded")
     SEATING_GENERATED = "seating_generated", _("Seating plan generated")
     OFFICER_ELECTION_RECORDED = "officer_election_recorded", _("Officer election recorded")
+    ATTENDEE_ADDED = "attendee_added", _("Other attendee added")
+    ATTENDEE_CHANGED = "attendee_changed", _("Other attendee changed")
+    ATTENDEE_REMOVED = "attendee_removed", _("Other attendee removed")
+    ATTENDEE_ANSWERED = "attendee_answered", _("Other attendee answered by link")
     MINUTES_SENT_FOR_CONFIRMATION = "minutes_sent_for_confirmation", _("Minutes sent for confirmation")
     MINUTES_CONFIRMED = "minutes_confirmed", _("Minutes confirmed")
     MINUTES_FINALISED = "minutes_finalised", _("Minutes finalised")
@@ -121,6 +125,7 @@ class AuditAction(models.TextChoices):
     MATERIAL_DOWNLOADED = "material_downloaded", _("Material downloaded")
     # notices
     NOTICE_SENT = "notice_sent", _("Notice sent")
+    ATTENDEE_INVITED = "attendee_invited", _("Other attendee invited by mail")
     DELIVERY_RESENT = "delivery_resent", _("Delivery sent again")
     DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
     NOTIFICATION_SETTINGS_CHANGED = "notification_settings_changed", _("Notification settings changed")

@@ -13,8 +13,18 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from core.types import AnyUser
-from meetings.access import EVERYTHING, NOTHING, Access, Viewer, access_to, open_item_q, prefixed, viewer_for
-from meetings.models import AgendaItem, Meeting
+from meetings.access import (
+    EVERYTHING,
+    NOTHING,
+    Access,
+    Viewer,
+    access_to,
+    guest_access,
+    open_item_q,
+    prefixed,
+    viewer_for,
+)
+from meetings.models import AgendaItem, Attendee, Meeting
 
 from .models import Material
 
@@ -50,9 +60,15 @@ def _visible(manage: Q, member: Q) -> Q:
     return manage | (member & members_filter()) | public_filter()
 
 
-def materials_visible_to(user: AnyUser, meeting: Meeting, access: Access | None = None) -> QuerySet[Material]:
-    """The materials of `meeting` this user may see, in label order (one query, given `access`)."""
-    access = access or access_to(user, meeting)
+def materials_visible_to(
+    user: AnyUser | None, meeting: Meeting, access: Access | None = None
+) -> QuerySet[Material]:
+    """The materials of `meeting` this user may see, in label order (one query, given `access`; without a
+    user, `access` is required)."""
+    if access is None:
+        if user is None:
+            raise ValueError("materials_visible_to needs a user or an access")
+        access = access_to(user, meeting)
     condition = _visible(EVERYTHING if access.manage else NOTHING, EVERYTHING if access.member else NOTHING)
     return (
         Material.objects.filter(meeting=meeting)
@@ -72,13 +88,31 @@ def all_materials_visible_to(user: AnyUser) -> QuerySet[Material]:
     return Material.objects.filter(materials_visible_q(viewer_for(user)))
 
 
-def material_for(user: AnyUser, pk: int, *, to: MaterialPurpose = "download") -> tuple[Material, Access]:
+def materials_visible_to_guest(attendee: Attendee) -> QuerySet[Material]:
+    """The materials an invited attendee's link shows: its one meeting's members' and public ones."""
+    return materials_visible_to(None, attendee.meeting, guest_access(attendee))
+
+
+def material_for(
+    user: AnyUser | None, pk: int, *, to: MaterialPurpose = "download", guest: Attendee | None = None
+) -> tuple[Material, Access]:
     """The material `pk` and what the user may do with its meeting, or 404.
 
     "download": the user may see it (and so fetch its current file). "manage": the secretariat of its
-    meeting (withdraw, restore, replace, change who sees it)."""
+    meeting (withdraw, restore, replace, change who sees it). With `guest` (an invited attendee's link,
+    meetings.access.attendee_for_token) the user is ignored: the link downloads what the members of its
+    own meeting see, and nothing of another meeting; it manages nothing."""
     material = Material.objects.select_related("meeting__body", "current_version", "agenda_item").filter(pk=pk).first()
     if material is None:
+        raise Http404
+    if guest is not None:
+        if to != "download" or material.meeting_id != guest.meeting_id:
+            raise Http404
+        access = guest_access(guest)
+        if not materials_visible_to(None, guest.meeting, access).filter(pk=pk).exists():
+            raise Http404
+        return material, access
+    if user is None:
         raise Http404
     access = access_to(user, material.meeting)
     if to == "manage":

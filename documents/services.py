@@ -222,14 +222,19 @@ def material_restore(*, actor: AnyUser, material: Material) -> Material:
     return material
 
 
-def download_record(*, user: AnyUser, material: Material, via_zip: bool = False, ip_address: str | None = None) -> None:
-    """Log a download of a members-only material (who, when, which version) with an audit entry."""
-    downloads_record(user=user, materials=[material], via_zip=via_zip, ip_address=ip_address)
+def download_record(
+    *, user: AnyUser, material: Material, via_zip: bool = False, ip_address: str | None = None,
+    guest: int | None = None,
+) -> None:
+    """Log a download of a members-only material (who, when, which version) with an audit entry; `guest`
+    names the invited attendee whose link was used."""
+    downloads_record(user=user, materials=[material], via_zip=via_zip, ip_address=ip_address, guest=guest)
 
 
 @transaction.atomic
 def downloads_record(
-    *, user: AnyUser, materials: list[Material], via_zip: bool = False, ip_address: str | None = None
+    *, user: AnyUser, materials: list[Material], via_zip: bool = False, ip_address: str | None = None,
+    guest: int | None = None,
 ) -> int:
     """Log downloads of several materials at once (the ZIP): a Download row and an audit entry for each
     one that is not public, in two queries whatever their number. Returns how many were logged."""
@@ -252,7 +257,7 @@ def downloads_record(
             target_type=material_type, target_id=str(m.pk), target_label=single_line(str(m), 500),
             ip_address=ip_address,
             data={"version": m.current_version.number if m.current_version else None,
-                  "version_id": version_id, "zip": via_zip},
+                  "version_id": version_id, "zip": via_zip, **({"guest": guest} if guest is not None else {})},
         )
         for m, version_id in logged
     )

@@ -6,6 +6,7 @@ app_name = "documents"
 
 urlpatterns = [
     path("materials/<int:pk>/download/", views.download, name="download"),
+    path("guest/<str:token>/materials/<int:pk>/", views.guest_download, name="guest_download"),
     path("materials/<int:pk>/versions/<int:number>/", views.version_download, name="version_download"),
     path("meetings/<int:pk>/materials.zip", views.download_all, name="download_all"),
     path("manage/meetings/<int:pk>/materials/", views.manage_materials, name="manage"),

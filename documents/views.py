@@ -7,17 +7,19 @@ import unicodedata
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from zipstream import ZipStream
 
 from meetings import selectors as meeting_selectors
-from meetings.access import meeting_for
+from meetings.access import attendee_for_token, meeting_for
 from meetings.models import AgendaItem, Meeting
 
 from . import delivery, selectors, services
@@ -57,6 +59,22 @@ def download(request, pk: int):
     response = _file_response(version, download_name(material, version), f"material-{material.pk}.{version.extension}")
     # Logged once the file is open: a download that cannot start is not recorded as made.
     services.download_record(user=request.user, material=material, ip_address=_client_ip(request))
+    return response
+
+
+@never_cache
+@require_GET
+def guest_download(request, token: str, pk: int):
+    """A material of the meeting an invited attendee's link names (its members' and public ones only);
+    any other material, or an altered or revoked link, is 404. Logged as the attendee's download."""
+    attendee = attendee_for_token(token)
+    material, _access = material_for(None, pk, guest=attendee)
+    version = material.current_version
+    if version is None:
+        raise Http404
+    response = _file_response(version, download_name(material, version), f"material-{material.pk}.{version.extension}")
+    services.download_record(user=AnonymousUser(), material=material, ip_address=_client_ip(request),
+                             guest=attendee.pk)
     return response
 
 

@@ -20,6 +20,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from django.conf import settings
+from django.core import signing
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -186,6 +187,45 @@ def meeting_for(
     if not allowed:
         raise Http404
     return meeting, access
+
+
+# --- invited attendees without an account (説明員, 参考人, オブザーバー) ----------------------------
+
+ATTENDEE_SALT = "meetings.attendee"
+
+
+def attendee_token(attendee: Attendee) -> str:
+    """The signed part of one attendee's own link: names the attendee and their meeting, nothing else."""
+    return signing.dumps({"g": attendee.pk, "m": attendee.meeting_id}, salt=ATTENDEE_SALT, compress=False)
+
+
+def attendee_for_token(token: str) -> Attendee:
+    """The invited attendee a link names, or 404 (altered, or the attendee was removed: removing them
+    revokes the link at once). The holder answers for that attendee and sees that one meeting's
+    members' side (`guest_access`); it is no account and opens nothing else."""
+    try:
+        value = signing.loads(token, salt=ATTENDEE_SALT)
+    except signing.BadSignature:
+        raise Http404 from None
+    if not isinstance(value, dict) or not isinstance(value.get("g"), int) or not isinstance(value.get("m"), int):
+        raise Http404
+    attendee = (
+        Attendee.objects.select_related(
+            "meeting__body__convener_account", "meeting__agenda__approved_version", "person"
+        )
+        .filter(pk=value["g"], meeting_id=value["m"])
+        .exclude(meeting__status=Meeting.Status.CANCELLED)
+        .first()
+    )
+    if attendee is None:
+        raise Http404
+    return attendee
+
+
+def guest_access(attendee: Attendee) -> Access:
+    """What an invited attendee's link may do with their meeting: read its members' side, as a member
+    invited to it would (the approved 次第 as members read it, members' materials); manage nothing."""
+    return Access(manage=False, member=True)
 
 
 # --- the 次第 and agenda items ----------------------------------------------------------------

@@ -42,7 +42,7 @@ class AttendeeInline(admin.TabularInline):
     model = Attendee
     extra = 0
     autocomplete_fields = ["person"]
-    fields = ["role", "person", "name", "title", "position", "invited_by_chair"]
+    fields = ["role", "person", "name", "title", "email", "position", "invited_by_chair"]
 
 
 class MeetingForm(forms.ModelForm):

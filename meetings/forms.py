@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from committee.models import Body
 
-from .models import AgendaItem, Attendance, Meeting, Openness
+from .models import AgendaItem, Attendance, Attendee, Meeting, Openness
 from .selectors import AgendaNode
 
 if TYPE_CHECKING:  # the mixin is mixed into forms
@@ -284,3 +284,29 @@ class AnswerForm(forms.Form):
         label=_("Will you attend?"), choices=Attendance.Reply.choices, widget=forms.RadioSelect
     )
     note = forms.CharField(label=_("Note for the secretariat"), max_length=250, required=False)
+
+
+class AttendeeForm(ServiceErrorsMixin, forms.Form):
+    """One invited attendee: name, affiliation and title, role, address, and whether the chair asked them
+    to attend (第4-3)."""
+
+    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+    title = forms.CharField(label=_("Affiliation and title"), max_length=200, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=Attendee.Role.choices, initial=Attendee.Role.EXPLAINER)
+    email = forms.EmailField(
+        label=_("Email address"), required=False, help_text=_("The invitation with the answer link goes here.")
+    )
+    invited_by_chair = forms.BooleanField(label=_("Asked to attend by the chair (第4-3)"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("name") or "").strip() and not (data.get("title") or "").strip():
+            raise ValidationError(_("Give the attendee's name or their affiliation and title."))
+        return data
+
+    @classmethod
+    def initial_for(cls, attendee: Attendee) -> dict[str, Any]:
+        return {field: getattr(attendee, field) for field in ("name", "title", "role", "email", "invited_by_chair")}
+
+    def service_fields(self) -> dict[str, Any]:
+        return {field: self.cleaned_data[field] for field in ("name", "title", "role", "email", "invited_by_chair")}

@@ -273,6 +273,9 @@ class Attendee(models.Model):
     )
     name = models.CharField(_("name"), max_length=100, blank=True, help_text=_("When not a registered person."))
     title = models.CharField(_("affiliation and title"), max_length=200, blank=True)
+    email = models.EmailField(
+        _("email address"), blank=True, help_text=_("The invitation with the answer link goes here.")
+    )
     position = models.PositiveSmallIntegerField(_("order"), default=100)
     invited_by_chair = models.BooleanField(_("asked to attend by the chair (第4-3)"), default=False)
 

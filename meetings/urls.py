@@ -41,5 +41,10 @@ urlpatterns = [
     path("manage/meetings/<int:pk>/minutes/passages/<int:entry_pk>/move/", views.minutes_passage_move,
          name="minutes_passage_move"),
     path("manage/meetings/<int:pk>/minutes/versions/", views.minutes_versions, name="minutes_versions"),
+    path("manage/meetings/<int:pk>/attendees/", views.attendee_list, name="attendees"),
+    path("manage/meetings/<int:pk>/attendees/<int:attendee_pk>/", views.attendee_edit, name="attendee_edit"),
+    path(
+        "manage/meetings/<int:pk>/attendees/<int:attendee_pk>/remove/", views.attendee_remove, name="attendee_remove"
+    ),
     path("manage/meetings/<int:pk>/<slug:action>/", views.manage_action, name="manage_action"),
 ]

@@ -30,7 +30,8 @@ from django.utils.html import escape, linebreaks
 
 from core import wareki
 from core.text import single_line
-from meetings.models import Attendance, Meeting
+from meetings.access import attendee_token
+from meetings.models import Attendance, Attendee, Meeting
 
 from .addressing import message_id_for
 from .calendar import meeting_ics
@@ -46,8 +47,11 @@ SUBJECT_LABELS: dict[str, str] = {
     Notice.Kind.MINUTES: "議事録確認のお願い",
     Notice.Kind.ANSWER_REMINDER: "出欠のご回答のお願い",
     Notice.Kind.MINUTES_OVERDUE: "議事録の公開期限を過ぎています",
+    Notice.Kind.INVITATION: "ご出席のお願い",
 }
-WITH_ICS = (Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.CANCELLATION, Notice.Kind.REMINDER)
+WITH_ICS = (
+    Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.CANCELLATION, Notice.Kind.REMINDER, Notice.Kind.INVITATION
+)
 WITH_ANSWER = (Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.REMINDER, Notice.Kind.ANSWER_REMINDER)
 
 # Placeholders for the per-recipient values: two sets of different lengths, letters, digits and URL
@@ -122,7 +126,11 @@ def render_subject(notice: Notice) -> str:
 
 def answer_urls(notice: Notice, deliveries: Iterable[Delivery]) -> dict[int | None, str]:
     """The signed answer link of each delivery's person (by person id), in one query. A person's row as a
-    member wins over one as another attendee."""
+    member wins over one as another attendee. An invitation (出席依頼) has one delivery, to its attendee,
+    whose link is the attendee's own (under the key None as well as their person's id, if any)."""
+    if notice.kind == Notice.Kind.INVITATION:
+        url = _guest_url(notice.attendee) if notice.attendee is not None else ""
+        return {None: url, **{d.person_id: url for d in deliveries if d.person_id}} if url else {}
     if notice.kind not in WITH_ANSWER:
         return {}
     people = {d.person_id for d in deliveries if d.person_id}
@@ -146,14 +154,25 @@ def answer_urls(notice: Notice, deliveries: Iterable[Delivery]) -> dict[int | No
     }
 
 
+def _guest_url(attendee: Attendee) -> str:
+    return settings.SITE_URL + reverse("notices:guest", args=[attendee_token(attendee)])
+
+
 def _answer_url(delivery: Delivery) -> str:
+    if delivery.notice.kind == Notice.Kind.INVITATION:
+        return answer_urls(delivery.notice, [delivery]).get(delivery.person_id, "")
     if not delivery.person_id:
         return ""
     return answer_urls(delivery.notice, [delivery]).get(delivery.person_id, "")
 
 
 def _name(delivery: Delivery) -> str:
-    return single_line(delivery.person.full_name) if delivery.person is not None else ""
+    if delivery.person is not None:
+        return single_line(delivery.person.full_name)
+    notice = delivery.notice
+    if notice.kind == Notice.Kind.INVITATION and notice.attendee is not None:
+        return single_line(notice.attendee.name)
+    return ""
 
 
 class MessageBuilder:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from committee.models import Body, Person
 from documents.models import Material
-from meetings.models import Meeting
+from meetings.models import Attendee, Meeting
 
 
 class Notice(models.Model):
@@ -26,6 +26,7 @@ class Notice(models.Model):
         MINUTES = "minutes", _("Minutes to confirm (議事録確認のお願い)")
         ANSWER_REMINDER = "answer_reminder", _("Reminder to answer attendance (出欠回答のお願い)")
         MINUTES_OVERDUE = "minutes_overdue", _("Minutes overdue, to the secretariat (議事録公開期限超過)")
+        INVITATION = "invitation", _("Invitation of another attendee (出席依頼)")
 
     meeting = models.ForeignKey(Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="notices")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -33,6 +34,15 @@ class Notice(models.Model):
     subject = models.CharField(_("subject"), max_length=250, blank=True)
     note = models.TextField(_("note added to the message"), blank=True)
     cc = models.EmailField(_("copy to"), blank=True)
+    attendee = models.ForeignKey(
+        Attendee,
+        verbose_name=_("other attendee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The one attendee an invitation (出席依頼) goes to."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("sent by"),

@@ -20,10 +20,10 @@ from core.audit import AuditAction, audit_record
 from core.text import single_line
 from core.types import AnyUser, account_of
 from meetings import services as meeting_services
-from meetings.models import Agenda, Meeting
+from meetings.models import Agenda, Attendee, Meeting
 
 from . import announcements, selectors
-from .addressing import site_domain
+from .addressing import message_id_for, site_domain
 from .models import (
     BodyNoticeSettings,
     Delivery,
@@ -57,6 +57,8 @@ def _check_kind(meeting: Meeting, kind: str) -> None:
         raise NoticeError(_("Unknown kind of notice."))
     if kind == Notice.Kind.MINUTES_OVERDUE:  # to the secretariat only, written by minutes_overdue_remind
         raise NoticeError(_("This notice goes to the secretariat only and is sent by the daily reminder."))
+    if kind == Notice.Kind.INVITATION:
+        raise NoticeError(_("Invitations of other attendees are sent from the page of other attendees."))
     sent_before = Notice.objects.filter(meeting=meeting, kind=Notice.Kind.CONVOCATION).exists()
     if kind == Notice.Kind.CONVOCATION:
         agenda = Agenda.objects.filter(meeting=meeting).first()
@@ -135,6 +137,57 @@ def notice_send(
         data={"notice": notice.pk, "kind": kind, "sequence": notice.sequence, "deliveries": len(ids)},
     )
     transaction.on_commit(lambda: queue_deliveries(ids))
+    return notice
+
+
+INVITABLE = (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED, Meeting.Status.POSTPONED)
+
+
+@transaction.atomic
+def attendee_invite(*, actor: AnyUser | None, attendee: Attendee, note: str = "") -> Notice:
+    """出席依頼: mail one other attendee (説明員, 参考人, オブザーバー) the meeting's particulars and their own
+    link (answer, the meeting's members' materials), through the outbox. Inviting again for the same
+    revision of the meeting returns the invitation already written, unless its delivery failed (then the
+    address may have been corrected, and a new one goes out)."""
+    meeting = Meeting.objects.select_for_update().select_related("body__secretariat").get(pk=attendee.meeting_id)
+    attendee = Attendee.objects.select_for_update().get(pk=attendee.pk)
+    if meeting.status not in INVITABLE or meeting.is_past:
+        raise NoticeError(_("Invitations can be sent only before the meeting."))
+    email = single_line(attendee.email, 254)
+    if not email:
+        raise NoticeError(_("Give the attendee's email address first."))
+    existing = (
+        Notice.objects.filter(meeting=meeting, kind=Notice.Kind.INVITATION, attendee=attendee)
+        .filter(sequence=meeting.sequence, deliveries__email=email)
+        .exclude(deliveries__state=Delivery.State.FAILED)
+        .first()
+    )
+    if existing is not None:
+        return existing
+    notice = Notice(
+        meeting=meeting,
+        kind=Notice.Kind.INVITATION,
+        sequence=meeting.sequence,
+        note=note.strip(),
+        cc=selectors.secretariat_email(meeting),
+        attendee=attendee,
+        created_by=account_of(actor),
+    )
+    notice.subject = single_line(_default_subject(notice), 250)
+    notice.full_clean()
+    notice.save()
+    delivery = Delivery(notice=notice, person=attendee.person, email=email)
+    delivery.full_clean(exclude=["message_id"])
+    delivery.save()
+    delivery.message_id = message_id_for(notice.pk, delivery.pk)
+    delivery.save(update_fields=["message_id"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.ATTENDEE_INVITED,
+        target=meeting,
+        data={"notice": notice.pk, "attendee": attendee.pk, "sequence": notice.sequence},
+    )
+    transaction.on_commit(lambda: queue_deliveries([delivery.pk]))
     return notice
 
 

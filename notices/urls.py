@@ -10,6 +10,10 @@ urlpatterns = [
     path("manage/meetings/<int:pk>/notices/preview/<slug:kind>/", views.preview, name="preview"),
     path("manage/deliveries/<int:pk>/resend/", views.resend, name="resend"),
     path("answer/<str:token>/", views.answer, name="answer"),
+    path(
+        "manage/meetings/<int:pk>/attendees/<int:attendee_pk>/invite/", views.attendee_invite, name="attendee_invite"
+    ),
+    path("guest/<str:token>/", views.guest, name="guest"),
     path("bodies/<slug:slug>/calendar.ics", views.body_calendar, name="body_calendar"),
     path("calendar/<str:token>.ics", views.member_calendar, name="member_calendar"),
     path("my/calendar/", views.my_calendar, name="my_calendar"),

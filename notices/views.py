@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from committee.access import body_for
 from meetings import services as meeting_services
-from meetings.access import meeting_for, viewer_for
-from meetings.models import Attendance, Meeting
+from meetings.access import attendee_for_token, guest_access, meeting_for, viewer_for, visible_agenda
+from meetings.models import Attendance, Attendee, Meeting
 
 from . import selectors, services
 from .calendar import feed_ics
@@ -43,7 +43,7 @@ def status(request, pk: int):
             "meeting": meeting,
             "notices": selectors.notices_of(meeting),
             "without_email": selectors.recipients_without_email(meeting),
-            "kinds": Notice.Kind.choices,
+            "kinds": [(v, label) for v, label in Notice.Kind.choices if v != Notice.Kind.INVITATION],
             "cc": selectors.secretariat_email(meeting),
         },
     )
@@ -163,6 +163,68 @@ def answer(request, token: str):
         request,
         "notices/answer.html",
         {"meeting": meeting, "attendance": attendance, "name": person.full_name if person else "", "choices": choices},
+    )
+
+
+# --- other attendees: the invitation, and their own page by link ------------------------------------
+
+
+@login_required
+@require_POST
+def attendee_invite(request, pk: int, attendee_pk: int):
+    """Send one other attendee the invitation (出席依頼) with their own link."""
+    meeting = _managed_meeting(request, pk)
+    attendee = get_object_or_404(Attendee, pk=attendee_pk, meeting=meeting)
+    try:
+        services.attendee_invite(actor=request.user, attendee=attendee)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The invitation to %(name)s is being sent.") % {"name": attendee.display_name})
+    return redirect("meetings:attendees", pk=meeting.pk)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def guest(request, token: str):
+    """An invited attendee's own page, without an account: the meeting's members' side (details, the
+    approved 次第, the members' materials of this meeting only) and their answer. meetings.access decides
+    who the link names (404 when altered or revoked); documents.access which materials it shows."""
+    from documents.access import materials_visible_to_guest
+
+    attendee = attendee_for_token(token)
+    meeting = attendee.meeting
+    if request.method == "POST":
+        try:
+            attendance = meeting_services.attendee_reply(
+                attendee=attendee, reply=request.POST.get("reply", ""), note=request.POST.get("note", "")[:250]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Thank you. Your answer is recorded: %(reply)s") % {
+                "reply": attendance.get_reply_display()})
+        return redirect("notices:guest", token=token)
+    access = guest_access(attendee)
+    row = Attendance.objects.filter(attendee=attendee).first()
+    online = bool(meeting.online_url or meeting.online_note)
+    choices = [(v, label) for v, label in Attendance.Reply.choices if online or v != Attendance.Reply.ONLINE]
+    may_answer = meeting.status in (
+        Meeting.Status.PLANNED, Meeting.Status.NOTIFIED, Meeting.Status.POSTPONED
+    ) and not meeting.is_past
+    return render(
+        request,
+        "notices/guest.html",
+        {
+            "token": token,
+            "attendee": attendee,
+            "meeting": meeting,
+            "attendance": row,
+            "agenda": visible_agenda(meeting, access),
+            "materials": list(materials_visible_to_guest(attendee)),
+            "choices": choices,
+            "may_answer": may_answer,
+        },
     )
 
 

@@ -201,9 +201,16 @@ MATRIX: dict[str, list[Case]] = {
     "meetings:minutes_passage_delete": [Case("GET", POST_ONLY, {"pk": MEETING, "entry_pk": "999999"})],
     "meetings:minutes_passage_move": [Case("GET", POST_ONLY, {"pk": MEETING, "entry_pk": "999999"})],
     "meetings:minutes_versions": [Case("not started", MANAGERS_ONLY, ON_MEETING)],
+    # Other attendees (issue 10, 2b): what the pages do is tests/meetings/test_attendees.py.
+    "meetings:attendees": [Case("list", MANAGERS_ONLY, ON_MEETING)],
+    "meetings:attendee_edit": [
+        Case("unknown attendee", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": MEETING, "attendee_pk": "999999"})
+    ],
+    "meetings:attendee_remove": [Case("GET", POST_ONLY, {"pk": MEETING, "attendee_pk": "999999"})],
     # Materials: the fixture meeting has none, so downloads answer 404 to everyone; who may fetch an
     # existing material at each visibility is tests/documents/test_views.py::test_permission_matrix.
     "documents:download": [Case("unknown material", NOWHERE, {"pk": "999999"})],
+    "documents:guest_download": [Case("altered token", NOWHERE, {"token": "not-a-signed-value", "pk": "999999"})],
     "documents:version_download": [
         Case("unknown material", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": "999999", "number": "1"})
     ],
@@ -224,6 +231,8 @@ MATRIX: dict[str, list[Case]] = {
     ],
     "notices:resend": [Case("GET", POST_ONLY, {"pk": "999999"})],
     "notices:answer": [Case("altered token", expect(400), {"token": "not-a-signed-value"})],
+    "notices:attendee_invite": [Case("GET", POST_ONLY, {"pk": MEETING, "attendee_pk": "999999"})],
+    "notices:guest": [Case("altered token", NOWHERE, {"token": "not-a-signed-value"})],
     "notices:body_calendar": [
         Case("public body", PUBLIC, {"slug": "dx-plan"}),
         Case("private body", NOWHERE, {"slug": "dx-plan"}, private_body=True),

@@ -1,7 +1,7 @@
 """Every change of a meeting's state goes through these functions: lock, check, save, audit.
 
 The package is split by seam: meetings (planning, postponing, cancelling), agenda (the 次第 and
-its approval), attendance (answers, records, seating, elections) and minutes.
+its approval), attendance (answers, records, seating, elections), other attendees and minutes.
 """
 from ._common import (
     MeetingError,
@@ -24,6 +24,12 @@ from .attendance import (
     attendance_reply,
     meeting_record_election,
     seating_generate,
+)
+from .attendees import (
+    attendee_add,
+    attendee_remove,
+    attendee_reply,
+    attendee_update,
 )
 from .meetings import (
     EDITABLE_FIELDS,
@@ -68,6 +74,10 @@ __all__ = [
     "attendance_prepare",
     "attendance_record",
     "attendance_reply",
+    "attendee_add",
+    "attendee_remove",
+    "attendee_reply",
+    "attendee_update",
     "fiscal_year_for",
     "meeting_cancel",
     "meeting_create",

@@ -1,10 +1,15 @@
 """Meeting pages, split by who uses them: the public, members, the presiding officer, and the
-secretariat (its dashboard and manage page; planning a meeting and drafting its 次第).
+secretariat (its dashboard and manage page; planning a meeting and drafting its 次第; other attendees).
 
 Access to every meeting, its minutes and materials is decided in meetings.access and documents.access.
 """
 
 from ._common import register_materials_lister
+from .attendees import (
+    attendee_edit,
+    attendee_list,
+    attendee_remove,
+)
 from .members import (
     answer,
     landing,
@@ -57,6 +62,9 @@ __all__ = [
     "agenda_item_edit",
     "agenda_item_move",
     "agenda_print",
+    "attendee_edit",
+    "attendee_list",
+    "attendee_remove",
     "agenda_review",
     "answer",
     "approvals",

@@ -21,6 +21,7 @@ from ..access import meeting_for
 from ..forms import AgendaItemForm, MeetingForm
 from ..models import Agenda, AgendaItem, Attendance, Meeting
 from ._common import error, int_or_404
+from .secretariat import attendance_context
 
 # --- helpers -----------------------------------------------------------------------------------
 
@@ -78,11 +79,11 @@ def _agenda_of(meeting: Meeting) -> Agenda:
 
 @login_required
 def agenda_edit(request, pk: int):
-    """The 次第 as the secretariat drafts it: numbered items, a form to add one, and the way to submit."""
+    """The 次第 as the secretariat drafts it: numbered items, a form to add one, and the way to submit.
+    With htmx (JavaScript on) the editor is saved and redrawn in place; without, POST and redirect."""
     meeting, _access = meeting_for(request.user, pk, to="manage")
     agenda = _agenda_of(meeting)
-    tree = selectors.agenda_tree(agenda)
-    form = AgendaItemForm(request.POST or None, tree=tree)
+    form = AgendaItemForm(request.POST or None, tree=selectors.agenda_tree(agenda))
     if request.method == "POST" and form.is_valid():
         try:
             item = services.agenda_item_add(
@@ -92,7 +93,20 @@ def agenda_edit(request, pk: int):
             form.add_service_errors(exc)
         else:
             messages.success(request, _("「%(title)s」 was added.") % {"title": item.title})
+            if request.htmx:
+                return _agenda_editor(request, meeting)
             return HttpResponseRedirect(reverse("meetings:agenda_edit", args=[meeting.pk]) + "#items")
+    return _agenda_editor(request, meeting, form)
+
+
+def _agenda_editor(request, meeting: Meeting, form: AgendaItemForm | None = None):
+    """The editor: the whole page, or (an htmx request) only its part that changes, with the messages."""
+    agenda = Agenda.objects.select_related("current_version").filter(meeting=meeting).first()  # as saved now
+    if agenda is None:
+        raise Http404
+    tree = selectors.agenda_tree(agenda)
+    if form is None:
+        form = AgendaItemForm(None, tree=tree)
     siblings: dict[int | None, int] = {}
     for node in tree:
         siblings[node.item.parent_id] = siblings.get(node.item.parent_id, 0) + 1
@@ -108,14 +122,16 @@ def agenda_edit(request, pk: int):
                 "has_children": node.item.pk in siblings,
             }
         )
+    partial = bool(request.htmx)
     return render(
         request,
-        "meetings/agenda_edit.html",
+        "meetings/_agenda_editor.html" if partial else "meetings/agenda_edit.html",
         {
             "meeting": meeting,
             "agenda": agenda,
             "rows": rows,
             "form": form,
+            "partial": partial,
             "editable": meeting.status not in (Meeting.Status.CANCELLED, Meeting.Status.MINUTES_PUBLISHED),
             "approver": selectors.approver_for(meeting),
         },
@@ -157,6 +173,8 @@ def agenda_item_delete(request, pk: int, item_pk: int):
         error(request, exc)
     else:
         messages.success(request, _("「%(title)s」 was deleted.") % {"title": item.title})
+    if request.htmx:
+        return _agenda_editor(request, meeting)
     return HttpResponseRedirect(reverse("meetings:agenda_edit", args=[meeting.pk]) + "#items")
 
 
@@ -168,6 +186,8 @@ def agenda_item_move(request, pk: int, item_pk: int):
         services.agenda_item_move(actor=request.user, item=item, direction=request.POST.get("direction", ""))
     except ValidationError as exc:
         error(request, exc)
+    if request.htmx:
+        return _agenda_editor(request, meeting)
     return HttpResponseRedirect(reverse("meetings:agenda_edit", args=[meeting.pk]) + f"#item-{item.pk}")
 
 
@@ -272,6 +292,10 @@ MANAGE_ACTIONS = {
 }
 
 
+# Steps whose form sits in the manage page's attendance part: with htmx that part is redrawn in place.
+IN_PLACE = ("record", "reply")
+
+
 @login_required
 @require_POST
 def manage_action(request, pk: int, action: str):
@@ -284,4 +308,8 @@ def manage_action(request, pk: int, action: str):
         messages.success(request, step(request, meeting))
     except ValidationError as exc:
         error(request, exc)
+    if request.htmx and action in IN_PLACE:
+        # htmx (JavaScript on): the attendance part is saved and redrawn in place, with the messages
+        context = {**attendance_context(meeting_for(request.user, pk, to="manage")[0]), "partial": True}
+        return render(request, "meetings/_manage_attendance.html", context)
     return redirect("meetings:manage", pk=meeting.pk)

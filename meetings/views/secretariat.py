@@ -104,12 +104,27 @@ class ActualForm(forms.Form):
     mode = forms.ChoiceField(choices=[("", "—"), *Attendance.Mode.choices], required=False)
 
 
+def attendance_context(meeting: Meeting) -> dict:
+    """What the manage page's attendance part shows (the whole page, or that part redrawn by htmx)."""
+    rows = selectors.attendance_rows(meeting)
+    members = [r for r in rows if r.appointment is not None and r.appointment.is_member]
+    return {
+        "meeting": meeting,
+        "rows": rows,
+        "unanswered": [r for r in members if not r.reply],
+        "quorum": selectors.quorum(meeting, rows),
+        "recorded_any": any(r.actual for r in rows),
+        "reply_choices": Attendance.Reply.choices,
+        "actual_choices": Attendance.Actual.choices,
+        "mode_choices": Attendance.Mode.choices,
+    }
+
+
 @login_required
 @require_GET
 def manage(request, pk: int):
     meeting, _access = meeting_for(request.user, pk, to="manage")
-    rows = selectors.attendance_rows(meeting)
-    members = [r for r in rows if r.appointment is not None and r.appointment.is_member]
+    attendance = attendance_context(meeting)
     roster = committee_selectors.roster_on(body=meeting.body, day=meeting.reference_date, members_only=True)
     agenda = meeting.agenda
     before = meeting.status in (Meeting.Status.PLANNED, Meeting.Status.POSTPONED)
@@ -118,13 +133,9 @@ def manage(request, pk: int):
         request,
         "meetings/manage.html",
         {
-            "meeting": meeting,
+            **attendance,
             "agenda": agenda,
             "tree": selectors.agenda_tree(agenda),
-            "rows": rows,
-            "unanswered": [r for r in members if not r.reply],
-            "quorum": selectors.quorum(meeting, rows),
-            "recorded_any": any(r.actual for r in rows),
             "approver": selectors.approver_for(meeting),
             "roster": roster,
             "minutes": getattr(meeting, "minutes", None),
@@ -135,9 +146,6 @@ def manage(request, pk: int):
             "change_notice_due": meeting.status == Meeting.Status.NOTIFIED
             and notified_revision is not None
             and meeting.sequence > notified_revision,
-            "reply_choices": Attendance.Reply.choices,
-            "actual_choices": Attendance.Actual.choices,
-            "mode_choices": Attendance.Mode.choices,
             # 委員長/副委員長 or 会長/副会長, as the guidelines in force on the meeting day name the posts
             "officer_roles": committee_selectors.officer_titles(
                 committee_selectors.guideline_in_force(body=meeting.body, day=meeting.reference_date)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from committee.models import Body
 from documents.models import Material, MaterialVersion
 from meetings import selectors, services
-from meetings.models import Agenda, AgendaItem, Meeting, Minutes, MinutesEntry
+from meetings.models import Agenda, AgendaItem, Attendee, Meeting, Minutes, MinutesEntry
 
 from .conftest import (
     add_attendance,
@@ -92,6 +92,10 @@ MATRIX: dict[str, tuple[str, dict, dict]] = {
     "minutes_passage_delete": ("post", only(MANAGERS, 302, anonymous=LOGIN), only(MANAGERS, 302, anonymous=LOGIN)),
     "minutes_passage_move": ("post", only(MANAGERS, 302, anonymous=LOGIN), only(MANAGERS, 302, anonymous=LOGIN)),
     "minutes_versions": ("get", only(MANAGERS, 200, anonymous=LOGIN), only(MANAGERS, 200, anonymous=LOGIN)),
+    # Other attendees: what the pages do is tests/meetings/test_attendees.py.
+    "attendees": ("get", only(MANAGERS, 200, anonymous=LOGIN), only(MANAGERS, 200, anonymous=LOGIN)),
+    "attendee_edit": ("get", only(MANAGERS, 200, anonymous=LOGIN), only(MANAGERS, 200, anonymous=LOGIN)),
+    "attendee_remove": ("post", only(MANAGERS, 302, anonymous=LOGIN), only(MANAGERS, 302, anonymous=LOGIN)),
 }
 
 
@@ -122,6 +126,9 @@ def _kwargs(name: str, meeting: Meeting) -> dict:
         return {"slug": meeting.body.slug}
     if name.startswith("minutes_passage_") and name != "minutes_passage_add":
         return {"pk": meeting.pk, "entry_pk": MinutesEntry.objects.filter(minutes__meeting=meeting).first().pk}
+    if name in ("attendee_edit", "attendee_remove"):
+        guest = Attendee.objects.create(meeting=meeting, role=Attendee.Role.OBSERVER, name="観察 一郎")
+        return {"pk": meeting.pk, "attendee_pk": guest.pk}
     if name in ("agenda_item_edit", "agenda_item_delete", "agenda_item_move"):
         return {"pk": meeting.pk, "item_pk": AgendaItem.objects.filter(agenda__meeting=meeting).first().pk}
     return {"pk": meeting.pk}
