@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from committee import selectors as committee_selectors
-from committee.access import appointment_for
+from committee.access import appointment_for, body_for
 from committee.models import Appointment
 from core import wareki
 from core.middleware import CSP
@@ -536,6 +536,28 @@ def commission(request, pk: int, fmt: str):
     return _respond("documents/print/commission.html", context, fmt=fmt,
                     filename=safe_filename("委嘱状", appointment.body.short_name, appointment.holder_name),
                     fallback=f"appointment-{appointment.pk}-commission.pdf", private=True)
+
+
+@login_required
+@require_GET
+def renewal_letters(request, slug: str):
+    """Every 委嘱状 of a body's new term (?term_start=YYYY-MM-DD), one a page, for its secretariat."""
+    body = body_for(request.user, slug, to="manage").body
+    term_start = _date_param(request, "term_start", None)
+    if term_start is None:
+        raise Http404
+    appointments = list(
+        Appointment.objects.filter(body=body, term_start=term_start, person__isnull=False)
+        .members()
+        .select_related("body", "person", "guideline")
+        .order_by("person__sort_key", "display_order", "id")
+    )
+    if not appointments:
+        raise Http404
+    context = {"document_title": f"委嘱状 {body.name}", "letters": [commission_context(a) for a in appointments]}
+    return _respond("documents/print/commissions.html", context, fmt="pdf",
+                    filename=safe_filename("委嘱状", body.short_name, term_start.isoformat()),
+                    fallback=f"{body.slug}-{term_start.isoformat()}-commissions.pdf", private=True)
 
 
 @require_GET
