@@ -7,7 +7,7 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Appointment, Person
+from .models import Appointment, Guideline, Person
 
 DATE = forms.DateInput(attrs={"type": "date"})
 EARLY_ENDS = [(value, label) for value, label in Appointment.EndReason.choices
@@ -99,3 +99,22 @@ class NewMemberForm(forms.Form):
 
 
 NewMemberFormSet = forms.formset_factory(NewMemberForm, extra=3, max_num=200, validate_max=True)
+
+
+class GuidelineAmendForm(forms.Form):
+    """改正 of the guidelines from a chosen day: the rules of the term that a renewal applies."""
+
+    effective_on = forms.DateField(label=_("In force from"), widget=DATE)
+    amendment_note = forms.CharField(label=_("What changed"), max_length=250)
+    term_rule = forms.ChoiceField(label=_("Term of office"), choices=Guideline.TermRule.choices)
+    term_years = forms.IntegerField(label=_("Term in years"), min_value=1, max_value=10, required=False)
+    term_fixed_end = forms.DateField(label=_("Terms end on"), widget=DATE, required=False)
+    reappointment_allowed = forms.BooleanField(label=_("Reappointment allowed"), required=False)
+    max_consecutive_terms = forms.IntegerField(label=_("At most this many consecutive terms"), min_value=1,
+                                               max_value=20, required=False, help_text=_("Empty: no limit."))
+    appointing_authority = forms.CharField(label=_("Appointed by"), max_length=100, required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _styled(self)
+        self.fields["reappointment_allowed"].widget.attrs["class"] = "form-check-input"

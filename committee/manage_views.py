@@ -1,6 +1,7 @@
 """The secretariat keeps a body's roster in the site: an early end (辞任・解嘱・死亡) with its date and
 reason, the successor for the remaining term in one step (第5-2), a new 所属・役職 from a date, and the
-end of an officer's post. Every change goes through committee/services.py."""
+end of an officer's post; the renewal of the whole body for a new term (改選) and the amendment of its
+guidelines from a chosen day. Every change goes through committee/services.py."""
 
 from __future__ import annotations
 
@@ -25,7 +26,15 @@ from core.templatetags.dxplan import jdate
 
 from . import selectors, services
 from .access import body_for
-from .forms import AffiliationForm, EndForm, NewMemberFormSet, OfficerEndForm, RenewalForm, SuccessorForm
+from .forms import (
+    AffiliationForm,
+    EndForm,
+    GuidelineAmendForm,
+    NewMemberFormSet,
+    OfficerEndForm,
+    RenewalForm,
+    SuccessorForm,
+)
 from .models import Affiliation, Appointment, Body, Guideline, OfficerTerm
 
 # Appointments that ended within this many days stay on the page, so a successor can be appointed.
@@ -252,7 +261,9 @@ def body_renew(request, slug: str) -> HttpResponse:
     the new roster against the 定数, then the confirmation, which calls services.body_renew."""
     body = body_for(request.user, slug, to="manage").body
     last_end, in_office = _current_term(body)
-    default_start = last_end + dt.timedelta(days=1) if last_end else timezone.localdate()
+    default_start = _date_or_none(request.GET.get("term_start")) or (
+        last_end + dt.timedelta(days=1) if last_end else timezone.localdate()
+    )
     guidelines = list(body.guidelines.order_by("-effective_on"))
     choices = [(g.pk, _guideline_label(g)) for g in guidelines]
     people = _person_choices(request.user)
@@ -312,3 +323,39 @@ def _date_or_none(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+AMENDABLE = ("term_rule", "term_years", "term_fixed_end", "reappointment_allowed", "max_consecutive_terms",
+             "appointing_authority")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def guideline_amend(request, slug: str) -> HttpResponse:
+    """改正 of the body's guidelines from a day the secretariat chooses (e.g. the first day of a new term):
+    a new version copied from the newest, with the term rules changed; earlier versions stay as adopted."""
+    body = body_for(request.user, slug, to="manage").body
+    current = body.guidelines.order_by("-effective_on").first()
+    if current is None:
+        raise Http404  # a body without guidelines gets its first version from the administrator
+    start = _date_or_none(request.GET.get("from")) or timezone.localdate() + dt.timedelta(days=1)
+    initial = {"effective_on": start, **{name: getattr(current, name) for name in AMENDABLE}}
+    form = GuidelineAmendForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        changes = {name: data[name] for name in AMENDABLE}
+        if changes["term_rule"] != Guideline.TermRule.FIXED_DATE:
+            changes["term_fixed_end"] = None
+        if changes["term_rule"] not in (Guideline.TermRule.YEARS, Guideline.TermRule.YEARS_TO_FISCAL_YEAR_END):
+            changes["term_years"] = None
+        try:
+            new = services.guideline_amend(actor=request.user, guideline=current, effective_on=data["effective_on"],
+                                           amendment_note=data["amendment_note"], **changes)
+        except ValidationError as exc:
+            for field, errors in getattr(exc, "error_dict", {"__all__": exc.error_list}).items():
+                form.add_error(field if field in form.fields else None, [str(m) for e in errors for m in e.messages])
+        else:
+            messages.success(request, _("The guidelines were amended from %(day)s.")
+                             % {"day": jdate(new.effective_on, "short")})
+            return redirect(reverse("committee:body_renew", args=[body.slug]) + f"?term_start={new.effective_on}")
+    return render(request, "committee/guideline_amend.html", {"body": body, "current": current, "form": form})

@@ -123,6 +123,15 @@ MATRIX: dict[str, list[Case]] = {
         ),
         Case("unknown body", {**NOWHERE, ANONYMOUS: LOGIN}, {"slug": "no-such-body"}),
     ],
+    "committee:guideline_amend": [
+        Case("public body", SECRETARIAT_OF_BODY, {"slug": "dx-plan"}),
+        Case(
+            "another unit's body",
+            {**only((OTHER_SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN},
+            {"slug": "other-body"},
+        ),
+        Case("unknown body", {**NOWHERE, ANONYMOUS: LOGIN}, {"slug": "no-such-body"}),
+    ],
     "committee:roster_action": [
         Case("GET refused", POST_ONLY, {"slug": "dx-plan", "pk": "1", "action": "end"}),
     ],

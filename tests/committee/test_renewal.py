@@ -318,3 +318,64 @@ def test_the_composition_page_shows_seats_over(body, secretariat, in_term):
     body.save(update_fields=["seats"])
     text = client_for(secretariat).get(reverse("committee:composition")).content.decode()
     assert 'data-over="1"' in text and "over the seats" in text
+
+
+# --- amending the guidelines from a chosen day -------------------------------------------------------
+
+
+def amend_url(body) -> str:
+    return reverse("committee:guideline_amend", args=[body.slug])
+
+
+def test_the_secretariat_amends_the_guidelines_from_the_first_day_of_the_new_term(
+    before_renewal, body, committee, guideline, secretariat
+):
+    client = client_for(secretariat)
+    renew = client.get(page(body)).content.decode()
+    assert amend_url(body) + "?from=2024-04-01" in renew
+    form = client.get(amend_url(body) + "?from=2024-04-01").content.decode()
+    assert 'value="2024-04-01"' in form  # not "tomorrow": the day the secretariat chose
+    response = client.post(amend_url(body), {
+        "effective_on": "2024-04-01", "amendment_note": "任期を2年に改正", "term_rule": "years_fy_end",
+        "term_years": "2", "term_fixed_end": "2024-03-31", "reappointment_allowed": "on",
+        "max_consecutive_terms": "3", "appointing_authority": "青森県知事",
+    })
+    assert response.status_code == 302
+    assert response.url == page(body) + "?term_start=2024-04-01"
+    new = body.guidelines.get(effective_on=NEW_START)
+    assert (new.term_rule, new.term_years, new.term_fixed_end, new.max_consecutive_terms) == (
+        "years_fy_end", 2, None, 3)
+    assert new.amendment_note == "任期を2年に改正" and new.articles.count() == guideline.articles.count()
+    assert Guideline.objects.get(pk=guideline.pk).term_rule == Guideline.TermRule.FIXED_DATE  # kept as adopted
+    assert AuditEntry.objects.filter(action=AuditAction.GUIDELINE_AMENDED, actor=secretariat).exists()
+    renew = client.get(response.url).content.decode()
+    assert re.search(rf'<option value="{new.pk}" selected>', renew)
+
+
+def test_an_amendment_dated_before_the_version_in_force_is_refused(before_renewal, body, guideline, secretariat):
+    response = client_for(secretariat).post(amend_url(body), {
+        "effective_on": "2023-01-01", "amendment_note": "誤り", "term_rule": "fixed_date",
+        "term_fixed_end": "2024-03-31",
+    })
+    assert response.status_code == 200
+    assert "An amendment takes effect after the version it amends." in response.content.decode()
+    assert body.guidelines.count() == 1
+
+
+@pytest.mark.parametrize("who", ["outsider", "member", "other_secretariat"])
+def test_nobody_else_amends(request, before_renewal, body, guideline, who):
+    client = client_for(request.getfixturevalue(who))
+    assert client.get(amend_url(body)).status_code == 404
+    response = client.post(amend_url(body), {"effective_on": "2024-04-01", "amendment_note": "x",
+                                             "term_rule": "none"})
+    assert response.status_code == 404 and body.guidelines.count() == 1
+
+
+def test_the_admin_amendment_takes_effect_on_the_day_given(before_renewal, body, guideline, superuser):
+    client = client_for(superuser)
+    url = reverse("admin:committee_guideline_changelist")
+    data = {"action": "amend", "_selected_action": [str(guideline.pk)], "index": "0"}
+    client.post(url, data)  # no day given: nothing, and a message saying why
+    assert body.guidelines.count() == 1
+    client.post(url, data | {"effective_on": "2024-04-01"})
+    assert body.guidelines.filter(effective_on=NEW_START).exists()  # not "tomorrow" (2024-03-16)
