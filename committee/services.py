@@ -144,6 +144,12 @@ def _term_for(
             _("The term may not run past %(end)s under the guidelines in force.") % {"end": allowed_end.isoformat()}
         )
     if term_end is not None and term_end < term_start:
+        if guideline is not None and term_end == allowed_end:
+            # A fixed end date (第5: 令和6年3月31日まで) is the usual cause: the 要綱 needs its amendment first.
+            raise RosterError(
+                _("Under the guidelines in force on %(start)s, terms end on %(end)s: amend the guidelines "
+                  "from %(start)s first.") % {"start": term_start.isoformat(), "end": term_end.isoformat()}
+            )
         raise RosterError(_("The term would end before it starts; check the dates."))
     _check_appointment(
         body=body, person=person, guideline=guideline, term_start=term_start, term_end=term_end, predecessor=predecessor

@@ -379,3 +379,8 @@ def test_the_admin_amendment_takes_effect_on_the_day_given(before_renewal, body,
     assert body.guidelines.count() == 1
     client.post(url, data | {"effective_on": "2024-04-01"})
     assert body.guidelines.filter(effective_on=NEW_START).exists()  # not "tomorrow" (2024-03-16)
+
+
+def test_a_reappointment_under_guidelines_whose_terms_ended_says_to_amend_them(before_renewal, committee):
+    with pytest.raises(services.RosterError, match="amend the guidelines from 2024-04-01 first"):
+        services.appointment_reappoint(actor=None, appointment=committee[0])
