@@ -384,3 +384,29 @@ def test_the_admin_amendment_takes_effect_on_the_day_given(before_renewal, body,
 def test_a_reappointment_under_guidelines_whose_terms_ended_says_to_amend_them(before_renewal, committee):
     with pytest.raises(services.RosterError, match="amend the guidelines from 2024-04-01 first"):
         services.appointment_reappoint(actor=None, appointment=committee[0])
+
+
+def test_more_rows_and_someone_already_on_the_roster(before_renewal, body, committee, amended, secretariat):
+    former = factories.AppointmentFactory(body=body, appointed_on=dt.date(2021, 4, 1), term_start=dt.date(2021, 4, 1),
+                                          term_end=dt.date(2022, 3, 31)).person
+    client = client_for(secretariat)
+    data = form_data(guideline=amended, continuing=committee[:8])
+    more = client.post(page(body), data | {"more": "1"})
+    assert more.status_code == 200
+    assert 'name="new-5-family_name"' in more.content.decode() and not new_term(body)
+    data = form_data(guideline=amended, continuing=committee[:8], new=[{"person": str(former.pk)}], rows=6)
+    shown = client.post(page(body), data | {"preview": "1"}).content.decode()
+    assert f"{former.full_name}</td>" in shown and "Members: 9 / seats (定数) 10" in shown
+    plan = re.search(r'name="plan" value="([0-9a-f]+)"', shown).group(1)
+    assert client.post(page(body), data | {"confirm": "1", "plan": plan}).status_code == 302
+    assert Appointment.objects.get(body=body, person=former, term_start=NEW_START).term_end == NEW_END
+    assert Person.objects.filter(pk=former.pk).count() == 1  # the same person, not a copy
+
+
+def test_someone_the_secretariat_may_not_see_cannot_be_picked(before_renewal, body, committee, amended, secretariat,
+                                                              other_member):
+    stranger = Person.objects.get(user=other_member)
+    data = form_data(guideline=amended, continuing=committee[:8], new=[{"person": str(stranger.pk)}])
+    shown = client_for(secretariat).post(page(body), data | {"preview": "1"}).content.decode()
+    assert "Confirm the renewal" not in shown and stranger.full_name not in shown
+    assert not new_term(body)
