@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from committee import services
 from committee.models import Guideline
+from core.models import AuditAction, AuditEntry
 from tests.conftest import appoint
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -72,3 +73,17 @@ def test_a_day_no_term_starts_on_has_no_letters(body, renewed, secretariat):
     client = client_for(secretariat)
     assert client.get(letters_url(body, dt.date(2024, 4, 2))).status_code == 404
     assert client.get(reverse("print:renewal_letters", args=[body.slug]) + "?term_start=soon").status_code == 400
+
+
+def test_the_letters_of_one_renewal_record(body, renewed, secretariat, other_body, superuser):
+    entry = AuditEntry.objects.get(action=AuditAction.BODY_RENEWED)
+    client = client_for(secretariat)
+    url = reverse("print:renewal_letters", args=[body.slug])
+    response = client.get(url + f"?renewal={entry.pk}")
+    assert response.status_code == 200
+    assert len(PdfReader(io.BytesIO(response.content)).pages) == 3
+    assert client.get(url + "?renewal=999999").status_code == 404
+    assert client.get(url + "?renewal=first").status_code == 404
+    # Another body's address does not reach this body's renewal, even for one who may see both.
+    other = reverse("print:renewal_letters", args=[other_body.slug]) + f"?renewal={entry.pk}"
+    assert client_for(superuser).get(other).status_code == 404
