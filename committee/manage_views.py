@@ -1,28 +1,41 @@
 """The secretariat keeps a body's roster in the site: an early end (辞任・解嘱・死亡) with its date and
 reason, the successor for the remaining term in one step (第5-2), a new 所属・役職 from a date, and the
-end of an officer's post. Every change goes through committee/services.py."""
+end of an officer's post; the renewal of the whole body for a new term (改選) and the amendment of its
+guidelines from a chosen day. Every change goes through committee/services.py."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Max, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.templatetags.dxplan import jdate
 
 from . import selectors, services
 from .access import body_for
-from .forms import AffiliationForm, EndForm, OfficerEndForm, SuccessorForm
-from .models import Affiliation, Appointment, Body, OfficerTerm
+from .forms import (
+    AffiliationForm,
+    EndForm,
+    GuidelineAmendForm,
+    NewMemberFormSet,
+    OfficerEndForm,
+    RenewalForm,
+    SuccessorForm,
+)
+from .models import Affiliation, Appointment, Body, Guideline, OfficerTerm
 
 # Appointments that ended within this many days stay on the page, so a successor can be appointed.
 RECENT_DAYS = 400
@@ -159,3 +172,190 @@ def roster_action(request, slug: str, pk: int, action: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect(reverse("committee:roster_manage", args=[body.slug]) + f"#appointment-{appointment.pk}")
+
+
+# --- renewal (改選) ----------------------------------------------------------------------------
+
+
+def _current_term(body: Body) -> tuple[dt.date | None, list[Appointment]]:
+    """The last day of the body's latest term and the members in office on it, 五十音順 (two queries)."""
+    last_end = Appointment.objects.filter(body=body).members().aggregate(end=Max("term_end"))["end"]
+    if last_end is None:
+        return None, []
+    in_office = list(
+        Appointment.objects.filter(body=body).members().active_on(last_end)
+        .select_related("person")
+        .prefetch_related(Prefetch("affiliations", queryset=Affiliation.objects.order_by("valid_from")))
+        .order_by(F("person__sort_key").asc(nulls_last=True), "display_order", "id")
+    )
+    return last_end, in_office
+
+
+def _person_choices(user) -> list[tuple[int | str, str]]:
+    rows = selectors.people_managed_by(user).order_by("sort_key", "id").values_list(
+        "pk", "family_name", "given_name", "family_name_kana", "given_name_kana"
+    )
+    return [(pk, f"{family} {given}（{kana_f} {kana_g}）".replace(" ）", "）"))
+            for pk, family, given, kana_f, kana_g in rows]
+
+
+def _guideline_label(guideline: Guideline) -> str:
+    return _("%(title)s, in force from %(date)s") % {"title": guideline.title, "date": jdate(guideline.effective_on)}
+
+
+def _new_members(user, formset) -> list[services.NewMember]:
+    forms = [f for f in formset.forms if f.has_changed() and f.cleaned_data]
+    ids = {f.cleaned_data["person"] for f in forms if f.cleaned_data.get("person")}
+    people = selectors.people_managed_by(user).in_bulk(ids) if ids else {}
+    members = []
+    for form in forms:
+        data = form.cleaned_data
+        person = people.get(data.get("person") or 0)
+        if data.get("person") and person is None:
+            raise ValidationError(_("Choose someone from the list."))
+        members.append(services.NewMember(
+            person=person, family_name=data["family_name"], given_name=data["given_name"],
+            family_name_kana=data["family_name_kana"], given_name_kana=data["given_name_kana"],
+            gender=data["gender"], email=data["email"], affiliation=data["affiliation"], category=data["category"],
+        ))
+    return members
+
+
+def _plan_token(term_start: dt.date, guideline: Guideline, appointed_on: dt.date | None,
+                continuing: list[Appointment], members: list[services.NewMember]) -> str:
+    """What the preview showed; the confirmation must carry it, so what is confirmed is what was seen."""
+    plan = [term_start.isoformat(), guideline.pk, appointed_on.isoformat() if appointed_on else "",
+            sorted(a.pk for a in continuing),
+            [[m.person.pk if m.person else None, m.family_name, m.given_name, m.family_name_kana,
+              m.given_name_kana, m.gender, m.email, m.affiliation, m.category] for m in members]]
+    return hashlib.sha256(json.dumps(plan, ensure_ascii=False).encode()).hexdigest()
+
+
+def _candidate_rows(body: Body, in_office: list[Appointment], guideline: Guideline | None, term_start: dt.date,
+                    chosen: set[int] | None, last_end: dt.date | None) -> list[dict]:
+    histories = selectors.appointment_histories(body=body, person_ids={a.person_id for a in in_office if a.person_id})
+    rows = []
+    for appointment in in_office:
+        problem = ""
+        if guideline is not None:
+            problem = services.renewal_continuation_problem(
+                appointment=appointment, history=histories.get(appointment.person_id or 0, []),
+                guideline=guideline, term_start=term_start,
+            )
+        checked = (not problem) if chosen is None else appointment.pk in chosen
+        rows.append({"appointment": appointment, "problem": problem, "checked": checked,
+                     "affiliation": appointment.affiliation_on(last_end or term_start)})
+    return rows
+
+
+def _more_rows(data, prefix: str = "new"):
+    data = data.copy()
+    data[f"{prefix}-TOTAL_FORMS"] = str(int(data.get(f"{prefix}-TOTAL_FORMS") or 0) + 3)
+    return data
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def body_renew(request, slug: str) -> HttpResponse:
+    """改選 on one page: who continues, who is new, from which day under which guidelines; a preview of
+    the new roster against the 定数, then the confirmation, which calls services.body_renew."""
+    body = body_for(request.user, slug, to="manage").body
+    last_end, in_office = _current_term(body)
+    default_start = _date_or_none(request.GET.get("term_start")) or (
+        last_end + dt.timedelta(days=1) if last_end else timezone.localdate()
+    )
+    guidelines = list(body.guidelines.order_by("-effective_on"))
+    choices = [(g.pk, _guideline_label(g)) for g in guidelines]
+    people = _person_choices(request.user)
+    data = request.POST if request.method == "POST" else None
+    if data is not None and "more" in data:
+        data = _more_rows(data)
+    in_force = next((g for g in guidelines if g.effective_on <= default_start), None)
+    form = RenewalForm(data, guidelines=choices,
+                       initial={"term_start": default_start, "guideline": in_force.pk if in_force else None})
+    formset = NewMemberFormSet(data, prefix="new", form_kwargs={"people": people})
+    chosen = None if data is None else {int(v) for v in data.getlist("continue") if v.isdigit()}
+    term_start, guideline = default_start, in_force
+    context: dict = {"body": body, "last_end": last_end, "form": form, "formset": formset,
+                     "done": _date_or_none(request.GET.get("done")), "problems": []}
+    if data is not None and "more" not in data and form.is_valid() and formset.is_valid():
+        term_start = form.cleaned_data["term_start"]
+        guideline = next(g for g in guidelines if g.pk == form.cleaned_data["guideline"])
+        appointed_on = form.cleaned_data["appointed_on"]
+        continuing = [a for a in in_office if a.pk in (chosen or set())]
+        try:
+            members = _new_members(request.user, formset)
+            services.renewal_guideline(body=body, term_start=term_start, guideline=guideline)
+            problems = services.renewal_problems(body=body, term_start=term_start, guideline=guideline,
+                                                 continuing=continuing, new_members=members)
+        except ValidationError as exc:
+            members, problems = [], exc.messages
+        token = _plan_token(term_start, guideline, appointed_on, continuing, members) if not problems else ""
+        if not problems and "confirm" in data and data.get("plan") == token:
+            try:
+                created = services.body_renew(actor=request.user, body=body, term_start=term_start,
+                                              guideline=guideline, continuing=continuing, new_members=members,
+                                              appointed_on=appointed_on)
+            except ValidationError as exc:
+                problems = exc.messages
+            else:
+                messages.success(request, _("The body was renewed: %(count)d appointments from %(day)s.")
+                                 % {"count": len(created), "day": jdate(term_start, "short")})
+                return redirect(reverse("committee:body_renew", args=[body.slug]) + f"?done={term_start.isoformat()}")
+        elif not problems and "confirm" in data:
+            context["stale"] = True  # confirmed something other than what was previewed: show it first
+        context |= {
+            "preview": {
+                "continuing": [(a, a.affiliation_on(last_end or term_start)) for a in continuing],
+                "new_members": members, "count": len(continuing) + len(members),
+                "term_end": services.term_end_for(guideline=guideline, term_start=term_start),
+                "term_start": term_start, "guideline": guideline, "appointed_on": appointed_on or term_start,
+            },
+            "problems": problems, "plan": token,
+        }
+    context["rows"] = _candidate_rows(body, in_office, guideline, term_start, chosen, last_end)
+    context["officer_titles"] = "・".join(title for _role, title in selectors.officer_titles(guideline))
+    return render(request, "committee/body_renew.html", context)
+
+
+def _date_or_none(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+AMENDABLE = ("term_rule", "term_years", "term_fixed_end", "reappointment_allowed", "max_consecutive_terms",
+             "appointing_authority")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def guideline_amend(request, slug: str) -> HttpResponse:
+    """改正 of the body's guidelines from a day the secretariat chooses (e.g. the first day of a new term):
+    a new version copied from the newest, with the term rules changed; earlier versions stay as adopted."""
+    body = body_for(request.user, slug, to="manage").body
+    current = body.guidelines.order_by("-effective_on").first()
+    if current is None:
+        raise Http404  # a body without guidelines gets its first version from the administrator
+    start = _date_or_none(request.GET.get("from")) or timezone.localdate() + dt.timedelta(days=1)
+    initial = {"effective_on": start, **{name: getattr(current, name) for name in AMENDABLE}}
+    form = GuidelineAmendForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        changes = {name: data[name] for name in AMENDABLE}
+        if changes["term_rule"] != Guideline.TermRule.FIXED_DATE:
+            changes["term_fixed_end"] = None
+        if changes["term_rule"] not in (Guideline.TermRule.YEARS, Guideline.TermRule.YEARS_TO_FISCAL_YEAR_END):
+            changes["term_years"] = None
+        try:
+            new = services.guideline_amend(actor=request.user, guideline=current, effective_on=data["effective_on"],
+                                           amendment_note=data["amendment_note"], **changes)
+        except ValidationError as exc:
+            for field, errors in getattr(exc, "error_dict", {"__all__": exc.error_list}).items():
+                form.add_error(field if field in form.fields else None, [str(m) for e in errors for m in e.messages])
+        else:
+            messages.success(request, _("The guidelines were amended from %(day)s.")
+                             % {"day": jdate(new.effective_on, "short")})
+            return redirect(reverse("committee:body_renew", args=[body.slug]) + f"?term_start={new.effective_on}")
+    return render(request, "committee/guideline_amend.html", {"body": body, "current": current, "form": form})

@@ -1,4 +1,6 @@
-"""Composition report (委員構成): women's share, people holding many posts, terms ending, vacancies.
+"""Composition report (委員構成): women's share, people holding many posts, terms ending, vacancies and
+seats over the 定数. A member who left early (辞任, 解嘱, 死亡) no longer counts from the next day; the
+successor serving the remaining term does.
 
 Runs a fixed number of queries however many bodies and members there are.
 """
@@ -36,7 +38,13 @@ class BodyComposition:
 
     @property
     def vacancies(self) -> int:
+        """欠員: seats of the 定数 nobody holds."""
         return max(self.seats - self.members, 0) if self.seats else 0
+
+    @property
+    def over_seats(self) -> int:
+        """Members in office beyond the 定数 (a predecessor left in office, a renewal typed by hand)."""
+        return max(self.members - self.seats, 0) if self.seats else 0
 
 
 @dataclass

@@ -35,6 +35,14 @@ def officer_titles(guideline: Guideline | None) -> list[tuple[str, str]]:
     return [(role, officer_title(guideline, role)) for role in OfficerTerm.Role.values]
 
 
+def appointment_histories(*, body: Body, person_ids: set[int]) -> dict[int, list[Appointment]]:
+    """Every appointment on `body` of each of these people (for 再任 limits), in one query."""
+    histories: dict[int, list[Appointment]] = {pk: [] for pk in person_ids}
+    for appointment in Appointment.objects.filter(body=body, person_id__in=person_ids):
+        histories.setdefault(appointment.person_id or 0, []).append(appointment)
+    return histories
+
+
 def roster_on(*, body: Body, day: dt.date, members_only: bool = False) -> list[Appointment]:
     """The appointments in force on `day`, named people 五十音順 first, then seats held by posts.
 

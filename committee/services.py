@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
@@ -15,7 +16,7 @@ from core.types import AnyUser
 from core.wareki import fiscal_year_bounds, fiscal_year_of
 
 from .models import Affiliation, Appointment, Body, Guideline, GuidelineArticle, OfficerTerm, Person
-from .selectors import guideline_in_force, officers_on
+from .selectors import appointment_histories, guideline_in_force, officers_on
 
 
 class RosterError(ValidationError):
@@ -124,10 +125,17 @@ def _check_appointment(
 
 
 def _term_for(
-    *, body: Body, person: Person | None, term_start: dt.date, term_end: dt.date | None, predecessor: Appointment | None
+    *, body: Body, person: Person | None, term_start: dt.date, term_end: dt.date | None,
+    predecessor: Appointment | None, guideline: Guideline | None = None,
 ) -> tuple[Guideline | None, dt.date | None]:
-    """The guidelines that apply and the term's last day, after every check; raises RosterError."""
-    guideline = guideline_in_force(body=body, day=term_start)
+    """The guidelines that apply and the term's last day, after every check; raises RosterError.
+
+    `guideline` names the version to apply (a renewal chooses it); by default the one in force on `term_start`.
+    """
+    if guideline is None:
+        guideline = guideline_in_force(body=body, day=term_start)
+    else:
+        _check_guideline_version(body, guideline, term_start)
     allowed_end = term_end_for(guideline=guideline, term_start=term_start, predecessor=predecessor)
     if term_end is None:
         term_end = allowed_end
@@ -136,11 +144,28 @@ def _term_for(
             _("The term may not run past %(end)s under the guidelines in force.") % {"end": allowed_end.isoformat()}
         )
     if term_end is not None and term_end < term_start:
+        if guideline is not None and term_end == allowed_end:
+            # A fixed end date (第5: 令和6年3月31日まで) is the usual cause: the 要綱 needs its amendment first.
+            raise RosterError(
+                _("Under the guidelines in force on %(start)s, terms end on %(end)s: amend the guidelines "
+                  "from %(start)s first.") % {"start": term_start.isoformat(), "end": term_end.isoformat()}
+            )
         raise RosterError(_("The term would end before it starts; check the dates."))
     _check_appointment(
         body=body, person=person, guideline=guideline, term_start=term_start, term_end=term_end, predecessor=predecessor
     )
     return guideline, term_end
+
+
+def _check_guideline_version(body: Body, guideline: Guideline, term_start: dt.date) -> None:
+    """A term is governed by a version of the body's own guidelines that took effect by its first day."""
+    if guideline.body_id != body.pk:
+        raise RosterError(_("Choose a version of this body's guidelines."))
+    if guideline.effective_on > term_start:
+        raise RosterError(
+            _("The guidelines version of %(effective)s is not yet in force on %(start)s.")
+            % {"effective": guideline.effective_on.isoformat(), "start": term_start.isoformat()}
+        )
 
 
 def appointment_check(
@@ -179,10 +204,12 @@ def appointment_create(
     role_label: str = "",
     display_order: int = 100,
     note: str = "",
+    guideline: Guideline | None = None,
 ) -> Appointment:
     """委嘱: appoint a person (or a post) to a body; the term follows the guidelines in force.
 
-    An explicit `term_end` may shorten the term but never pass what the guidelines allow.
+    An explicit `term_end` may shorten the term but never pass what the guidelines allow; `guideline`
+    names the version applied (one in force by `term_start`), by default the newest in force then.
     """
     # One person's appointments on one body are checked for overlap under a lock on the body,
     # so two concurrent appointments of the same person cannot both pass the check.
@@ -191,7 +218,8 @@ def appointment_create(
         predecessor = Appointment.objects.select_for_update().get(pk=predecessor.pk)
     term_start = term_start or appointed_on
     guideline, term_end = _term_for(
-        body=body, person=person, term_start=term_start, term_end=term_end, predecessor=predecessor
+        body=body, person=person, term_start=term_start, term_end=term_end, predecessor=predecessor,
+        guideline=guideline,
     )
     appointment = Appointment(
         body=body,
@@ -507,3 +535,189 @@ def guideline_amend(
         actor=actor, action=AuditAction.GUIDELINE_AMENDED, target=new, data={"effective_on": effective_on.isoformat()}
     )
     return new
+
+
+# --- renewal (改選) ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewMember:
+    """A member a renewal adds: a person already on the roster, or a new one by name and reading (読み)."""
+
+    person: Person | None = None
+    family_name: str = ""
+    given_name: str = ""
+    family_name_kana: str = ""
+    given_name_kana: str = ""
+    gender: str = ""
+    email: str = ""
+    affiliation: str = ""
+    category: str = Appointment.Category.MEMBER
+    role_label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.person.full_name if self.person is not None else f"{self.family_name} {self.given_name}".strip()
+
+
+def renewal_guideline(*, body: Body, term_start: dt.date, guideline: Guideline | None = None) -> Guideline:
+    """The guidelines version a new term follows: the chosen one (in force by `term_start`) or the newest then."""
+    if guideline is None:
+        guideline = guideline_in_force(body=body, day=term_start)
+        if guideline is None:
+            raise RosterError(_("No guidelines of this body are in force on the first day of the term."))
+        return guideline
+    _check_guideline_version(body, guideline, term_start)
+    return guideline
+
+
+def renewal_continuation_problem(
+    *, appointment: Appointment, history: list[Appointment], guideline: Guideline, term_start: dt.date
+) -> str:
+    """Why `appointment`'s holder cannot serve the new term ('' if they can); `history` is every appointment
+    of that person on the body (the caller fetches them for all members at once)."""
+    if appointment.ended_on is not None and appointment.end_reason != Appointment.EndReason.EXPIRED:
+        return _("Left office early (%(reason)s).") % {"reason": appointment.get_end_reason_display()}
+    if not appointment.is_member:
+        return _("Not a member seat.")
+    person = appointment.person
+    if person is None:  # a seat held by a post: the post continues, there is no term to count
+        return ""
+    term_end = term_end_for(guideline=guideline, term_start=term_start)
+    try:
+        _check_overlap(history, person, term_start, term_end)
+        earlier = [a for a in history if a.term_start < term_start]
+        if earlier:
+            _check_reappointment(earlier, guideline, term_start)
+    except RosterError as exc:
+        return " ".join(exc.messages)
+    return ""
+
+
+def renewal_seat_problem(*, body: Body, count: int) -> str:
+    """The refusal when a renewal would seat more members than the 定数 ('' within it)."""
+    if body.seats and count > body.seats:
+        return _(
+            "The body has %(seats)d seats (定数) but the new term would have %(count)d members, "
+            "%(over)d too many. Leave out members or add fewer."
+        ) % {"seats": body.seats, "count": count, "over": count - body.seats}
+    return ""
+
+
+def renewal_problems(
+    *, body: Body, term_start: dt.date, guideline: Guideline, continuing: list[Appointment],
+    new_members: list[NewMember],
+) -> list[str]:
+    """Everything that stops this renewal, one sentence each (empty: it may go ahead). Reads a fixed
+    number of queries however many members there are, so the preview can call it."""
+    problems: list[str] = []
+    people = [a.person_id for a in continuing if a.person_id] + [m.person.pk for m in new_members if m.person]
+    if len(people) != len(set(people)):
+        problems.append(_("The same person is listed twice."))
+    histories = appointment_histories(body=body, person_ids={p for p in people if p})
+    for appointment in continuing:
+        if appointment.body_id != body.pk:
+            problems.append(_("%(name)s is not on this body.") % {"name": appointment.holder_name})
+            continue
+        history = histories.get(appointment.person_id or 0, [])
+        problem = renewal_continuation_problem(
+            appointment=appointment, history=history, guideline=guideline, term_start=term_start
+        )
+        if problem:
+            problems.append(f"{appointment.holder_name}: {problem}")
+    term_end = term_end_for(guideline=guideline, term_start=term_start)
+    if term_end is not None and term_end < term_start:
+        problems.append(
+            _("Under the guidelines chosen, terms end on %(end)s, before the new term starts; choose the version "
+              "in force or amend the guidelines first.") % {"end": term_end.isoformat()}
+        )
+    for member in new_members:
+        if member.person is None:
+            if not member.family_name.strip() or not member.family_name_kana.strip():
+                problems.append(_("Give the family name and its reading of every new member."))
+            continue
+        try:
+            history = histories.get(member.person.pk, [])
+            _check_overlap(history, member.person, term_start, term_end)
+            earlier = [a for a in history if a.term_start < term_start]
+            if earlier:
+                _check_reappointment(earlier, guideline, term_start)
+        except RosterError as exc:
+            problems.append(f"{member.name}: {' '.join(exc.messages)}")
+    already = Appointment.objects.filter(body=body).members().active_on(term_start).exclude(
+        person_id__in=[p for p in people if p]
+    ).count()
+    members = sum(a.is_member for a in continuing) + sum(
+        m.category in Appointment.MEMBER_CATEGORIES for m in new_members
+    )
+    seat_problem = renewal_seat_problem(body=body, count=already + members)
+    if seat_problem:
+        problems.append(seat_problem)
+    return problems
+
+
+@transaction.atomic
+def body_renew(
+    *,
+    actor: AnyUser | None,
+    body: Body,
+    term_start: dt.date,
+    guideline: Guideline | None = None,
+    continuing: list[Appointment],
+    new_members: list[NewMember],
+    appointed_on: dt.date | None = None,
+) -> list[Appointment]:
+    """改選: a new term for the whole body at once. The `continuing` members are reappointed (再任) and the
+    `new_members` appointed, all from `term_start` under `guideline` (a version in force by then; by
+    default the newest), or none of them. Officers are not carried over: the first meeting elects them.
+    """
+    # The body's lock serialises this with every other appointment on it (see appointment_create).
+    body = Body.objects.select_for_update().get(pk=body.pk)
+    guideline = renewal_guideline(body=body, term_start=term_start, guideline=guideline)
+    continuing = list(
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("person")
+        .filter(pk__in=[a.pk for a in continuing])
+        .order_by("pk")
+    )
+    problems = renewal_problems(
+        body=body, term_start=term_start, guideline=guideline, continuing=continuing, new_members=new_members
+    )
+    if problems:
+        raise RosterError(problems)
+    appointed_on = appointed_on or term_start
+    created = [
+        appointment_create(
+            actor=actor, body=body, person=a.person, post_title=a.post_title, category=a.category,
+            appointed_on=appointed_on, term_start=term_start,
+            affiliation=a.affiliation_on(a.effective_end or term_start),
+            role_label=a.role_label, display_order=a.display_order, guideline=guideline,
+        )
+        for a in continuing
+    ]
+    for member in new_members:
+        person = member.person or person_create(
+            actor=actor, family_name=member.family_name, given_name=member.given_name,
+            family_name_kana=member.family_name_kana, given_name_kana=member.given_name_kana,
+            email=member.email, gender=member.gender,
+        )
+        created.append(
+            appointment_create(
+                actor=actor, body=body, person=person, category=member.category, appointed_on=appointed_on,
+                term_start=term_start, affiliation=member.affiliation, role_label=member.role_label,
+                guideline=guideline,
+            )
+        )
+    audit_record(
+        actor=actor,
+        action=AuditAction.BODY_RENEWED,
+        target=body,
+        data={
+            "term_start": term_start.isoformat(),
+            "guideline": guideline.pk,
+            "guideline_effective_on": guideline.effective_on.isoformat(),
+            "continuing": [a.pk for a in continuing],
+            "appointments": [a.pk for a in created],
+        },
+    )
+    return created

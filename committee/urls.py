@@ -13,6 +13,8 @@ urlpatterns = [
     path("manage/composition/", views.composition_report, name="composition"),
     path("manage/bodies/<slug:slug>/roster.<str:fmt>", views.roster_export, name="roster_export"),
     path("manage/bodies/<slug:slug>/roster/", manage_views.roster_manage, name="roster_manage"),
+    path("manage/bodies/<slug:slug>/renew/", manage_views.body_renew, name="body_renew"),
+    path("manage/bodies/<slug:slug>/guidelines/amend/", manage_views.guideline_amend, name="guideline_amend"),
     path(
         "manage/bodies/<slug:slug>/roster/<int:pk>/<slug:action>/",
         manage_views.roster_action,

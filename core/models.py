@@ -77,6 +77,7 @@ class AuditAction(models.TextChoices):
     OFFICER_VICE_CHAIR_CHOSEN = "officer_vice_chair_chosen", _("Vice chair chosen")
     OFFICER_ENDED = "officer_ended", _("Officer's term ended")
     ROSTER_EXPORTED = "roster_exported", _("Roster exported")
+    BODY_RENEWED = "body_renewed", _("Body renewed for a new term")
     # meetings
     MEETING_CREATED = "meeting_created", _("Meeting created")
     MEETING_CHANGED = "meeting_changed", _("Meeting changed")

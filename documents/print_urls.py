@@ -23,4 +23,5 @@ urlpatterns = [
     path("manage/meetings/<int:pk>/print/notices.pdf", print_views.notices, name="notices_pdf"),
     path("manage/appointments/<int:pk>/commission.pdf", print_views.commission, PDF, name="commission_pdf"),
     path("manage/appointments/<int:pk>/commission.html", print_views.commission, HTML, name="commission_html"),
+    path("manage/bodies/<slug:slug>/renew/letters.pdf", print_views.renewal_letters, name="renewal_letters"),
 ]

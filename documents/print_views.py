@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
@@ -29,10 +30,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from committee import selectors as committee_selectors
-from committee.access import appointment_for
-from committee.models import Appointment
+from committee.access import appointment_for, body_for
+from committee.models import Appointment, Body
 from core import wareki
 from core.middleware import CSP
+from core.models import AuditAction, AuditEntry
 from meetings import selectors as meeting_selectors
 from meetings import services as meeting_services
 from meetings.access import Access, MeetingPurpose, meeting_for, visible_agenda
@@ -536,6 +538,45 @@ def commission(request, pk: int, fmt: str):
     return _respond("documents/print/commission.html", context, fmt=fmt,
                     filename=safe_filename("委嘱状", appointment.body.short_name, appointment.holder_name),
                     fallback=f"appointment-{appointment.pk}-commission.pdf", private=True)
+
+
+def _renewal_appointments(body: Body, request) -> tuple[str, list[Appointment]]:
+    """The appointments of one renewal: ?renewal=<its audit entry> or every one from ?term_start=."""
+    appointments = Appointment.objects.filter(body=body, person__isnull=False).members()
+    renewal = request.GET.get("renewal", "")
+    if renewal:
+        entry = AuditEntry.objects.filter(
+            pk=int(renewal) if renewal.isdigit() else 0, action=AuditAction.BODY_RENEWED,
+            target_type=ContentType.objects.get_for_model(Body), target_id=str(body.pk),
+        ).first()
+        if entry is None:
+            raise Http404
+        appointments = appointments.filter(pk__in=entry.data.get("appointments", []))
+        label = str(entry.data.get("term_start", renewal))
+    else:
+        term_start = _date_param(request, "term_start", None)
+        if term_start is None:
+            raise Http404
+        appointments = appointments.filter(term_start=term_start)
+        label = term_start.isoformat()
+    return label, list(
+        appointments.select_related("body", "person", "guideline").order_by("person__sort_key", "display_order", "id")
+    )
+
+
+@login_required
+@require_GET
+def renewal_letters(request, slug: str):
+    """Every 委嘱状 of a body's new term, one a page, for its secretariat: those of one renewal
+    (?renewal=<its audit entry>) or of every appointment starting on ?term_start=YYYY-MM-DD."""
+    body = body_for(request.user, slug, to="manage").body
+    label, appointments = _renewal_appointments(body, request)
+    if not appointments:
+        raise Http404
+    context = {"document_title": f"委嘱状 {body.name}", "letters": [commission_context(a) for a in appointments]}
+    return _respond("documents/print/commissions.html", context, fmt="pdf",
+                    filename=safe_filename("委嘱状", body.short_name, label),
+                    fallback=f"{body.slug}-{label}-commissions.pdf", private=True)
 
 
 @require_GET

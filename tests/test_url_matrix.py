@@ -113,6 +113,25 @@ MATRIX: dict[str, list[Case]] = {
         ),
         Case("unknown body", {**NOWHERE, ANONYMOUS: LOGIN}, {"slug": "no-such-body"}),
     ],
+    "committee:body_renew": [
+        Case("public body", SECRETARIAT_OF_BODY, {"slug": "dx-plan"}),
+        Case("private body", SECRETARIAT_OF_BODY, {"slug": "dx-plan"}, private_body=True),
+        Case(
+            "another unit's body",
+            {**only((OTHER_SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN},
+            {"slug": "other-body"},
+        ),
+        Case("unknown body", {**NOWHERE, ANONYMOUS: LOGIN}, {"slug": "no-such-body"}),
+    ],
+    "committee:guideline_amend": [
+        Case("public body", SECRETARIAT_OF_BODY, {"slug": "dx-plan"}),
+        Case(
+            "another unit's body",
+            {**only((OTHER_SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN},
+            {"slug": "other-body"},
+        ),
+        Case("unknown body", {**NOWHERE, ANONYMOUS: LOGIN}, {"slug": "no-such-body"}),
+    ],
     "committee:roster_action": [
         Case("GET refused", POST_ONLY, {"slug": "dx-plan", "pk": "1", "action": "end"}),
     ],
@@ -264,6 +283,8 @@ MATRIX: dict[str, list[Case]] = {
     "print:notices_pdf": [Case("notified", MANAGERS_ONLY, ON_MEETING)],
     "print:commission_html": [Case("unknown appointment", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": "999999"})],
     "print:commission_pdf": [Case("unknown appointment", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": "999999"})],
+    # Without ?term_start= there are no letters; with it: tests/documents/test_renewal_letters.py.
+    "print:renewal_letters": [Case("no term given", {**NOWHERE, ANONYMOUS: LOGIN}, {"slug": "dx-plan"})],
     # The one-time-code form: for any signed-in account (it answers even when no device is set up).
     "otp_verify": [Case("form", SIGNED_IN_ONLY)],
     # Accounts (core/urls.py). Invitations, resets and contact edits: tests/core/test_accounts.py.

@@ -1,11 +1,11 @@
 """Admin of bodies and their guidelines (設置要綱), with the roster import."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import ClassVar
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -34,8 +34,15 @@ class GuidelineArticleInline(admin.StackedInline):
     fields = [("position", "kind", "number", "heading"), "text"]
 
 
+class GuidelineActionForm(ActionForm):
+    effective_on = forms.DateField(
+        label=_("Amendment in force from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
 @admin.register(Guideline)
 class GuidelineAdmin(ScopedAdmin):
+    action_form = GuidelineActionForm
     list_display = ["title", "body", "effective_on", "term_rule", "amendment_note"]
     list_select_related = ["body"]
     list_filter = [("body", ManagedBodyFilter), "term_rule"]
@@ -87,14 +94,21 @@ class GuidelineAdmin(ScopedAdmin):
             return ["body", "effective_on", "term_rule", "term_fixed_end", "term_years"]
         return []
 
-    @admin.action(description=_("Amend: copy as a new version from tomorrow"))
+    @admin.action(description=_("Amend: copy as a new version in force from the day given"))
     def amend(self, request, queryset):
+        try:  # the action form's own choices are the admin's; only the day is read here
+            effective_on = GuidelineActionForm.base_fields["effective_on"].clean(request.POST.get("effective_on"))
+        except ValidationError:
+            effective_on = None
+        if effective_on is None:
+            self.message_user(request, _("Give the day the amendment takes effect."), messages.ERROR)
+            return
         for guideline in queryset:
             try:
                 new = services.guideline_amend(
                     actor=request.user,
                     guideline=guideline,
-                    effective_on=timezone.localdate() + dt.timedelta(days=1),
+                    effective_on=effective_on,
                     amendment_note=str(_("Amendment")),
                 )
             except ValidationError as exc:

@@ -260,7 +260,7 @@ def test_headers_with_stray_spaces_or_half_width_kana_are_recognised(body, secre
         ({"姓": "上" * 61}, "姓", ""),
         ({"所属・役職": "所" * 251}, "所属・役職", ""),
         ({"名よみ": "ケ" * 81}, "名よみ", "80"),
-        ({"任期開始": "2024-04-01"}, "姓", "dates"),  # after the day all terms end under the guidelines
+        ({"任期開始": "2024-04-01"}, "姓", "amend the guidelines"),  # after the day all terms end under them
     ],
 )
 def test_one_bad_row_imports_nothing_and_is_reported_with_its_number(body, secretariat, cells, column, fragment):
