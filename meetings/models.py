@@ -89,6 +89,10 @@ class Meeting(models.Model):
     def __str__(self) -> str:
         return f"{self.body.short_name} {self.label}"
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        """The body and meeting an audit entry about it belongs to (core.audit.audit_scope)."""
+        return self.body_id, self.pk
+
     @property
     def label(self) -> str:
         """第1回 / 準備会."""

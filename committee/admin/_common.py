@@ -11,6 +11,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from core import kana
+from core.admin_audit import AuditedAdminMixin
 
 from .. import selectors
 from ..access import managed_q
@@ -78,8 +79,9 @@ class UnitFilter(admin.RelatedFieldListFilter):
         return [(unit.pk, unit.full_name_on(today, include_government=False) or unit.code) for unit in units]
 
 
-class ScopedAdmin(HiddenHistoryMixin, SimpleHistoryAdmin):
-    """Admin whose rows belong to a body: secretariat staff see and change only their units' bodies."""
+class ScopedAdmin(AuditedAdminMixin, HiddenHistoryMixin, SimpleHistoryAdmin):
+    """Admin whose rows belong to a body: secretariat staff see and change only their units' bodies.
+    Every add, change and deletion is also written to the audit log."""
 
     body_path = "body__"
 

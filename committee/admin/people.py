@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_audit import AuditedAdminMixin
+
 from .. import selectors, services
 from ..models import (
     Affiliation,
@@ -191,7 +193,7 @@ class PersonAppointmentInline(AppointmentInline):
 
 
 @admin.register(Person)
-class PersonAdmin(ReadingSearchMixin, HiddenHistoryMixin, SimpleHistoryAdmin):
+class PersonAdmin(AuditedAdminMixin, ReadingSearchMixin, HiddenHistoryMixin, SimpleHistoryAdmin):
     list_display = ["full_name", "full_name_kana", "gender", "email", "user"]
     list_select_related = ["user"]
     list_filter = [ActiveOnFilter, "gender", ("appointments__body", ManagedBodyFilter)]

@@ -72,6 +72,10 @@ class Body(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        """The body an audit entry about it belongs to: itself (core.audit.audit_scope)."""
+        return self.pk, None
+
     def clean(self) -> None:
         ancestor, seen = self.parent, {self.pk}
         while ancestor is not None:
