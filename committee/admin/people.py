@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_audit import AuditedAdminMixin
+from core.validation import local_date
 
 from .. import selectors, services
 from ..models import (
@@ -182,7 +183,8 @@ class AppointmentAdmin(ReadingSearchMixin, ScopedAdmin):
                 self.message_user(request, f"{appointment}: {'; '.join(exc.messages)}", messages.ERROR)
             else:
                 self.message_user(
-                    request, _("%(who)s reappointed until %(end)s.") % {"who": new.holder_name, "end": new.term_end},
+                    request, _("%(who)s reappointed until %(end)s.")
+                    % {"who": new.holder_name, "end": local_date(new.term_end) if new.term_end else "—"},
                     messages.SUCCESS,
                 )
 
