@@ -35,6 +35,9 @@ class HiddenHistoryMixin(_MixedInto):
     (simple-history falls back to the last historical record and then refuses)."""
 
     def history_view(self, request, object_id, extra_context=None):
+        if not hasattr(self.model._meta, "simple_history_manager_attribute"):
+            # A model without HistoricalRecords (a 次第, a seat): Django's own history of admin changes.
+            return admin.ModelAdmin.history_view(self, request, object_id, extra_context)
         try:
             return super().history_view(request, object_id, extra_context)
         except PermissionDenied:

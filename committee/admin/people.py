@@ -196,7 +196,7 @@ class PersonAppointmentInline(AppointmentInline):
 
 @admin.register(Person)
 class PersonAdmin(AuditedAdminMixin, ReadingSearchMixin, HiddenHistoryMixin, SimpleHistoryAdmin):
-    list_display = ["full_name", "full_name_kana", "gender", "email", "user"]
+    list_display = ["name", "reading", "gender", "email", "user"]
     list_select_related = ["user"]
     list_filter = [ActiveOnFilter, "gender", ("appointments__body", ManagedBodyFilter)]
     search_fields = ["family_name", "given_name", "family_name_kana", "given_name_kana", "email"]
@@ -211,6 +211,14 @@ class PersonAdmin(AuditedAdminMixin, ReadingSearchMixin, HiddenHistoryMixin, Sim
 
     def get_queryset(self, request):
         return selectors.people_managed_by(request.user).select_related("user")
+
+    @admin.display(description=_("Name"), ordering="sort_key")
+    def name(self, obj: Person) -> str:
+        return obj.full_name
+
+    @admin.display(description=_("reading (furigana)"), ordering="sort_key")
+    def reading(self, obj: Person) -> str:
+        return obj.full_name_kana
 
     @admin.action(description=_("Invite to log in (mail a link to set a password)"), permissions=["change"])
     def invite(self, request, queryset):

@@ -61,8 +61,12 @@ def test_the_secretariat_sees_its_bodies_entries_and_not_another_units(
     page = client_for(secretariat).get(URL, **JA)
 
     assert page.status_code == 200
-    shown = {row["entry"].target_label for row in page.context["rows"]}
-    assert {str(body.guidelines.get()), str(member_appointment.person), str(member_appointment)} == shown
+    shown = {(row["entry"].target_type.model, row["entry"].target_id) for row in page.context["rows"]}
+    assert shown == {
+        ("guideline", str(body.guidelines.get().pk)),
+        ("person", str(member_appointment.person.pk)),
+        ("appointment", str(member_appointment.pk)),
+    }
     text = page.content.decode()
     assert "設置要綱の改正" in text  # the action in Japanese, not "guideline_amended"
     assert ">guideline_amended<" not in text
@@ -183,7 +187,7 @@ def test_admin_deletions_of_guidelines_and_people_are_recorded(secretariat, supe
     assert not Guideline.objects.filter(pk=article_guideline.pk).exists()
     assert _entry(AuditAction.ADMIN_DELETE, Guideline).body_id == body.pk
     in_log = client_for(secretariat).get(URL, {"action": "admin_delete"}, **EN).context["rows"]
-    assert [row["entry"].target_label for row in in_log] == [str(article_guideline)]  # still in the body's log
+    assert [row["entry"].target_id for row in in_log] == [str(article_guideline.pk)]  # still in the body's log
 
 
 def test_an_admin_edit_of_minutes_passages_is_recorded(secretariat, superuser, body, in_term):
