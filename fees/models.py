@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from committee.models import Appointment, Body, Person
+from core.validation import local_date
 from meetings.models import Meeting
 
 
@@ -89,7 +90,7 @@ class RuleSet(models.Model):
         ]
 
     def __str__(self) -> str:
-        label = f"{self.body.short_name} {self.get_kind_display()} ({self.effective_on:%Y-%m-%d})"
+        label = f"{self.body.short_name} {self.get_kind_display()} ({local_date(self.effective_on)})"
         return f"[例] {label}" if self.is_example else label
 
     def clean(self) -> None:
