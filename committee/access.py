@@ -10,14 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from django.db.models import Q, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Cast
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from core.types import AnyUser
 
-from .models import Appointment, Body
-from .selectors import is_member_of_body_on, is_secretariat_of_body, managed_unit_ids, today
+from .models import Appointment, Body, Person
+from .selectors import is_member_of_body_on, is_secretariat_of_body, managed_unit_ids, people_managed_by, today
 
 BodyPurpose = Literal["view", "manage"]
 
@@ -99,3 +101,19 @@ def appointment_for(user: AnyUser, pk: int) -> Appointment:
     if appointment.person_id is None or not is_secretariat_of_body(user, appointment.body):
         raise Http404
     return appointment
+
+
+def audit_entries_q(user: AnyUser) -> Q:
+    """Audit entries the user may read: those about the bodies the user's unit serves (and their meetings,
+    guidelines and appointments, recorded with the body's id) and about the people on those bodies;
+    every entry for a superuser; none for anyone else."""
+    if not (user.is_authenticated and user.is_active):
+        return NOTHING
+    if user.is_superuser:
+        return EVERYTHING
+    if not managed_unit_ids(user):
+        return NOTHING
+    people = people_managed_by(user).annotate(key=Cast("pk", CharField())).values("key")
+    return Q(body_id__in=bodies_managed_by(user).values("pk")) | Q(
+        target_type=ContentType.objects.get_for_model(Person), target_id__in=people
+    )

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from core import kana
 from core.audit import AuditAction, audit_record
 from core.types import AnyUser
+from core.validation import local_date
 from core.wareki import fiscal_year_bounds, fiscal_year_of
 
 from .models import Affiliation, Appointment, Body, Guideline, GuidelineArticle, OfficerTerm, Person
@@ -79,7 +80,7 @@ def _check_overlap(others: list[Appointment], person: Person, term_start: dt.dat
         ):
             raise RosterError(
                 _("%(name)s already holds an appointment on this body from %(start)s; terms may not overlap.")
-                % {"name": person.full_name, "start": other.term_start.isoformat()}
+                % {"name": person.full_name, "start": local_date(other.term_start)}
             )
 
 
@@ -141,7 +142,7 @@ def _term_for(
         term_end = allowed_end
     elif allowed_end is not None and term_end > allowed_end:
         raise RosterError(
-            _("The term may not run past %(end)s under the guidelines in force.") % {"end": allowed_end.isoformat()}
+            _("The term may not run past %(end)s under the guidelines in force.") % {"end": local_date(allowed_end)}
         )
     if term_end is not None and term_end < term_start:
         if guideline is not None and term_end == allowed_end:
@@ -284,11 +285,11 @@ def appointment_end(*, actor: AnyUser | None, appointment: Appointment, ended_on
     if appointment.ended_on is not None:
         if appointment.ended_on == ended_on and appointment.end_reason == reason:
             return appointment  # recorded already: doing it twice is harmless
-        raise RosterError(_("This appointment already ended on %(day)s.") % {"day": appointment.ended_on.isoformat()})
+        raise RosterError(_("This appointment already ended on %(day)s.") % {"day": local_date(appointment.ended_on)})
     if ended_on < appointment.term_start:
         raise RosterError(_("An appointment cannot end before its term started."))
     if appointment.term_end is not None and ended_on > appointment.term_end:
-        raise RosterError(_("The term already ends on %(day)s.") % {"day": appointment.term_end.isoformat()})
+        raise RosterError(_("The term already ends on %(day)s.") % {"day": local_date(appointment.term_end)})
     if reason == Appointment.EndReason.EXPIRED and ended_on != appointment.term_end:
         raise RosterError(_("A term expires on its last day; for an earlier end choose resignation or dismissal."))
     appointment.ended_on, appointment.end_reason = ended_on, reason
@@ -389,7 +390,7 @@ def _check_officer_candidate(body: Body, appointment: Appointment, day: dt.date)
     if not appointment.is_member or not appointment.is_active_on(day):
         raise RosterError(
             _("%(name)s is not a member in office on %(day)s.")
-            % {"name": appointment.holder_name, "day": day.isoformat()}
+            % {"name": appointment.holder_name, "day": local_date(day)}
         )
 
 

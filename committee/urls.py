@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import manage_views, views
+from . import audit_views, manage_views, views
 
 app_name = "committee"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("bodies/<slug:slug>/guidelines/", views.guideline_detail, name="guideline_current"),
     path("bodies/<slug:slug>/guidelines/<str:effective_on>/", views.guideline_detail, name="guideline_detail"),
     path("manage/composition/", views.composition_report, name="composition"),
+    path("manage/audit/", audit_views.audit_log, name="audit_log"),
     path("manage/bodies/<slug:slug>/roster.<str:fmt>", views.roster_export, name="roster_export"),
     path("manage/bodies/<slug:slug>/roster/", manage_views.roster_manage, name="roster_manage"),
     path("manage/bodies/<slug:slug>/renew/", manage_views.body_renew, name="body_renew"),

@@ -11,7 +11,27 @@ from .models import AuditAction, AuditEntry
 from .text import single_line
 from .types import AnyUser, account_of
 
-__all__ = ["AuditAction", "audit_record"]
+__all__ = ["AuditAction", "audit_record", "audit_scope"]
+
+# The foreign keys that lead from a row up to its meeting or body, tried in this order. A model whose way
+# up is none of these defines `audit_scope()` itself (committee.Body, meetings.Meeting).
+_PARENTS = ("meeting", "minutes", "agenda", "appointment", "material", "notice", "sheet", "officer_term",
+            "guideline", "attendance")
+
+
+def audit_scope(target: models.Model | None, _depth: int = 0) -> tuple[int | None, int | None]:
+    """The (body id, meeting id) that `target` belongs to, for scoping the audit log to a secretariat."""
+    if target is None or _depth > 3:
+        return None, None
+    own = getattr(target, "audit_scope", None)
+    if callable(own):
+        return own()
+    body_id = getattr(target, "body_id", None)
+    for name in _PARENTS:
+        if getattr(target, f"{name}_id", None) is not None:
+            parent_body_id, meeting_id = audit_scope(getattr(target, name), _depth + 1)
+            return body_id or parent_body_id, meeting_id
+    return body_id, None
 
 
 def audit_record(
@@ -35,5 +55,6 @@ def audit_record(
         entry.target_type = ContentType.objects.get_for_model(target, for_concrete_model=False)
         entry.target_id = str(target.pk)
         entry.target_label = single_line(str(target), 500)
+    entry.body_id, entry.meeting_id = audit_scope(target)
     entry.save()
     return entry

@@ -137,6 +137,11 @@ class AuditAction(models.TextChoices):
     FEES_REOPENED = "fees_reopened", _("Fee statements reopened")
     FEE_RULES_CREATED = "fee_rules_created", _("Fee rules created")
     PAYEE_SETTING_SAVED = "payee_setting_saved", _("Payee setting saved")
+    # the admin site (the change message is kept in the entry's data)
+    ADMIN_ADD = "admin_add", _("Added in the admin site")
+    ADMIN_CHANGE = "admin_change", _("Changed in the admin site")
+    ADMIN_DELETE = "admin_delete", _("Deleted in the admin site")
+    AUDIT_EXPORTED = "audit_exported", _("Audit log exported")
 
 
 class AuditEntry(models.Model):
@@ -160,6 +165,11 @@ class AuditEntry(models.Model):
     target_label = models.CharField(_("object"), max_length=500, blank=True)
     ip_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
+    # The body and meeting the target belongs to, derived once by core.audit.audit_scope when recorded, so
+    # an entry stays scoped to its body's secretariat after its target is deleted. Plain ids: core sits
+    # below committee and meetings and cannot name their models.
+    body_id = models.PositiveBigIntegerField(_("body (id)"), null=True, blank=True, db_index=True)
+    meeting_id = models.PositiveBigIntegerField(_("meeting (id)"), null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("audit entry")

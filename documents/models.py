@@ -59,10 +59,15 @@ class Material(models.Model):
         ordering = ["meeting", "position", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(is_closed=True, visibility="public"), name="material_closed_never_public"
+                condition=~models.Q(is_closed=True, visibility="public"),
+                violation_error_message=_("A material made closed (非公開) cannot be public."),
+                name="material_closed_never_public",
             ),
             models.UniqueConstraint(
-                fields=["meeting", "label"], condition=~models.Q(label=""), name="material_unique_label_per_meeting"
+                fields=["meeting", "label"],
+                condition=~models.Q(label=""),
+                violation_error_message=_("This meeting already has a material with this label."),
+                name="material_unique_label_per_meeting",
             ),
         ]
 
@@ -111,7 +116,13 @@ class MaterialVersion(models.Model):
         verbose_name = _("material file")
         verbose_name_plural = _("material files")
         ordering = ["material", "-number"]
-        constraints = [models.UniqueConstraint(fields=["material", "number"], name="materialversion_unique_number")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["material", "number"],
+                violation_error_message=_("This material already has a version with this number."),
+                name="materialversion_unique_number",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.material} v{self.number}"

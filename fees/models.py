@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from committee.models import Appointment, Body, Person
+from core.validation import local_date
 from meetings.models import Meeting
 
 
@@ -76,15 +77,20 @@ class RuleSet(models.Model):
         verbose_name_plural = _("fee rules")
         ordering = ["body", "-effective_on"]
         constraints = [
-            models.UniqueConstraint(fields=["body", "effective_on"], name="feeruleset_one_version_per_day"),
+            models.UniqueConstraint(
+                fields=["body", "effective_on"],
+                violation_error_message=_("This body already has fee rules in force from this date."),
+                name="feeruleset_one_version_per_day",
+            ),
             models.CheckConstraint(
                 condition=~Q(withholding="rate") | Q(withholding_rate__gt=0, withholding_rate__lt=100),
+                violation_error_message=_("Withholding at a rate needs a rate above 0 and below 100 percent."),
                 name="feeruleset_rate_needs_rate",
             ),
         ]
 
     def __str__(self) -> str:
-        label = f"{self.body.short_name} {self.get_kind_display()} ({self.effective_on:%Y-%m-%d})"
+        label = f"{self.body.short_name} {self.get_kind_display()} ({local_date(self.effective_on)})"
         return f"[例] {label}" if self.is_example else label
 
     def clean(self) -> None:
@@ -108,7 +114,13 @@ class Rate(models.Model):
         verbose_name = _("rate")
         verbose_name_plural = _("rates")
         ordering = ["rule_set", "post"]
-        constraints = [models.UniqueConstraint(fields=["rule_set", "post"], name="feerate_one_per_post")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule_set", "post"],
+                violation_error_message=_("These fee rules already have a rate for this post."),
+                name="feerate_one_per_post",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_post_display()}: {self.venue_amount} / {self.online_amount}"
@@ -146,8 +158,16 @@ class PayeeSetting(models.Model):
         verbose_name = _("payee setting")
         verbose_name_plural = _("payee settings")
         constraints = [
-            models.UniqueConstraint(fields=["body", "person"], name="payeesetting_one_per_person"),
-            models.CheckConstraint(condition=Q(excluded=False) | ~Q(excluded_reason=""), name="payee_excluded_reason"),
+            models.UniqueConstraint(
+                fields=["body", "person"],
+                violation_error_message=_("This person already has a payee setting for this body."),
+                name="payeesetting_one_per_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(excluded=False) | ~Q(excluded_reason=""),
+                violation_error_message=_("Give the reason why this person is not paid."),
+                name="payee_excluded_reason",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -228,9 +248,14 @@ class Statement(models.Model):
         verbose_name_plural = _("fee statements")
         ordering = ["sheet", "person__sort_key", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["sheet", "appointment"], name="statement_one_per_member"),
+            models.UniqueConstraint(
+                fields=["sheet", "appointment"],
+                violation_error_message=_("This fee sheet already has a statement for this member."),
+                name="statement_one_per_member",
+            ),
             models.CheckConstraint(
                 condition=Q(net_amount=models.F("base_amount") + models.F("travel_amount") - models.F("tax_amount")),
+                violation_error_message=_("The net amount must be the base amount plus travel minus the tax withheld."),
                 name="statement_net_adds_up",
             ),
         ]

@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from committee.models import Appointment, Body, OfficerTerm, Person
 from core import wareki
+from core.validation import end_before_start
 
 
 class Openness(models.TextChoices):
@@ -73,21 +74,35 @@ class Meeting(models.Model):
         verbose_name_plural = _("meetings")
         ordering = ["body", "fiscal_year", "start_at", "planned_month", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["body", "number"], name="meeting_number_unique_per_body"),
+            models.UniqueConstraint(
+                fields=["body", "number"],
+                violation_error_message=_("This body already has a meeting with this number."),
+                name="meeting_number_unique_per_body",
+            ),
             models.CheckConstraint(
                 condition=Q(end_at__isnull=True) | Q(start_at__isnull=False, end_at__gt=models.F("start_at")),
+                violation_error_message=_("The meeting must end after it starts, and an end time needs a start."),
                 name="meeting_start_before_end",
             ),
             models.CheckConstraint(
                 condition=Q(start_at__isnull=False) | Q(planned_month__isnull=False),
+                violation_error_message=_("Give the date of the meeting, or at least the month it is planned for."),
                 name="meeting_has_date_or_month",
             ),
-            models.CheckConstraint(condition=Q(number__isnull=False) | ~Q(name=""), name="meeting_number_or_name"),
+            models.CheckConstraint(
+                condition=Q(number__isnull=False) | ~Q(name=""),
+                violation_error_message=_("Give the meeting a number (第n回) or a name."),
+                name="meeting_number_or_name",
+            ),
         ]
         indexes = [models.Index(fields=["status", "start_at"])]
 
     def __str__(self) -> str:
         return f"{self.body.short_name} {self.label}"
+
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        """The body and meeting an audit entry about it belongs to (core.audit.audit_scope)."""
+        return self.body_id, self.pk
 
     @property
     def label(self) -> str:
@@ -245,7 +260,13 @@ class AgendaVersion(models.Model):
         verbose_name = _("agenda version")
         verbose_name_plural = _("agenda versions")
         ordering = ["agenda", "-number"]
-        constraints = [models.UniqueConstraint(fields=["agenda", "number"], name="agendaversion_unique_number")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agenda", "number"],
+                violation_error_message=_("This agenda already has a version with this number."),
+                name="agendaversion_unique_number",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.agenda} v{self.number}"
@@ -285,7 +306,9 @@ class Attendee(models.Model):
         ordering = ["meeting", "role", "position", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(person__isnull=False) | ~Q(name="") | ~Q(title=""), name="attendee_has_name_or_title"
+                condition=Q(person__isnull=False) | ~Q(name="") | ~Q(title=""),
+                violation_error_message=_("Choose a person, or give the attendee's name or title."),
+                name="attendee_has_name_or_title",
             )
         ]
 
@@ -352,10 +375,15 @@ class Attendance(models.Model):
         verbose_name = _("attendance")
         verbose_name_plural = _("attendance")
         constraints = [
-            models.UniqueConstraint(fields=["meeting", "appointment"], name="attendance_one_per_member"),
+            models.UniqueConstraint(
+                fields=["meeting", "appointment"],
+                violation_error_message=_("This member is already on the attendance list of this meeting."),
+                name="attendance_one_per_member",
+            ),
             models.CheckConstraint(
                 condition=(Q(appointment__isnull=False) & Q(attendee__isnull=True))
                 | (Q(appointment__isnull=True) & Q(attendee__isnull=False)),
+                violation_error_message=_("An attendance entry is for either a member or another attendee, not both."),
                 name="attendance_member_or_attendee",
             ),
         ]
@@ -535,7 +563,13 @@ class MinutesConfirmation(models.Model):
     class Meta:
         verbose_name = _("minutes confirmation")
         verbose_name_plural = _("minutes confirmations")
-        constraints = [models.UniqueConstraint(fields=["minutes", "appointment"], name="confirmation_one_per_member")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["minutes", "appointment"],
+                violation_error_message=_("This member has already been asked to confirm these minutes."),
+                name="confirmation_one_per_member",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.minutes}: {self.appointment.holder_name}"
@@ -593,6 +627,7 @@ class Milestone(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_on__isnull=True) | Q(end_on__gte=models.F("start_on")),
+                violation_error_message=_("The end of the period is before its start."),
                 name="milestone_start_before_end",
             )
         ]
@@ -601,6 +636,11 @@ class Milestone(models.Model):
         return f"{self.body.short_name} {self.name}"
 
     def clean(self) -> None:
+        if errors := end_before_start(
+            start=self.start_on, end=self.end_on, field="end_on",
+            message=_("The end of the period (%(end)s) is before its start (%(start)s)."),
+        ):
+            raise ValidationError(errors)
         if wareki.fiscal_year_of(self.start_on) != self.fiscal_year:
             raise ValidationError({"start_on": _("The date must fall within the fiscal year.")})
 

@@ -92,8 +92,16 @@ class Delivery(models.Model):
         verbose_name_plural = _("deliveries")
         ordering = ["notice", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["notice", "person"], name="delivery_one_per_person"),
-            models.UniqueConstraint(fields=["notice", "email"], name="delivery_one_per_address"),
+            models.UniqueConstraint(
+                fields=["notice", "person"],
+                violation_error_message=_("This notice already goes to this person."),
+                name="delivery_one_per_person",
+            ),
+            models.UniqueConstraint(
+                fields=["notice", "email"],
+                violation_error_message=_("This notice already goes to this email address."),
+                name="delivery_one_per_address",
+            ),
         ]
         indexes = [models.Index(fields=["state", "queued_at"])]
 
@@ -116,7 +124,13 @@ class Reminder(models.Model):
         verbose_name = _("reminder")
         verbose_name_plural = _("reminders")
         ordering = ["meeting", "due_at"]
-        constraints = [models.UniqueConstraint(fields=["meeting", "offset_days"], name="reminder_one_per_offset")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "offset_days"],
+                violation_error_message=_("This meeting already has a reminder this many days before it."),
+                name="reminder_one_per_offset",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.meeting} −{self.offset_days}"
@@ -189,7 +203,13 @@ class NoticeTemplate(models.Model):
         verbose_name = _("notice template")
         verbose_name_plural = _("notice templates")
         ordering = ["body", "kind"]
-        constraints = [models.UniqueConstraint(fields=["body", "kind"], name="noticetemplate_one_per_kind")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["body", "kind"],
+                violation_error_message=_("This body already has a template for this kind of notice."),
+                name="noticetemplate_one_per_kind",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.body.short_name} {self.get_kind_display()}"
@@ -236,7 +256,10 @@ class MaterialAnnouncement(models.Model):
         ordering = ["meeting", "due_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["material"], condition=models.Q(notice__isnull=True), name="announcement_one_waiting"
+                fields=["material"],
+                condition=models.Q(notice__isnull=True),
+                violation_error_message=_("This material is already waiting to be announced."),
+                name="announcement_one_waiting",
             )
         ]
 

@@ -103,6 +103,9 @@ MATRIX: dict[str, list[Case]] = {
     "committee:composition": [
         Case("report", {**only((OTHER_SECRETARIAT, SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN}),
     ],
+    "committee:audit_log": [
+        Case("log", {**only((OTHER_SECRETARIAT, SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN}),
+    ],
     "committee:roster_manage": [
         Case("public body", SECRETARIAT_OF_BODY, {"slug": "dx-plan"}),
         Case("private body", SECRETARIAT_OF_BODY, {"slug": "dx-plan"}, private_body=True),

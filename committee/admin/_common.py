@@ -11,6 +11,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from core import kana
+from core.admin_audit import AuditedAdminMixin
 
 from .. import selectors
 from ..access import managed_q
@@ -34,6 +35,9 @@ class HiddenHistoryMixin(_MixedInto):
     (simple-history falls back to the last historical record and then refuses)."""
 
     def history_view(self, request, object_id, extra_context=None):
+        if not hasattr(self.model._meta, "simple_history_manager_attribute"):
+            # A model without HistoricalRecords (a 次第, a seat): Django's own history of admin changes.
+            return admin.ModelAdmin.history_view(self, request, object_id, extra_context)
         try:
             return super().history_view(request, object_id, extra_context)
         except PermissionDenied:
@@ -78,8 +82,9 @@ class UnitFilter(admin.RelatedFieldListFilter):
         return [(unit.pk, unit.full_name_on(today, include_government=False) or unit.code) for unit in units]
 
 
-class ScopedAdmin(HiddenHistoryMixin, SimpleHistoryAdmin):
-    """Admin whose rows belong to a body: secretariat staff see and change only their units' bodies."""
+class ScopedAdmin(AuditedAdminMixin, HiddenHistoryMixin, SimpleHistoryAdmin):
+    """Admin whose rows belong to a body: secretariat staff see and change only their units' bodies.
+    Every add, change and deletion is also written to the audit log."""
 
     body_path = "body__"
 

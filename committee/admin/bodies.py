@@ -14,6 +14,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.validation import local_date
+
 from .. import selectors, services
 from ..models import (
     Appointment,
@@ -114,7 +116,10 @@ class GuidelineAdmin(ScopedAdmin):
             except ValidationError as exc:
                 self.message_user(request, "; ".join(exc.messages), messages.ERROR)
             else:
-                self.message_user(request, _("New version created: %(v)s") % {"v": new}, messages.SUCCESS)
+                created = _("New version created: %(title)s, in force from %(date)s.") % {
+                    "title": new.title, "date": local_date(new.effective_on)
+                }
+                self.message_user(request, created, messages.SUCCESS)
 
 
 class AppointmentInline(admin.TabularInline):

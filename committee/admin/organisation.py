@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_audit import AuditedAdminMixin
+
 from .. import selectors
 from ..models import (
     OrgUnit,
@@ -25,7 +27,7 @@ class OrgUnitNameInline(admin.TabularInline):
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(admin.ModelAdmin):
+class OrgUnitAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "current_name", "kind", "phone", "email"]
     list_filter = ["kind"]
     search_fields = ["code", "names__name"]
@@ -46,7 +48,7 @@ class OrgUnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffAssignment)
-class StaffAssignmentAdmin(SimpleHistoryAdmin):
+class StaffAssignmentAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
     list_display = ["user", "unit", "start_on", "end_on"]
     list_select_related = ["user", "unit"]
     list_filter = [("unit", UnitFilter)]

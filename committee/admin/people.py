@@ -12,6 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_audit import AuditedAdminMixin
+from core.validation import local_date
+
 from .. import selectors, services
 from ..models import (
     Affiliation,
@@ -180,7 +183,8 @@ class AppointmentAdmin(ReadingSearchMixin, ScopedAdmin):
                 self.message_user(request, f"{appointment}: {'; '.join(exc.messages)}", messages.ERROR)
             else:
                 self.message_user(
-                    request, _("%(who)s reappointed until %(end)s.") % {"who": new.holder_name, "end": new.term_end},
+                    request, _("%(who)s reappointed until %(end)s.")
+                    % {"who": new.holder_name, "end": local_date(new.term_end) if new.term_end else "—"},
                     messages.SUCCESS,
                 )
 
@@ -191,8 +195,8 @@ class PersonAppointmentInline(AppointmentInline):
 
 
 @admin.register(Person)
-class PersonAdmin(ReadingSearchMixin, HiddenHistoryMixin, SimpleHistoryAdmin):
-    list_display = ["full_name", "full_name_kana", "gender", "email", "user"]
+class PersonAdmin(AuditedAdminMixin, ReadingSearchMixin, HiddenHistoryMixin, SimpleHistoryAdmin):
+    list_display = ["name", "reading", "gender", "email", "user"]
     list_select_related = ["user"]
     list_filter = [ActiveOnFilter, "gender", ("appointments__body", ManagedBodyFilter)]
     search_fields = ["family_name", "given_name", "family_name_kana", "given_name_kana", "email"]
@@ -207,6 +211,14 @@ class PersonAdmin(ReadingSearchMixin, HiddenHistoryMixin, SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return selectors.people_managed_by(request.user).select_related("user")
+
+    @admin.display(description=_("Name"), ordering="sort_key")
+    def name(self, obj: Person) -> str:
+        return obj.full_name
+
+    @admin.display(description=_("reading (furigana)"), ordering="sort_key")
+    def reading(self, obj: Person) -> str:
+        return obj.full_name_kana
 
     @admin.action(description=_("Invite to log in (mail a link to set a password)"), permissions=["change"])
     def invite(self, request, queryset):

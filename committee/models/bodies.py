@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.validation import end_before_start, local_date
+
 from .organisation import OrgUnit
 
 
@@ -70,6 +72,7 @@ class Body(models.Model):
                 condition=Q(dissolved_on__isnull=True)
                 | Q(established_on__isnull=True)
                 | Q(dissolved_on__gte=models.F("established_on")),
+                violation_error_message=_("The dissolution date is before the establishment date."),
                 name="body_established_before_dissolved",
             )
         ]
@@ -77,7 +80,16 @@ class Body(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def audit_scope(self) -> tuple[int | None, int | None]:
+        """The body an audit entry about it belongs to: itself (core.audit.audit_scope)."""
+        return self.pk, None
+
     def clean(self) -> None:
+        if errors := end_before_start(
+            start=self.established_on, end=self.dissolved_on, field="dissolved_on",
+            message=_("The dissolution date (%(end)s) is before the establishment date (%(start)s)."),
+        ):
+            raise ValidationError(errors)
         ancestor, seen = self.parent, {self.pk}
         while ancestor is not None:
             if ancestor.pk in seen:
@@ -161,19 +173,25 @@ class Guideline(models.Model):
         ordering = ["body", "-effective_on"]
         get_latest_by = "effective_on"
         constraints = [
-            models.UniqueConstraint(fields=["body", "effective_on"], name="guideline_one_version_per_day"),
+            models.UniqueConstraint(
+                fields=["body", "effective_on"],
+                violation_error_message=_("This body already has a version of its guidelines in force from this date."),
+                name="guideline_one_version_per_day",
+            ),
             models.CheckConstraint(
                 condition=~Q(term_rule="fixed_date") | Q(term_fixed_end__isnull=False),
+                violation_error_message=_("A term that ends on a fixed date needs that date."),
                 name="guideline_fixed_date_needs_date",
             ),
             models.CheckConstraint(
                 condition=~Q(term_rule__in=["years", "years_fy_end"]) | Q(term_years__gte=1),
+                violation_error_message=_("A term counted in years needs the number of years (1 or more)."),
                 name="guideline_years_needs_years",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} ({self.effective_on:%Y-%m-%d})"
+        return f"{self.title} ({local_date(self.effective_on)})"
 
     def clean(self) -> None:
         if self.term_rule == self.TermRule.FIXED_DATE and not self.term_fixed_end:
@@ -211,7 +229,13 @@ class GuidelineArticle(models.Model):
         verbose_name = _("article")
         verbose_name_plural = _("articles")
         ordering = ["guideline", "position"]
-        constraints = [models.UniqueConstraint(fields=["guideline", "position"], name="article_unique_position")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["guideline", "position"],
+                violation_error_message=_("These guidelines already have an article at this position."),
+                name="article_unique_position",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.heading}".strip() or self.get_kind_display()

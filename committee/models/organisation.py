@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.validation import end_before_start
+
 
 class OrgUnit(models.Model):
     """部・課: a unit of the prefecture's organisation. Its name and place change over time (OrgUnitName)."""
@@ -86,15 +88,25 @@ class OrgUnitName(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                violation_error_message=_("The last day of this name is before its first day."),
                 name="orgunitname_valid_range",
             ),
-            models.UniqueConstraint(fields=["unit", "valid_from"], name="orgunitname_unique_start"),
+            models.UniqueConstraint(
+                fields=["unit", "valid_from"],
+                violation_error_message=_("This unit already has a name from this date."),
+                name="orgunitname_unique_start",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
     def clean(self) -> None:
+        if errors := end_before_start(
+            start=self.valid_from, end=self.valid_until, field="valid_until",
+            message=_("The last day of this name (%(end)s) is before its first day (%(start)s)."),
+        ):
+            raise ValidationError(errors)
         if self.parent_id and self.parent_id == self.unit_id:
             raise ValidationError({"parent": _("A unit cannot be part of itself.")})
 
@@ -118,9 +130,17 @@ class StaffAssignment(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_on__isnull=True) | Q(end_on__gte=models.F("start_on")),
+                violation_error_message=_("The end of the assignment is before its start."),
                 name="staffassignment_start_before_end",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.unit}"
+
+    def clean(self) -> None:
+        if errors := end_before_start(
+            start=self.start_on, end=self.end_on, field="end_on",
+            message=_("The end of the assignment (%(end)s) is before its start (%(start)s)."),
+        ):
+            raise ValidationError(errors)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core import kana
+from core.validation import end_before_start
 
 from .bodies import Body, Guideline
 
@@ -55,6 +56,7 @@ class Person(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1900, birth_year__lte=2100),
+                violation_error_message=_("The year of birth must be between 1900 and 2100."),
                 name="person_birth_year_range",
             )
         ]
@@ -195,19 +197,23 @@ class Appointment(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(term_end__isnull=True) | Q(term_end__gte=models.F("term_start")),
+                violation_error_message=_("The end of the term is before its start."),
                 name="appointment_term_start_before_end",
             ),
             models.CheckConstraint(
                 condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("term_start")),
+                violation_error_message=_("The last day in office is before the start of the term."),
                 name="appointment_ended_after_start",
             ),
             models.CheckConstraint(
                 condition=Q(person__isnull=False) | ~Q(post_title=""),
+                violation_error_message=_("Choose the person appointed, or give the post that holds the seat."),
                 name="appointment_person_or_post",
             ),
             models.CheckConstraint(
                 condition=(Q(ended_on__isnull=True) & Q(end_reason=""))
                 | (Q(ended_on__isnull=False) & ~Q(end_reason="")),
+                violation_error_message=_("Give both the last day in office and the reason for leaving, or neither."),
                 name="appointment_end_has_reason",
             ),
         ]
@@ -243,6 +249,15 @@ class Appointment(models.Model):
         return current
 
     def clean(self) -> None:
+        errors = end_before_start(
+            start=self.term_start, end=self.term_end, field="term_end",
+            message=_("The end of the term (%(end)s) is before its start (%(start)s)."),
+        ) | end_before_start(
+            start=self.term_start, end=self.ended_on, field="ended_on",
+            message=_("The last day in office (%(end)s) is before the start of the term (%(start)s)."),
+        )
+        if errors:
+            raise ValidationError(errors)
         if not self.person_id and not self.post_title:
             raise ValidationError(_("Choose a person or give the post that holds the seat."))
         if self.ended_on and not self.end_reason:
@@ -266,7 +281,13 @@ class Affiliation(models.Model):
         verbose_name = _("affiliation")
         verbose_name_plural = _("affiliations")
         ordering = ["appointment", "valid_from"]
-        constraints = [models.UniqueConstraint(fields=["appointment", "valid_from"], name="affiliation_one_per_day")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "valid_from"],
+                violation_error_message=_("This appointment already has an affiliation from this date."),
+                name="affiliation_one_per_day",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.text
@@ -302,12 +323,20 @@ class OfficerTerm(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_on__isnull=True) | Q(end_on__gte=models.F("start_on")),
+                violation_error_message=_("The last day in the post is before its first day."),
                 name="officerterm_start_before_end",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.appointment.holder_name}"
+
+    def clean(self) -> None:
+        if errors := end_before_start(
+            start=self.start_on, end=self.end_on, field="end_on",
+            message=_("The last day in the post (%(end)s) is before its first day (%(start)s)."),
+        ):
+            raise ValidationError(errors)
 
     def covers(self, day: dt.date) -> bool:
         return self.start_on <= day and (self.end_on is None or day <= self.end_on)
