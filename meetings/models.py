@@ -598,7 +598,13 @@ class MinutesVersion(models.Model):
         verbose_name = _("minutes version")
         verbose_name_plural = _("minutes versions")
         ordering = ["minutes", "number"]
-        constraints = [models.UniqueConstraint(fields=["minutes", "number"], name="minutes_version_unique_number")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["minutes", "number"],
+                violation_error_message=_("These minutes already have a version with this number."),
+                name="minutes_version_unique_number",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.minutes} v{self.number}"
