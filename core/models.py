@@ -125,6 +125,19 @@ class AuditAction(models.TextChoices):
     FEES_REOPENED = "fees_reopened", _("Fee statements reopened")
     FEE_RULES_CREATED = "fee_rules_created", _("Fee rules created")
     PAYEE_SETTING_SAVED = "payee_setting_saved", _("Payee setting saved")
+    # participation (傍聴, subscriptions)
+    OBSERVATION_GUIDE_SAVED = "observation_guide_saved", _("Rules for observers saved")
+    OBSERVATION_SETTINGS_SAVED = "observation_settings_saved", _("Observation settings saved")
+    OBSERVATION_CLOSED = "observation_closed", _("Registration of observers stopped")
+    OBSERVATION_LOTTERY_DRAWN = "observation_lottery_drawn", _("Observer lottery drawn")
+    OBSERVER_REGISTERED = "observer_registered", _("Observer registered")
+    OBSERVER_CONFIRMED = "observer_confirmed", _("Observer confirmed the address")
+    OBSERVER_CANCELLED = "observer_cancelled", _("Observer registration cancelled")
+    OBSERVER_CHECKED_IN = "observer_checked_in", _("Observer checked in")
+    OBSERVER_DATA_DELETED = "observer_data_deleted", _("Observers' personal data deleted")
+    SUBSCRIPTION_REQUESTED = "subscription_requested", _("Subscription requested")
+    SUBSCRIPTION_CONFIRMED = "subscription_confirmed", _("Subscription confirmed")
+    SUBSCRIPTION_ENDED = "subscription_ended", _("Unsubscribed")
 
 
 class AuditEntry(models.Model):
