@@ -11,6 +11,7 @@ from core.models import AuditAction, AuditEntry
 from meetings.models import Meeting, Openness
 
 from . import services
+from .models import Subscription
 
 MEETING_ACTIONS = {
     AuditAction.MEETING_CREATED: "created",
@@ -41,6 +42,8 @@ def on_audit_entry(sender, instance: AuditEntry, created: bool, **kwargs) -> Non
 def notify_subscribers(meeting: Meeting, news: str, material_title: str = "") -> int:
     """One mail per subscriber of a public body about `news` on `meeting`."""
     if not meeting.body.is_public:
+        return 0
+    if not Subscription.objects.filter(body_id=meeting.body_id, state=Subscription.State.ACTIVE).exists():
         return 0
     context = {"meeting": meeting, "news": news, "material_title": material_title,
                "meeting_url": services._url("meetings:detail", meeting.pk)}

@@ -105,8 +105,8 @@ def observation_settings_save(
     closes_at: dt.datetime,
     method: str,
 ) -> ObservationSettings:
-    """Set or change 傍聴 for a meeting. Seats cannot drop below those already given; the allotment
-    cannot change once the lottery is drawn; registration stopped by the meeting's state stays stopped."""
+    """Set or change 傍聴 for a meeting that can have observers. Seats cannot drop below those already
+    given; the allotment cannot change once the lottery is drawn."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if not observation_allowed(meeting):
         raise ParticipationError(_("This meeting cannot have observers: it is closed (非公開), held, postponed or "
@@ -121,6 +121,9 @@ def observation_settings_save(
         for kind, seats in ((Registration.Kind.PUBLIC, public_seats), (Registration.Kind.PRESS, press_seats)):
             if seats < _seats_used(observation, kind):
                 raise ParticipationError(_("More seats are already given than that; cancel registrations first."))
+    # Registration stopped by the meeting's state opens again when the secretariat saves the settings of
+    # a meeting that can have observers again (a postponed meeting notified for its new date).
+    observation.closed_at, observation.closed_reason = None, ""
     observation.public_seats, observation.press_seats, observation.max_party = public_seats, press_seats, max_party
     observation.opens_at, observation.closes_at, observation.method = opens_at, closes_at, method
     observation.full_clean()
@@ -325,8 +328,8 @@ def lottery_draw(*, actor: AnyUser, observation: ObservationSettings) -> Observa
 
 @transaction.atomic
 def observation_close(*, meeting: Meeting, reason: str) -> ObservationSettings | None:
-    """Stop registration because the meeting became 非公開, was postponed or cancelled, and tell everyone
-    registered. Runs in the transaction of the meeting's change; doing it twice changes nothing."""
+    """Stop registration because the meeting became 非公開, was postponed or cancelled: every registration
+    is cancelled and told by mail. Runs in the transaction of the meeting's change; twice changes nothing."""
     observation = ObservationSettings.objects.filter(meeting_id=meeting.pk).first()
     if observation is None:
         return None
@@ -335,8 +338,9 @@ def observation_close(*, meeting: Meeting, reason: str) -> ObservationSettings |
         return observation
     observation.closed_at, observation.closed_reason = timezone.now(), single_line(reason, 200)
     observation.save(update_fields=["closed_at", "closed_reason"])
-    told = list(
-        observation.registrations.exclude(state=Registration.State.CANCELLED).filter(email__gt="")
+    told = list(observation.registrations.select_for_update().exclude(state=Registration.State.CANCELLED))
+    observation.registrations.filter(pk__in=[r.pk for r in told]).update(
+        state=Registration.State.CANCELLED, cancelled_at=observation.closed_at
     )
     for registration in told:
         _mail(registration, "closed", reason=observation.closed_reason)

@@ -108,6 +108,8 @@ def test_registration_closes_when_the_meeting_is_closed_postponed_or_cancelled(o
     observation.refresh_from_db()
     assert observation.closed_at is not None
     assert [m.to for m in mail.outbox] == [[seated.email]]
+    seated.refresh_from_db()
+    assert seated.state == Registration.State.CANCELLED
     with pytest.raises(services.ParticipationError):
         register(observation, "b@example.com")
     assert AuditEntry.objects.filter(action=AuditAction.OBSERVATION_CLOSED).count() == 1
@@ -168,3 +170,26 @@ def test_seats_cannot_drop_below_those_given(observation, secretariat):
             opens_at=observation.opens_at, closes_at=observation.closes_at, method="first_come",
         )
     assert ObservationSettings.objects.get().public_seats == 3
+
+
+def test_a_postponed_meeting_notified_again_can_open_registration_again(observation, secretariat, chair):
+    meeting = observation.meeting
+    meeting_services.meeting_postpone(
+        actor=secretariat, meeting=meeting, reason="台風",
+        new_start_at=meeting.start_at + dt.timedelta(days=7), new_end_at=meeting.end_at + dt.timedelta(days=7),
+    )
+    with pytest.raises(services.ParticipationError):  # postponed: no observers until notified again
+        services.observation_settings_save(
+            actor=secretariat, meeting=meeting, public_seats=3, press_seats=1, max_party=2,
+            opens_at=observation.opens_at, closes_at=observation.closes_at, method="first_come",
+        )
+    meeting_services.agenda_item_add(actor=secretariat, meeting=meeting, title="開会")
+    version = meeting_services.agenda_submit(actor=secretariat, meeting=meeting)
+    meeting_services.agenda_approve(actor=chair, meeting=meeting, sha256=version.sha256)
+    meeting_services.meeting_mark_notified(actor=secretariat, meeting=meeting)
+    reopened = services.observation_settings_save(
+        actor=secretariat, meeting=meeting, public_seats=3, press_seats=1, max_party=2,
+        opens_at=observation.opens_at, closes_at=observation.closes_at, method="first_come",
+    )
+    assert reopened.closed_at is None
+    assert register(observation, "again@example.com").state == Registration.State.SEATED

@@ -189,3 +189,26 @@ def test_lottery_draw_by_the_secretariat(client, observation, secretariat):
     observation.refresh_from_db()
     assert observation.drawn_at and observation.lottery_seed
     assert services.lottery_order(observation.lottery_seed, "public", [1, 2, 3])
+
+
+def test_subscribers_hear_of_new_meetings_and_public_materials_in_batches(body, planned, secretariat):
+    from documents import services as document_services
+    from meetings import services as meeting_services
+    from participation import receivers
+
+    for i in range(3):
+        subscription = services.subscription_request(body=body, email=f"s{i}@example.com")
+        services.subscription_confirm(subscription=subscription)
+    services.subscription_request(body=body, email="unconfirmed@example.com")
+    mail.outbox.clear()
+    meeting_services.meeting_create(actor=secretariat, body=body, start_at=planned.start_at + dt.timedelta(days=30))
+    assert sorted(m.to[0] for m in mail.outbox) == ["s0@example.com", "s1@example.com", "s2@example.com"]
+    assert all("第2回" in m.subject for m in mail.outbox)
+
+    mail.outbox.clear()
+    material = document_services.material_create(actor=secretariat, meeting=planned, title="骨子案")
+    receivers.on_material_published(sender=None, material=material)  # members only: nothing
+    assert mail.outbox == []
+    material.visibility = "public"
+    receivers.on_material_published(sender=None, material=material)
+    assert len(mail.outbox) == 3 and "骨子案" in mail.outbox[0].body
