@@ -458,13 +458,13 @@ def subscription_confirm(*, subscription: Subscription) -> Subscription:
 
 @transaction.atomic
 def subscription_end(*, subscription: Subscription) -> Subscription:
-    """Unsubscribe (one click, no account). The address is forgotten; twice changes nothing."""
-    subscription = Subscription.objects.select_for_update().select_related("body").get(pk=subscription.pk)
-    if subscription.state == Subscription.State.ENDED:
-        return subscription
+    """Unsubscribe (one click, no account): the row and with it the address are deleted; the object
+    returned (not saved) says it ended. Twice changes nothing."""
+    locked = Subscription.objects.select_for_update().select_related("body").filter(pk=subscription.pk).first()
+    if locked is not None:
+        locked.delete()
+        audit_record(actor=None, action=AuditAction.SUBSCRIPTION_ENDED, target=locked.body)
     subscription.state, subscription.ended_at = Subscription.State.ENDED, timezone.now()
-    subscription.save(update_fields=["state", "ended_at"])
-    audit_record(actor=None, action=AuditAction.SUBSCRIPTION_ENDED, target=subscription.body)
     return subscription
 
 

@@ -171,9 +171,10 @@ def subscription_confirm(request: HttpRequest, token: str) -> HttpResponse:
 @csrf_exempt  # RFC 8058: the mail client POSTs List-Unsubscribe=One-Click without a session or token
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows a button; a POST (the button, or the mail client's one click) unsubscribes."""
-    subscription = _subscription(token)
-    if request.method == "POST":
+    """GET shows a button; a POST (the button, or the mail client's one click) unsubscribes. A link whose
+    subscription is gone (unsubscribed before) says it ended, as it did."""
+    subscription = Subscription.objects.select_related("body").filter(token=token).first()
+    if subscription is not None and request.method == "POST":
         subscription = services.subscription_end(subscription=subscription)
     return render(request, "participation/unsubscribe.html", {"subscription": subscription})
 

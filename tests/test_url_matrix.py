@@ -298,7 +298,8 @@ MATRIX: dict[str, list[Case]] = {
         Case("unknown body", NOWHERE, {"slug": "no-such-body"}),
     ],
     "participation:subscription_confirm": [Case("unknown token", NOWHERE, {"token": "forged"})],
-    "participation:unsubscribe": [Case("unknown token", NOWHERE, {"token": "forged"})],
+    # A link whose subscription is gone says it ended (unsubscribing deletes the row).
+    "participation:unsubscribe": [Case("unknown token", PUBLIC, {"token": "forged"})],
     "participation:manage": [Case("no settings yet", MANAGERS_ONLY, ON_MEETING)],
     "participation:manage_action": [Case("GET", POST_ONLY, {"pk": MEETING, "action": "draw"})],
     "participation:register_pdf": [Case("no settings", {**NOWHERE, ANONYMOUS: LOGIN}, ON_MEETING)],

@@ -44,3 +44,11 @@ def test_a_permanent_refusal_marks_it_failed_and_a_temporary_one_leaves_it_for_t
     row = notice_services.outbox_write(topic="test", to="b@example.com", subject="s", text="t")
     row.refresh_from_db()
     assert row.state == OutboxMail.State.PENDING
+
+
+def test_the_relay_queues_mails_left_pending_when_the_broker_was_down(db):
+    row = OutboxMail.objects.create(topic="test", to="a@example.com", subject="s", text="t")
+    assert notice_services.relay()["outbox"] == 1
+    row.refresh_from_db()
+    assert row.state == OutboxMail.State.SENT and len(mail.outbox) == 1
+    assert notice_services.relay()["outbox"] == 0
