@@ -226,7 +226,10 @@ def manage_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.lottery_draw(actor=request.user, observation=observation)
             messages.success(request, _("The lottery was drawn."))
         elif action in ("check-in", "cancel"):
-            registration = get_object_or_404(Registration, settings=observation, pk=request.POST.get("registration"))
+            registration_pk = request.POST.get("registration", "")
+            if not registration_pk.isdigit():
+                raise Http404
+            registration = get_object_or_404(Registration, settings=observation, pk=int(registration_pk))
             if action == "cancel":
                 services.registration_cancel(registration=registration, actor=request.user)
                 messages.success(request, _("The registration was cancelled."))

@@ -220,3 +220,19 @@ def test_held_meeting_page_shows_the_number_of_observers(client, observation, se
     ObservationSettings.objects.filter(pk=observation.pk).update(closed_at=observation.closes_at)
     page = client.get(reverse("meetings:detail", args=[observation.meeting.pk]), HTTP_ACCEPT_LANGUAGE="ja")
     assert "傍聴者数: 2" in page.content.decode()
+
+
+@pytest.mark.parametrize("value", ["abc", "", "999999"])
+def test_check_in_of_an_unknown_registration_is_404(client, observation, secretariat, value):
+    client.force_login(secretariat)
+    url = reverse("participation:manage_action", args=[observation.meeting.pk, "check-in"])
+    assert client.post(url, {"registration": value, "attended": "1"}).status_code == 404
+
+
+def test_another_units_secretariat_cannot_act_on_registrations(client, observation, other_secretariat):
+    registration = register(observation, "a@example.com")
+    client.force_login(other_secretariat)
+    url = reverse("participation:manage_action", args=[observation.meeting.pk, "cancel"])
+    assert client.post(url, {"registration": registration.pk}).status_code == 404
+    registration.refresh_from_db()
+    assert registration.state == "seated"
