@@ -193,3 +193,13 @@ def test_a_postponed_meeting_notified_again_can_open_registration_again(observat
     )
     assert reopened.closed_at is None
     assert register(observation, "again@example.com").state == Registration.State.SEATED
+
+
+def test_demo_opens_registration_for_the_next_public_meeting(planned, secretariat):
+    from participation import demo
+
+    assert demo.load(secretariat=secretariat) == {"observations": 1}
+    assert demo.load(secretariat=secretariat) == {"observations": 0}  # twice
+    observation = ObservationSettings.objects.get(meeting=planned)
+    assert observation.is_open()
+    assert register(observation, "demo@example.com").state == Registration.State.SEATED

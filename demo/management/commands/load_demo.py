@@ -13,6 +13,7 @@ from core.models import User
 from documents import demo as documents_demo
 from fees import demo as fees_demo
 from meetings import demo as meetings_demo
+from participation import demo as participation_demo
 
 DEMO_ACCOUNTS = [
     # email, role shown, person (family, given) or None, is staff of the secretariat
@@ -50,6 +51,7 @@ class Command(BaseCommand):
             )
             counts |= documents_demo.load(secretariat=User.objects.get(email=DEMO_ACCOUNTS[0][0]))
             counts |= fees_demo.load(secretariat=User.objects.get(email=DEMO_ACCOUNTS[0][0]))
+            counts |= participation_demo.load(secretariat=User.objects.get(email=DEMO_ACCOUNTS[0][0]))
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data: {bodies} bodies, {people} people, {appointments} appointments, {meetings} meetings.".format(
