@@ -236,3 +236,12 @@ def test_another_units_secretariat_cannot_act_on_registrations(client, observati
     assert client.post(url, {"registration": registration.pk}).status_code == 404
     registration.refresh_from_db()
     assert registration.state == "seated"
+
+
+@pytest.mark.parametrize(("language", "heading"), [("ja", "傍聴を申し込む"), ("en", "Register to observe")])
+def test_registration_page_in_both_languages(client, observation, language, heading):
+    client.cookies["django_language"] = language
+    page = client.get(reverse("participation:register", args=[observation.meeting.pk]), HTTP_ACCEPT_LANGUAGE=language)
+    text = page.content.decode()
+    assert heading in text
+    assert "録音・録画は委員長の許可なくできません。" in text  # the body's 傍聴要領, to accept
