@@ -142,6 +142,19 @@ class AuditAction(models.TextChoices):
     ADMIN_CHANGE = "admin_change", _("Changed in the admin site")
     ADMIN_DELETE = "admin_delete", _("Deleted in the admin site")
     AUDIT_EXPORTED = "audit_exported", _("Audit log exported")
+    # participation (傍聴, subscriptions)
+    OBSERVATION_GUIDE_SAVED = "observation_guide_saved", _("Rules for observers saved")
+    OBSERVATION_SETTINGS_SAVED = "observation_settings_saved", _("Observation settings saved")
+    OBSERVATION_CLOSED = "observation_closed", _("Registration of observers stopped")
+    OBSERVATION_LOTTERY_DRAWN = "observation_lottery_drawn", _("Observer lottery drawn")
+    OBSERVER_REGISTERED = "observer_registered", _("Observer registered")
+    OBSERVER_CONFIRMED = "observer_confirmed", _("Observer confirmed the address")
+    OBSERVER_CANCELLED = "observer_cancelled", _("Observer registration cancelled")
+    OBSERVER_CHECKED_IN = "observer_checked_in", _("Observer checked in")
+    OBSERVER_DATA_DELETED = "observer_data_deleted", _("Observers' personal data deleted")
+    SUBSCRIPTION_REQUESTED = "subscription_requested", _("Subscription requested")
+    SUBSCRIPTION_CONFIRMED = "subscription_confirmed", _("Subscription confirmed")
+    SUBSCRIPTION_ENDED = "subscription_ended", _("Unsubscribed")
 
 
 class AuditEntry(models.Model):

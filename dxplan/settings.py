@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "notices",
     "search",
     "fees",
+    "participation",
     "demo",
     # rest_framework is used (opendata's OParl views) but not installed as an app: JSON only, no templates,
     # and its Japanese catalogue would override Django's form messages.
@@ -373,6 +374,14 @@ DXPLAN_PAGE_CACHE_VIEWS = frozenset({
 })
 DXPLAN_PAGE_CACHE_APPS = frozenset({"committee", "meetings", "documents", "notices", "search", "participation"})
 DXPLAN_PAGE_CACHE_IGNORE = frozenset({"documents.download", "notices.delivery"})
+# 傍聴: observers' personal data is deleted this many days after the meeting; registrations are throttled
+# per client address and per mail address.
+DXPLAN_OBSERVER_DATA_DAYS = _int("DXPLAN_OBSERVER_DATA_DAYS", 90, minimum=1)
+DXPLAN_PARTICIPATION_RATE = env.str("DXPLAN_PARTICIPATION_RATE", default="20/h")
+DXPLAN_PARTICIPATION_ADDRESS_RATE = env.str("DXPLAN_PARTICIPATION_ADDRESS_RATE", default="5/h")
+for _rate in (DXPLAN_PARTICIPATION_RATE, DXPLAN_PARTICIPATION_ADDRESS_RATE):
+    if not re.fullmatch(r"\d+/[smhd]", _rate):
+        raise ImproperlyConfigured(f"Participation rates must look like 20/h, not {_rate!r}.")
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [],

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("documents.urls")),
     path("", include("notices.urls")),
     path("", include("documents.print_urls")),
+    path("", include("participation.urls")),  # before meetings': manage/meetings/<pk>/<action>/ would catch it
     path("", include("meetings.urls")),
     path("", include("search.urls")),
     path("", include("opendata.urls")),

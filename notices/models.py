@@ -295,3 +295,36 @@ class NotificationPreference(models.Model):
         if kind == Notice.Kind.MATERIALS:
             return self.materials
         return True  # the statutory notices always go out
+
+
+class OutboxMail(models.Model):
+    """A mail that is not a meeting's notice (傍聴 registrations, subscriptions to a body): written in the
+    transaction of the action that causes it, claimed, sent and marked by a thin task like a delivery."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting (待機中)")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent (送信済)")
+        FAILED = "failed", _("Failed (失敗)")
+
+    topic = models.CharField(_("topic"), max_length=60, db_index=True, help_text=_("Which app wrote it, and why."))
+    to = models.EmailField(_("email address"))
+    subject = models.CharField(_("subject"), max_length=250)
+    text = models.TextField(_("text"))
+    headers = models.JSONField(_("extra headers"), default=dict, blank=True)
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("other mail")
+        verbose_name_plural = _("other mails")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "queued_at"], name="notices_outbox_state_queued")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} #{self.pk}"

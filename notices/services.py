@@ -30,6 +30,7 @@ from .models import (
     MaterialAnnouncement,
     Notice,
     NotificationPreference,
+    OutboxMail,
     Reminder,
     parse_reminder_days,
 )
@@ -443,9 +444,19 @@ def relay(*, now: dt.datetime | None = None) -> dict[str, int]:
         .values_list("pk", flat=True)[:5000]
     )
     queued = queue_deliveries(ids)
+    mails = list(
+        OutboxMail.objects.filter(
+            Q(state=OutboxMail.State.PENDING, queued_at__isnull=True)
+            | Q(state=OutboxMail.State.PENDING, queued_at__lt=now - REQUEUE_AFTER)
+            | Q(state=OutboxMail.State.SENDING, claimed_at__lt=now - STALE_AFTER)
+        )
+        .order_by("id")
+        .values_list("pk", flat=True)[:5000]
+    )
+    outbox = queue_outbox(mails)
     reminders = reminders_send_due(now=now)
     materials = materials_send_due(now=now)
-    return {"requeued": queued, "reminders": reminders, "materials": materials}
+    return {"requeued": queued, "reminders": reminders, "materials": materials, "outbox": outbox}
 
 
 # --- minutes overdue (to the secretariat) ---------------------------------------------------------
@@ -542,3 +553,90 @@ def preference_update(
                   "copy_to": bool(preference.copy_to)},
         )
     return preference
+
+
+# --- other mails (OutboxMail): 傍聴 registrations, subscriptions -----------------------------------
+
+
+def outbox_write(*, topic: str, to: str, subject: str, text: str, headers: dict[str, str] | None = None) -> OutboxMail:
+    """Write one mail to the outbox in the caller's transaction; it is queued when that commits. Header values
+    and the subject are flattened to one line, so no input can add a header."""
+    return outbox_write_many(
+        topic=topic, mails=[(to, subject, text, headers or {})]
+    )[0]
+
+
+def outbox_write_many(
+    *, topic: str, mails: list[tuple[str, str, str, dict[str, str]]]
+) -> list[OutboxMail]:
+    """Write many mails (address, subject, text, extra headers) in one statement; queued on commit, BATCH_SIZE
+    to a task."""
+    rows = OutboxMail.objects.bulk_create(
+        OutboxMail(
+            topic=topic,
+            to=single_line(to, 254),
+            subject=single_line(subject, 250),
+            text=text,
+            headers={single_line(k, 60): single_line(v, 900) for k, v in headers.items()},
+        )
+        for to, subject, text, headers in mails
+    )
+    ids = [row.pk for row in rows]
+    transaction.on_commit(lambda: queue_outbox(ids))
+    return rows
+
+
+def queue_outbox(ids: list[int]) -> int:
+    """Hand outbox mails to the broker after commit, BATCH_SIZE to a task; if the broker is down they stay
+    pending and the relay queues them later."""
+    from celery import current_app
+
+    send_batch = current_app.tasks["notices.tasks.send_outbox_batch"]
+    if not ids:
+        return 0
+    OutboxMail.objects.filter(pk__in=ids, state=OutboxMail.State.PENDING).update(queued_at=timezone.now())
+    queued = 0
+    for start in range(0, len(ids), BATCH_SIZE):
+        batch = list(ids[start : start + BATCH_SIZE])
+        try:
+            send_batch.delay(batch)
+            queued += len(batch)
+        except Exception:  # the broker is unreachable
+            logger.exception("Could not queue %s mails; the relay will queue them again.", len(batch))
+            if not current_app.conf.task_always_eager:
+                break
+    return queued
+
+
+@transaction.atomic
+def outbox_claim(ids: list[int]) -> tuple[dt.datetime, list[OutboxMail]]:
+    """Take the claimable mails of `ids` (SKIP LOCKED: two runs of one batch never take the same row)."""
+    now = timezone.now()
+    claimable = Q(state=OutboxMail.State.PENDING) | Q(
+        state=OutboxMail.State.SENDING, claimed_at__lt=now - STALE_AFTER
+    )
+    rows = list(OutboxMail.objects.select_for_update(skip_locked=True).filter(claimable, pk__in=ids).order_by("pk"))
+    if rows:
+        OutboxMail.objects.filter(pk__in=[m.pk for m in rows]).update(
+            state=OutboxMail.State.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    return now, rows
+
+
+def outbox_mark(mail_id: int, claimed_at: dt.datetime, *, error: str = "", permanent: bool = False) -> None:
+    """The outcome of one claimed mail: sent, back to pending (a temporary error; the relay retries) or
+    failed."""
+    held = OutboxMail.objects.filter(pk=mail_id, state=OutboxMail.State.SENDING, claimed_at=claimed_at)
+    if not error:
+        held.update(state=OutboxMail.State.SENT, sent_at=timezone.now(), last_error="")
+    elif permanent:
+        held.update(state=OutboxMail.State.FAILED, last_error=single_line(error, 1000))
+    else:
+        held.update(state=OutboxMail.State.PENDING, last_error=single_line(error, 1000), queued_at=timezone.now())
+
+
+def outbox_forget(*, topic: str, addresses: list[str]) -> int:
+    """Delete the mails of `topic` written to `addresses` (their personal data is due for deletion)."""
+    if not addresses:
+        return 0
+    return OutboxMail.objects.filter(topic=topic, to__in=addresses).delete()[0]

@@ -391,3 +391,38 @@ def remind_minutes_overdue() -> int:
     """Daily (django-celery-beat): remind the secretariat of minutes past the body's deadline; at most one
     reminder per meeting and day, however often it runs."""
     return services.minutes_overdue_remind()
+def send_outbox_batch(mail_ids: list[int]) -> dict:
+    """Send a batch of outbox mails (not notices) over one connection. Running it twice sends each once."""
+    from django.conf import settings as django_settings
+    from django.core.mail import EmailMessage
+
+    claimed_at, rows = services.outbox_claim(list(mail_ids))
+    sent = failed = 0
+    if not rows:
+        return {"claimed": 0, "sent": 0, "failed": 0}
+    connection = get_connection()
+    try:
+        for mail in rows:
+            message = EmailMessage(
+                subject=mail.subject,
+                body=mail.text,
+                from_email=django_settings.DEFAULT_FROM_EMAIL,
+                to=[mail.to],
+                headers=mail.headers,
+                connection=connection,
+            )
+            try:
+                message.send()
+            except Exception as exc:
+                permanent = not _classify(exc) or mail.attempts >= MAX_RETRIES
+                services.outbox_mark(mail.pk, claimed_at, error=_reason(exc), permanent=permanent)
+                failed += 1
+                if connection_lost(exc):
+                    break  # the rest stay claimed; the relay takes them back once stale
+                continue
+            services.outbox_mark(mail.pk, claimed_at)
+            sent += 1
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+    return {"claimed": len(rows), "sent": sent, "failed": failed}

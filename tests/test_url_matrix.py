@@ -332,6 +332,33 @@ MATRIX: dict[str, list[Case]] = {
     },
     # Fees (issue 18): the body's secretariat works on them; a member sees only their own statement
     # (STATEMENT is the member's statement for the fixture meeting).
+    # 傍聴 and subscriptions (participation/urls.py); what they do: tests/participation/. The fixture meeting has
+    # no 傍聴 settings: the registration page says so to everyone who may know the meeting.
+    "participation:register": [
+        Case("no settings", PUBLIC, ON_MEETING),
+        Case("private body", only(MEETING_INSIDERS, 200, 404), ON_MEETING, private_body=True),
+    ],
+    "participation:confirm": [Case("unknown token", NOWHERE, {"pk": MEETING, "token": "forged"})],
+    "participation:cancel": [Case("unknown token", NOWHERE, {"pk": MEETING, "token": "forged"})],
+    "participation:subscribe": [
+        Case("public body", PUBLIC, {"slug": "dx-plan"}),
+        Case("private body", NOWHERE, {"slug": "dx-plan"}, private_body=True),
+        Case("unknown body", NOWHERE, {"slug": "no-such-body"}),
+    ],
+    "participation:subscription_confirm": [Case("unknown token", NOWHERE, {"token": "forged"})],
+    # A link whose subscription is gone says it ended (unsubscribing deletes the row).
+    "participation:unsubscribe": [Case("unknown token", PUBLIC, {"token": "forged"})],
+    "participation:manage": [Case("no settings yet", MANAGERS_ONLY, ON_MEETING)],
+    "participation:manage_action": [Case("GET", POST_ONLY, {"pk": MEETING, "action": "draw"})],
+    "participation:register_pdf": [Case("no settings", {**NOWHERE, ANONYMOUS: LOGIN}, ON_MEETING)],
+    "participation:guide": [
+        Case("own body", MANAGERS_ONLY, {"slug": "dx-plan"}),
+        Case(
+            "another unit's body",
+            {**only((OTHER_SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN},
+            {"slug": "other-body"},
+        ),
+    ],
     "fees:body": [
         Case("own body", MANAGERS_ONLY, {"slug": "dx-plan"}),
         Case(

@@ -23,6 +23,7 @@ from meetings import demo as meetings_demo
 from meetings.models import Meeting
 from notices import services as notice_services
 from notices.models import Notice
+from participation import demo as participation_demo
 
 DEMO_ACCOUNTS = [
     # email, role shown, person (family, given) or None, is staff of the secretariat
@@ -69,6 +70,7 @@ class Command(BaseCommand):
             counts |= documents_demo.load(secretariat=User.objects.get(email=DEMO_ACCOUNTS[0][0]))
             counts |= fees_demo.load(secretariat=User.objects.get(email=DEMO_ACCOUNTS[0][0]))
             counts |= self._live(timezone.localdate())
+            counts |= participation_demo.load(secretariat=User.objects.get(email=DEMO_ACCOUNTS[0][0]))
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data: {bodies} bodies, {people} people, {appointments} appointments, {meetings} meetings.".format(

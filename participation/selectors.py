@@ -1,0 +1,74 @@
+"""Reads of 傍聴: what the public page says, and the secretariat's list. A fixed number of queries each."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+
+from meetings.models import Meeting
+
+from .models import ObservationGuide, ObservationSettings, Registration
+from .services import observation_allowed
+
+
+@dataclass
+class ObservationStatus:
+    """What the meeting page says about 傍聴: whether it is possible, seats left, until when, and how."""
+
+    meeting: Meeting
+    settings: ObservationSettings | None
+    guide: ObservationGuide | None
+    possible: bool  # the meeting can have observers and 傍聴 is set up
+    open: bool  # registration is open now
+    not_yet: bool  # opens later
+    seats_left: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def closes_at(self) -> dt.datetime | None:
+        return self.settings.closes_at if self.settings else None
+
+    @property
+    def full(self) -> bool:
+        return self.open and self.settings is not None and self.seats_left.get(Registration.Kind.PUBLIC, 0) <= 0
+
+
+def observation_status(meeting: Meeting, *, now: dt.datetime | None = None) -> ObservationStatus:
+    """Two queries: the settings with the body's 傍聴要領, and the seats taken per kind."""
+    now = now or timezone.now()
+    observation = ObservationSettings.objects.filter(meeting_id=meeting.pk).first()
+    guide = ObservationGuide.objects.filter(body_id=meeting.body_id).first()
+    if observation is None or not meeting.body.is_public:
+        return ObservationStatus(meeting, None, guide, possible=False, open=False, not_yet=False)
+    used = observation.registrations.aggregate(
+        public=Sum("party_size", filter=Q(kind=Registration.Kind.PUBLIC, state=Registration.State.SEATED)),
+        press=Sum("party_size", filter=Q(kind=Registration.Kind.PRESS, state=Registration.State.SEATED)),
+    )
+    left = {
+        Registration.Kind.PUBLIC.value: max(0, observation.public_seats - (used["public"] or 0)),
+        Registration.Kind.PRESS.value: max(0, observation.press_seats - (used["press"] or 0)),
+    }
+    possible = observation_allowed(meeting) and observation.closed_at is None
+    return ObservationStatus(
+        meeting,
+        observation,
+        guide,
+        possible=possible,
+        open=possible and observation.is_open(now),
+        not_yet=possible and now < observation.opens_at,
+        seats_left=left,
+    )
+
+
+def registrations_of(observation: ObservationSettings) -> QuerySet[Registration]:
+    """The secretariat's list: every registration of the meeting, seated first, in queue order."""
+    return observation.registrations.order_by("state", "kind", "position", "pk")
+
+
+def observer_count(meeting: Meeting) -> int | None:
+    """傍聴者数 recorded at check-in, for the meeting record and the minutes; None when not recorded."""
+    return (
+        ObservationSettings.objects.filter(meeting_id=meeting.pk).values_list("observer_count", flat=True).first()
+    )
