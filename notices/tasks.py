@@ -391,6 +391,9 @@ def remind_minutes_overdue() -> int:
     """Daily (django-celery-beat): remind the secretariat of minutes past the body's deadline; at most one
     reminder per meeting and day, however often it runs."""
     return services.minutes_overdue_remind()
+
+
+@shared_task(acks_late=True)
 def send_outbox_batch(mail_ids: list[int]) -> dict:
     """Send a batch of outbox mails (not notices) over one connection. Running it twice sends each once."""
     from django.conf import settings as django_settings
