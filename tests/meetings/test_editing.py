@@ -562,7 +562,10 @@ def test_create_draft_upload_submit_approve_and_send(body, secretariat, chair, m
     manage = office.get(manage_url).content.decode()
     send_url = reverse("notices:send", args=[meeting.pk])
     assert f'action="{send_url}"' in manage and 'value="convocation"' in manage
-    office.post(send_url, {"kind": "convocation"})
+    confirm = office.post(send_url, {"kind": "convocation"}).content.decode()  # who will get it, first
+    assert refresh(meeting).status == Meeting.Status.PLANNED
+    token = re.search(r'name="recipients" value="([0-9a-f]{64})"', confirm).group(1)
+    office.post(send_url, {"kind": "convocation", "recipients": token})
     assert refresh(meeting).status == Meeting.Status.NOTIFIED
     assert Notice.objects.filter(meeting=meeting, kind="convocation").count() == 1
     assert f'action="{send_url}"' not in office.get(manage_url).content.decode()  # sent: the button is gone
