@@ -721,3 +721,52 @@ def test_a_superuser_may_plan_for_any_body(body, in_term, db):
     assert response.status_code == 200  # neither number nor name: the form says so
     client_for(admin).post(reverse("meetings:create", args=[body.slug]), a_meeting_form(number="1"))
     assert Meeting.objects.get(body=body).number == 1
+
+
+# --- planning on a day nobody is in office (issue 10, 2f) ---------------------------------------------
+
+
+def test_planning_a_meeting_after_every_term_ended_warns_why_and_what_to_do(body, secretariat, member, in_term):
+    """The members' terms end on 2024-03-31: a meeting planned for 2024-05-15 is created, and its pages say
+    that nobody is in office then, since when, and lead to the roster page to appoint members."""
+    office = client_for(secretariat, "en")
+    response = office.post(reverse("meetings:create", args=[body.slug]),
+                           a_meeting_form(date="2024-05-15"), follow=True)
+    meeting = Meeting.objects.get(body=body, number=2)
+    assert meeting.date == dt.date(2024, 5, 15)
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("meetings:manage", args=[meeting.pk])
+    assert 'id="nobody-in-office"' in page
+    warning = re.search(r'id="nobody-in-office">(.*?)</div>', page, re.S).group(1)
+    assert "No member is in office on 2024-05-15" in warning and "Every term ended by 2024-03-31" in warning
+    assert reverse("committee:roster_manage", args=[body.slug]) in page
+    assert "body_renew" not in page and "/renew/" not in page  # the renewal page is not linked from here
+    edit = office.get(reverse("meetings:edit", args=[meeting.pk])).content.decode()
+    assert 'id="nobody-in-office"' in edit
+    # In Japanese, with 和暦.
+    japanese = client_for(secretariat, "ja").get(reverse("meetings:manage", args=[meeting.pk])).content.decode()
+    assert "令和6年3月31日" in japanese and "令和6年5月15日" in japanese
+
+
+def test_planning_a_meeting_in_term_shows_no_warning(body, secretariat, member, in_term):
+    office = client_for(secretariat, "en")
+    response = office.post(reverse("meetings:create", args=[body.slug]), a_meeting_form(), follow=True)
+    assert response.status_code == 200 and 'id="nobody-in-office"' not in response.content.decode()
+
+
+def test_planning_for_a_body_nobody_was_appointed_to_says_so(other_body, other_secretariat, in_term):
+    office = client_for(other_secretariat, "en")
+    page = office.post(reverse("meetings:create", args=[other_body.slug]), a_meeting_form(), follow=True)
+    text = page.content.decode()
+    assert 'id="nobody-in-office"' in text and "No member has been appointed yet." in text
+    assert reverse("committee:roster_manage", args=[other_body.slug]) in text
+
+
+def test_the_venue_address_is_labelled_as_an_address_in_japanese(body, secretariat, in_term):
+    """The venue's address field reads 「所在地」, not 「メールアドレス」 (issue 10)."""
+    from django.utils import translation
+
+    with translation.override("ja"):
+        page = client_for(secretariat, "ja").get(reverse("meetings:create", args=[body.slug])).content.decode()
+    label = re.search(r'<label\s+for="id_venue_address"[^>]*>\s*([^<*]+)', page).group(1).strip()
+    assert label == "所在地"

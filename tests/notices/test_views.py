@@ -326,3 +326,15 @@ def test_the_service_refuses_a_stale_fingerprint(approved, meeting, secretariat)
     assert not Notice.objects.filter(meeting=meeting).exists()
     meeting.refresh_from_db()
     assert meeting.status == "planned"  # not marked notified either
+
+
+def test_the_preview_labels_the_subject_of_the_mail_in_japanese(approved, meeting, secretariat, chair, member):
+    """The mail's subject is 「件名」 in the preview, not 「主な議題」 (issue 10)."""
+    from django.utils import translation
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="ja")
+    sign_in(client, secretariat)
+    with translation.override("ja"):
+        page = client.get(reverse("notices:preview", args=[meeting.pk, "convocation"])).content.decode()
+    labels = re.findall(r'<dt class="col-sm-2">([^<]+)</dt>', page)
+    assert labels[0] == "件名" and "主な議題" not in labels
