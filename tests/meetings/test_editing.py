@@ -770,3 +770,30 @@ def test_the_venue_address_is_labelled_as_an_address_in_japanese(body, secretari
         page = client_for(secretariat, "ja").get(reverse("meetings:create", args=[body.slug])).content.decode()
     label = re.search(r'<label\s+for="id_venue_address"[^>]*>\s*([^<*]+)', page).group(1).strip()
     assert label == "所在地"
+
+
+def test_in_2026_the_meetings_of_reiwa_5_are_neither_open_nor_planned(body, secretariat, in_term):
+    """Meetings of 令和5年 left 予定 do not fill 進行中 three years on, and do not say 予定 there: they are
+    listed apart as past, their outcome not recorded (issue 10)."""
+    import time_machine
+
+    left = plan(body, secretariat, day=dt.date(2023, 6, 20))
+    month_only = services.meeting_create(actor=secretariat, body=body, planned_month=dt.date(2023, 9, 1))
+    with time_machine.travel(dt.datetime(2026, 11, 30, 10, tzinfo=TOKYO), tick=False):
+        page = client_for(secretariat, "ja").get(reverse("meetings:dashboard")).content.decode()
+    assert "進行中の会議はありません。" in page  # the open table is empty
+    stale = page.split('id="stale-h"')[1]
+    for meeting in (left, month_only):
+        entry = re.search(rf'<li><a href="{reverse("meetings:manage", args=[meeting.pk])}">.*?</li>', stale, re.S)
+        assert entry and "令和5年" in entry.group(0) and "開催日経過・結果未記録" in entry.group(0)
+        assert "予定" not in entry.group(0)
+
+
+def test_a_notified_meeting_nobody_was_invited_to_says_so(body, secretariat, in_term):
+    """No member in office on the day: the answers column says 「招集者なし」, never 「全員」 anything."""
+    meeting = plan(body, secretariat, day=dt.date(2024, 5, 15))  # after every term ended
+    Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.NOTIFIED)
+    page = client_for(secretariat, "ja").get(reverse("meetings:dashboard")).content.decode()
+    row = re.search(rf'<th scope="row"><a href="{reverse("meetings:manage", args=[meeting.pk])}">.*?</tr>',
+                    page, re.S).group(0)
+    assert "招集者なし" in row and "全員" not in row
