@@ -388,6 +388,16 @@ def _letter_dates(request, meeting: Meeting) -> tuple[dt.date, dt.date | None]:
     return letter_date, asked
 
 
+def _deadline_moved(meeting: Meeting, letter_date: dt.date, deadline: dt.date | None) -> str:
+    """The toolbar's word when the usual deadline (a week before the meeting) was not possible."""
+    if meeting.date is None or deadline == meeting.date - dt.timedelta(days=7):
+        return ""
+    if deadline is None:
+        return _("No reply deadline is printed: the meeting is not after the letter's date.")
+    return _("The reply deadline is %(deadline)s: a week before the meeting would be before the letter's date.") % {
+        "deadline": wareki.format_date(deadline)}
+
+
 def _letter_refused(request, meeting: Meeting, exc: LetterDateError) -> HttpResponse:
     response = render(request, "documents/letter_refused.html",
                       {"meeting": meeting, "reason": str(exc)}, status=400)
@@ -549,6 +559,7 @@ def notice(request, pk: int, appointment_pk: int, fmt: str):
     context = {
         "document_title": f"{common['subject']} {appointment.holder_name}",
         "letters": [notice_letter(common, appointment, letter_date=letter_date)],
+        "deadline_moved": _deadline_moved(meeting, letter_date, deadline),
         **_links("notice", [meeting.pk, appointment.pk], back=reverse("meetings:manage", args=[meeting.pk]),
                  query=f"?{query}" if query else ""),
     }

@@ -322,6 +322,7 @@ def test_the_reply_deadline_is_never_before_the_letter(organisation, notified, s
     assert "令和5年5月3日(水)までに" in in_time
     late = client.get(url + "?date=2023-05-06").content.decode()  # the meeting is on 5月10日
     assert "令和5年5月3日" not in late and "令和5年5月9日(火)までに" in late
+    assert 'class="deadline-moved"' in late and 'class="deadline-moved"' not in in_time  # and says why
     very_late = client.get(url + "?date=2023-05-09").content.decode()
     assert "令和5年5月9日(火)までに" in very_late
     refused = client.get(url + "?date=2023-05-06&deadline=2023-05-03", HTTP_ACCEPT_LANGUAGE="en")

@@ -338,3 +338,18 @@ def test_the_preview_labels_the_subject_of_the_mail_in_japanese(approved, meetin
         page = client.get(reverse("notices:preview", args=[meeting.pk, "convocation"])).content.decode()
     labels = re.findall(r'<dt class="col-sm-2">([^<]+)</dt>', page)
     assert labels[0] == "件名" and "主な議題" not in labels
+
+
+def test_the_confirmation_page_runs_a_fixed_number_of_queries(
+    approved, meeting, secretariat, chair, guideline, django_assert_max_num_queries
+):
+    """Two hundred members and twenty without an address: the same capped number of queries."""
+    from tests.meetings.conftest import add_members, appoint_others
+
+    add_members(meeting.body, guideline, 0, 200)
+    appoint_others(meeting.body)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    sign_in(client, secretariat)
+    with django_assert_max_num_queries(25):
+        page = client.post(reverse("notices:send", args=[meeting.pk]), {"kind": "convocation"}).content.decode()
+    assert "201 recipients" in page and "have no email address" in page
