@@ -112,6 +112,17 @@ def secretariat_on(*, body: Body, days: Iterable[dt.date]) -> Secretariat:
     return Secretariat(day=day, name=name, department_head=head, convener=convener)
 
 
+def official_on(*, body: Body, title: str, day: dt.date) -> str:
+    """An official the 要綱 names (招集者, 委嘱者) as of `day`: the head of the secretariat's 部 under that
+    day's name when `title` is that head under any of its names; any other title as written."""
+    unit = body.secretariat
+    if not title or title not in _department_heads(unit):
+        return title
+    department = unit.department_on(day)
+    full = department.full_name_on(day) if department is not None else ""
+    return f"{full}長" if full else title
+
+
 def _department_heads(unit: OrgUnit) -> set[str]:
     """Every title the head of the unit's 部 has had over the unit's history (青森県企画政策部長, …)."""
     heads = set()

@@ -412,7 +412,10 @@ def commission_context(appointment: Appointment) -> dict:
     """委嘱状: name 様, 「{body}委員に委嘱します」, the term in 和暦, the date of 委嘱 and who appointed."""
     appointed_by = appointment.appointed_by
     if not appointed_by and appointment.guideline is not None:
-        appointed_by = appointment.guideline.appointing_authority
+        # The 要綱's 委嘱者 under the organisation's names of the day of 委嘱 (a renamed 部's head).
+        appointed_by = committee_selectors.official_on(
+            body=appointment.body, title=appointment.guideline.appointing_authority, day=appointment.appointed_on
+        )
     return {
         "document_title": f"委嘱状 {appointment.holder_name}",
         "name": appointment.holder_name,

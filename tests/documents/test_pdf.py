@@ -370,6 +370,22 @@ def test_commission_pdf(body, secretariat, member_appointment):  # 1 render
         assert expected in text, expected
 
 
+def test_a_commission_after_the_rename_is_signed_by_the_head_of_the_renamed_department(
+    organisation, body, secretariat
+):
+    """The 要綱 says 青森県企画政策部長 appoints; a 委嘱 of 2024-05-01, after the 部 became 総合政策部, is
+    signed by the head of the 部 of that day, while one of 2023 keeps the old name."""
+    guideline = body.guidelines.get()
+    later = factories.AppointmentFactory(body=body, guideline=guideline, appointed_by="",
+                                         appointed_on=dt.date(2024, 5, 1), term_start=dt.date(2024, 5, 1),
+                                         term_end=dt.date(2026, 3, 31))
+    earlier = factories.AppointmentFactory(body=body, guideline=guideline, appointed_by="")
+    client = client_for(secretariat)
+    signed_later = client.get(_url("commission_html", later.pk)).content.decode()
+    assert "青森県総合政策部長" in signed_later and "企画政策部長" not in signed_later
+    assert "青森県企画政策部長" in client.get(_url("commission_html", earlier.pk)).content.decode()
+
+
 def test_materials_pdf_for_the_public(materials):  # 2 renders
     response = Client().get(_url("materials_pdf", materials.pk))
     data = assert_pdf(response, private=False)
