@@ -389,7 +389,8 @@ def _letter_dates(request, meeting: Meeting) -> tuple[dt.date, dt.date | None]:
 
 
 def _deadline_moved(meeting: Meeting, letter_date: dt.date, deadline: dt.date | None) -> str:
-    """The toolbar's word when the usual deadline (a week before the meeting) was not possible."""
+    """The toolbar's word when the usual deadline (a week before the meeting) was not possible (none was
+    asked for)."""
     if meeting.date is None or deadline == meeting.date - dt.timedelta(days=7):
         return ""
     if deadline is None:
@@ -562,7 +563,7 @@ def notice(request, pk: int, appointment_pk: int, fmt: str):
     context = {
         "document_title": f"{common['subject']} {appointment.holder_name}",
         "letters": [notice_letter(common, appointment, letter_date=letter_date)],
-        "deadline_moved": _deadline_moved(meeting, letter_date, deadline),
+        "deadline_moved": "" if request.GET.get("deadline") else _deadline_moved(meeting, letter_date, deadline),
         **_links("notice", [meeting.pk, appointment.pk], back=reverse("meetings:manage", args=[meeting.pk]),
                  query=f"?{query}" if query else ""),
     }

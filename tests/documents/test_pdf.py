@@ -323,6 +323,8 @@ def test_the_reply_deadline_is_never_before_the_letter(organisation, notified, s
     late = client.get(url + "?date=2023-05-06").content.decode()  # the meeting is on 5月10日
     assert "令和5年5月3日" not in late and "令和5年5月9日(火)までに" in late
     assert 'class="deadline-moved"' in late and 'class="deadline-moved"' not in in_time  # and says why
+    asked = client.get(url + "?date=2023-05-06&deadline=2023-05-08").content.decode()
+    assert "令和5年5月8日(月)までに" in asked and 'class="deadline-moved"' not in asked
     very_late = client.get(url + "?date=2023-05-09").content.decode()
     assert "令和5年5月9日(火)までに" in very_late
     refused = client.get(url + "?date=2023-05-06&deadline=2023-05-03", HTTP_ACCEPT_LANGUAGE="en")
