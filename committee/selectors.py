@@ -5,13 +5,13 @@ import datetime as dt
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Max, Min, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.types import AnyUser
 
-from .models import Affiliation, Appointment, Body, Guideline, OfficerTerm, OrgUnitName, Person
+from .models import Affiliation, Appointment, Body, Guideline, OfficerTerm, OrgUnit, OrgUnitName, Person
 
 
 def today() -> dt.date:
@@ -58,6 +58,87 @@ def roster_on(*, body: Body, day: dt.date, members_only: bool = False) -> list[A
     if members_only:
         qs = qs.members()
     return list(qs)
+
+
+def members_in_office_on(*, body: Body, day: dt.date) -> list[Appointment]:
+    """The members (委員, 有識者, 庁内構成員) in office on `day`: those a meeting that day invites."""
+    return roster_on(body=body, day=day, members_only=True)
+
+
+@dataclass(frozen=True)
+class NobodyInOffice:
+    """Why no member of a body is in office on a day: every term ended (the last on `ended_on`), the
+    next terms begin only later (`begins_on`), or nobody was ever appointed (both None)."""
+
+    day: dt.date
+    ended_on: dt.date | None
+    begins_on: dt.date | None
+
+
+def nobody_in_office(*, body: Body, day: dt.date) -> NobodyInOffice | None:
+    """None when a member is in office on `day`; else why not. Three queries at most."""
+    members = Appointment.objects.filter(body=body).members()
+    if members.active_on(day).exists():
+        return None
+    ended = (
+        members.filter(term_start__lte=day)
+        .annotate(last_day=Coalesce("ended_on", "term_end"))
+        .aggregate(last=Max("last_day"))["last"]
+    )
+    begins = members.filter(term_start__gt=day).aggregate(first=Min("term_start"))["first"]
+    return NobodyInOffice(day=day, ended_on=ended, begins_on=begins)
+
+
+@dataclass(frozen=True)
+class Secretariat:
+    """The secretariat as the organisation stood on one day, every name read from that day's records:
+    the unit (青森県総合政策部DX推進課), the head of its 部 (青森県総合政策部長) and who convenes."""
+
+    day: dt.date
+    name: str
+    department_head: str
+    convener: str
+
+
+def secretariat_on(*, body: Body, days: Iterable[dt.date]) -> Secretariat:
+    """The body's secretariat on the first of `days` its unit has a name for (a letter's date, then the
+    meeting day). The convening official is the 要綱's, except that a 部長 is named after the 部 of that
+    day: a 部 renamed after the 要綱 was written (企画政策部 → 総合政策部) signs with its new name, so a
+    letter's sender and its 問合せ先 never come from two organisations. Another official (知事, another
+    部's head) is named as the 要綱 writes it."""
+    unit = body.secretariat
+    wanted = list(days)
+    day = next((d for d in wanted if unit.full_name_on(d)), wanted[0])
+    name = unit.full_name_on(day) or str(unit)
+    department = unit.department_on(day)
+    head = f"{department.full_name_on(day)}長" if department is not None and department.full_name_on(day) else ""
+    guideline = guideline_in_force(body=body, day=day) or next(
+        (g for d in wanted if (g := guideline_in_force(body=body, day=d)) is not None), None
+    )
+    written = (guideline.convener_title if guideline is not None else "").strip()
+    convener = head if head and written in _department_heads(unit) else (written or name)
+    return Secretariat(day=day, name=name, department_head=head, convener=convener)
+
+
+def official_on(*, body: Body, title: str, day: dt.date) -> str:
+    """An official the 要綱 names (招集者, 委嘱者) as of `day`: the head of the secretariat's 部 under that
+    day's name when `title` is that head under any of its names; any other title as written."""
+    unit = body.secretariat
+    if not title or title not in _department_heads(unit):
+        return title
+    department = unit.department_on(day)
+    full = department.full_name_on(day) if department is not None else ""
+    return f"{full}長" if full else title
+
+
+def _department_heads(unit: OrgUnit) -> set[str]:
+    """Every title the head of the unit's 部 has had over the unit's history (青森県企画政策部長, …)."""
+    heads = set()
+    for record in unit.names.all():
+        department = unit.department_on(record.valid_from)
+        if department is not None and (full := department.full_name_on(record.valid_from)):
+            heads.add(f"{full}長")
+    return heads
 
 
 def roster_day(*, body: Body, requested: dt.date | None) -> tuple[dt.date, bool]:

@@ -175,10 +175,54 @@ def _contents_pdf(entries: list[ContentsEntry], front_pages: int, template: str,
     return rendered
 
 
+def _page_box(page) -> tuple[float, float, float, float]:
+    box = page.cropbox
+    return float(box.left), float(box.bottom), float(box.width), float(box.height)
+
+
+def _stamps_html(sizes: list[tuple[float, float]], numbers: list[int]) -> str:
+    """One page per page to number, each of that page's size, its number centred at the foot."""
+    kinds = {size: f"s{i}" for i, size in enumerate(dict.fromkeys(sizes))}
+    css = ["html, body { margin: 0; padding: 0; }",
+           ".sheet { break-after: page; position: relative; }",
+           ".sheet:last-child { break-after: auto; }",
+           ".number { position: absolute; left: 0; right: 0; text-align: center; font-size: 9pt; }"]
+    for (width, height), name in kinds.items():
+        css.append(f"@page {name} {{ size: {width:.2f}pt {height:.2f}pt; margin: 0; }}")
+        css.append(f".{name} {{ page: {name}; height: {height - 2:.2f}pt; }}")
+        css.append(f".{name} .number {{ top: {height - 26:.2f}pt; }}")
+    sheets = "".join(f'<div class="sheet {kinds[size]}"><div class="number">- {n} -</div></div>'
+                     for size, n in zip(sizes, numbers, strict=True))
+    return f'<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"><style>{"".join(css)}</style></head>' \
+           f"<body>{sheets}</body></html>"
+
+
+def stamp_page_numbers(writer: PdfWriter, *, skip: int = 1) -> None:
+    """Print each page's running number (「- 3 -」, the cover being page 1) at its foot, after the first
+    `skip` pages: the numbers the 目次 gives. The numbers are one WeasyPrint document, a page of the same
+    size for each page to stamp, laid over it; a rotated page is straightened first so the number sits at
+    the foot as the page is read."""
+    targets = list(writer.pages)[skip:]
+    if not targets:
+        return
+    for page in targets:
+        if page.rotation:
+            page.transfer_rotation_to_content()
+    boxes = [_page_box(page) for page in targets]
+    stamps = PdfReader(io.BytesIO(html_to_pdf(_stamps_html([(w, h) for _x, _y, w, h in boxes],
+                                                           list(range(skip + 1, skip + 1 + len(targets)))))))
+    if len(stamps.pages) != len(targets):  # never expected; unnumbered is better than misnumbered
+        logger.error("Page numbers not stamped: %s stamps for %s pages.", len(stamps.pages), len(targets))
+        return
+    for page, stamp, (left, bottom, _w, _h) in zip(targets, stamps.pages, boxes, strict=True):
+        page.merge_translated_page(stamp, left, bottom)
+
+
 def compile_pdfs(cover_pdf: bytes, parts: Iterable[Part | tuple[str, bytes | IO[bytes] | None]], *,
                  contents_template: str = CONTENTS_TEMPLATE, context: dict | None = None,
                  ) -> tuple[bytes, list[ContentsEntry]]:
-    """Cover, contents (label, title, first page), then each readable PDF part in the order given.
+    """Cover, contents (label, title, first page), then each readable PDF part in the order given; every
+    page after the cover carries its running number, the one the contents give.
 
     A part that is not a PDF is listed in the contents as not included, with its format; so is a PDF
     that cannot be read. Returns the PDF and the contents entries (to know what went in).
@@ -205,6 +249,7 @@ def compile_pdfs(cover_pdf: bytes, parts: Iterable[Part | tuple[str, bytes | IO[
     for entry in entries:
         if entry.included:
             writer.append(next(included), outline_item=f"{entry.label} {entry.title}".strip(), import_outline=False)
+    stamp_page_numbers(writer, skip=len(cover.pages))
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue(), entries

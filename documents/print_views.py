@@ -23,6 +23,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -292,28 +293,39 @@ def _notice_agenda(meeting: Meeting) -> tuple[list[dict], bool]:
     return meeting_services.agenda_snapshot(agenda)["items"], True
 
 
+ONLINE_SENTENCE = "Web会議システムによるオンライン出席も可能です。"
+
+
+def online_line(meeting: Meeting) -> str:
+    """The letter's one line on online attendance: the secretariat's note when it already says so (the
+    demo's 「Web会議システムによるオンライン出席を併用」), else the standard sentence with the note after it."""
+    note = " ".join(meeting.online_note.split())
+    if not note and not meeting.online_url:
+        return ""
+    if "オンライン" in note or "Web会議" in note:
+        return f"※{note}"
+    return f"※{ONLINE_SENTENCE}" + (f"（{note}）" if note else "")
+
+
 def notice_common(meeting: Meeting, *, letter_date: dt.date, deadline: dt.date | None) -> dict:
     """What every member's 開催通知 of a meeting shares: sender, particulars, 議題, contact."""
-    body = meeting.body
-    guideline = (committee_selectors.guideline_in_force(body=body, day=letter_date)
-                 or committee_selectors.guideline_in_force(body=body, day=meeting.reference_date))
-    unit = body.secretariat
-    secretariat = unit.full_name_on(letter_date) or unit.full_name_on(meeting.reference_date) or str(unit)
+    unit = meeting.body.secretariat
+    # Sender and 問合せ先 from one dated view of the organisation (the letter's date).
+    office = committee_selectors.secretariat_on(body=meeting.body, days=[letter_date, meeting.reference_date])
     items, draft = _notice_agenda(meeting)
     return {
         "draft": draft,
         "date_line": wareki.format_date(letter_date, weekday=False),
-        "sender": (guideline.convener_title if guideline and guideline.convener_title else secretariat),
+        "sender": office.convener,
         "subject": f"{title_line(meeting)}の開催について（通知）",
         "when": meeting_when(meeting),
         "venue_lines": [v for v in (venue_line(meeting), meeting.venue_address) if v],
-        "online": bool(meeting.online_url or meeting.online_note),
-        "online_note": meeting.online_note,
+        "online": online_line(meeting),
         "online_url": meeting.online_url,
         "items": business_items(items),
         "deadline": wareki.format_date(deadline) if deadline else "",
         "answer_url": settings.SITE_URL + reverse("meetings:detail", args=[meeting.pk]),
-        "secretariat": secretariat,
+        "secretariat": office.name,
         "secretariat_note": "事務局",
         "phone": unit.phone,
         "email": unit.email,
@@ -347,10 +359,53 @@ def _date_param(request, name: str, default: dt.date | None) -> dt.date | None:
     return value
 
 
+class LetterDateError(ValueError):
+    """A reply deadline before the letter's date: the letter is refused, with the reason."""
+
+
+def reply_deadline(meeting: Meeting, letter_date: dt.date) -> dt.date | None:
+    """The 出欠 deadline a letter proposes: a week before the meeting, but never before the letter itself
+    (a late letter asks for an answer by the day before the meeting, or by its own date). None when the
+    day is not fixed or the meeting is not after the letter."""
+    day = meeting.date
+    if day is None or day <= letter_date:
+        return None
+    week_before = day - dt.timedelta(days=7)
+    if week_before >= letter_date:
+        return week_before
+    return min(day - dt.timedelta(days=1), letter_date + dt.timedelta(days=3))
+
+
 def _letter_dates(request, meeting: Meeting) -> tuple[dt.date, dt.date | None]:
     letter_date = _date_param(request, "date", timezone.localdate())
-    default_deadline = meeting.date - dt.timedelta(days=7) if meeting.date else None
-    return letter_date, _date_param(request, "deadline", default_deadline)
+    asked = _date_param(request, "deadline", None)
+    if asked is None:
+        return letter_date, reply_deadline(meeting, letter_date)
+    if asked < letter_date:
+        raise LetterDateError(
+            _("The reply deadline (%(deadline)s) is before the letter's date (%(date)s). Give a deadline on or "
+              "after the letter's date.")
+            % {"deadline": wareki.format_date(asked), "date": wareki.format_date(letter_date)}
+        )
+    return letter_date, asked
+
+
+def _deadline_moved(meeting: Meeting, letter_date: dt.date, deadline: dt.date | None) -> str:
+    """The toolbar's word when the usual deadline (a week before the meeting) was not possible (none was
+    asked for)."""
+    if meeting.date is None or deadline == meeting.date - dt.timedelta(days=7):
+        return ""
+    if deadline is None:
+        return _("No reply deadline is printed: the meeting is not after the letter's date.")
+    return _("The reply deadline is %(deadline)s: a week before the meeting would be before the letter's date.") % {
+        "deadline": wareki.format_date(deadline)}
+
+
+def _letter_refused(request, meeting: Meeting, exc: LetterDateError) -> HttpResponse:
+    response = render(request, "documents/letter_refused.html",
+                      {"meeting": meeting, "reason": str(exc)}, status=400)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- 委嘱状 ------------------------------------------------------------------------------------------
@@ -360,7 +415,10 @@ def commission_context(appointment: Appointment) -> dict:
     """委嘱状: name 様, 「{body}委員に委嘱します」, the term in 和暦, the date of 委嘱 and who appointed."""
     appointed_by = appointment.appointed_by
     if not appointed_by and appointment.guideline is not None:
-        appointed_by = appointment.guideline.appointing_authority
+        # The 要綱's 委嘱者 under the organisation's names of the day of 委嘱 (a renamed 部's head).
+        appointed_by = committee_selectors.official_on(
+            body=appointment.body, title=appointment.guideline.appointing_authority, day=appointment.appointed_on
+        )
     return {
         "document_title": f"委嘱状 {appointment.holder_name}",
         "name": appointment.holder_name,
@@ -498,12 +556,16 @@ def notice(request, pk: int, appointment_pk: int, fmt: str):
     appointment = next((a for a in meeting_selectors.invited_members(meeting) if a.pk == appointment_pk), None)
     if appointment is None:
         raise Http404
-    letter_date, deadline = _letter_dates(request, meeting)
+    try:
+        letter_date, deadline = _letter_dates(request, meeting)
+    except LetterDateError as exc:
+        return _letter_refused(request, meeting, exc)
     common = notice_common(meeting, letter_date=letter_date, deadline=deadline)
     query = request.GET.urlencode()
     context = {
         "document_title": f"{common['subject']} {appointment.holder_name}",
         "letters": [notice_letter(common, appointment, letter_date=letter_date)],
+        "deadline_moved": "" if request.GET.get("deadline") else _deadline_moved(meeting, letter_date, deadline),
         **_links("notice", [meeting.pk, appointment.pk], back=reverse("meetings:manage", args=[meeting.pk]),
                  query=f"?{query}" if query else ""),
     }
@@ -517,7 +579,10 @@ def notice(request, pk: int, appointment_pk: int, fmt: str):
 def notices(request, pk: int):
     """開催通知 to every member invited, one letter a page, to print and post."""
     meeting, _access = _meeting_for(request, pk, to="manage")
-    letter_date, deadline = _letter_dates(request, meeting)
+    try:
+        letter_date, deadline = _letter_dates(request, meeting)
+    except LetterDateError as exc:
+        return _letter_refused(request, meeting, exc)
     common = notice_common(meeting, letter_date=letter_date, deadline=deadline)
     letters = [notice_letter(common, a, letter_date=letter_date) for a in meeting_selectors.invited_members(meeting)]
     if not letters:

@@ -179,7 +179,7 @@ def approver_for(meeting: Meeting, *, allow_convener: bool = True) -> Approver |
 
 def invited_members(meeting: Meeting) -> list[Appointment]:
     """Members (委員, 有識者, 庁内構成員) in office on the meeting day, 五十音順."""
-    return committee_selectors.roster_on(body=meeting.body, day=meeting.reference_date, members_only=True)
+    return committee_selectors.members_in_office_on(body=meeting.body, day=meeting.reference_date)
 
 
 def attendance_rows(meeting: Meeting) -> list[Attendance]:

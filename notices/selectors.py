@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -91,6 +92,13 @@ def recipients(meeting: Meeting, *, kind: str = Notice.Kind.CONVOCATION) -> list
         seen_addresses.add(email.lower())
         result.append(Recipient(person=person, email=email, name=name, copy_to=_copy_address(preference, email)))
     return result
+
+
+def recipients_token(meeting: Meeting, kind: str, found: list[Recipient]) -> str:
+    """A fingerprint of who would receive a notice (people and addresses): the confirmation page carries
+    it, and sending refuses when the set changed since the secretariat looked at it."""
+    lines = sorted(f"{r.person.pk}:{r.email.lower()}:{r.copy_to.lower()}" for r in found)
+    return hashlib.sha256("\n".join([str(meeting.pk), kind, *lines]).encode()).hexdigest()
 
 
 def recipients_without_email(meeting: Meeting) -> list[Appointment]:

@@ -53,6 +53,15 @@ class NoticeError(ValidationError):
     """A notice the meeting's state does not allow; the message says why."""
 
 
+class RecipientsChangedError(NoticeError):
+    """The recipients changed between the confirmation page and the send: nothing was sent."""
+
+
+def notice_check(*, meeting: Meeting, kind: str) -> None:
+    """Raise NoticeError when the meeting's state does not allow this kind of notice now (read-only)."""
+    _check_kind(meeting, kind)
+
+
 def _check_kind(meeting: Meeting, kind: str) -> None:
     if kind not in Notice.Kind.values:
         raise NoticeError(_("Unknown kind of notice."))
@@ -80,14 +89,21 @@ def _check_kind(meeting: Meeting, kind: str) -> None:
 
 @transaction.atomic
 def notice_send(
-    *, actor: AnyUser | None, meeting: Meeting, kind: str, note: str = "", allow_empty: bool = False
+    *,
+    actor: AnyUser | None,
+    meeting: Meeting,
+    kind: str,
+    note: str = "",
+    allow_empty: bool = False,
+    expected_recipients: str | None = None,
 ) -> Notice:
     """Write a notice and one delivery per recipient in one transaction; queue them on commit, in batches.
 
     The 開催通知 needs an approved 次第 and marks the meeting 通知済. A 開催通知, 変更通知 or 中止・延期通知
     already written for the meeting's current revision is returned as it is: sending twice sends once.
     A notice nobody would receive is refused (the periodic jobs, which record what was due, pass
-    `allow_empty`).
+    `allow_empty`). `expected_recipients` is the fingerprint (selectors.recipients_token) the secretariat
+    confirmed: when the recipients changed since, RecipientsChangedError and nothing is written.
     """
     meeting = Meeting.objects.select_for_update().select_related("body__secretariat").get(pk=meeting.pk)
     _check_kind(meeting, kind)
@@ -95,6 +111,17 @@ def notice_send(
         existing = Notice.objects.filter(meeting=meeting, kind=kind, sequence=meeting.sequence).first()
         if existing is not None:
             return existing
+    recipients = selectors.recipients(meeting, kind=kind)
+    if expected_recipients is not None and selectors.recipients_token(meeting, kind, recipients) != expected_recipients:
+        raise RecipientsChangedError(
+            _("The recipients changed since you checked them: now %(n)d. Nothing was sent; check them again.")
+            % {"n": len(recipients)}
+        )
+    if not recipients and not allow_empty:
+        raise NoticeError(
+            _("Nobody would receive this notice: no invited member or attendee has an email address. "
+              "Check the roster (is anyone in office on the meeting day?) and the members without an address.")
+        )
     if kind == Notice.Kind.CONVOCATION:
         meeting = meeting_services.meeting_mark_notified(actor=actor, meeting=meeting)
     if kind in WITH_ANSWER:
@@ -108,12 +135,6 @@ def notice_send(
         created_by=account_of(actor),
     )
     notice.subject = single_line(_default_subject(notice), 250)
-    recipients = selectors.recipients(meeting, kind=kind)
-    if not recipients and not allow_empty:
-        raise NoticeError(
-            _("Nobody would receive this notice: no invited member or attendee has an email address. "
-              "Check the roster (is anyone in office on the meeting day?) and the members without an address.")
-        )
     notice.full_clean()
     notice.save()
     Delivery.objects.bulk_create(

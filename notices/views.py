@@ -49,13 +49,49 @@ def status(request, pk: int):
     )
 
 
+def _confirm(request, meeting: Meeting, kind: str, note: str, *, changed: bool = False):
+    """The step before sending: how many and who will get the notice, who will not (no address) and why,
+    with the fingerprint of that set of recipients for the confirm button. Nothing is written."""
+    recipients = selectors.recipients(meeting, kind=kind)
+    already = (
+        kind in services.ONCE_PER_REVISION
+        and Notice.objects.filter(meeting=meeting, kind=kind, sequence=meeting.sequence).exists()
+    )
+    context = {
+        "meeting": meeting,
+        "kind": kind,
+        "kind_label": Notice.Kind(kind).label,
+        "note": note,
+        "recipients": recipients,
+        "count": len(recipients),
+        "token": selectors.recipients_token(meeting, kind, recipients),
+        "without_email": selectors.recipients_without_email(meeting),
+        "already_sent": already,
+        "changed": changed,
+        "printable": kind == Notice.Kind.CONVOCATION,
+    }
+    return render(request, "notices/confirm.html", context)
+
+
 @login_required
 @require_POST
 def send(request, pk: int):
+    """Two steps: without the recipients' fingerprint, show who would get the notice (nothing is sent);
+    with it, send, unless the recipients changed meanwhile (then show them again)."""
     meeting = _managed_meeting(request, pk)
     kind = request.POST.get("kind", "")
+    note = request.POST.get("note", "")[:1000]
+    token = request.POST.get("recipients", "")
     try:
-        notice = services.notice_send(actor=request.user, meeting=meeting, kind=kind, note=request.POST.get("note", ""))
+        if not token:
+            services.notice_check(meeting=meeting, kind=kind)
+            return _confirm(request, meeting, kind, note)
+        notice = services.notice_send(
+            actor=request.user, meeting=meeting, kind=kind, note=note, expected_recipients=token
+        )
+    except services.RecipientsChangedError as exc:
+        messages.warning(request, " ".join(exc.messages))
+        return _confirm(request, meeting, kind, note, changed=True)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -49,6 +49,18 @@ class OrgUnit(models.Model):
         record = self._record_on(day)
         return record.name if record else ""
 
+    def department_on(self, day: dt.date) -> OrgUnit | None:
+        """The 部 the unit was part of on `day` (itself if it is one), as the records of that day say."""
+        unit: OrgUnit | None = self
+        seen: set[int] = set()
+        while unit is not None and unit.pk not in seen:
+            if unit.kind == OrgUnit.Kind.DEPARTMENT:
+                return unit
+            seen.add(unit.pk)
+            record = unit._record_on(day)
+            unit = record.parent if record is not None else None
+        return None
+
     def full_name_on(self, day: dt.date, *, include_government: bool = True) -> str:
         """The name with its parents as they stood on `day` (青森県企画政策部DX推進課)."""
         parts: list[str] = []

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from committee import selectors as committee_selectors
 from committee.access import body_for
 from committee.models import Appointment
 
@@ -67,7 +68,14 @@ def meeting_edit(request, pk: int):
             if was != Agenda.objects.get(meeting=updated).status:
                 messages.warning(request, _("The 次第 changed with these details: submit it for approval again."))
             return redirect("meetings:manage", pk=meeting.pk)
-    return render(request, "meetings/meeting_form.html", {"form": form, "body": meeting.body, "meeting": meeting})
+    nobody = None
+    if meeting.status in (Meeting.Status.PLANNED, Meeting.Status.POSTPONED, Meeting.Status.NOTIFIED):
+        nobody = committee_selectors.nobody_in_office(body=meeting.body, day=meeting.reference_date)
+    return render(
+        request,
+        "meetings/meeting_form.html",
+        {"form": form, "body": meeting.body, "meeting": meeting, "nobody_in_office": nobody},
+    )
 
 
 def _agenda_of(meeting: Meeting) -> Agenda:

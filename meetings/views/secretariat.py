@@ -120,6 +120,13 @@ def attendance_context(meeting: Meeting) -> dict:
     }
 
 
+def _nobody_in_office(meeting: Meeting, roster: list) -> committee_selectors.NobodyInOffice | None:
+    """Why nobody would be invited to a meeting still to hold (the warning of the manage page)."""
+    if roster or meeting.status not in (Meeting.Status.PLANNED, Meeting.Status.POSTPONED, Meeting.Status.NOTIFIED):
+        return None
+    return committee_selectors.nobody_in_office(body=meeting.body, day=meeting.reference_date)
+
+
 @login_required
 @require_GET
 def manage(request, pk: int):
@@ -138,6 +145,7 @@ def manage(request, pk: int):
             "tree": selectors.agenda_tree(agenda),
             "approver": selectors.approver_for(meeting),
             "roster": roster,
+            "nobody_in_office": _nobody_in_office(meeting, roster),
             "minutes": getattr(meeting, "minutes", None),
             "material_count": meeting.materials.filter(
                 current_version__isnull=False, withdrawn_at__isnull=True

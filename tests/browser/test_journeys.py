@@ -48,6 +48,8 @@ def _approve_and_send(site, scene, otp_device):
     secretariat.goto(f"{site.url}/manage/meetings/{meeting.pk}/notices/")
     secretariat.select_option("select[name=kind]", "convocation")
     follow(secretariat, secretariat.locator("form[action$='/notices/send/'] button[type=submit]"))
+    secretariat.wait_for_load_state()  # the confirmation page: who will get it
+    follow(secretariat, secretariat.locator("form.confirm-send button[name=confirm]"))
     secretariat.wait_for_load_state()
     return secretariat
 

@@ -324,3 +324,19 @@ def test_is_member_of_body_on_is_false_for_others(body, other_body, member, outs
     assert is_member_of_body_on(user=outsider, body=body, day=DURING) is False
     assert is_member_of_body_on(user=AnonymousUser(), body=body, day=DURING) is False
     assert is_member_of_body_on(user=other_member, body=other_body, day=DURING) is True
+
+
+def test_nobody_in_office_says_why(body, member_appointment):
+    """In office: None. After the terms: the last day. Before the first: the first day. No appointment at all:
+    neither."""
+    from committee.selectors import members_in_office_on, nobody_in_office
+
+    assert nobody_in_office(body=body, day=dt.date(2023, 6, 1)) is None
+    assert members_in_office_on(body=body, day=dt.date(2023, 6, 1)) == [member_appointment]
+    after = nobody_in_office(body=body, day=dt.date(2024, 5, 1))
+    assert after is not None and after.ended_on == dt.date(2024, 3, 31) and after.begins_on is None
+    before = nobody_in_office(body=body, day=dt.date(2023, 4, 1))
+    assert before is not None and before.ended_on is None and before.begins_on == dt.date(2023, 5, 10)
+    member_appointment.delete()
+    empty = nobody_in_office(body=body, day=dt.date(2023, 6, 1))
+    assert empty is not None and empty.ended_on is None and empty.begins_on is None

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 from django.test import Client
 from django.urls import reverse
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 
 from committee.models import OrgUnit, OrgUnitName
 from documents import pdf
@@ -274,27 +274,78 @@ def test_seating_pdf_for_members(held, member):  # 1 render
         assert expected in text, expected
 
 
-@pytest.mark.parametrize(("letter_date", "secretariat_name", "not_named"), [
-    ("2023-04-26", "青森県企画政策部DX推進課", "総合政策部"),
-    ("2024-05-01", "青森県総合政策部DX推進課", "企画政策部DX推進課"),
+@pytest.mark.parametrize(("letter_date", "sender", "secretariat_name", "deadline", "not_named"), [
+    ("2023-04-26", "青森県企画政策部長", "青森県企画政策部DX推進課", "令和5年5月3日(水)までに", "総合政策部"),
+    # After the 部 was renamed, the letter is signed by the head of the 部 of that day, the one its 問合せ先
+    # names; and since the meeting day is before the letter's, no reply deadline is printed at all.
+    ("2024-05-01", "青森県総合政策部長", "青森県総合政策部DX推進課", None, "企画政策部"),
 ], ids=["2023-under-kikaku-seisaku", "2024-under-sogo-seisaku"])
 def test_notice_names_the_secretariat_as_it_was_on_the_letter_date(  # 2 renders
-    organisation, notified, secretariat, member_appointment, letter_date, secretariat_name, not_named, settings
+    organisation, notified, secretariat, member_appointment, letter_date, sender, secretariat_name, deadline,
+    not_named, settings
 ):
+    """Sender and 問合せ先 come from the same dated organisation: the letter's date (issue 10)."""
     url = _url("notice_pdf", notified.pk, member_appointment.pk) + f"?date={letter_date}"
     data = assert_pdf(client_for(secretariat).get(url), private=True)
     text = text_of(data)
     day = dt.date.fromisoformat(letter_date)
     era_year = "令和5年" if day.year == 2023 else "令和6年"
-    for expected in (f"{era_year}{day.month}月{day.day}日", "佐藤志穂様", "青森県企画政策部長",
+    for expected in (f"{era_year}{day.month}月{day.day}日", "佐藤志穂様", f"{sender}（公印省略）",
                      "第1回「(仮称)青森県DX推進プラン」策定委員会の開催について（通知）", "記",
                      "令和5年5月10日(水)14:00～16:00", "青森県庁北棟8階会議室", "オンライン出席も可能です",
                      ONLINE_URL, "(1)(仮称)青森県DX推進プランの策定及び推進について", "(2)意見交換",
-                     "令和5年5月3日(水)までに", settings.SITE_URL + f"/meetings/{notified.pk}/",
-                     secretariat_name, "017-734-9999", "dx-suishin@dxplan.example", "以上"):
+                     settings.SITE_URL + f"/meetings/{notified.pk}/",
+                     f"【問合せ先】{secretariat_name}（事務局）", "017-734-9999", "dx-suishin@dxplan.example", "以上"):
         assert expected in text, expected
+    # The sender is the head of the 部 the 問合せ先 belongs to, on the same day.
+    assert sender.removesuffix("長") in secretariat_name
     assert not_named not in text
+    assert (deadline in text) if deadline else ("までに" not in text)
     assert "開会" not in text  # 議題 are the items under 議事
+
+
+def test_another_official_named_by_the_guidelines_signs_as_written(organisation, notified, secretariat,
+                                                                    member_appointment, body):
+    """A convener who is not the head of the secretariat's 部 (here the governor) is not renamed."""
+    body.guidelines.update(convener_title="青森県知事")
+    url = _url("notice_html", notified.pk, member_appointment.pk) + "?date=2024-05-01"
+    page = client_for(secretariat).get(url).content.decode()
+    assert "青森県知事" in page and "青森県総合政策部DX推進課" in page
+
+
+def test_the_reply_deadline_is_never_before_the_letter(organisation, notified, secretariat, member_appointment):
+    """A week before the meeting when the letter goes out in time; a late letter moves the deadline to
+    after its own date; a deadline asked for before the letter's date is refused with the reason."""
+    url = _url("notice_html", notified.pk, member_appointment.pk)
+    client = client_for(secretariat)
+    in_time = client.get(url + "?date=2023-04-20").content.decode()
+    assert "令和5年5月3日(水)までに" in in_time
+    late = client.get(url + "?date=2023-05-06").content.decode()  # the meeting is on 5月10日
+    assert "令和5年5月3日" not in late and "令和5年5月9日(火)までに" in late
+    assert 'class="deadline-moved"' in late and 'class="deadline-moved"' not in in_time  # and says why
+    asked = client.get(url + "?date=2023-05-06&deadline=2023-05-08").content.decode()
+    assert "令和5年5月8日(月)までに" in asked and 'class="deadline-moved"' not in asked
+    very_late = client.get(url + "?date=2023-05-09").content.decode()
+    assert "令和5年5月9日(火)までに" in very_late
+    refused = client.get(url + "?date=2023-05-06&deadline=2023-05-03", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 400
+    text = refused.content.decode()
+    assert 'id="letter-refused"' in text and "before the letter" in text
+    all_letters = client.get(_url("notices_pdf", notified.pk) + "?date=2023-05-06&deadline=2023-05-03")
+    assert all_letters.status_code == 400
+
+
+def test_the_online_line_is_printed_once(organisation, notified, secretariat, member_appointment):
+    """The demo's note 「Web会議システムによるオンライン出席を併用」 is the online line, not a second one."""
+    Meeting.objects.filter(pk=notified.pk).update(online_note="Web会議システムによるオンライン出席を併用")
+    url = _url("notice_html", notified.pk, member_appointment.pk) + "?date=2023-04-20"
+    page = client_for(secretariat).get(url).content.decode()
+    particulars = re.search(r'<table class="particulars">(.*?)</table>', page, re.S).group(1)
+    assert particulars.count("Web会議システム") == 1
+    assert "※Web会議システムによるオンライン出席を併用" in particulars
+    lines = [line.strip() for line in re.sub(r"<[^>]+>", "\n", page.split("<main>")[1]).splitlines()]
+    lines = [line for line in lines if line]
+    assert len(lines) == len(set(lines)), [line for line in lines if lines.count(line) > 1]
 
 
 def test_notice_deadline_and_date_from_the_query(organisation, notified, secretariat, member_appointment):
@@ -321,6 +372,22 @@ def test_commission_pdf(body, secretariat, member_appointment):  # 1 render
         assert expected in text, expected
 
 
+def test_a_commission_after_the_rename_is_signed_by_the_head_of_the_renamed_department(
+    organisation, body, secretariat
+):
+    """The 要綱 says 青森県企画政策部長 appoints; a 委嘱 of 2024-05-01, after the 部 became 総合政策部, is
+    signed by the head of the 部 of that day, while one of 2023 keeps the old name."""
+    guideline = body.guidelines.get()
+    later = factories.AppointmentFactory(body=body, guideline=guideline, appointed_by="",
+                                         appointed_on=dt.date(2024, 5, 1), term_start=dt.date(2024, 5, 1),
+                                         term_end=dt.date(2026, 3, 31))
+    earlier = factories.AppointmentFactory(body=body, guideline=guideline, appointed_by="")
+    client = client_for(secretariat)
+    signed_later = client.get(_url("commission_html", later.pk)).content.decode()
+    assert "青森県総合政策部長" in signed_later and "企画政策部長" not in signed_later
+    assert "青森県企画政策部長" in client.get(_url("commission_html", earlier.pk)).content.decode()
+
+
 def test_materials_pdf_for_the_public(materials):  # 2 renders
     response = Client().get(_url("materials_pdf", materials.pk))
     data = assert_pdf(response, private=False)
@@ -333,14 +400,14 @@ def test_materials_pdf_for_the_public(materials):  # 2 renders
     assert "PDF以外の形式（png）のため収録していません" in contents
     assert "ファイルを読み込めないため収録していません" in contents
     assert "参考資料1" not in contents
-    assert pages[2:] == ["MATERIAL-ONE-A", "MATERIAL-ONE-B", "MATERIAL-TWO"]
+    assert pages[2:] == ["MATERIAL-ONE-A-3-", "MATERIAL-ONE-B-4-", "MATERIAL-TWO-5-"]  # with their numbers
     assert not Download.objects.exists()  # public materials are not logged
 
 
 def test_materials_pdf_for_a_member_includes_members_only_and_logs_it(materials, member):  # 2 renders
     data = assert_pdf(client_for(member).get(_url("materials_pdf", materials.pk)), private=True)
     pages = pages_text(data)
-    assert len(pages) == 6 and pages[-1] == "MEMBERS-ONLY"
+    assert len(pages) == 6 and pages[-1] == "MEMBERS-ONLY-6-"
     assert "委員限りの資料を含みます" in pages[0]
     logged = Download.objects.get()
     assert logged.material.label == "参考資料1" and logged.user == member and logged.via_zip
@@ -358,9 +425,36 @@ def test_compile_pdfs_numbers_pages_and_lists_what_is_left_out():  # 1 render (t
         ("資料1", "included", 3), ("資料2", "not_pdf", None), ("資料3", "unreadable", None), ("資料4", "included", 5),
     ]
     pages = pages_text(data)
-    assert pages[0] == "COVER" and "目次" in pages[1] and pages[2:] == ["A1", "A2", "D1"]
+    assert pages[0] == "COVER" and "目次" in pages[1] and pages[2:] == ["A1-3-", "A2-4-", "D1-5-"]
     outline = [item.title for item in PdfReader(io.BytesIO(data)).outline]
     assert outline == ["目次", "資料1 Two pages", "資料4"]
+
+
+def test_every_page_carries_the_number_the_contents_give():  # 2 renders (contents, numbers)
+    """The 目次 says on which page each material begins; that page carries that number at its foot, and
+    so does every page after the cover: a rotated page and a page of another size too (issue 10)."""
+    rotated = PdfWriter()
+    rotated.append(PdfReader(io.BytesIO(text_pdf("R1"))))
+    rotated.pages[0].rotate(90)
+    a3 = text_pdf("B1").replace(b"/MediaBox [0 0 595 842]", b"/MediaBox [0 0 842 1191]")
+    buffer = io.BytesIO()
+    rotated.write(buffer)
+    data, entries = pdf.compile_pdfs(text_pdf("COVER"), [
+        pdf.Part("資料1", "Two pages", text_pdf("A1", "A2")),
+        pdf.Part("資料2", "A3", a3),
+        pdf.Part("資料3", "Landscape", buffer.getvalue()),
+    ], context={"title_line": "第1回テスト", "when": ""})
+    reader = PdfReader(io.BytesIO(data))
+    contents = re.sub(r"\s+", "", reader.pages[1].extract_text())
+    for entry in entries:
+        listed = re.search(rf"{entry.label}{entry.title.replace(' ', '')}(\d+)", contents)
+        assert listed and int(listed.group(1)) == entry.page, contents
+        assert f"-{entry.page}-" in re.sub(r"\s+", "", reader.pages[entry.page - 1].extract_text())
+    pages = pages_text(data)
+    assert [page[-len(f"-{n}-"):] for n, page in enumerate(pages, start=1)][1:] == [
+        f"-{n}-" for n in range(2, len(pages) + 1)]
+    assert "-1-" not in pages[0]  # the cover is page 1, unnumbered
+    assert [round(float(p.mediabox.width)) for p in reader.pages[4:]] == [842, 842]  # sizes kept
 
 
 # --- what WeasyPrint may fetch -------------------------------------------------------------------

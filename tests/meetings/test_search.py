@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from committee.models import Appointment, Body
 from documents import services as document_services
@@ -360,3 +361,11 @@ def test_meetings_are_listed_latest_first_month_only_ones_in_their_month(body, s
     july = plan(body, secretariat, day=dt.date(2023, 7, 26))
     found = search.search(secretariat, terms=["策定委員会"], body=None, year=None).meetings
     assert list(found)[:3] == [august, july, june]
+
+
+def test_the_agenda_items_heading_is_not_a_count_in_japanese(scene):
+    """「議題」 heads the list of items found; 「議題数」 (a count) was the wrong word (issue 10)."""
+    with translation.override("ja"):
+        page = Client(HTTP_ACCEPT_LANGUAGE="ja").get(URL, {"q": "骨子案"}).content.decode()
+    heading = re.search(r'<h2 class="h5" id="found-items">([^<]*)<', page).group(1).strip()
+    assert heading == "議題"

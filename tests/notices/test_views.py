@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -8,7 +9,7 @@ from django.urls import reverse
 
 from meetings import services as meeting_services
 from meetings.models import Attendance
-from notices import services
+from notices import selectors, services
 from notices.models import Delivery, Notice
 from notices.tokens import ANSWER_SALT, answer_token, feed_token
 from tests.meetings.conftest import plan, sign_in
@@ -21,6 +22,15 @@ def notified(approved, meeting, secretariat, chair, member, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True):
         services.notice_send(actor=secretariat, meeting=meeting, kind=Notice.Kind.CONVOCATION)
     return meeting
+
+
+def confirm_and_send(client: Client, meeting, data: dict):
+    """The two steps of sending from the page: the confirmation page, then its button (with its token)."""
+    url = reverse("notices:send", args=[meeting.pk])
+    page = client.post(url, data).content.decode()
+    token = re.search(r'name="recipients" value="([0-9a-f]{64})"', page)
+    assert token, "no confirm button"
+    return client.post(url, {**data, "recipients": token.group(1)}, follow=True)
 
 
 def row_of(meeting, user) -> Attendance:
@@ -40,7 +50,7 @@ def test_status_page_matrix(notified, who, status, request):
     assert client.get(reverse("notices:status", args=[notified.pk])).status_code == status
     assert client.get(reverse("notices:preview", args=[notified.pk, "reminder"])).status_code == status
     response = client.post(reverse("notices:send", args=[notified.pk]), {"kind": "materials"})
-    assert response.status_code == (302 if status == 200 else 404)
+    assert response.status_code == (200 if status == 200 else 404)  # the confirmation step
 
 
 def test_status_page_lists_deliveries_and_members_without_email(
@@ -63,7 +73,7 @@ def test_send_from_the_page_and_resend(notified, secretariat, settings, django_c
     sign_in(client, secretariat)
     settings.EMAIL_BACKEND = "tests.notices.test_services.Refusing"
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("notices:send", args=[notified.pk]), {"kind": "materials", "note": "資料1を差し替えました"})
+        confirm_and_send(client, notified, {"kind": "materials", "note": "資料1を差し替えました"})
     failed = Delivery.objects.filter(notice__kind="materials", state="failed")
     assert failed.count() == 2
     page = client.get(reverse("notices:status", args=[notified.pk])).content.decode()
@@ -245,7 +255,101 @@ def test_a_notice_nobody_would_receive_is_refused_and_nothing_changes(meeting, s
     資料掲載のお知らせ is refused with the reason, and nothing is written."""
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     sign_in(client, secretariat)
-    response = client.post(reverse("notices:send", args=[meeting.pk]), {"kind": Notice.Kind.MATERIALS}, follow=True)
+    url = reverse("notices:send", args=[meeting.pk])
+    page = client.post(url, {"kind": Notice.Kind.MATERIALS}).content.decode()
+    assert 'id="nobody"' in page and 'name="recipients"' not in page  # the confirmation offers no button
+    assert reverse("committee:roster_manage", args=[meeting.body.slug]) in page
+    # A forged confirmation (the fingerprint of nobody) is refused by the service.
+    empty = selectors.recipients_token(meeting, Notice.Kind.MATERIALS, [])
+    response = client.post(url, {"kind": Notice.Kind.MATERIALS, "recipients": empty}, follow=True)
     errors = [str(m) for m in response.context["messages"] if m.level_tag == "error"]
     assert len(errors) == 1 and errors[0].startswith("Nobody would receive this notice")
     assert not Notice.objects.filter(meeting=meeting).exists()
+    preview = client.get(reverse("notices:preview", args=[meeting.pk, Notice.Kind.MATERIALS])).content.decode()
+    assert f'action="{url}"' not in preview  # nor does the preview
+
+
+# --- the confirmation step before sending (issue 10, 2f) ----------------------------------------------
+
+
+def test_sending_shows_the_recipients_first_and_sends_only_on_confirmation(
+    approved, meeting, secretariat, chair, member, django_capture_on_commit_callbacks
+):
+    """The first POST sends nothing: it shows how many and who would get the 開催通知, who has no address
+    (with the printed letter and the roster page); the confirm button then sends it."""
+    from tests.meetings.conftest import appoint_others
+
+    aoki = appoint_others(meeting.body, 1)[0]  # no address at all
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    sign_in(client, secretariat)
+    url = reverse("notices:send", args=[meeting.pk])
+    page = client.post(url, {"kind": "convocation"}).content.decode()
+    assert not Notice.objects.filter(meeting=meeting).exists() and mail.outbox == []
+    assert "2 recipients" in page and chair.email in page and member.email in page
+    assert "1 member has no email address and will not get it" in page and aoki.holder_name in page
+    assert reverse("print:notice_pdf", args=[meeting.pk, aoki.pk]) in page
+    assert reverse("committee:roster_manage", args=[meeting.body.slug]) in page
+    assert "Send to 2 recipients" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = confirm_and_send(client, meeting, {"kind": "convocation"})
+    assert response.redirect_chain[-1][0] == reverse("notices:status", args=[meeting.pk])
+    assert Notice.objects.get(meeting=meeting).deliveries.count() == 2 and len(mail.outbox) == 2
+
+
+def test_recipients_changed_after_the_confirmation_page_send_nothing(approved, meeting, secretariat, member):
+    """Someone's address was removed between the confirmation page and the click: nothing is sent, the
+    user is told and shown the new count and a new button."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    sign_in(client, secretariat)
+    url = reverse("notices:send", args=[meeting.pk])
+    page = client.post(url, {"kind": "convocation"}).content.decode()
+    token = re.search(r'name="recipients" value="([0-9a-f]{64})"', page).group(1)
+    person = member.person
+    person.email = ""
+    person.save(update_fields=["email"])
+    member.email = ""
+    member.save(update_fields=["email"])
+    response = client.post(url, {"kind": "convocation", "recipients": token})
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="recipients-changed"' in page
+    assert "Now 1 person would receive it." in page and "Send to 1 recipient" in page
+    assert not Notice.objects.filter(meeting=meeting).exists() and mail.outbox == []
+    new_token = re.search(r'name="recipients" value="([0-9a-f]{64})"', page).group(1)
+    assert new_token != token
+
+
+def test_the_service_refuses_a_stale_fingerprint(approved, meeting, secretariat):
+    from notices.services import RecipientsChangedError
+
+    with pytest.raises(RecipientsChangedError):
+        services.notice_send(actor=secretariat, meeting=meeting, kind="convocation", expected_recipients="0" * 64)
+    assert not Notice.objects.filter(meeting=meeting).exists()
+    meeting.refresh_from_db()
+    assert meeting.status == "planned"  # not marked notified either
+
+
+def test_the_preview_labels_the_subject_of_the_mail_in_japanese(approved, meeting, secretariat, chair, member):
+    """The mail's subject is 「件名」 in the preview, not 「主な議題」 (issue 10)."""
+    from django.utils import translation
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="ja")
+    sign_in(client, secretariat)
+    with translation.override("ja"):
+        page = client.get(reverse("notices:preview", args=[meeting.pk, "convocation"])).content.decode()
+    labels = re.findall(r'<dt class="col-sm-2">([^<]+)</dt>', page)
+    assert labels[0] == "件名" and "主な議題" not in labels
+
+
+def test_the_confirmation_page_runs_a_fixed_number_of_queries(
+    approved, meeting, secretariat, chair, guideline, django_assert_max_num_queries
+):
+    """Two hundred members and twenty without an address: the same capped number of queries."""
+    from tests.meetings.conftest import add_members, appoint_others
+
+    add_members(meeting.body, guideline, 0, 200)
+    appoint_others(meeting.body)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    sign_in(client, secretariat)
+    with django_assert_max_num_queries(25):
+        page = client.post(reverse("notices:send", args=[meeting.pk]), {"kind": "convocation"}).content.decode()
+    assert "201 recipients" in page and "have no email address" in page
