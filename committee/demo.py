@@ -21,7 +21,7 @@ from core.wareki import fiscal_year_bounds, fiscal_year_of
 
 from . import services
 from .models import Appointment, Body, Guideline, GuidelineArticle, OrgUnit, OrgUnitName, Person
-from .selectors import guideline_in_force, officers_on
+from .selectors import officers_on
 
 D = dt.date
 
@@ -434,28 +434,21 @@ def _renew_committee(
     continuing: list[Appointment],
     new_members: list[tuple[Person, str]],
 ) -> list[Appointment]:
-    """A new term of the whole body from `term_start`: the `continuing` appointments renewed (再任, with the
-    affiliation they last had) and `new_members` (person, affiliation) appointed, under `guideline`.
-
-    Made with appointment_create so every 委嘱 is checked and audited; what exists already is kept, so
-    loading twice changes nothing. committee.services.body_renew, once it exists, can take its place."""
-    if guideline_in_force(body=body, day=term_start) != guideline:
-        raise services.RosterError(f"{guideline} is not in force on {term_start}.")
-    people = [(a.person, a.affiliation_on(a.effective_end or term_start), a.display_order) for a in continuing]
-    people += [(person, affiliation, 100) for person, affiliation in new_members]
-    return [
-        _appoint(
-            body,
-            person=person,
-            category=Appointment.Category.MEMBER,
-            appointed_on=term_start,
-            affiliation=affiliation,
-            display_order=order,
-            note="デモデータ: 委嘱の日は年度の初日としている。",
-        )
-        for person, affiliation, order in people
-        if person is not None
-    ]
+    """A new term of the whole body from `term_start`, as the renewal page makes it (services.body_renew):
+    the `continuing` appointments renewed (再任, with the affiliation they last had) and `new_members`
+    (person, affiliation) appointed, under `guideline`, in one checked and audited step. A term that
+    exists already is kept, so loading twice changes nothing."""
+    existing = list(Appointment.objects.filter(body=body, term_start=term_start).members())
+    if existing:
+        return existing
+    return services.body_renew(
+        actor=actor,
+        body=body,
+        term_start=term_start,
+        guideline=guideline,
+        continuing=[a for a in continuing if a.person is not None],
+        new_members=[services.NewMember(person=person, affiliation=affiliation) for person, affiliation in new_members],
+    )
 
 
 def _last_term(committee: Body, before: dt.date) -> list[Appointment]:

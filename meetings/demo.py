@@ -314,42 +314,53 @@ def _elect(meeting: Meeting, secretariat) -> None:
     services.seating_generate(actor=secretariat, meeting=meeting)
 
 
-def _minutes_text(meeting: Meeting) -> list[tuple[str, str, str, bool]]:
-    """(agenda item title or "", speaker, text, closed) of the demo's minutes; invented, and marked so."""
+def _minutes_text(meeting: Meeting) -> list[tuple[str, str, str, str, str]]:
+    """(agenda item title or "", speaker, speaker's role, text, basis if closed) of the demo's minutes;
+    invented, and marked so."""
     guideline = guideline_in_force(body=meeting.body, day=meeting.reference_date)
     chair = officer_title(guideline, "chair")
     discussion = meeting.agenda.items.filter(parent__title="議事").order_by("position").first()
     subject = discussion.title if discussion else ""
+    role = MinutesEntry.SpeakerRole
     return [
-        ("開会", "事務局", "ただいまから開会いたします。(デモ用の議事概要で、実際の発言ではありません。)", False),
-        (subject, chair, "それでは議事に入ります。事務局から資料1について説明をお願いします。", False),
-        (subject, "事務局", "資料1に沿って、各分野の取組の状況と今後の予定を御説明します。", False),
-        (subject, "石井委員", "市町村への横展開について、小規模な町村でも使える支援の形を示してほしい。", False),
-        (subject, "舘田委員", "人材育成の取組は成果指標を数字で示し、進み具合を確認できるようにしてほしい。", False),
-        (
-            subject,
-            "事務局",
-            "【非公開】個別事業者の経営情報を含む支援事例について説明(委員の承諾により非公開(第4-4))。",
-            True,
-        ),
-        ("意見交換", chair, "本日の御意見を踏まえ、事務局において取組を進めてください。", False),
-        ("閉会", "事務局", "以上をもちまして閉会いたします。", False),
+        ("開会", "事務局", role.SECRETARIAT,
+         "ただいまから開会いたします。(デモ用の議事概要で、実際の発言ではありません。)", ""),
+        (subject, chair, role.PRESIDING, "それでは議事に入ります。事務局から資料1について説明をお願いします。", ""),
+        (subject, "事務局", role.SECRETARIAT, "資料1に沿って、各分野の取組の状況と今後の予定を御説明します。", ""),
+        (subject, "石井委員", role.MEMBER,
+         "市町村への横展開について、小規模な町村でも使える支援の形を示してほしい。", ""),
+        (subject, "舘田委員", role.MEMBER,
+         "人材育成の取組は成果指標を数字で示し、進み具合を確認できるようにしてほしい。", ""),
+        (subject, "事務局", role.SECRETARIAT, "個別事業者の経営情報を含む支援事例について説明した。",
+         "委員の承諾により非公開(設置要綱第4-4)"),
+        ("意見交換", chair, role.PRESIDING, "本日の御意見を踏まえ、事務局において取組を進めてください。", ""),
+        ("閉会", "事務局", role.SECRETARIAT, "以上をもちまして閉会いたします。", ""),
     ]
 
 
 def _minutes(meeting: Meeting, secretariat, member_user, chair_user) -> None:
-    """議事概要 written, confirmed by the member account, finalised by the presiding officer, published."""
-    minutes, _created = Minutes.objects.get_or_create(meeting=meeting)
+    """議事概要 written in the editor's services (speakers, one 非公開 passage with its basis), confirmed by the
+    member account, finalised by the presiding officer, published."""
+    minutes = services.minutes_start(actor=secretariat, meeting=meeting)
     if minutes.status == Minutes.Status.PUBLISHED:
         return
     if not minutes.entries.exists():
         items = {i.title: i for i in meeting.agenda.items.all()}
-        MinutesEntry.objects.bulk_create(
-            MinutesEntry(
-                minutes=minutes, position=n, agenda_item=items.get(title), speaker=speaker, text=text, is_closed=closed
+        speakers = {
+            a.person.family_name: a
+            for a in meeting.body.appointments.filter(term_start__lte=meeting.reference_date).select_related("person")
+            if a.person is not None and (a.term_end is None or a.term_end >= meeting.reference_date)
+        }
+        for title, speaker, role, text, basis in _minutes_text(meeting):
+            member = speakers.get(speaker.removesuffix("委員")) if role == MinutesEntry.SpeakerRole.MEMBER else None
+            services.minutes_passage_add(
+                actor=secretariat,
+                meeting=meeting,
+                data=services.PassageInput(
+                    text=text, speaker=speaker, speaker_role=role, speaker_appointment=member,
+                    agenda_item=items.get(title), is_closed=bool(basis), closed_basis=basis,
+                ),
             )
-            for n, (title, speaker, text, closed) in enumerate(_minutes_text(meeting), start=1)
-        )
     today = timezone.localdate()
     if minutes.status == Minutes.Status.DRAFT:
         confirm_by = max(meeting.reference_date + dt.timedelta(days=14), today)
