@@ -220,6 +220,18 @@ def follow(page, locator) -> None:
         locator.click()
 
 
+def swap(page, locator, target: str) -> None:
+    """Click a button of a form that htmx sends (hx-post): the page stays, and `target` is redrawn in
+    place. Waits for that request's answer and for htmx to settle the new part."""
+    with page.expect_response(lambda r: r.request.method == "POST" and r.request.headers.get("hx-request") == "true"):
+        locator.click()
+    page.wait_for_function(
+        "selector => { const el = document.querySelector(selector); return el && !el.classList.contains('htmx-request')"
+        " && !el.classList.contains('htmx-settling') && !el.classList.contains('htmx-swapping'); }",
+        arg=target,
+    )
+
+
 def log_in(page, site: Site, email: str, *, otp_device=None) -> None:
     """Log in through the login form (and the one-time code page for the secretariat)."""
     page.goto(f"{site.url}/accounts/login/")

@@ -11,7 +11,7 @@ from django.core import mail
 
 from documents.models import Material
 from meetings.models import Agenda, Attendance
-from tests.browser.conftest import follow, log_in, pdf_upload, screenshot
+from tests.browser.conftest import follow, log_in, pdf_upload, screenshot, swap
 
 PDF = pdf_upload("blank.pdf").read()
 ANSWER_LINK = re.compile(r"https?://[^\s\"'<>]+/answer/[^\s\"'<>]+/")
@@ -177,8 +177,8 @@ def test_journey_1_secretariat_plans_the_second_meeting(site, first_held, otp_de
         if parent:
             page.select_option("select[name=parent]", _option_value(page, "select[name=parent]", parent))
         page.fill("input[name=title]", title)
-        follow(page, page.locator("form button[type=submit]", has_text=re.compile("追加|Add")).first)
-        page.wait_for_load_state()
+        # The 次第 editor saves with htmx: the item appears without a new page.
+        swap(page, page.locator("form button[type=submit]", has_text=re.compile("追加|Add")).first, "#agenda-editor")
     agenda_text = page.locator("main").inner_text()
     assert "素案について" in agenda_text
     titles = [(i.title, i.parent.title if i.parent else None) for i in meeting.agenda.items.order_by("position")]
