@@ -102,4 +102,5 @@ def search_entries(viewer: Viewer, terms: list[str], filters: Filters | None = N
     qs = _matching(qs, terms)
     latest = F("date").desc(nulls_last=True)
     qs = qs.order_by(latest, "-rank", "-id") if filters.sort == "date" else qs.order_by("-rank", latest, "-id")
-    return qs.select_related("body", "meeting__body", "material", "minutes_entry").defer("folded", "tokens")
+    related = ("body", "meeting__body", "material__current_version", "minutes_entry")
+    return qs.select_related(*related).defer("folded", "tokens")
