@@ -34,7 +34,8 @@ def fold_with_map(text: str) -> tuple[str, list[int]]:
 
 
 def fold(text: str) -> str:
-    return fold_with_map(text)[0]
+    """fold_with_map's text, faster (NFKC over the whole text composes a half-width ﾞ as the map does)."""
+    return unicodedata.normalize("NFKC", text or "").casefold().translate(_KATA_TO_HIRA)
 
 
 def terms_of(query: str) -> list[str]:

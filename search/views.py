@@ -27,7 +27,23 @@ from .selectors import SORTS, Filters, search_entries
 from .text import snippet, terms_of
 
 PER_PAGE = 20
+CAP = 1000  # results counted at most: the count costs no more than this many rows, whatever the index holds
 Kind = SearchEntry.Kind
+
+
+class CappedPaginator(Paginator):
+    """Counts at most CAP + 1 rows (a word found on every page would otherwise be counted in full)."""
+
+    @property
+    def count(self) -> int:
+        if not hasattr(self, "_capped"):
+            rows: QuerySet = self.object_list  # type: ignore[assignment]  # always a queryset here
+            self._capped = rows[: CAP + 1].count()
+        return min(self._capped, CAP)
+
+    @property
+    def more(self) -> bool:
+        return self.count >= CAP and self._capped > CAP
 
 
 def visible_meetings(viewer: Viewer) -> QuerySet[Meeting]:
@@ -110,7 +126,8 @@ def search_view(request):
         if terms or any((filters.body_id, filters.year, filters.kinds, filters.speaker, filters.role)):
             if not terms and not (filters.kinds or filters.speaker or filters.role):
                 filters.kinds = [Kind.MEETING]  # a body or 年度 alone lists its meetings
-            page = Paginator(search_entries(viewer, terms, filters), PER_PAGE).get_page(request.GET.get("page", 1))
+            paginator = CappedPaginator(search_entries(viewer, terms, filters), PER_PAGE)
+            page = paginator.get_page(request.GET.get("page", 1))
             params = request.GET.copy()
             params.pop("page", None)
             context.update(results=page, hits=hits_of(page, terms), terms=terms, query_string=params.urlencode())

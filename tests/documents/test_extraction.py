@@ -106,7 +106,7 @@ def test_a_damaged_pdf_is_recorded_and_shown_to_the_secretariat(add_material, me
     version = MaterialVersion.objects.get(pk=material.current_version_id)
     assert version.text_status == MaterialVersion.TextStatus.FAILED
     assert version.text_error
-    page = client_for(secretariat).get(f"/manage/meetings/{meeting.pk}/materials/")
+    page = client_for(secretariat, HTTP_ACCEPT_LANGUAGE="en").get(f"/manage/meetings/{meeting.pk}/materials/")
     assert page.status_code == 200
     assert "Text could not be read" in page.content.decode()
 

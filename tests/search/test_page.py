@@ -92,3 +92,12 @@ def test_a_fixed_number_of_queries_over_500_rows(meeting, minutes, who, params, 
     client.get(URL, params)
     with django_assert_max_num_queries(12):
         assert client.get(URL, params).status_code == 200
+
+
+def test_a_word_found_everywhere_is_counted_up_to_a_cap(meeting, minutes, monkeypatch):
+    from search import views
+
+    monkeypatch.setattr(views, "CAP", 30)
+    _many(meeting, 120)  # a third of them meeting rows, which the public finds
+    page = _text(Client(HTTP_ACCEPT_LANGUAGE="en").get(URL, {"q": "人材"}))
+    assert "More than 30 results" in page and "Page 1 of 2" in page
