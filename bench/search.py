@@ -22,6 +22,7 @@ before and after: on a shared machine the figures are an upper bound.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import random
 import statistics
@@ -73,7 +74,7 @@ def pg_admin(sql: str) -> None:
         conn.execute(sql)
 
 
-def text(rng: random.Random, words: list[str], weights: list[float], length: int) -> str:
+def text(rng: random.Random, words: list[str], cum_weights: list[float], length: int) -> str:
     out, size = [], 0
     while size < length:
         roll, word = rng.random(), ""
@@ -83,7 +84,7 @@ def text(rng: random.Random, words: list[str], weights: list[float], length: int
                 break
             roll -= rate
         if not word:
-            word = rng.choice(PARTICLES) if rng.random() < 0.35 else rng.choices(words, weights)[0]
+            word = rng.choice(PARTICLES) if rng.random() < 0.35 else rng.choices(words, cum_weights=cum_weights)[0]
         out.append(word)
         size += len(word)
     return "".join(out)
@@ -101,7 +102,7 @@ def build() -> None:
 
     rng = random.Random(14)  # noqa: S311 - made-up text, the same each run
     words = vocabulary(rng)
-    weights = [1 / (rank + 1) for rank in range(len(words))]
+    weights = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(words))))
     get_user_model().objects.create_superuser(email="bench@bench.example", password="bench-" + "x" * 20)
     body = factories.BodyFactory(slug="bench", is_public=True)
     body = Body.objects.get(pk=body.pk)
