@@ -11,6 +11,7 @@ class DocumentsConfig(AppConfig):
         # how through this registration, never an import.
         from meetings.views import register_materials_lister
 
+        from . import tasks  # noqa: F401 - registers the tasks, which services queue by name
         from .access import materials_visible_to
 
         register_materials_lister(materials_visible_to)

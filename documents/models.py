@@ -89,8 +89,18 @@ def _stored_name(instance: MaterialVersion, filename: str) -> str:
     return f"materials/{uuid.uuid4().hex}.{suffix}"
 
 
+class TextStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be read")
+    DONE = "done", _("Text read")
+    EMPTY = "empty", _("No text found (a scan?)")
+    UNSUPPORTED = "unsupported", _("Type not read for search")
+    FAILED = "failed", _("Text could not be read")
+
+
 class MaterialVersion(models.Model):
     """One uploaded file of a material; earlier versions are kept when it is replaced."""
+
+    TextStatus = TextStatus
 
     material = models.ForeignKey(
         Material, verbose_name=_("material"), on_delete=models.CASCADE, related_name="versions"
@@ -111,6 +121,10 @@ class MaterialVersion(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    text_status = models.CharField(
+        _("text extraction"), max_length=12, choices=TextStatus.choices, default=TextStatus.PENDING
+    )
+    text_error = models.CharField(_("why the text could not be read"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("material file")
@@ -126,6 +140,25 @@ class MaterialVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.material} v{self.number}"
+
+
+class MaterialPage(models.Model):
+    """The text of one page of a material file (a sheet, a slide), read for the search."""
+
+    version = models.ForeignKey(
+        MaterialVersion, verbose_name=_("material file"), on_delete=models.CASCADE, related_name="pages"
+    )
+    number = models.PositiveIntegerField(_("page"))
+    text = models.TextField(_("text"), blank=True)
+
+    class Meta:
+        verbose_name = _("page of a material")
+        verbose_name_plural = _("pages of materials")
+        ordering = ["version", "number"]
+        constraints = [models.UniqueConstraint(fields=["version", "number"], name="materialpage_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.version} p.{self.number}"
 
 
 class Download(models.Model):

@@ -1,6 +1,7 @@
 """Changes to materials: create, upload or replace a file (差替), change who may see it, withdraw, restore."""
 from __future__ import annotations
 
+import logging
 import re
 
 from django.contrib.contenttypes.models import ContentType
@@ -19,8 +20,12 @@ from meetings.models import AgendaItem, Meeting
 
 from . import signals
 from .access import item_is_open
-from .models import Download, Material, MaterialVersion
+from .extraction import SUPPORTED as SUPPORTED_TEXT
+from .extraction import ExtractionError, extract_pages
+from .models import Download, Material, MaterialPage, MaterialVersion
 from .validation import check_upload
+
+logger = logging.getLogger(__name__)
 
 LABEL_NUMBER = re.compile(r"^(?P<prefix>資料|参考資料)(?P<n>\d+)(?:-\d+)?$")
 
@@ -67,7 +72,58 @@ def _store_version(*, actor: AnyUser, material: Material, upload: UploadedFile, 
     except Exception:
         version.file.delete(save=False)  # a refused upload leaves no file behind
         raise
+    transaction.on_commit(lambda: queue_text_extraction([version.pk]))
     return version
+
+
+def queue_text_extraction(ids: list[int]) -> int:
+    """Hand the reading of these files' text to the broker (after commit). Never raises: a file whose text
+    is not read stays 'pending' (`manage.py search_reindex` reads those), and the upload stands."""
+    from celery import current_app
+
+    # By name, not by import: tasks call services, so services do not import tasks.
+    extract_text = current_app.tasks["documents.tasks.extract_text"]
+    queued = 0
+    for pk in ids:
+        try:
+            extract_text.delay(pk)
+            queued += 1
+        except Exception:  # the broker is unreachable, or (run in-process) the database failed
+            logger.exception("Could not read the text of material file %s; it stays pending.", pk)
+    return queued
+
+
+def material_text_extract(*, version: MaterialVersion) -> MaterialVersion:
+    """Read the text of an uploaded file, page by page, for the search. A file that cannot be read is
+    marked with the reason, which the secretariat sees on the materials page; the upload stands.
+    Doing it twice is harmless: only a file still 'pending' is read."""
+    if version.text_status != MaterialVersion.TextStatus.PENDING:
+        return version
+    status, error, pages = MaterialVersion.TextStatus.DONE, "", []
+    try:
+        with version.file.open("rb") as data:
+            pages = extract_pages(data, version.extension)
+    except ExtractionError as exc:
+        unsupported = version.extension not in SUPPORTED_TEXT
+        status = MaterialVersion.TextStatus.UNSUPPORTED if unsupported else MaterialVersion.TextStatus.FAILED
+        error = single_line(str(exc), 300)
+    except OSError as exc:  # the stored file is missing or the storage is unreachable
+        status, error = MaterialVersion.TextStatus.FAILED, single_line(_("The stored file could not be opened."), 300)
+        logger.warning("Could not open material file %s: %r", version.pk, exc)
+    if status == MaterialVersion.TextStatus.DONE and not any(page.strip() for page in pages):
+        status = MaterialVersion.TextStatus.EMPTY
+    with transaction.atomic():
+        # The file was read outside the lock (it may take seconds); the row is claimed only to write.
+        locked = MaterialVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.text_status != MaterialVersion.TextStatus.PENDING:
+            return locked
+        MaterialPage.objects.bulk_create(
+            MaterialPage(version=locked, number=n, text=text) for n, text in enumerate(pages, start=1)
+        )
+        locked.text_status, locked.text_error = status, error
+        locked.save(update_fields=["text_status", "text_error"])
+        signals.send_on_commit(signals.material_text_read, locked.material, version=locked)
+    return locked
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ published materials); documents imports none of them.
 - material_published(material, replaced): the material became visible to members (to members or to the
   public), or its file was replaced (差替) while members see it (`replaced=True`).
 - material_hidden(material): members no longer see it (withdrawn, or back to the secretariat only).
+- material_text_read(material, version): the text of one of its files was read (or could not be).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 material_published = django.dispatch.Signal()
 material_hidden = django.dispatch.Signal()
+material_text_read = django.dispatch.Signal()
 
 
 def send_on_commit(signal: django.dispatch.Signal, material, **kwargs) -> None:

@@ -16,13 +16,15 @@ from django.utils import translation
 from committee.models import Appointment, Body
 from documents import services as document_services
 from documents.models import Material, MaterialVersion
-from meetings import selectors, services
+from meetings import services
+from meetings.access import viewer_for
 from meetings.models import Agenda, Attendee, Meeting
-from search import views as search
+from search import indexer
+from search.selectors import Filters, search_entries
 from tests import factories
 from tests.documents.conftest import pdf_bytes, upload
 
-from .conftest import add_meetings, plan, refresh, sign_in
+from .conftest import add_meetings, plan, sign_in
 
 URL = reverse("search:search")
 
@@ -66,6 +68,7 @@ def _client(user) -> Client:
 
 
 def _find(user, **params):
+    indexer.reindex_all()  # the fixtures' transaction never commits, so the index is built here
     response = _client(user).get(URL, params)
     assert response.status_code == 200
     return response
@@ -95,7 +98,8 @@ def test_materials_found_are_those_the_user_may_see(scene, who, found, request):
     page = _text(_find(user, q="骨子案"))
     assert {title for title in MATERIALS if title in page} == found
     # The same answer as the meeting page's one visibility function.
-    listed = set(search.search(user or _anonymous(), terms=["骨子案"], body=None, year=None).materials)
+    viewer = viewer_for(user or _anonymous())
+    listed = {e.material for e in search_entries(viewer, ["骨子案"], Filters(kinds=["material"]))}
     from documents.selectors import materials_visible_to
 
     expected = {m for m in materials_visible_to(user or _anonymous(), scene) if "骨子案" in m.title}
@@ -109,6 +113,7 @@ def _anonymous():
 
 
 def test_a_public_material_shows_type_size_date_and_download_link(scene):
+    indexer.reindex_all()
     page = _text(Client().get(URL, {"q": "骨子案"}))  # Japanese, the default
     material = Material.objects.get(title="骨子案（公開）")
     assert reverse("documents:download", args=[material.pk]) in page
@@ -229,32 +234,16 @@ def test_empty_query_shows_the_bodies_and_years_not_the_rows(scene, body):
 def test_more_results_are_paged(scene, secretariat):
     for n in range(25):
         _material(scene, secretariat, f"参考データ{n}", Material.Visibility.PUBLIC)
-    overview = _text(_find(None, q="参考データ"))
-    assert overview.count("/download/") == 10
-    assert "kind=materials" in overview
-    first = _text(_find(None, q="参考データ", kind="materials"))
+    first = _text(_find(None, q="参考データ"))
+    assert first.count("/download/") == 20
     assert "Page 1 of 2" in first
-    second = _text(_find(None, q="参考データ", kind="materials", page="2"))
-    assert "参考データ" in second and "Page 2 of 2" in second
+    second = _text(_find(None, q="参考データ", page="2"))
+    assert second.count("/download/") == 5 and "Page 2 of 2" in second
 
 
-def test_the_access_expressions_agree_with_access_to(
-    scene, body, other_body, secretariat, chair, member, member_appointment, outsider, other_member, superuser
-):
-    # Meetings on every side of the terms: before them, in them, after them, by month only, another body.
-    meetings = [scene]
-    meetings.append(plan(body, secretariat, day=dt.date(2023, 5, 9)))
-    meetings.append(plan(body, secretariat, day=dt.date(2024, 3, 31), hour=23))
-    meetings.append(plan(body, secretariat, day=dt.date(2024, 4, 1), hour=0))
-    meetings.append(services.meeting_create(actor=secretariat, body=body, planned_month=dt.date(2023, 11, 1)))
-    meetings.append(services.meeting_create(actor=secretariat, body=body, planned_month=dt.date(2024, 4, 1)))
-    meetings.append(plan(other_body, secretariat))
-    Appointment.objects.filter(pk=member_appointment.pk).update(ended_on=dt.date(2023, 12, 31), end_reason="辞任")
-    for user in (_anonymous(), secretariat, chair, member, outsider, other_member, superuser):
-        viewer = selectors.viewer_for(user)
-        annotated = {m.pk: search.access_of(m) for m in search.with_access(Meeting.objects.all(), viewer)}
-        for meeting in meetings:
-            assert annotated[meeting.pk] == selectors.access_to(user, refresh(meeting)), (user, meeting)
+def test_the_kind_filter(scene):
+    page = _text(_find(None, q="骨子案", kind="agenda"))
+    assert "骨子案（公開）" not in page and "骨子案について" in page
 
 
 # --- queries ------------------------------------------------------------------------------------
@@ -302,15 +291,17 @@ def _grow(body, start: int, count: int, secretariat) -> None:
 
 
 @pytest.mark.parametrize("who", [None, "member", "secretariat"])
-@pytest.mark.parametrize("params", [{"q": "骨子案"}, {"q": "骨子案", "kind": "materials", "page": "2"}, {}])
+@pytest.mark.parametrize("params", [{"q": "骨子案"}, {"q": "骨子案", "kind": "material", "page": "2"}, {}])
 def test_queries_do_not_grow_with_the_data(scene, body, secretariat, who, params, request):
     client = _client(request.getfixturevalue(who) if who else None)
     _grow(body, 100, 6, secretariat)
+    indexer.reindex_all()
     client.get(URL, params)  # caches (content types, templates)
     with CaptureQueriesContext(connection) as small:
         assert client.get(URL, params).status_code == 200
 
     _grow(body, 1000, 60, secretariat)  # ten times as many meetings, items and materials
+    indexer.reindex_all()
     with CaptureQueriesContext(connection) as large:
         response = client.get(URL, params)
     assert response.status_code == 200
@@ -359,13 +350,15 @@ def test_meetings_are_listed_latest_first_month_only_ones_in_their_month(body, s
     june = plan(body, secretariat, day=dt.date(2023, 6, 7))
     august = services.meeting_create(actor=secretariat, body=body, planned_month=dt.date(2023, 8, 1))
     july = plan(body, secretariat, day=dt.date(2023, 7, 26))
-    found = search.search(secretariat, terms=["策定委員会"], body=None, year=None).meetings
-    assert list(found)[:3] == [august, july, june]
+    indexer.reindex_all()
+    found = search_entries(viewer_for(secretariat), ["策定委員会"], Filters(kinds=["meeting"]))
+    assert [e.meeting for e in found][:3] == [august, july, june]
 
 
-def test_the_agenda_items_heading_is_not_a_count_in_japanese(scene):
-    """「議題」 heads the list of items found; 「議題数」 (a count) was the wrong word (issue 10)."""
+def test_the_kind_of_an_agenda_item_found_is_not_a_count_in_japanese(scene):
+    """Items of the 次第 found are labelled as such; 「議題数」 (a count) was the wrong word (issue 10)."""
+    indexer.reindex_all()
     with translation.override("ja"):
         page = Client(HTTP_ACCEPT_LANGUAGE="ja").get(URL, {"q": "骨子案"}).content.decode()
-    heading = re.search(r'<h2 class="h5" id="found-items">([^<]*)<', page).group(1).strip()
-    assert heading == "議題"
+    assert "骨子案" in page
+    assert "議題数" not in page
