@@ -340,17 +340,17 @@ def _counts(ids: list[int], **counts: Count) -> dict[int, dict[str, int]]:
 
 
 def _still_open(meeting: Meeting, today: dt.date) -> bool:
-    """A meeting whose day has come or is to come, or one held (or notified) that still needs work after
-    it; a meeting left 予定 after its day is stale, not open."""
+    """A meeting whose day has come or is to come, or one held that still needs its minutes; a meeting
+    whose day passed without being recorded as held (still 予定, 延期 or 通知済) is stale, not open."""
     day = meeting.date or (meeting.planned_month and meeting.planned_month.replace(day=28))
     if day is None or day >= today:
         return True
-    return meeting.status in (Meeting.Status.NOTIFIED, Meeting.Status.HELD)
+    return meeting.status == Meeting.Status.HELD
 
 
 def secretariat_meetings(user: AnyUser, *, today: dt.date | None = None) -> tuple[list[Meeting], list[Meeting]]:
     """The user's bodies' meetings not yet closed, with what the dashboard needs annotated: the open ones,
-    and the stale ones (their day passed while still planned or postponed). Five queries."""
+    and the stale ones (their day passed and nobody recorded them held). Five queries."""
     today = today or timezone.localdate()
     meetings = list(
         Meeting.objects.filter(committee_access.managed_q(user, "body__"))

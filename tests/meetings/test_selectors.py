@@ -323,8 +323,12 @@ def test_a_meeting_left_planned_after_its_day_is_stale_not_open(body, secretaria
     left = plan(body, secretariat, day=dt.date(2023, 6, 20))
     later = plan(body, secretariat, day=dt.date(2023, 9, 1))
     held = plan(body, secretariat, day=dt.date(2023, 6, 10))
+    notified = plan(body, secretariat, day=dt.date(2023, 6, 25))
+    today_ = plan(body, secretariat, day=dt.date(2023, 7, 1))
     Meeting.objects.filter(pk=held.pk).update(status=Meeting.Status.HELD)
+    Meeting.objects.filter(pk__in=[notified.pk, today_.pk]).update(status=Meeting.Status.NOTIFIED)
     with time_machine.travel(dt.datetime(2023, 7, 1, 10, tzinfo=TOKYO), tick=False):
         open_, stale = selectors.secretariat_meetings(secretariat)
-    assert [m.pk for m in open_] == [held.pk, later.pk]
-    assert [m.pk for m in stale] == [left.pk]
+    # The day's own meeting is still to hold; a notified one whose day passed unrecorded is past, not 進行中.
+    assert [m.pk for m in open_] == [held.pk, today_.pk, later.pk]
+    assert [m.pk for m in stale] == [left.pk, notified.pk]
