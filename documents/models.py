@@ -155,7 +155,13 @@ class MaterialPage(models.Model):
         verbose_name = _("page of a material")
         verbose_name_plural = _("pages of materials")
         ordering = ["version", "number"]
-        constraints = [models.UniqueConstraint(fields=["version", "number"], name="materialpage_unique_number")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "number"],
+                violation_error_message=_("This file's text already has a page with this number."),
+                name="materialpage_unique_number",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.version} p.{self.number}"
