@@ -307,11 +307,14 @@ def downloads_record(
         for m, version_id in logged
     )
     material_type = ContentType.objects.get_for_model(Material)
+    # The secretariat's audit log is scoped by body and meeting (core.audit.audit_scope); bulk rows carry
+    # them too, looked up once for every meeting concerned.
+    bodies = dict(Meeting.objects.filter(pk__in={m.meeting_id for m, _v in logged}).values_list("pk", "body_id"))
     AuditEntry.objects.bulk_create(
         AuditEntry(
             actor=by, actor_label=single_line(str(by) if by else "", 254), action=AuditAction.MATERIAL_DOWNLOADED,
             target_type=material_type, target_id=str(m.pk), target_label=single_line(str(m), 500),
-            ip_address=ip_address,
+            ip_address=ip_address, body_id=bodies.get(m.meeting_id), meeting_id=m.meeting_id,
             data={"version": m.current_version.number if m.current_version else None,
                   "version_id": version_id, "zip": via_zip, **({"guest": guest} if guest is not None else {})},
         )
