@@ -98,6 +98,7 @@ class AuditAction(models.TextChoices):
     ATTENDANCE_ANSWERED = "attendance_answered", _("Attendance answered")
     ATTENDANCE_RECORDED = "attendance_recorded", _("Attendance recorded")
     SEATING_GENERATED = "seating_generated", _("Seating plan generated")
+    SEATING_ADJUSTED = "seating_adjusted", _("Seating plan adjusted")
     OFFICER_ELECTION_RECORDED = "officer_election_recorded", _("Officer election recorded")
     ATTENDEE_ADDED = "attendee_added", _("Other attendee added")
     ATTENDEE_CHANGED = "attendee_changed", _("Other attendee changed")

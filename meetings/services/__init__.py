@@ -24,6 +24,7 @@ from .attendance import (
     attendance_reply,
     meeting_record_election,
     seating_generate,
+    seating_update,
 )
 from .attendees import (
     attendee_add,
@@ -100,5 +101,6 @@ __all__ = [
     "minutes_start",
     "next_meeting_number",
     "seating_generate",
+    "seating_update",
     "snapshot_hash",
 ]

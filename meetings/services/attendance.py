@@ -22,6 +22,8 @@ from ..models import (
 from ..signals import attendance_changed
 from ._common import MeetingError, _lock
 
+SEAT_POSITION_MAX = 999
+
 # --- attendance --------------------------------------------------------------------------------
 
 
@@ -158,6 +160,39 @@ def seating_generate(*, actor: AnyUser | None, meeting: Meeting) -> int:
     Seat.objects.bulk_create(seats)
     audit_record(actor=actor, action=AuditAction.SEATING_GENERATED, target=meeting, data={"seats": len(seats)})
     return len(seats)
+
+
+@transaction.atomic
+def seating_update(*, actor: AnyUser | None, meeting: Meeting, placements: dict[int, tuple[str, int]]) -> int:
+    """The secretariat adjusts the 席図: `placements` maps seat ids to (zone, position). Saves only the seats
+    that move and returns how many did; all or nothing."""
+    meeting = _lock(meeting)
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise MeetingError(_("The meeting was cancelled."))
+    if meeting.status == Meeting.Status.MINUTES_PUBLISHED:
+        raise MeetingError(_("The minutes are published; the seating plan can no longer change."))
+    seats = {s.pk: s for s in Seat.objects.select_for_update().filter(meeting=meeting, pk__in=placements)}
+    if set(placements) - set(seats):
+        raise MeetingError(_("Some seats belong to another meeting or no longer exist; nothing was saved."))
+    changed = []
+    for pk, (zone, position) in placements.items():
+        if zone not in Seat.Zone.values:
+            raise MeetingError(_("Choose a place from the list."))
+        if not 1 <= position <= SEAT_POSITION_MAX:
+            raise MeetingError(_("The order within a place is a number from 1 to 999."))
+        seat = seats[pk]
+        if (seat.zone, seat.position) != (zone, position):
+            seat.zone, seat.position = zone, position
+            changed.append(seat)
+    Seat.objects.bulk_update(changed, ["zone", "position"])
+    if changed:
+        audit_record(
+            actor=actor,
+            action=AuditAction.SEATING_ADJUSTED,
+            target=meeting,
+            data={"seats": len(changed)},
+        )
+    return len(changed)
 
 
 @transaction.atomic

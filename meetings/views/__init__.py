@@ -49,6 +49,7 @@ from .public import (
     schedule,
     seating_plan,
 )
+from .seating import seating_adjust
 from .secretariat import (
     dashboard,
     manage,
@@ -89,5 +90,6 @@ __all__ = [
     "minutes_review",
     "my_meetings",
     "schedule",
+    "seating_adjust",
     "seating_plan",
 ]

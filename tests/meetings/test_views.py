@@ -96,6 +96,8 @@ MATRIX: dict[str, tuple[str, dict, dict]] = {
     "attendees": ("get", only(MANAGERS, 200, anonymous=LOGIN), only(MANAGERS, 200, anonymous=LOGIN)),
     "attendee_edit": ("get", only(MANAGERS, 200, anonymous=LOGIN), only(MANAGERS, 200, anonymous=LOGIN)),
     "attendee_remove": ("post", only(MANAGERS, 302, anonymous=LOGIN), only(MANAGERS, 302, anonymous=LOGIN)),
+    # Adjusting the 席図: what the page does is tests/meetings/test_seating_adjust.py.
+    "seating_adjust": ("get", only(MANAGERS, 200, anonymous=LOGIN), only(MANAGERS, 200, anonymous=LOGIN)),
 }
 
 
@@ -571,6 +573,7 @@ PAGES = [
     ("dashboard", SECRETARIAT),
     ("manage", SECRETARIAT),
     ("seating", SECRETARIAT),
+    ("seating_adjust", SECRETARIAT),
     ("body_meetings", ANONYMOUS),
     ("my_meetings", MEMBER),
     ("approvals", MEMBER),
