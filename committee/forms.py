@@ -7,7 +7,8 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Appointment, Guideline, Person
+from .models import Appointment, Body, Guideline, Person
+from .services import BODY_EDITABLE
 
 DATE = forms.DateInput(attrs={"type": "date"})
 EARLY_ENDS = [(value, label) for value, label in Appointment.EndReason.choices
@@ -118,3 +119,20 @@ class GuidelineAmendForm(forms.Form):
         super().__init__(*args, **kwargs)
         _styled(self)
         self.fields["reappointment_allowed"].widget.attrs["class"] = "form-check-input"
+
+
+class BodyEditForm(forms.Form):
+    """The body's own details the secretariat keeps (services.BODY_EDITABLE); labels from the model."""
+
+    def __init__(self, *args, parents, conveners, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields.update(forms.fields_for_model(Body, fields=BODY_EDITABLE))
+        for name in ("established_on", "dissolved_on"):
+            self.fields[name].widget = DATE
+        parent = cast(forms.ModelChoiceField, self.fields["parent"])
+        parent.queryset = parents
+        convener = cast(forms.ModelChoiceField, self.fields["convener_account"])
+        convener.queryset = conveners
+        for name in ("has_external_members", "is_public"):
+            self.fields[name].widget.attrs["class"] = "form-check-input"
+        _styled(self)

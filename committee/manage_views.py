@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,9 +26,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.templatetags.dxplan import jdate
 
 from . import selectors, services
-from .access import body_for
+from .access import bodies_managed_by, body_for
 from .forms import (
     AffiliationForm,
+    BodyEditForm,
     EndForm,
     GuidelineAmendForm,
     NewMemberFormSet,
@@ -36,6 +38,7 @@ from .forms import (
     SuccessorForm,
 )
 from .models import Affiliation, Appointment, Body, Guideline, OfficerTerm
+from .services import BODY_EDITABLE
 
 # Appointments that ended within this many days stay on the page, so a successor can be appointed.
 RECENT_DAYS = 400
@@ -359,3 +362,34 @@ def guideline_amend(request, slug: str) -> HttpResponse:
                              % {"day": jdate(new.effective_on, "short")})
             return redirect(reverse("committee:body_renew", args=[body.slug]) + f"?term_start={new.effective_on}")
     return render(request, "committee/guideline_amend.html", {"body": body, "current": current, "form": form})
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    """A service's refusal shown at the field it names (or above the form)."""
+    errors_by_field = exc.error_dict if hasattr(exc, "error_dict") else {"__all__": exc.error_list}
+    for field, errors in errors_by_field.items():
+        form.add_error(field if field in form.fields else None, [str(m) for e in errors for m in e.messages])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def body_edit(request, slug: str) -> HttpResponse:
+    """The secretariat changes the body's own details (name, 定数, dates, parent …) through
+    services.body_update; the address and the secretariat unit stay the administrator's."""
+    body = body_for(request.user, slug, to="manage").body
+    form = BodyEditForm(
+        request.POST or None,
+        initial={name: getattr(body, name) for name in BODY_EDITABLE},
+        parents=bodies_managed_by(request.user).exclude(pk=body.pk).order_by("display_order", "pk"),
+        conveners=get_user_model().objects.filter(is_active=True).order_by("pk"),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.body_update(actor=request.user, body=body,
+                                 **{name: form.cleaned_data[name] for name in BODY_EDITABLE})
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("The body's details were saved."))
+            return redirect("committee:body_detail", slug=body.slug)
+    return render(request, "committee/body_edit.html", {"body": body, "form": form})

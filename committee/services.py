@@ -17,7 +17,7 @@ from core.validation import local_date
 from core.wareki import fiscal_year_bounds, fiscal_year_of
 
 from .models import Affiliation, Appointment, Body, Guideline, GuidelineArticle, OfficerTerm, Person
-from .selectors import appointment_histories, guideline_in_force, officers_on
+from .selectors import appointment_histories, guideline_in_force, is_secretariat_of_body, officers_on
 
 
 class RosterError(ValidationError):
@@ -722,3 +722,57 @@ def body_renew(
         },
     )
     return created
+
+
+# --- the body's own details ---------------------------------------------------------------------
+
+# What the secretariat may change in the site; the address (slug) and the secretariat unit stay the admin's.
+BODY_EDITABLE = (
+    "name", "short_name", "kind", "parent", "has_external_members", "established_on", "dissolved_on", "seats",
+    "is_public", "display_order", "minutes_publish_days", "convener_account",
+)
+
+
+def _descendant_ids(body: Body) -> set[int]:
+    """The bodies under `body`, at any depth (one query per level; body trees are shallow)."""
+    found: set[int] = set()
+    level = {body.pk}
+    while level:
+        level = set(Body.objects.filter(parent_id__in=level).values_list("pk", flat=True)) - found - {body.pk}
+        found |= level
+    return found
+
+
+def _check_parent(actor: AnyUser, body: Body, parent: object) -> None:
+    if parent is None:
+        return
+    if not isinstance(parent, Body):
+        raise RosterError({"parent": _("Choose the parent body from the list.")})
+    if parent.pk == body.pk or parent.pk in _descendant_ids(body):
+        raise RosterError({"parent": _("The parent body cannot be the body itself or one of the bodies under it.")})
+    if not is_secretariat_of_body(actor, parent):
+        raise RosterError({"parent": _("The parent body must be one your secretariat serves.")})
+
+
+@transaction.atomic
+def body_update(*, actor: AnyUser, body: Body, **changes: object) -> Body:
+    """The secretariat changes the body's own details (name, 定数, dates, parent …); only the fields of
+    BODY_EDITABLE, checked by the model's rules; saves and audits only what changed."""
+    unknown = sorted(set(changes) - set(BODY_EDITABLE))
+    if unknown:
+        raise RosterError(_("These details cannot be changed here: %(fields)s.") % {"fields": ", ".join(unknown)})
+    # The lock keeps two editors (or an edit and a renewal reading the 定数) from overwriting each other.
+    body = Body.objects.select_for_update().get(pk=body.pk)
+    if "parent" in changes:
+        _check_parent(actor, body, changes["parent"])
+    attnames = {f.name: f.attname for f in Body._meta.concrete_fields if f.name in changes}
+    before = {name: getattr(body, attname) for name, attname in attnames.items()}
+    for name, value in changes.items():
+        setattr(body, name, value)
+    changed = [name for name, attname in attnames.items() if getattr(body, attname) != before[name]]
+    if not changed:
+        return body
+    body.full_clean()
+    body.save(update_fields=changed)
+    audit_record(actor=actor, action=AuditAction.BODY_UPDATED, target=body, data={"fields": changed})
+    return body

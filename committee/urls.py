@@ -14,6 +14,7 @@ urlpatterns = [
     path("manage/audit/", audit_views.audit_log, name="audit_log"),
     path("manage/bodies/<slug:slug>/roster.<str:fmt>", views.roster_export, name="roster_export"),
     path("manage/bodies/<slug:slug>/roster/", manage_views.roster_manage, name="roster_manage"),
+    path("manage/bodies/<slug:slug>/edit/", manage_views.body_edit, name="body_edit"),
     path("manage/bodies/<slug:slug>/renew/", manage_views.body_renew, name="body_renew"),
     path("manage/bodies/<slug:slug>/guidelines/amend/", manage_views.guideline_amend, name="guideline_amend"),
     path(

@@ -78,6 +78,7 @@ class AuditAction(models.TextChoices):
     OFFICER_ENDED = "officer_ended", _("Officer's term ended")
     ROSTER_EXPORTED = "roster_exported", _("Roster exported")
     BODY_RENEWED = "body_renewed", _("Body renewed for a new term")
+    BODY_UPDATED = "body_updated", _("Body details changed")
     # meetings
     MEETING_CREATED = "meeting_created", _("Meeting created")
     MEETING_CHANGED = "meeting_changed", _("Meeting changed")

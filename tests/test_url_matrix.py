@@ -116,6 +116,16 @@ MATRIX: dict[str, list[Case]] = {
         ),
         Case("unknown body", {**NOWHERE, ANONYMOUS: LOGIN}, {"slug": "no-such-body"}),
     ],
+    "committee:body_edit": [
+        Case("public body", SECRETARIAT_OF_BODY, {"slug": "dx-plan"}),
+        Case("private body", SECRETARIAT_OF_BODY, {"slug": "dx-plan"}, private_body=True),
+        Case(
+            "another unit's body",
+            {**only((OTHER_SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN},
+            {"slug": "other-body"},
+        ),
+        Case("unknown body", {**NOWHERE, ANONYMOUS: LOGIN}, {"slug": "no-such-body"}),
+    ],
     "committee:body_renew": [
         Case("public body", SECRETARIAT_OF_BODY, {"slug": "dx-plan"}),
         Case("private body", SECRETARIAT_OF_BODY, {"slug": "dx-plan"}, private_body=True),

@@ -254,6 +254,7 @@ def test_names_are_escaped_on_the_body_page(client, body, in_term):
 
 
 def test_manage_link_only_for_the_bodys_secretariat(client, body, secretariat, other_secretariat, in_term):
+    edit_url = reverse("committee:body_edit", args=[body.slug])
     admin_url = reverse("admin:committee_body_change", args=[body.pk])
 
     anonymous = client.get(body_url()).content.decode()
@@ -262,9 +263,10 @@ def test_manage_link_only_for_the_bodys_secretariat(client, body, secretariat, o
     sign_in(client, secretariat)
     own = client.get(body_url()).content.decode()
 
-    assert admin_url not in anonymous
-    assert admin_url not in foreign
-    assert admin_url in own
+    assert edit_url not in anonymous
+    assert edit_url not in foreign
+    assert edit_url in own
+    assert admin_url not in own  # the secretariat's pages never link to /admin/
 
 
 # --- guidelines ----------------------------------------------------------------------------------
