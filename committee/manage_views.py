@@ -355,8 +355,7 @@ def guideline_amend(request, slug: str) -> HttpResponse:
             new = services.guideline_amend(actor=request.user, guideline=current, effective_on=data["effective_on"],
                                            amendment_note=data["amendment_note"], **changes)
         except ValidationError as exc:
-            for field, errors in getattr(exc, "error_dict", {"__all__": exc.error_list}).items():
-                form.add_error(field if field in form.fields else None, [str(m) for e in errors for m in e.messages])
+            _add_errors(form, exc)
         else:
             messages.success(request, _("The guidelines were amended from %(day)s.")
                              % {"day": jdate(new.effective_on, "short")})

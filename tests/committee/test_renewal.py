@@ -410,3 +410,14 @@ def test_someone_the_secretariat_may_not_see_cannot_be_picked(before_renewal, bo
     shown = client_for(secretariat).post(page(body), data | {"preview": "1"}).content.decode()
     assert "Confirm the renewal" not in shown and stranger.full_name not in shown
     assert not new_term(body)
+
+
+def test_an_amendment_the_model_refuses_shows_the_reason_by_its_field(before_renewal, body, guideline, secretariat):
+    """A refusal that names fields (the model's own checks) is shown on the form, not as a server error."""
+    response = client_for(secretariat).post(amend_url(body), {
+        "effective_on": "2024-04-01", "amendment_note": "任期の改正", "term_rule": "years",
+        "term_years": "", "reappointment_allowed": "on",
+    })
+    assert response.status_code == 200
+    assert body.guidelines.filter(effective_on=NEW_START).count() == 0
+    assert 'class="text-danger' in response.content.decode() or "alert-danger" in response.content.decode()
