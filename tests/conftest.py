@@ -6,10 +6,14 @@ The committee's terms run 2023-05-10 to 2024-03-31; tests that depend on "today"
 
 import datetime as dt
 import zoneinfo
+from io import StringIO
 from pathlib import Path
 
 import pytest
 import time_machine
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 
 from committee import services
 from committee.models import Appointment, Guideline
@@ -39,6 +43,32 @@ def _no_page_cache(settings):
     # public pages never runs: pages read twice around a change would be the cached ones. The cache and
     # its invalidation are tested on their own (tests/documents/test_pagecache.py), with commits.
     settings.DXPLAN_PAGE_CACHE = False
+
+
+# A one-page PDF: the demo's documents are rendered and checked in tests/documents; elsewhere rendering
+# them would only take time.
+MINIMAL_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj "
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+@pytest.fixture(scope="module")
+def demo_loaded(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo as `make run` loads it (today's), once per test module: loaded in a transaction that is
+    rolled back when the module's tests are done, each test's own changes rolled back after it (the `db`
+    fixture's savepoint inside). Returns the directory of its files (media, the accounts file)."""
+    tmp = tmp_path_factory.mktemp("demo")
+    with (
+        django_db_blocker.unblock(),
+        override_settings(DEBUG=True, MEDIA_ROOT=tmp / "media", VAR_DIR=tmp),
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        patch.setattr("documents.demo.render_pdf", lambda *args, **kwargs: MINIMAL_PDF)
+        with transaction.atomic():
+            call_command("load_demo", stdout=StringIO())
+            yield tmp
+            transaction.set_rollback(True)
 
 
 @pytest.fixture

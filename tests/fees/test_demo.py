@@ -12,7 +12,6 @@ from core.models import User
 from fees.models import FeeSheet, RuleSet, Statement
 from meetings.models import Meeting
 from tests.fees.conftest import client_for
-from tests.meetings.test_demo import MINIMAL_PDF
 
 COMMITTEE = "「(仮称)青森県DX推進プラン」策定委員会"
 TAIL = ",謝金 2023-04-13施行 (例),\r\n"
@@ -41,12 +40,11 @@ PAST_MEETING_CSV = (
 
 
 @pytest.fixture
-def demo(db, settings, tmp_path, monkeypatch):
-    monkeypatch.setattr("documents.demo.render_pdf", lambda *args, **kwargs: MINIMAL_PDF)
-    settings.MEDIA_ROOT = tmp_path / "media"
+def demo(demo_loaded, db, settings):
+    """The demo, loaded once for this module (tests/conftest.py: demo_loaded); its files stay where it wrote them."""
+    settings.MEDIA_ROOT = demo_loaded / "media"
     settings.DEBUG = True
-    settings.VAR_DIR = tmp_path
-    call_command("load_demo", stdout=StringIO())
+    settings.VAR_DIR = demo_loaded
 
 
 def past_meeting() -> Meeting:

@@ -31,13 +31,11 @@ MINIMAL_PDF = (
 
 
 @pytest.fixture
-def demo(db, settings, tmp_path, monkeypatch):
-    # These tests are about meetings; the demo PDFs are checked in tests/documents (rendering takes seconds).
-    monkeypatch.setattr("documents.demo.render_pdf", lambda *args, **kwargs: MINIMAL_PDF)
-    settings.MEDIA_ROOT = tmp_path / "media"
+def demo(demo_loaded, db, settings):
+    """The demo, loaded once for this module (tests/conftest.py: demo_loaded); its files stay where it wrote them."""
+    settings.MEDIA_ROOT = demo_loaded / "media"
     settings.DEBUG = True
-    settings.VAR_DIR = tmp_path  # the demo accounts' passwords go to a file there
-    call_command("load_demo", stdout=StringIO())
+    settings.VAR_DIR = demo_loaded
 
 
 def first_meeting() -> Meeting:

@@ -4,12 +4,10 @@ and a client that walks OParl by links alone."""
 from __future__ import annotations
 
 import json
-from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
@@ -30,13 +28,11 @@ def _fresh_rate_limit(settings):
 
 
 @pytest.fixture
-def demo(db, settings, tmp_path, monkeypatch):
-    """The demo as tests/meetings/test_demo.py loads it (the demo PDFs are checked in tests/documents)."""
-    monkeypatch.setattr("documents.demo.render_pdf", lambda *args, **kwargs: MINIMAL_PDF)
-    settings.MEDIA_ROOT = tmp_path / "media"
+def demo(demo_loaded, db, settings):
+    """The demo, loaded once for this module (tests/conftest.py: demo_loaded); its files stay where it wrote them."""
+    settings.MEDIA_ROOT = demo_loaded / "media"
     settings.DEBUG = True
-    settings.VAR_DIR = tmp_path
-    call_command("load_demo", stdout=StringIO())
+    settings.VAR_DIR = demo_loaded
 
 
 def _schema(name: str) -> dict:
