@@ -10,17 +10,23 @@ export DEBUG ?= true
 
 .PHONY: run test setup setup-dev lint demo messages clean
 
+# Packages are installed with uv (from PyPI, into the venv) when it installs, else with pip: the same pinned
+# requirements, about 10 s instead of 2-3 minutes for a fresh venv. `make PIP_ONLY=1 …` uses pip alone.
+PIP_ONLY ?=
+install = if [ -z "$(PIP_ONLY)" ] && [ -x $(VENV)/bin/uv ]; then VIRTUAL_ENV="$(abspath $(VENV))" $(VENV)/bin/uv pip install --quiet $(1); else $(PY) -m pip install --quiet $(1); fi
+
 $(VENV)/bin/activate:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "dxplan needs Python 3.11, found " + sys.version'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	[ -n "$(PIP_ONLY)" ] || $(PY) -m pip install --quiet uv || echo "uv did not install; pip installs the requirements"
 
 $(VENV)/.installed: $(VENV)/bin/activate requirements.txt
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(call install,-r requirements.txt)
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(call install,-r requirements-dev.txt)
 	touch $@
 
 var/env:

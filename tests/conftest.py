@@ -200,9 +200,10 @@ def appoint(body, family, reading, **kwargs) -> Appointment:
 # `make test` spreads the tests over processes with `--dist loadgroup`; each process has its own test
 # database (pytest-django names them test_<name>_gw0, test_<name>_gw1, …). Tests that share what only
 # one process may hold run in one process: the browser tests one Chromium and live server; the
-# integration tests (one celery worker, which empties the broker's Redis database when it starts) and
-# the deployment tests (workers and beat on that Redis database, under a key prefix) one after another.
-XDIST_GROUPS = {"browser": "browser", "integration": "broker", "deploy": "broker"}
+# integration tests one celery worker; the deployment tests their web nodes, workers and beat. The
+# integration and deployment tests each keep their broker keys under a key prefix of their own, so
+# the two groups may run at the same time in different processes.
+XDIST_GROUPS = {"browser": "browser", "integration": "broker", "deploy": "deploy"}
 TESTS = Path(__file__).resolve().parent
 
 

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,6 +41,9 @@ LOG_DIR = ROOT / "var" / "ci"
 TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
 DEFAULT_BROKER = "redis://127.0.0.1:6379/15"
 WORKER_START_TIMEOUT = 30
+# The broker's Redis database may hold others' keys: this run's queue lives under its own key prefix
+# (CELERY_BROKER_KEY_PREFIX for the worker, `global_keyprefix` here) and only those keys are removed.
+BROKER_KEY_PREFIX = f"dxplan-it-{uuid.uuid4().hex[:10]}:"
 MEMBER_DOMAIN = "members.test"
 
 
@@ -261,6 +265,7 @@ class Worker:
             DATABASE_URL=worker_database_url(),
             CONN_MAX_AGE="0",
             CELERY_BROKER_URL=self.broker,
+            CELERY_BROKER_KEY_PREFIX=BROKER_KEY_PREFIX,
             EMAIL_URL=f"smtp://127.0.0.1:{self.smtp_port}",
             DXPLAN_VAR_DIR=str(self.var_dir),
             PYTHONUNBUFFERED="1",
@@ -363,12 +368,13 @@ class Worker:
 
 
 def purge(url: str) -> None:
-    """Empty the broker's database: the queue and unacknowledged messages of earlier runs."""
+    """Remove this run's broker keys (its queue and unacknowledged messages); nobody else's."""
     import redis
 
     client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
     try:
-        client.flushdb()
+        for key in client.scan_iter(match=f"{BROKER_KEY_PREFIX}*", count=500):
+            client.delete(key)
     finally:
         client.close()
 
@@ -386,6 +392,7 @@ def worker_process(integration_env, smtp_server):
         yield worker
     finally:
         worker.stop()
+        purge(integration_env)
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
@@ -402,10 +409,13 @@ def celery_live(integration_env, settings, smtp_server):
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     settings.CELERY_TASK_ALWAYS_EAGER = False
     before = {k: app.conf[k] for k in ("task_always_eager", "broker_url")}
+    before_options = dict(app.conf.broker_transport_options or {})
     before_env = os.environ.get("CELERY_BROKER_URL")
+    app.conf.broker_transport_options = {**before_options, "global_keyprefix": BROKER_KEY_PREFIX}
     set_broker(app, integration_env)
     app.conf.task_always_eager = False
     yield app
+    app.conf.broker_transport_options = before_options
     set_broker(app, before["broker_url"] or "")
     app.conf.update(before)
     if before_env is None:

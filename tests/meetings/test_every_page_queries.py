@@ -5,6 +5,10 @@ public, a member, the chair or the secretariat is fetched as each of them, once 
 (12 members, 4 meetings, 3 materials, a notice to everyone, minutes) and again after the data has
 grown tenfold (120 members, 40 meetings, 30 materials, ten times the deliveries, agenda items and
 minutes). A page added later is covered as soon as it is in the matrix.
+
+The PDF pages' queries are all made while their HTML is rendered; WeasyPrint then lays it out without
+touching the database (its fetcher reads only local fonts and static files). That layout is what made
+this test slow (17 s for the notices PDF alone), so here it returns one small real PDF instead.
 """
 
 from __future__ import annotations
@@ -86,6 +90,14 @@ def _count(client: Client, url: str) -> tuple[int, int]:
         if hasattr(response, "streaming_content"):
             b"".join(response.streaming_content)
     return response.status_code, len(queries)
+
+
+@pytest.fixture(autouse=True)
+def _pdf_layout_skipped(monkeypatch):
+    from documents import pdf
+
+    one_page = pdf.html_to_pdf("<p>1</p>")
+    monkeypatch.setattr(pdf, "html_to_pdf", lambda html, *, base_url=None: one_page)
 
 
 @pytest.fixture
