@@ -8,7 +8,7 @@ export PORT
 PYTEST_WORKERS ?= auto
 export DEBUG ?= true
 
-.PHONY: run test setup setup-dev lint demo messages clean
+.PHONY: run test setup setup-dev lint demo messages assets clean
 
 # Packages are installed with uv (from PyPI, into the venv) when it installs, else with pip: the same pinned
 # requirements, about 10 s instead of 2-3 minutes for a fresh venv. `make PIP_ONLY=1 …` uses pip alone.
@@ -60,6 +60,11 @@ test: setup-dev
 messages: setup-dev
 	$(PY) manage.py makemessages -l ja --no-obsolete --no-location -i ".venv/*" -i "var/*" -i "tests/*" -i "bench/*"
 	$(PY) manage.py compilemessages -l ja -i .venv
+
+# The design tokens and the Japanese web font, from npm into static/vendor (needs Node.js and npm; the output
+# is committed, so only whoever updates assets/package.json runs this).
+assets:
+	cd assets && npm ci --no-audit --no-fund && node build.mjs
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import JavaScriptCatalog, set_language
@@ -13,6 +15,13 @@ if settings.DXPLAN_REQUIRE_2FA:
     from django_otp.admin import OTPAdminSite
 
     admin.site.__class__ = OTPAdminSite
+
+
+
+def favicon(request):
+    """Browsers and the admin ask for /favicon.ico; the site's icon is static/favicon.svg."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
 
 urlpatterns = [
     path("", include("committee.urls")),
@@ -33,5 +42,6 @@ urlpatterns = [
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
 ]

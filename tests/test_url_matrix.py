@@ -256,6 +256,7 @@ MATRIX: dict[str, list[Case]] = {
     # Logging out is a POST (tests/core/test_security.py); a GET must not log anyone out.
     "logout": [Case("GET", expect(405))],
     "healthz": [Case("probe", PUBLIC)],
+    "favicon": [Case("to the static icon", expect(301))],
     # Notices (notices/urls.py). What sending, resending and answering do: tests/notices/.
     "notices:status": [Case("notified", MANAGERS_ONLY, ON_MEETING)],
     "notices:send": [Case("GET", POST_ONLY, ON_MEETING)],

@@ -16,8 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
 
 import pytest
 from django.conf import settings as django_settings
@@ -96,15 +98,21 @@ def browser():
 
 
 def _fontconfig() -> Path:
-    """Japanese text in the screenshots without a system CJK font: the IPAex Gothic that the PDFs
-    embed (documents/fonts) is added to the system's fonts for the test browser only."""
-    fonts = Path(django_settings.BASE_DIR) / "documents" / "fonts"
+    """The test browser sees no system font that covers Japanese (issue 19): every font file that
+    fontconfig lists for `:lang=ja` is rejected, so Japanese text can only be drawn in the Noto Sans JP that
+    the site itself serves (static/vendor/noto-sans-jp). A page that failed to load it would show boxes."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    japanese: list[str] = []
+    if shutil.which("fc-list"):
+        listed = subprocess.run(["fc-list", ":lang=ja", "file"], capture_output=True, text=True, check=False)  # noqa: S603,S607
+        japanese = sorted({line.split(":")[0].strip() for line in listed.stdout.splitlines() if line.strip()})
+    rejected = "".join(f"      <glob>{escape(path)}</glob>\n" for path in japanese)
+    select = f"  <selectfont>\n    <rejectfont>\n{rejected}    </rejectfont>\n  </selectfont>\n" if japanese else ""
     path = SHOTS / "fonts.conf"
     path.write_text(
         '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
         '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
-        f"  <dir>{fonts}</dir>\n"
+        f"{select}"
         f"  <cachedir>{SHOTS / 'fontcache'}</cachedir>\n"
         "</fontconfig>\n",
         encoding="utf-8",
