@@ -287,22 +287,36 @@ def meetings() -> QuerySet[MeetingRow]:
     )
 
 
-def _agenda_items(meeting: Meeting, *, embedded: bool) -> list[Obj]:
-    snapshot = selectors.agenda(meeting)
+def agenda_result(item: dict[str, Any]) -> tuple[str | None, str | None]:
+    """OParl's result (Beratungsergebnis: 承認, 継続審議 …) and resolutionText (the secretariat's note). A
+    note without a chosen result is the result itself."""
+    term, note = item.get("result_term") or "", item.get("outcome") or ""
+    return (term, note or None) if term else (note or None, None)
+
+
+def _agenda_items(
+    meeting: Meeting, *, embedded: bool, results: dict[int, dict[int, dict[str, Any]]] | None = None
+) -> list[Obj]:
+    """The public items of the approved 次第; `results` (selectors.agenda_results, per meeting) adds 結果."""
+    snapshot = selectors.agenda(meeting, (results or {}).get(meeting.pk))
     version = meeting.agenda.approved_version if snapshot is not None else None
     if snapshot is None or version is None:  # a snapshot is only read from an approved version
         return []
+    modified = max(filter(None, (version.decided_at, version.results_recorded_at)), default=None)
     items = []
     for order, item in enumerate(snapshot["items"], start=1):
+        result, resolution = agenda_result(item)
         items.append(
             _clean(
                 {
-                    **_base("agendaItem", "AgendaItem", f"{meeting.pk}-{order}", version.decided_at, None),
+                    **_base("agendaItem", "AgendaItem", f"{meeting.pk}-{order}", version.decided_at, modified),
                     "meeting": None if embedded else obj_url("meeting", meeting.pk),
                     "number": item["number"],
                     "order": order,
                     "name": item["title"],
                     "public": bool(item["public"]),
+                    "result": result,
+                    "resolutionText": resolution,
                     "keyword": [k for k in (item.get("detail"), item.get("presenter")) if k] or None,
                 }
             )
@@ -414,6 +428,7 @@ def meeting_objects(rows: Iterable[MeetingRow]) -> list[Obj]:
         "material__position", "material__pk"
     ):
         aux[v.material.meeting_id].append(v)
+    results = selectors.agenda_results(rows)
     objects = []
     for m in rows:
         people = selectors.participants(m, attendance[m.pk])
@@ -438,7 +453,7 @@ def meeting_objects(rows: Iterable[MeetingRow]) -> list[Obj]:
                     "resultsProtocol": None if verbatim else protocol,
                     "verbatimProtocol": protocol if verbatim else None,
                     "auxiliaryFile": [file_object(v, embedded=True) for v in aux[m.pk]] or None,
-                    "agendaItem": _agenda_items(m, embedded=True),
+                    "agendaItem": _agenda_items(m, embedded=True, results=results),
                     "keyword": [k for k in (m.get_status_display(), m.get_openness_display(), m.theme) if k],
                     "web": site("meetings:detail", m.pk),
                 }
@@ -449,9 +464,11 @@ def meeting_objects(rows: Iterable[MeetingRow]) -> list[Obj]:
 
 def agenda_item_objects(meetings_qs: QuerySet[Meeting]) -> list[Obj]:
     """Every public agenda item of the given meetings, meeting by meeting, in the 次第's order."""
+    rows = list(meetings_qs.filter(agenda__approved_version__isnull=False))
+    results = selectors.agenda_results(rows)
     items: list[Obj] = []
-    for m in meetings_qs.filter(agenda__approved_version__isnull=False):
-        items.extend(_agenda_items(m, embedded=False))
+    for m in rows:
+        items.extend(_agenda_items(m, embedded=False, results=results))
     return items
 
 
