@@ -230,12 +230,12 @@ def _date(value: dt.datetime | None) -> str:
 
 
 def _results_text(agenda: dict | None) -> str:
-    """審議結果: each public item with a recorded 結果, e.g. "(1) 骨子案について: 承認(字句修正は委員長一任)"."""
+    """審議結果: each public item with a recorded 結果, e.g. "(1) 骨子案について: 承認（字句修正は委員長一任）"."""
     parts = []
     for item in (agenda or {}).get("items", []):
         result, resolution = oparl.agenda_result(item)
         if result:
-            parts.append(f"{item['number']} {item['title']}: {result}" + (f"({resolution})" if resolution else ""))
+            parts.append(f"{item['number']} {item['title']}: {result}" + (f"（{resolution}）" if resolution else ""))
     return " / ".join(parts)
 
 

@@ -1,7 +1,7 @@
 """Nothing the public site hides reaches the open data, object type by object type: closed (非公開) agenda
-items, members-only and secretariat-only materials, the files of withdrawn or replaced versions, private
-contact data, the members-only online link, closed passages of minutes, the minutes of a closed meeting, and
-everything of a body that is not public.
+items and the 結果 recorded on them, members-only and secretariat-only materials, the files of withdrawn or
+replaced versions, private contact data, the members-only online link, closed passages of minutes, the minutes
+of a closed meeting, and everything of a body that is not public.
 
 Each hidden thing carries a marker (LEAK…) in its text; the test walks OParl from its entry point, reads
 every Popolo, CSV and Atom export, and finds none of them; then it checks each OParl type's own rule."""
@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from committee.models import Person
 from documents import services as documents
 from meetings import services as meetings
-from meetings.models import Minutes, MinutesEntry, Openness
+from meetings.models import AgendaItem, Minutes, MinutesEntry, Openness
 from tests import factories
 from tests.conftest import TOKYO, appoint
 from tests.documents.conftest import pdf_bytes
@@ -26,6 +27,8 @@ from tests.opendata.test_oparl_walk import walk
 MARKERS = {
     "closed agenda item": "LEAK-closed-item",
     "item under a closed item": "LEAK-under-closed",
+    "result of a closed item": "LEAK-result-of-closed-item",
+    "result under a closed item": "LEAK-result-under-closed",
     "secretariat-only material": "LEAK-secretariat-material",
     "members-only material": "LEAK-members-material",
     "closed material": "LEAK-closed-material",
@@ -76,6 +79,15 @@ def published(db, body, secretariat, chair, member_appointment, settings, tmp_pa
     version = meetings.agenda_submit(actor=secretariat, meeting=meeting)
     meetings.agenda_approve(actor=chair, meeting=meeting, sha256=version.sha256)
     meetings.meeting_mark_notified(actor=secretariat, meeting=meeting)
+    with time_machine.travel(start + dt.timedelta(hours=20), tick=False):  # the morning after
+        meetings.meeting_mark_held(actor=secretariat, meeting=meeting)
+    items = {item.title: item.pk for item in meeting.agenda.items.all()}
+    Result = AgendaItem.Result  # noqa: N806
+    meetings.agenda_results_record(actor=secretariat, meeting=meeting, results={
+        items["開会"]: (Result.NOTED, "公開の結果メモ"),
+        items[MARKERS["closed agenda item"]]: (Result.CONTINUED, MARKERS["result of a closed item"]),
+        items[MARKERS["item under a closed item"]]: ("", MARKERS["result under a closed item"]),
+    })
 
     def material(key: str, visibility: str, **kwargs):
         return documents.material_create(
@@ -169,6 +181,10 @@ def test_each_oparl_type_keeps_its_rule(published, client):
     # AgendaItem: the closed item and everything under it are left out; the others are public.
     assert [i["name"] for i in meeting["agendaItem"]] == ["開会", "閉会"]
     assert all(i["public"] for i in by_type["AgendaItem"])
+    # its 結果: the public item's result and note; the closed items' results go with them (markers above)
+    opening, closing = meeting["agendaItem"]
+    assert (opening["result"], opening["resolutionText"]) == ("了承", "公開の結果メモ")
+    assert "result" not in closing and "resolutionText" not in closing
     # Paper: public ones in full; the withdrawn one only as deleted.
     live = [p for p in by_type["Paper"] if not p.get("deleted")]
     gone = [p for p in by_type["Paper"] if p.get("deleted")]
