@@ -193,8 +193,11 @@ def popolo_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 # --- CSV --------------------------------------------------------------------------------------------
 
-# デジタル庁「自治体標準オープンデータセット」イベント一覧: its columns in its order. The committee's own
-# columns follow them.
+# イベント一覧 of the 推奨データセット (内閣官房IT総合戦略室), continued by
+# デジタル庁 as the 自治体標準オープンデータセット: its 32 データ項目 in
+# their order (dates YYYY-MM-DD, times hh:mm). The committee's own columns
+# follow them. tests/opendata/test_exports.py writes the list out; the
+# README names the source.
 EVENT_COLUMNS = (
     "都道府県コード又は市区町村コード", "NO", "都道府県名", "市区町村名", "イベント名", "イベント名_カナ",
     "イベント名_英語", "開始日", "終了日", "開始時間", "終了時間", "開始日時特記事項", "説明", "料金(基本)",
