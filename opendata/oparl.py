@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from committee.models import Affiliation, Appointment, Body, OfficerTerm, Person
-from documents.models import Material, MaterialVersion
+from documents.models import Material, MaterialPage, MaterialVersion, TextStatus
 from meetings.models import Attendance, Meeting, Minutes
 
 from . import selectors, timestamps
@@ -390,6 +390,19 @@ def files() -> QuerySet[FileRow]:
     )
 
 
+def files_with_text() -> QuerySet[FileRow]:
+    """files() with the text read from each file (its pages, for the search), for File objects served on
+    their own and in the Body's list; one more query for any number of files."""
+    return files().prefetch_related(Prefetch("pages", queryset=MaterialPage.objects.order_by("number")))
+
+
+def _file_text(v: MaterialVersion) -> str | None:
+    """OParl File.text: the text read from the file, page after page, once it was read (never for a scan)."""
+    if v.text_status != TextStatus.DONE:
+        return None
+    return "\n\n".join(page.text for page in v.pages.all() if page.text) or None
+
+
 def file_object(v: FileRow, *, embedded: bool = False) -> Obj:
     if not v.live:
         return deleted("file", "File", v.pk, v.created_ts, v.modified_ts)
@@ -397,6 +410,8 @@ def file_object(v: FileRow, *, embedded: bool = False) -> Obj:
     download = site("documents:download", material.pk)
     return _clean(
         {
+            # Only where the File is served on its own: embedded in a Meeting or Paper it would repeat it.
+            "text": None if embedded else _file_text(v),
             **_base("file", "File", v.pk, v.created_ts, v.modified_ts),
             "name": str(material),
             "fileName": v.original_name,
@@ -554,7 +569,7 @@ LISTINGS: dict[str, Listing] = {
     "membership": Listing(memberships, _each(membership_object)),
     "meeting": Listing(meetings, meeting_objects),
     "paper": Listing(papers, _each(paper_object)),
-    "file": Listing(files, _each(file_object)),
+    "file": Listing(files_with_text, _each(file_object)),
     "location": Listing(locations, _each(location_object)),
     "consultation": Listing(consultations, _each(consultation_object)),
     "legislativeTerm": Listing(lambda: [], lambda rows: []),

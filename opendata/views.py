@@ -159,7 +159,7 @@ OBJECTS = {
     "protocol": lambda pk: _one(oparl.meetings().filter(pk=pk), oparl.protocol_object),
     "paper": lambda pk: _one(oparl.papers().filter(pk=pk), oparl.paper_object),
     "consultation": lambda pk: _one(oparl.consultations().filter(pk=pk), oparl.consultation_object),
-    "file": lambda pk: _one(oparl.files().filter(pk=pk), oparl.file_object),
+    "file": lambda pk: _one(oparl.files_with_text().filter(pk=pk), oparl.file_object),
 }
 
 

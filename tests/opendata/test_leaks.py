@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from committee.models import Person
 from documents import services as documents
+from documents.models import MaterialPage, MaterialVersion
 from meetings import services as meetings
 from meetings.models import AgendaItem, Minutes, MinutesEntry, Openness
 from tests import factories
@@ -31,6 +32,7 @@ MARKERS = {
     "result under a closed item": "LEAK-result-under-closed",
     "secretariat-only material": "LEAK-secretariat-material",
     "members-only material": "LEAK-members-material",
+    "text read from a members-only file": "LEAK-members-file-text",
     "closed material": "LEAK-closed-material",
     "withdrawn material": "LEAK-withdrawn-material",
     "replaced file": "LEAK-old-version",
@@ -95,9 +97,14 @@ def published(db, body, secretariat, chair, member_appointment, settings, tmp_pa
             visibility=visibility, **kwargs,
         )
 
-    material("公開資料", "public")
+    public = material("公開資料", "public")
     material("secretariat-only material", "secretariat")
-    material("members-only material", "members")
+    members_only = material("members-only material", "members")
+    # the text read from the files (for the search; OParl File.text): the public file's is published
+    for version, text in ((public.current_version, "公開資料の本文"),
+                          (members_only.current_version, MARKERS["text read from a members-only file"])):
+        MaterialPage.objects.create(version=version, number=1, text=text)
+        MaterialVersion.objects.filter(pk=version.pk).update(text_status=MaterialVersion.TextStatus.DONE)
     material("closed material", "members", is_closed=True)
     material("material of a closed item", "members", agenda_item=closed)
     withdrawn = material("withdrawn material", "public")
@@ -190,10 +197,20 @@ def test_each_oparl_type_keeps_its_rule(published, client):
     gone = [p for p in by_type["Paper"] if p.get("deleted")]
     assert sorted(p["name"] for p in live) == ["公開資料", "差替のある資料"]
     assert len(gone) == 1 and set(gone[0]) == {"id", "type", "created", "modified", "deleted"}
+    # Consultation: one per public paper (the withdrawn paper's as deleted), each naming the public meeting.
+    live_consultations = [c for c in by_type["Consultation"] if not c.get("deleted")]
+    assert {c["meeting"] for c in live_consultations} == {meeting["id"]}
+    assert {c["paper"] for c in live_consultations if "paper" in c} <= {p["id"] for p in live}
+    assert len(live_consultations) == len(live)
     # File: only the current files of public papers; the replaced and the withdrawn files as deleted.
     files = {f["id"]: f for f in by_type["File"] if f["id"].startswith(settings.SITE_URL + "/oparl/file/")}
     assert sorted(f["fileName"] for f in files.values() if not f.get("deleted")) == ["公開資料.pdf", "差替後.pdf"]
     assert sum(1 for f in files.values() if f.get("deleted")) == 2
+    # A file served on its own carries the text read from it; embedded in its Paper it does not repeat it.
+    public_file = next(f for f in files.values() if f.get("fileName") == "公開資料.pdf")
+    assert client.get(public_file["id"][len(settings.SITE_URL):]).json()["text"] == "公開資料の本文"
+    paper = next(p for p in live if p["name"] == "公開資料")
+    assert "text" not in paper["mainFile"]
     # Location: the venue, never the online link.
     assert [loc["description"] for loc in by_type["Location"]] == ["青森県庁 西棟8階"]
     # the protocol's text: the published passages only.
