@@ -93,6 +93,12 @@ def test_walk_the_demo_from_the_entry_point(demo, client):
     top_level = [i for i in first["agendaItem"] if re.fullmatch(r"\d+", i["number"])]
     assert len(top_level) == 5
     assert [i["order"] for i in first["agendaItem"]] == list(range(1, len(first["agendaItem"]) + 1))
+    # the 出席者名簿: all 12 members attended, each a published Person
+    assert len(first["participant"]) == 12 and set(first["participant"]) <= {p["id"] for p in by_type["Person"]}
+    assert "invitation" in first  # the approved 次第 (PDF)
+    # the demo's past meeting published its 議事概要: a results protocol with its text
+    protocols = [m["resultsProtocol"] for m in by_type["Meeting"] if "resultsProtocol" in m]
+    assert protocols and all(p["accessUrl"].endswith("#minutes-heading") for p in protocols)
     # Each agenda item is also served on its own, with its meeting.
     alone = client.get(first["agendaItem"][0]["id"][len(settings.SITE_URL):]).json()
     assert alone["meeting"] == first["id"] and alone["name"] == first["agendaItem"][0]["name"]
