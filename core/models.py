@@ -95,6 +95,7 @@ class AuditAction(models.TextChoices):
     AGENDA_SUBMITTED = "agenda_submitted", _("Agenda submitted for approval")
     AGENDA_APPROVED = "agenda_approved", _("Agenda approved")
     AGENDA_RETURNED = "agenda_returned", _("Agenda returned")
+    AGENDA_RESULTS_RECORDED = "agenda_results_recorded", _("Results of agenda items recorded")
     ATTENDANCE_PREPARED = "attendance_prepared", _("Attendance list prepared")
     ATTENDANCE_ANSWERED = "attendance_answered", _("Attendance answered")
     ATTENDANCE_RECORDED = "attendance_recorded", _("Attendance recorded")

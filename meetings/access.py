@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -255,14 +256,22 @@ def public_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return kept
 
 
-def visible_agenda(meeting: Meeting, access: Access) -> dict[str, Any] | None:
+def visible_agenda(
+    meeting: Meeting, access: Access, results: Mapping[int, Mapping[str, Any]] | None = None
+) -> dict[str, Any] | None:
     """The 次第 this user may read: members read the approved version; the public reads it once notices
-    are out, without closed items. (The secretariat reads the live draft on its own pages.)"""
+    are out, without closed items. (The secretariat reads the live draft on its own pages.)
+
+    `results` (selectors.agenda_results: per position in the snapshot) adds each item's recorded 結果 to
+    it before closed items are left out, so a closed item's result goes with it."""
     agenda: Agenda | None = getattr(meeting, "agenda", None)  # the reverse one-to-one raises when missing
     version = agenda.approved_version if agenda is not None else None
     if version is None:
         return None
     snapshot: dict[str, Any] = version.snapshot
+    if results:
+        items = [{**item, **results[i]} if i in results else item for i, item in enumerate(snapshot["items"])]
+        snapshot = {**snapshot, "items": items}
     if access.sees_private:
         return snapshot
     if meeting.status not in PUBLIC_AGENDA_STATUSES:

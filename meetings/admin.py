@@ -161,7 +161,6 @@ class AgendaItemForm(forms.ModelForm):
             "starts_at",
             "is_public",
             "closure_basis",
-            "outcome",
         ]
 
 
@@ -175,8 +174,10 @@ class AgendaItemInline(admin.StackedInline):
         "detail",
         ("presenter", "starts_at"),
         ("is_public", "closure_basis", "closure_decided_on"),
-        "outcome",
+        ("result", "outcome"),
     ]
+    # 結果 are recorded on the secretariat's page of the held meeting (services.agenda_results_record).
+    readonly_fields = ("result", "outcome")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "parent":

@@ -24,7 +24,7 @@ from committee.selectors import guideline_in_force, officer_title, officers_on
 from core.wareki import fiscal_year_bounds, fiscal_year_of
 
 from . import selectors, services
-from .models import Agenda, AgendaVersion, Attendance, Attendee, Meeting, Milestone, Minutes, MinutesEntry
+from .models import Agenda, AgendaItem, AgendaVersion, Attendance, Attendee, Meeting, Milestone, Minutes, MinutesEntry
 
 TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
 D = dt.date
@@ -338,6 +338,20 @@ def _minutes_text(meeting: Meeting) -> list[tuple[str, str, str, str, str]]:
     ]
 
 
+def _results(meeting: Meeting, secretariat) -> None:
+    """結果 of the 議事 recorded after the meeting (invented, and marked so); recording them again changes nothing."""
+    meeting = Meeting.objects.select_related("agenda__approved_version").get(pk=meeting.pk)  # as approved now
+    rows = [row for row in selectors.result_rows(meeting) if row.item.parent_id is not None]
+    results = {}
+    for row in rows:
+        if row.title == "意見交換":
+            results[row.item.pk] = (AgendaItem.Result.DISCUSSED, "")
+        else:
+            results[row.item.pk] = (AgendaItem.Result.NOTED, "原案のとおり了承(デモ用の結果です。)")
+    if results:
+        services.agenda_results_record(actor=secretariat, meeting=meeting, results=results)
+
+
 def _minutes(meeting: Meeting, secretariat, member_user, chair_user) -> None:
     """議事概要 written in the editor's services (speakers, one 非公開 passage with its basis), confirmed by the
     member account, finalised by the presiding officer, published."""
@@ -429,8 +443,8 @@ def load_live(*, today: dt.date, secretariat, member_user, chair_user) -> Live:
     committee.demo.load_live put its members in office:
 
     - the past meeting, about a month ago (a weekday): held, attendance recorded, officers of a renewed
-      term elected there, and its 議事概要 published (the chair, two members and the secretariat speak;
-      one passage is 非公開 and left out of the public text);
+      term elected there, the 結果 of its 議事 recorded, and its 議事概要 published (the chair, two members
+      and the secretariat speak; one passage is 非公開 and left out of the public text);
     - next month's meeting (a weekday, 14:00): its 次第 approved by the chair; demo/ sends the 開催通知
       and then calls live_revise_next, so a revised 次第 waits for the chair;
     - the rest of that 年度 planned every other month, the day not yet fixed.
@@ -449,6 +463,7 @@ def load_live(*, today: dt.date, secretariat, member_user, chair_user) -> Live:
     _hold(past, secretariat)
     if fiscal_year_of(past.reference_date) > 2023:
         _elect(past, secretariat)
+    _results(past, secretariat)
     _minutes(past, secretariat, member_user, chair_user)
     upcoming = _next(body, secretariat, days.next)
     return Live(past, upcoming, _planned_rest(body, secretariat, upcoming.reference_date))

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from committee.models import Body
 
 from .models import AgendaItem, Attendance, Attendee, Meeting, Openness
-from .selectors import AgendaNode
+from .selectors import AgendaNode, ResultRow
 
 if TYPE_CHECKING:  # the mixin is mixed into forms
     _FormBase = forms.BaseForm
@@ -310,3 +310,33 @@ class AttendeeForm(ServiceErrorsMixin, forms.Form):
 
     def service_fields(self) -> dict[str, Any]:
         return {field: self.cleaned_data[field] for field in ("name", "title", "role", "email", "invited_by_chair")}
+
+
+class AgendaResultsForm(forms.Form):
+    """結果 of each item of the approved 次第: a result from the list and a note, both optional."""
+
+    def __init__(self, *args, rows: list[ResultRow], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        choices = [("", _("— not recorded —")), *AgendaItem.Result.choices]
+        for row in rows:
+            pk = row.item.pk
+            self.fields[f"result-{pk}"] = forms.ChoiceField(
+                label=_("Result"), choices=choices, required=False, initial=row.item.result
+            )
+            self.fields[f"note-{pk}"] = forms.CharField(
+                label=_("Note"),
+                required=False,
+                max_length=1000,
+                initial=row.item.outcome,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+
+    def entries(self) -> list[tuple[ResultRow, forms.BoundField, forms.BoundField]]:
+        """Each item with its two fields, in the 次第's order (for the template)."""
+        return [(row, self[f"result-{row.item.pk}"], self[f"note-{row.item.pk}"]) for row in self.rows]
+
+    def results(self) -> dict[int, tuple[str, str]]:
+        """What agenda_results_record takes: (result, note) per item id."""
+        data = self.cleaned_data
+        return {row.item.pk: (data[f"result-{row.item.pk}"], data[f"note-{row.item.pk}"]) for row in self.rows}

@@ -194,6 +194,17 @@ class Agenda(models.Model):
 class AgendaItem(models.Model):
     """One item of the 次第; items nest (4 議事 → (1), (2) → ①)."""
 
+    class Result(models.TextChoices):
+        """結果: what became of the item at the meeting, as the secretariat records it afterwards."""
+
+        APPROVED = "approved", _("Approved (承認)")
+        AMENDED = "amended", _("Approved with amendments (修正承認)")
+        DECIDED = "decided", _("Decided (決定)")
+        NOTED = "noted", _("Accepted (了承)")
+        REPORTED = "reported", _("Reported (報告)")
+        DISCUSSED = "discussed", _("Views exchanged (意見交換)")
+        CONTINUED = "continued", _("Continued at a later meeting (継続審議)")
+
     agenda = models.ForeignKey(Agenda, verbose_name=_("agenda"), on_delete=models.CASCADE, related_name="items")
     parent = models.ForeignKey(
         "self", verbose_name=_("under item"), null=True, blank=True, on_delete=models.CASCADE, related_name="children"
@@ -208,6 +219,7 @@ class AgendaItem(models.Model):
     is_public = models.BooleanField(_("public"), default=True)
     closure_basis = models.CharField(_("basis of closure"), max_length=200, blank=True)
     closure_decided_on = models.DateField(_("closure decided on"), null=True, blank=True)
+    result = models.CharField(_("result"), max_length=12, choices=Result.choices, blank=True)
     outcome = models.TextField(_("outcome"), blank=True, help_text=_("After the meeting: what was decided."))
 
     class Meta:
@@ -223,6 +235,18 @@ class AgendaItem(models.Model):
             raise ValidationError({"parent": _("The parent item must belong to the same agenda.")})
         if not self.is_public and not self.closure_basis:
             raise ValidationError({"closure_basis": _("Record the basis for closing this item (e.g. 委員の承諾).")})
+
+
+# 結果 in Japanese, as the open data publishes it whatever the reader's language.
+RESULT_TERMS: dict[str, str] = {
+    AgendaItem.Result.APPROVED: "承認",
+    AgendaItem.Result.AMENDED: "修正承認",
+    AgendaItem.Result.DECIDED: "決定",
+    AgendaItem.Result.NOTED: "了承",
+    AgendaItem.Result.REPORTED: "報告",
+    AgendaItem.Result.DISCUSSED: "意見交換",
+    AgendaItem.Result.CONTINUED: "継続審議",
+}
 
 
 class AgendaVersion(models.Model):
@@ -255,6 +279,10 @@ class AgendaVersion(models.Model):
         _("decided as"), max_length=60, blank=True, help_text=_("委員長, 副委員長 or the convener")
     )
     comment = models.TextField(_("comment"), blank=True)
+    # Which AgendaItem each snapshot item is, in the snapshot's order: results recorded on the items after
+    # the meeting are shown beside the approved text. Not part of the content the hash covers.
+    item_ids = models.JSONField(_("items"), default=list, blank=True, editable=False)
+    results_recorded_at = models.DateTimeField(_("results last recorded at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("agenda version")

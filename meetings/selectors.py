@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, DateTimeField, Prefetch, Q, QuerySet
 from django.db.models.expressions import OrderBy
@@ -20,6 +22,7 @@ from core.types import AnyUser
 from core.wareki import fiscal_year_bounds
 
 from .access import (  # noqa: F401 - the access rule lives in meetings.access; re-exported for callers
+    HELD_STATUSES,
     PUBLIC_AGENDA_STATUSES,
     Access,
     Viewer,
@@ -31,7 +34,17 @@ from .access import (  # noqa: F401 - the access rule lives in meetings.access; 
     viewer_for,
     visible_agenda,
 )
-from .models import Agenda, AgendaItem, Attendance, Attendee, Meeting, Milestone, MinutesEntry
+from .models import (
+    RESULT_TERMS,
+    Agenda,
+    AgendaItem,
+    AgendaVersion,
+    Attendance,
+    Attendee,
+    Meeting,
+    Milestone,
+    MinutesEntry,
+)
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 FISCAL_MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
@@ -71,6 +84,78 @@ def agenda_tree(agenda: Agenda) -> list[AgendaNode]:
 
     walk(None, 0)
     return nodes
+
+
+# --- 結果 of the items, recorded after the meeting ----------------------------------------------
+
+
+def result_fields(result: str, outcome: str) -> dict[str, Any]:
+    """An item's 結果 as the 次第's item dicts carry it: the choice, its label, its Japanese term (what the
+    open data publishes) and the secretariat's note."""
+    return {
+        "result": result,
+        "result_label": AgendaItem.Result(result).label if result else "",
+        "result_term": RESULT_TERMS.get(result, ""),
+        "outcome": outcome,
+    }
+
+
+def agenda_results(versions: Iterable[AgendaVersion | None]) -> dict[int, dict[int, dict[str, Any]]]:
+    """Per approved version (its pk), per position in its snapshot: the 結果 recorded on that item.
+    One query for any number of versions, none when no version knows its items."""
+    known = [v for v in versions if v is not None and v.item_ids]
+    ids = {pk for v in known for pk in v.item_ids}
+    if not ids:
+        return {}
+    recorded = AgendaItem.objects.filter(pk__in=ids).exclude(result="", outcome="")
+    found = {pk: (result, outcome) for pk, result, outcome in recorded.values_list("pk", "result", "outcome")}
+    out: dict[int, dict[int, dict[str, Any]]] = {}
+    for version in known:
+        rows = {i: result_fields(*found[pk]) for i, pk in enumerate(version.item_ids) if pk in found}
+        if rows:
+            out[version.pk] = rows
+    return out
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One item of the approved 次第 on the secretariat's page of results: as approved, and its row."""
+
+    item: AgendaItem
+    number: str
+    title: str
+    depth: int
+    public: bool
+
+
+def result_rows(meeting: Meeting) -> list[ResultRow]:
+    """The items of the approved 次第 whose results the secretariat records, in its order (two queries).
+    A version saved before its item ids were kept uses the live items while they read as approved."""
+    agenda: Agenda | None = getattr(meeting, "agenda", None)  # the reverse one-to-one raises when missing
+    version = agenda.approved_version if agenda is not None else None
+    if agenda is None or version is None:
+        return []
+    ids = list(version.item_ids)
+    if not ids and agenda.status == Agenda.Status.APPROVED:
+        ids = [node.item.pk for node in agenda_tree(agenda)]
+    items = {item.pk: item for item in AgendaItem.objects.filter(agenda=agenda, pk__in=ids)}
+    snapshot = version.snapshot["items"]
+    if len(ids) != len(snapshot):
+        return []  # not the approved items: agenda_results_record refuses too
+    return [
+        ResultRow(item=items[pk], number=s["number"], title=s["title"], depth=s["depth"], public=s["public"])
+        for s, pk in zip(snapshot, ids, strict=True)
+        if pk in items
+    ]
+
+
+def agenda_results_for(meeting: Meeting) -> dict[int, dict[str, Any]]:
+    """The 結果 of one held meeting's approved 次第, per position (empty before it is held: none exist)."""
+    agenda: Agenda | None = getattr(meeting, "agenda", None)  # the reverse one-to-one raises when missing
+    version = agenda.approved_version if agenda is not None else None
+    if version is None or meeting.status not in HELD_STATUSES:
+        return {}
+    return agenda_results([version]).get(version.pk, {})
 
 
 # --- who approves and presides ---------------------------------------------------------------

@@ -47,5 +47,6 @@ urlpatterns = [
         "manage/meetings/<int:pk>/attendees/<int:attendee_pk>/remove/", views.attendee_remove, name="attendee_remove"
     ),
     path("manage/meetings/<int:pk>/seating/adjust/", views.seating_adjust, name="seating_adjust"),
+    path("manage/meetings/<int:pk>/results/", views.agenda_results, name="agenda_results"),
     path("manage/meetings/<int:pk>/<slug:action>/", views.manage_action, name="manage_action"),
 ]

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from committee.models import Affiliation, Appointment, Body, OfficerTerm, Person
-from documents.models import Material, MaterialVersion
+from documents.models import Material, MaterialPage, MaterialVersion, TextStatus
 from meetings.models import Attendance, Meeting, Minutes
 
 from . import selectors, timestamps
@@ -287,22 +287,36 @@ def meetings() -> QuerySet[MeetingRow]:
     )
 
 
-def _agenda_items(meeting: Meeting, *, embedded: bool) -> list[Obj]:
-    snapshot = selectors.agenda(meeting)
+def agenda_result(item: dict[str, Any]) -> tuple[str | None, str | None]:
+    """OParl's result (Beratungsergebnis: 承認, 継続審議 …) and resolutionText (the secretariat's note). A
+    note without a chosen result is the result itself."""
+    term, note = item.get("result_term") or "", item.get("outcome") or ""
+    return (term, note or None) if term else (note or None, None)
+
+
+def _agenda_items(
+    meeting: Meeting, *, embedded: bool, results: dict[int, dict[int, dict[str, Any]]] | None = None
+) -> list[Obj]:
+    """The public items of the approved 次第; `results` (selectors.agenda_results, per meeting) adds 結果."""
+    snapshot = selectors.agenda(meeting, (results or {}).get(meeting.pk))
     version = meeting.agenda.approved_version if snapshot is not None else None
     if snapshot is None or version is None:  # a snapshot is only read from an approved version
         return []
+    modified = max(filter(None, (version.decided_at, version.results_recorded_at)), default=None)
     items = []
     for order, item in enumerate(snapshot["items"], start=1):
+        result, resolution = agenda_result(item)
         items.append(
             _clean(
                 {
-                    **_base("agendaItem", "AgendaItem", f"{meeting.pk}-{order}", version.decided_at, None),
+                    **_base("agendaItem", "AgendaItem", f"{meeting.pk}-{order}", version.decided_at, modified),
                     "meeting": None if embedded else obj_url("meeting", meeting.pk),
                     "number": item["number"],
                     "order": order,
                     "name": item["title"],
                     "public": bool(item["public"]),
+                    "result": result,
+                    "resolutionText": resolution,
                     "keyword": [k for k in (item.get("detail"), item.get("presenter")) if k] or None,
                 }
             )
@@ -376,6 +390,19 @@ def files() -> QuerySet[FileRow]:
     )
 
 
+def files_with_text() -> QuerySet[FileRow]:
+    """files() with the text read from each file (its pages, for the search), for File objects served on
+    their own and in the Body's list; one more query for any number of files."""
+    return files().prefetch_related(Prefetch("pages", queryset=MaterialPage.objects.order_by("number")))
+
+
+def _file_text(v: MaterialVersion) -> str | None:
+    """OParl File.text: the text read from the file, page after page, once it was read (never for a scan)."""
+    if v.text_status != TextStatus.DONE:
+        return None
+    return "\n\n".join(page.text for page in v.pages.all() if page.text) or None
+
+
 def file_object(v: FileRow, *, embedded: bool = False) -> Obj:
     if not v.live:
         return deleted("file", "File", v.pk, v.created_ts, v.modified_ts)
@@ -383,6 +410,8 @@ def file_object(v: FileRow, *, embedded: bool = False) -> Obj:
     download = site("documents:download", material.pk)
     return _clean(
         {
+            # Only where the File is served on its own: embedded in a Meeting or Paper it would repeat it.
+            "text": None if embedded else _file_text(v),
             **_base("file", "File", v.pk, v.created_ts, v.modified_ts),
             "name": str(material),
             "fileName": v.original_name,
@@ -414,6 +443,7 @@ def meeting_objects(rows: Iterable[MeetingRow]) -> list[Obj]:
         "material__position", "material__pk"
     ):
         aux[v.material.meeting_id].append(v)
+    results = selectors.agenda_results(rows)
     objects = []
     for m in rows:
         people = selectors.participants(m, attendance[m.pk])
@@ -438,7 +468,7 @@ def meeting_objects(rows: Iterable[MeetingRow]) -> list[Obj]:
                     "resultsProtocol": None if verbatim else protocol,
                     "verbatimProtocol": protocol if verbatim else None,
                     "auxiliaryFile": [file_object(v, embedded=True) for v in aux[m.pk]] or None,
-                    "agendaItem": _agenda_items(m, embedded=True),
+                    "agendaItem": _agenda_items(m, embedded=True, results=results),
                     "keyword": [k for k in (m.get_status_display(), m.get_openness_display(), m.theme) if k],
                     "web": site("meetings:detail", m.pk),
                 }
@@ -449,9 +479,11 @@ def meeting_objects(rows: Iterable[MeetingRow]) -> list[Obj]:
 
 def agenda_item_objects(meetings_qs: QuerySet[Meeting]) -> list[Obj]:
     """Every public agenda item of the given meetings, meeting by meeting, in the 次第's order."""
+    rows = list(meetings_qs.filter(agenda__approved_version__isnull=False))
+    results = selectors.agenda_results(rows)
     items: list[Obj] = []
-    for m in meetings_qs.filter(agenda__approved_version__isnull=False):
-        items.extend(_agenda_items(m, embedded=False))
+    for m in rows:
+        items.extend(_agenda_items(m, embedded=False, results=results))
     return items
 
 
@@ -537,7 +569,7 @@ LISTINGS: dict[str, Listing] = {
     "membership": Listing(memberships, _each(membership_object)),
     "meeting": Listing(meetings, meeting_objects),
     "paper": Listing(papers, _each(paper_object)),
-    "file": Listing(files, _each(file_object)),
+    "file": Listing(files_with_text, _each(file_object)),
     "location": Listing(locations, _each(location_object)),
     "consultation": Listing(consultations, _each(consultation_object)),
     "legislativeTerm": Listing(lambda: [], lambda rows: []),

@@ -8,6 +8,7 @@ access rule per object) for an anonymous visitor, as the public pages do.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -38,9 +39,24 @@ def meetings() -> QuerySet[Meeting]:
     return Meeting.objects.filter(pk__in=meeting_access.meetings_visible_to(VISITOR).values("pk"))
 
 
-def agenda(meeting: Meeting) -> dict[str, Any] | None:
-    """The 次第 as the public reads it: the approved version without closed items, once notices are out."""
-    return meeting_access.visible_agenda(meeting, VISITOR_ACCESS)
+def agenda(meeting: Meeting, results: dict[int, dict[str, Any]] | None = None) -> dict[str, Any] | None:
+    """The 次第 as the public reads it: the approved version without closed items, once notices are out;
+    with `results` (agenda_results), each public item's 結果."""
+    return meeting_access.visible_agenda(meeting, VISITOR_ACCESS, results=results)
+
+
+def agenda_results(meetings: Iterable[Meeting]) -> dict[int, dict[int, dict[str, Any]]]:
+    """Per meeting (pk), the 結果 recorded on the items of its approved 次第, once it was held, as the
+    meeting page shows them (one query for any number of meetings). The caller selects the agenda's
+    approved version with the meetings."""
+    held = [m for m in meetings if m.status in meeting_access.HELD_STATUSES]
+    versions = {}
+    for m in held:
+        agenda_row = getattr(m, "agenda", None)  # the reverse one-to-one raises when missing
+        if agenda_row is not None and agenda_row.approved_version is not None:
+            versions[m.pk] = agenda_row.approved_version
+    found = meeting_selectors.agenda_results(versions.values())
+    return {pk: found[v.pk] for pk, v in versions.items() if v.pk in found}
 
 
 def minutes_published(meeting: Meeting) -> bool:

@@ -1,8 +1,8 @@
 """created and modified for every published object, as database expressions (OParl's filters run in SQL).
 
 Most models keep their history (django-simple-history): an object was created at its first historical
-record and modified at its last. Meetings also change when their 次第 is approved or their minutes are
-published; materials when they are published, replaced or withdrawn.
+record and modified at its last. Meetings also change when their 次第 is approved, the results of its
+items are recorded or their minutes are published; materials when they are published, replaced or withdrawn.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def meetings(qs: QuerySet) -> QuerySet:
         modified_ts=Greatest(
             Coalesce(_history(qs.model, Max), created),
             Coalesce("agenda__approved_version__decided_at", created),
+            Coalesce("agenda__approved_version__results_recorded_at", created),
             Coalesce("minutes__published_at", created),
         ),
     )

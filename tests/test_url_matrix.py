@@ -241,6 +241,8 @@ MATRIX: dict[str, list[Case]] = {
     "meetings:attendee_remove": [Case("GET", POST_ONLY, {"pk": MEETING, "attendee_pk": "999999"})],
     # Adjusting the 席図 (tests/meetings/test_seating_adjust.py); the fixture meeting has no plan yet.
     "meetings:seating_adjust": [Case("no plan yet", MANAGERS_ONLY, ON_MEETING)],
+    # Recording the 結果 of the items (tests/meetings/test_agenda_results.py); not yet held, the page says so.
+    "meetings:agenda_results": [Case("not held yet", MANAGERS_ONLY, ON_MEETING)],
     # Materials: the fixture meeting has none, so downloads answer 404 to everyone; who may fetch an
     # existing material at each visibility is tests/documents/test_views.py::test_permission_matrix.
     "documents:download": [Case("unknown material", NOWHERE, {"pk": "999999"})],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
@@ -15,6 +16,7 @@ from core.audit import AuditAction, audit_record
 from core.types import AnyUser, account_of
 
 from .. import selectors
+from ..access import HELD_STATUSES
 from ..models import (
     Agenda,
     AgendaItem,
@@ -26,10 +28,10 @@ from ._common import MeetingError, _lock_agenda
 # --- the 次第 ---------------------------------------------------------------------------------
 
 
-def agenda_snapshot(agenda: Agenda) -> dict[str, Any]:
+def agenda_snapshot(agenda: Agenda, tree: list[selectors.AgendaNode] | None = None) -> dict[str, Any]:
     """The content the chair approves: meeting particulars and every item, in order."""
     meeting = agenda.meeting
-    items = selectors.agenda_tree(agenda)
+    items = selectors.agenda_tree(agenda) if tree is None else tree
     return {
         "meeting": {
             "title": meeting.title,
@@ -193,7 +195,8 @@ def agenda_submit(*, actor: AnyUser | None, meeting: Meeting) -> AgendaVersion:
     agenda = _lock_agenda(meeting)
     meeting = agenda.meeting
     _check_editable(meeting)
-    snapshot = agenda_snapshot(agenda)
+    tree = selectors.agenda_tree(agenda)
+    snapshot = agenda_snapshot(agenda, tree)
     digest = snapshot_hash(snapshot)
     pending = agenda.current_version
     if agenda.status in (Agenda.Status.SUBMITTED, Agenda.Status.APPROVED) and pending and pending.sha256 == digest:
@@ -203,7 +206,12 @@ def agenda_submit(*, actor: AnyUser | None, meeting: Meeting) -> AgendaVersion:
     _supersede_pending(agenda)  # resubmitted after a change: the earlier version waits no more
     number = (agenda.versions.aggregate(m=Max("number"))["m"] or 0) + 1
     version = AgendaVersion.objects.create(
-        agenda=agenda, number=number, snapshot=snapshot, sha256=digest, submitted_by=account_of(actor)
+        agenda=agenda,
+        number=number,
+        snapshot=snapshot,
+        sha256=digest,
+        submitted_by=account_of(actor),
+        item_ids=[node.item.pk for node in tree],
     )
     agenda.status, agenda.current_version = Agenda.Status.SUBMITTED, version
     agenda.save(update_fields=["status", "current_version"])
@@ -279,3 +287,72 @@ def agenda_return(*, actor: AnyUser, meeting: Meeting, sha256: str, comment: str
     return version
 
 
+
+
+# --- 結果: what became of each item, recorded after the meeting ---------------------------------
+
+RESULT_NOTE_MAX = 1000
+RESULT_STATUSES = HELD_STATUSES  # held, or held with its minutes published
+
+
+def _approved_item_ids(agenda: Agenda, version: AgendaVersion) -> list[int]:
+    """The items of the approved version, in its order. A version saved before the ids were kept learns
+    them now, but only while the 次第 still reads exactly as approved (same hash): then the items are it."""
+    if version.item_ids:
+        return list(version.item_ids)
+    tree = selectors.agenda_tree(agenda)
+    if agenda.status != Agenda.Status.APPROVED or snapshot_hash(agenda_snapshot(agenda, tree)) != version.sha256:
+        raise MeetingError(
+            _("The 次第 was changed after its approval, so its items no longer match the approved version. "
+              "Submit it and have it approved again before recording results.")
+        )
+    version.item_ids = [node.item.pk for node in tree]
+    version.save(update_fields=["item_ids"])
+    return list(version.item_ids)
+
+
+@transaction.atomic
+def agenda_results_record(
+    *, actor: AnyUser | None, meeting: Meeting, results: Mapping[int, tuple[str, str]]
+) -> int:
+    """結果: once the meeting is held, the secretariat records what became of items of the approved 次第 —
+    a result from the list (承認, 了承, 継続審議 …), a note in its own words, or both; both empty clears it.
+    `results` maps an item's id to (result, note). Returns how many items changed; nothing changes when
+    any entry is refused. The approval stands: results are not part of what the chair approved."""
+    agenda = _lock_agenda(meeting)  # the agenda lock serialises every write to its items
+    meeting = agenda.meeting
+    if meeting.status not in RESULT_STATUSES:
+        raise MeetingError(_("Results can be recorded once the meeting is recorded as held."))
+    version = agenda.approved_version
+    if version is None:
+        raise MeetingError(_("This meeting has no approved 次第 to record results for."))
+    allowed = set(_approved_item_ids(agenda, version))
+    if set(results) - allowed:
+        raise MeetingError(_("Results can be recorded only for items of the approved 次第."))
+    items = {item.pk: item for item in AgendaItem.objects.filter(agenda=agenda, pk__in=list(results))}
+    changed: list[AgendaItem] = []
+    for pk, (result, note) in results.items():
+        note = note.strip()
+        if result and result not in AgendaItem.Result.values:
+            raise MeetingError(_("Choose a result from the list."))
+        if len(note) > RESULT_NOTE_MAX:
+            raise MeetingError(
+                _("A note on a result may have at most %(max)d characters.") % {"max": RESULT_NOTE_MAX}
+            )
+        item = items.get(pk)
+        if item is not None and (item.result, item.outcome) != (result, note):
+            item.result, item.outcome = result, note
+            changed.append(item)
+    if not changed:
+        return 0  # recorded already as given: nothing to save, nothing to audit
+    AgendaItem.objects.bulk_update(changed, ["result", "outcome"])
+    # The published meeting and its agenda items change: their `modified` moves (opendata.timestamps).
+    version.results_recorded_at = timezone.now()
+    version.save(update_fields=["results_recorded_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.AGENDA_RESULTS_RECORDED,
+        target=meeting,
+        data={"items": [item.pk for item in changed], "results": {str(i.pk): i.result for i in changed}},
+    )
+    return len(changed)

@@ -49,6 +49,7 @@ from .public import (
     schedule,
     seating_plan,
 )
+from .results import agenda_results
 from .seating import seating_adjust
 from .secretariat import (
     dashboard,
@@ -63,6 +64,7 @@ __all__ = [
     "agenda_item_edit",
     "agenda_item_move",
     "agenda_print",
+    "agenda_results",
     "attendee_edit",
     "attendee_list",
     "attendee_remove",

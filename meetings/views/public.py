@@ -45,7 +45,8 @@ def meeting_detail(request, pk: int):
     context = {
         "meeting": meeting,
         "access": access,
-        "agenda": visible_agenda(meeting, access),
+        # with each item's 結果 once recorded (closed items and their results stay with those who see them)
+        "agenda": visible_agenda(meeting, access, results=selectors.agenda_results_for(meeting)),
         "materials": materials,
         "rows": [r for r in rows if r.appointment_id] if show_attendance else [],
         "show_attendance": show_attendance,

@@ -98,6 +98,8 @@ MATRIX: dict[str, tuple[str, dict, dict]] = {
     "attendee_remove": ("post", only(MANAGERS, 302, anonymous=LOGIN), only(MANAGERS, 302, anonymous=LOGIN)),
     # Adjusting the 席図: what the page does is tests/meetings/test_seating_adjust.py.
     "seating_adjust": ("get", only(MANAGERS, 200, anonymous=LOGIN), only(MANAGERS, 200, anonymous=LOGIN)),
+    # Recording the 結果 of the items: what the page does is tests/meetings/test_agenda_results.py.
+    "agenda_results": ("get", only(MANAGERS, 200, anonymous=LOGIN), only(MANAGERS, 200, anonymous=LOGIN)),
 }
 
 
@@ -574,6 +576,7 @@ PAGES = [
     ("manage", SECRETARIAT),
     ("seating", SECRETARIAT),
     ("seating_adjust", SECRETARIAT),
+    ("agenda_results", SECRETARIAT),
     ("body_meetings", ANONYMOUS),
     ("my_meetings", MEMBER),
     ("approvals", MEMBER),

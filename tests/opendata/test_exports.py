@@ -70,6 +70,44 @@ def test_meetings_csv_follows_the_event_list(demo, client):
     assert not client.get("/opendata/meetings.csv").content.startswith(b"\xef\xbb\xbf")
 
 
+# イベント一覧 of the 推奨データセット (内閣官房IT総合戦略室), which
+# デジタル庁 continues as the 自治体標準オープンデータセット: its 32
+# データ項目 in their order, written out here rather than read from
+# opendata.views, so that a change of the columns fails this test.
+# A mirror of the definition: NEC-FIWARE/smart-data-models,
+# cio/06_イベント一覧/datamodels.md.
+STANDARD_EVENT_HEADER = [
+    "都道府県コード又は市区町村コード", "NO", "都道府県名", "市区町村名", "イベント名", "イベント名_カナ",
+    "イベント名_英語", "開始日", "終了日", "開始時間", "終了時間", "開始日時特記事項", "説明", "料金(基本)",
+    "料金(詳細)", "連絡先名称", "連絡先電話番号", "連絡先内線番号", "主催者", "場所名称", "住所", "方書", "緯度",
+    "経度", "アクセス方法", "駐車場情報", "定員", "参加申込終了日", "参加申込終了時間", "参加申込方法", "URL", "備考",
+]
+COMMITTEE_HEADER = [
+    "会議体名", "回", "年度", "公開区分", "非公開の根拠", "状態", "次第URL", "議事録URL", "OParl", "審議結果",
+]
+
+
+def test_the_meetings_csv_has_exactly_the_event_list_columns_then_the_committees(demo, client):
+    for path in ("/opendata/meetings.csv", f"/opendata/bodies/{COMMITTEE}/meetings.csv"):
+        response = client.get(path)
+        raw = response.content.decode("utf-8")
+        assert raw.startswith(",".join(STANDARD_EVENT_HEADER + COMMITTEE_HEADER) + "\r\n")  # one header row, CRLF
+        rows = _csv(response)
+        assert rows[0] == STANDARD_EVENT_HEADER + COMMITTEE_HEADER
+        assert len(STANDARD_EVENT_HEADER) == 32 and all(len(r) == len(rows[0]) for r in rows)
+        for row in (dict(zip(rows[0], r, strict=True)) for r in rows[1:]):
+            # 全国地方公共団体コード: six digits with the check digit; 都道府県 leave 市区町村名 empty.
+            assert re.fullmatch(r"\d{6}", row["都道府県コード又は市区町村コード"]) and row["市区町村名"] == ""
+            # Date YYYY-MM-DD and time hh:mm (schema.org Date and Time, as the definition types them), or empty.
+            for column in ("開始日", "終了日", "参加申込終了日"):
+                assert re.fullmatch(r"(\d{4}-\d{2}-\d{2})?", row[column]), (column, row[column])
+            for column in ("開始時間", "終了時間", "参加申込終了時間"):
+                assert re.fullmatch(r"(\d{2}:\d{2})?", row[column]), (column, row[column])
+            assert row["NO"].isdigit() and row["URL"].startswith(settings.SITE_URL + "/meetings/")
+    excel = client.get("/opendata/meetings.csv", {"bom": "1"}).content
+    assert excel.startswith(b"\xef\xbb\xbf" + ",".join(STANDARD_EVENT_HEADER).encode("utf-8"))
+
+
 def test_the_excel_variant_has_a_byte_order_mark(demo, client):
     response = client.get("/opendata/meetings.csv", {"bom": "1"})
     assert response.content.startswith(b"\xef\xbb\xbf")
@@ -121,6 +159,9 @@ def test_feeds_are_atom_with_absolute_links(demo, client):
     assert all(link.startswith(settings.SITE_URL + "/") for link in links)
     titles = [e.find(f"{ATOM}title").text for e in entries]
     assert any(t.startswith("【資料掲載】") or "資料" in t for t in titles)
+    # the demo's past meeting had its 議事概要 published: the feed says so, linking to the minutes
+    minutes = [e for e in entries if e.find(f"{ATOM}title").text.startswith("【議事録公開】")]
+    assert minutes and all(e.find(f"{ATOM}link").get("href").endswith("#minutes-heading") for e in minutes)
     body = _atom(client.get(f"/opendata/bodies/{COMMITTEE}/feed.atom").content)
     assert all("策定委員会" in e.find(f"{ATOM}title").text for e in body.findall(f"{ATOM}entry"))
     page = client.get(f"/bodies/{COMMITTEE}/").content.decode()

@@ -1,7 +1,7 @@
 """Nothing the public site hides reaches the open data, object type by object type: closed (非公開) agenda
-items, members-only and secretariat-only materials, the files of withdrawn or replaced versions, private
-contact data, the members-only online link, closed passages of minutes, the minutes of a closed meeting, and
-everything of a body that is not public.
+items and the 結果 recorded on them, members-only and secretariat-only materials, the files of withdrawn or
+replaced versions, private contact data, the members-only online link, closed passages of minutes, the minutes
+of a closed meeting, and everything of a body that is not public.
 
 Each hidden thing carries a marker (LEAK…) in its text; the test walks OParl from its entry point, reads
 every Popolo, CSV and Atom export, and finds none of them; then it checks each OParl type's own rule."""
@@ -11,13 +11,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from committee.models import Person
 from documents import services as documents
+from documents.models import MaterialPage, MaterialVersion
 from meetings import services as meetings
-from meetings.models import Minutes, MinutesEntry, Openness
+from meetings.models import AgendaItem, Minutes, MinutesEntry, Openness
 from tests import factories
 from tests.conftest import TOKYO, appoint
 from tests.documents.conftest import pdf_bytes
@@ -26,8 +28,11 @@ from tests.opendata.test_oparl_walk import walk
 MARKERS = {
     "closed agenda item": "LEAK-closed-item",
     "item under a closed item": "LEAK-under-closed",
+    "result of a closed item": "LEAK-result-of-closed-item",
+    "result under a closed item": "LEAK-result-under-closed",
     "secretariat-only material": "LEAK-secretariat-material",
     "members-only material": "LEAK-members-material",
+    "text read from a members-only file": "LEAK-members-file-text",
     "closed material": "LEAK-closed-material",
     "withdrawn material": "LEAK-withdrawn-material",
     "replaced file": "LEAK-old-version",
@@ -76,6 +81,15 @@ def published(db, body, secretariat, chair, member_appointment, settings, tmp_pa
     version = meetings.agenda_submit(actor=secretariat, meeting=meeting)
     meetings.agenda_approve(actor=chair, meeting=meeting, sha256=version.sha256)
     meetings.meeting_mark_notified(actor=secretariat, meeting=meeting)
+    with time_machine.travel(start + dt.timedelta(hours=20), tick=False):  # the morning after
+        meetings.meeting_mark_held(actor=secretariat, meeting=meeting)
+    items = {item.title: item.pk for item in meeting.agenda.items.all()}
+    Result = AgendaItem.Result  # noqa: N806
+    meetings.agenda_results_record(actor=secretariat, meeting=meeting, results={
+        items["開会"]: (Result.NOTED, "公開の結果メモ"),
+        items[MARKERS["closed agenda item"]]: (Result.CONTINUED, MARKERS["result of a closed item"]),
+        items[MARKERS["item under a closed item"]]: ("", MARKERS["result under a closed item"]),
+    })
 
     def material(key: str, visibility: str, **kwargs):
         return documents.material_create(
@@ -83,9 +97,14 @@ def published(db, body, secretariat, chair, member_appointment, settings, tmp_pa
             visibility=visibility, **kwargs,
         )
 
-    material("公開資料", "public")
+    public = material("公開資料", "public")
     material("secretariat-only material", "secretariat")
-    material("members-only material", "members")
+    members_only = material("members-only material", "members")
+    # the text read from the files (for the search; OParl File.text): the public file's is published
+    for version, text in ((public.current_version, "公開資料の本文"),
+                          (members_only.current_version, MARKERS["text read from a members-only file"])):
+        MaterialPage.objects.create(version=version, number=1, text=text)
+        MaterialVersion.objects.filter(pk=version.pk).update(text_status=MaterialVersion.TextStatus.DONE)
     material("closed material", "members", is_closed=True)
     material("material of a closed item", "members", agenda_item=closed)
     withdrawn = material("withdrawn material", "public")
@@ -169,15 +188,29 @@ def test_each_oparl_type_keeps_its_rule(published, client):
     # AgendaItem: the closed item and everything under it are left out; the others are public.
     assert [i["name"] for i in meeting["agendaItem"]] == ["開会", "閉会"]
     assert all(i["public"] for i in by_type["AgendaItem"])
+    # its 結果: the public item's result and note; the closed items' results go with them (markers above)
+    opening, closing = meeting["agendaItem"]
+    assert (opening["result"], opening["resolutionText"]) == ("了承", "公開の結果メモ")
+    assert "result" not in closing and "resolutionText" not in closing
     # Paper: public ones in full; the withdrawn one only as deleted.
     live = [p for p in by_type["Paper"] if not p.get("deleted")]
     gone = [p for p in by_type["Paper"] if p.get("deleted")]
     assert sorted(p["name"] for p in live) == ["公開資料", "差替のある資料"]
     assert len(gone) == 1 and set(gone[0]) == {"id", "type", "created", "modified", "deleted"}
+    # Consultation: one per public paper (the withdrawn paper's as deleted), each naming the public meeting.
+    live_consultations = [c for c in by_type["Consultation"] if not c.get("deleted")]
+    assert {c["meeting"] for c in live_consultations} == {meeting["id"]}
+    assert {c["paper"] for c in live_consultations if "paper" in c} <= {p["id"] for p in live}
+    assert len(live_consultations) == len(live)
     # File: only the current files of public papers; the replaced and the withdrawn files as deleted.
     files = {f["id"]: f for f in by_type["File"] if f["id"].startswith(settings.SITE_URL + "/oparl/file/")}
     assert sorted(f["fileName"] for f in files.values() if not f.get("deleted")) == ["公開資料.pdf", "差替後.pdf"]
     assert sum(1 for f in files.values() if f.get("deleted")) == 2
+    # A file served on its own carries the text read from it; embedded in its Paper it does not repeat it.
+    public_file = next(f for f in files.values() if f.get("fileName") == "公開資料.pdf")
+    assert client.get(public_file["id"][len(settings.SITE_URL):]).json()["text"] == "公開資料の本文"
+    paper = next(p for p in live if p["name"] == "公開資料")
+    assert "text" not in paper["mainFile"]
     # Location: the venue, never the online link.
     assert [loc["description"] for loc in by_type["Location"]] == ["青森県庁 西棟8階"]
     # the protocol's text: the published passages only.

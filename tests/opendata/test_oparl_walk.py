@@ -4,6 +4,8 @@ whose memberships end on 2024-03-31, and 第1回 on 2023-05-10 14:00 with its fi
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections import deque
 
@@ -12,6 +14,7 @@ from django.conf import settings
 from tests.opendata.conftest import validate_oparl
 
 OPARL_PREFIX = settings.SITE_URL + "/oparl/"
+DEMO_NOTE = "原案のとおり了承(デモ用の結果です。)"  # meetings.demo: the 結果 of the live past meeting
 
 
 def _links(value, found: set[str]) -> None:
@@ -90,6 +93,12 @@ def test_walk_the_demo_from_the_entry_point(demo, client):
     top_level = [i for i in first["agendaItem"] if re.fullmatch(r"\d+", i["number"])]
     assert len(top_level) == 5
     assert [i["order"] for i in first["agendaItem"]] == list(range(1, len(first["agendaItem"]) + 1))
+    # the 出席者名簿: all 12 members attended, each a published Person
+    assert len(first["participant"]) == 12 and set(first["participant"]) <= {p["id"] for p in by_type["Person"]}
+    assert "invitation" in first  # the approved 次第 (PDF)
+    # the demo's past meeting published its 議事概要: a results protocol with its text
+    protocols = [m["resultsProtocol"] for m in by_type["Meeting"] if "resultsProtocol" in m]
+    assert protocols and all(p["accessUrl"].endswith("#minutes-heading") for p in protocols)
     # Each agenda item is also served on its own, with its meeting.
     alone = client.get(first["agendaItem"][0]["id"][len(settings.SITE_URL):]).json()
     assert alone["meeting"] == first["id"] and alone["name"] == first["agendaItem"][0]["name"]
@@ -106,3 +115,19 @@ def test_the_body_lists_every_kind_and_paginates(demo, client):
     second = client.get(page["links"]["next"][len(settings.SITE_URL):]).json()
     assert second["pagination"]["currentPage"] == 2
     assert not {o["id"] for o in page["data"]} & {o["id"] for o in second["data"]}
+
+
+def test_the_demo_publishes_the_results_of_its_past_meeting(demo, client):
+    items = [o for o in walk(client).values() if o["type"].endswith("/AgendaItem")]  # every object validated
+    with_results = [i for i in items if "result" in i]
+    assert {(i["result"], i.get("resolutionText")) for i in with_results} >= {("了承", DEMO_NOTE), ("意見交換", None)}
+    for item in with_results:
+        validate_oparl(item, "AgendaItem")
+        alone = client.get(item["id"][len(settings.SITE_URL):]).json()  # the item on its own carries the same result
+        assert alone["result"] == item["result"]
+        assert alone["meeting"] and alone["modified"] >= alone["created"]
+    # the meetings CSV (イベント一覧) sums them up in the committee's own column 審議結果
+    rows = list(csv.DictReader(io.StringIO(client.get("/opendata/meetings.csv").content.decode("utf-8"))))
+    summaries = [r["審議結果"] for r in rows if r["審議結果"]]
+    assert summaries and all("了承" in s and "意見交換" in s for s in summaries)
+    assert any(s.startswith("(1) ") and f": 了承（{DEMO_NOTE}）" in s for s in summaries)
