@@ -3,18 +3,20 @@ purge's default of 90 days and its daily job, every kind of news reaching subscr
 wording before registration opens and for a lottery."""
 
 import datetime as dt
+import io
 
 import pytest
 import time_machine
 from django.core import mail
 from django.urls import reverse
+from pypdf import PdfReader
 
 from core.models import AuditAction, AuditEntry
 from meetings import services as meeting_services
 from meetings.models import Minutes, MinutesEntry
 from notices.models import OutboxMail
 from participation import services
-from participation.models import Registration
+from participation.models import Registration, Subscription
 
 from .conftest import START, register
 
@@ -115,3 +117,27 @@ def test_public_page_of_a_lottery_says_seats_are_drawn(client, observation, secr
     )
     text = client.get(reverse("meetings:detail", args=[observation.meeting.pk]), HTTP_ACCEPT_LANGUAGE="en")
     assert "3 seats for the public, allotted by lottery if more apply" in text.content.decode()
+
+
+def test_subscription_form_has_the_honeypot_and_the_throttle(client, body, settings):
+    url = reverse("participation:subscribe", args=[body.slug])
+    assert client.post(url, {"email": "bot@example.com", "website": "http://spam.example"}).status_code == 200
+    assert not Subscription.objects.exists() and mail.outbox == []  # answered as if it worked
+    settings.DXPLAN_PARTICIPATION_RATE = "10/h"
+    settings.DXPLAN_PARTICIPATION_ADDRESS_RATE = "1/h"
+    assert client.post(url, {"email": "reader@example.com"}).status_code == 200
+    answer = client.post(url, {"email": "reader@example.com"}, HTTP_ACCEPT_LANGUAGE="ja")
+    assert answer.status_code == 429 and "しばらくしてから" in answer.content.decode()
+    assert len(mail.outbox) == 1
+
+
+def test_reception_list_pdf_carries_the_number_of_observers_of_record(client, observation, secretariat):
+    a = register(observation, "a@example.com", party=2, name="青森 一郎")
+    with time_machine.travel(START + dt.timedelta(hours=1), tick=False):
+        services.registration_check_in(actor=secretariat, registration=a, attended=2)
+        services.observer_count_correct(actor=secretariat, meeting=observation.meeting, count=4)
+        client.force_login(secretariat)
+        pdf = client.get(reverse("participation:register_pdf", args=[observation.meeting.pk]))
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    flat = "".join(text.split())
+    assert "青森一郎" in flat and "傍聴者数4名(受付2名から訂正)" in flat
