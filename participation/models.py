@@ -99,7 +99,10 @@ class ObservationSettings(models.Model):
     def is_open(self, now: object = None) -> bool:
         """Whether a visitor may register now (the meeting's state is checked by the selector)."""
         now = now or timezone.now()
-        return self.closed_at is None and self.opens_at <= now < self.closes_at  # type: ignore[operator]
+        # A meeting moved earlier than the close of registration: registration ends when it starts.
+        start = self.meeting.start_at
+        before_start = start is None or now < start  # type: ignore[operator]
+        return self.closed_at is None and self.opens_at <= now < self.closes_at and before_start  # type: ignore[operator]
 
 
 class Registration(models.Model):

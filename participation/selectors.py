@@ -41,6 +41,8 @@ def observation_status(meeting: Meeting, *, now: dt.datetime | None = None) -> O
     once the meeting has started."""
     now = now or timezone.now()
     observation = ObservationSettings.objects.filter(meeting_id=meeting.pk).first()
+    if observation is not None:
+        observation.meeting = meeting  # the page's meeting, without another query
     guide = ObservationGuide.objects.filter(body_id=meeting.body_id).first()
     started = meeting.start_at is not None and meeting.start_at <= now
     observers = observer_count(meeting) if started else None

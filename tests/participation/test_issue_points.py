@@ -141,3 +141,19 @@ def test_reception_list_pdf_carries_the_number_of_observers_of_record(client, ob
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     flat = "".join(text.split())
     assert "青森一郎" in flat and "傍聴者数4名(受付2名から訂正)" in flat
+
+
+def test_a_meeting_moved_before_the_close_of_registration_takes_no_registration_once_started(
+    client, observation, secretariat
+):
+    meeting = observation.meeting
+    earlier = dt.datetime(2023, 6, 20, 14, 0, tzinfo=START.tzinfo)  # registration would close on 7月3日
+    meeting_services.meeting_update(
+        actor=secretariat, meeting=meeting, start_at=earlier, end_at=earlier + dt.timedelta(hours=2)
+    )
+    with time_machine.travel(earlier + dt.timedelta(minutes=5), tick=False):
+        with pytest.raises(services.ParticipationError) as refused:
+            register(observation, "late@example.com")
+        assert refused.value.code == "closed"
+        page = client.get(reverse("participation:register", args=[meeting.pk]), HTTP_ACCEPT_LANGUAGE="ja")
+        assert "この会議の傍聴受付は終了しました。" in page.content.decode()
