@@ -155,6 +155,7 @@ class AuditAction(models.TextChoices):
     OBSERVER_CANCELLED = "observer_cancelled", _("Observer registration cancelled")
     OBSERVER_CHECKED_IN = "observer_checked_in", _("Observer checked in")
     OBSERVER_DATA_DELETED = "observer_data_deleted", _("Observers' personal data deleted")
+    OBSERVER_COUNT_CORRECTED = "observer_count_corrected", _("Number of observers corrected")
     SUBSCRIPTION_REQUESTED = "subscription_requested", _("Subscription requested")
     SUBSCRIPTION_CONFIRMED = "subscription_confirmed", _("Subscription confirmed")
     SUBSCRIPTION_ENDED = "subscription_ended", _("Unsubscribed")

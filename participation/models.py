@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from committee.models import Body
 from meetings.models import Meeting
@@ -61,6 +62,13 @@ class ObservationSettings(models.Model):
     observer_count = models.PositiveSmallIntegerField(
         _("number of observers (傍聴者数)"), null=True, blank=True, editable=False
     )
+    observer_count_correction = models.PositiveSmallIntegerField(
+        _("number of observers as corrected by the secretariat"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("e.g. people who came without registering; empty: the number checked in counts"),
+    )
     purged_at = models.DateTimeField(_("personal data deleted at"), null=True, blank=True, editable=False)
 
     class Meta:
@@ -80,13 +88,21 @@ class ObservationSettings(models.Model):
         if start is not None and self.closes_at and self.closes_at > start:
             raise ValidationError({"closes_at": _("Registration must close before the meeting starts.")})
 
+    @property
+    def observers(self) -> int | None:
+        """傍聴者数 of record: the secretariat's correction, else the number checked in."""
+        return self.observer_count_correction if self.observer_count_correction is not None else self.observer_count
+
     def seats_for(self, kind: str) -> int:
         return self.press_seats if kind == Registration.Kind.PRESS else self.public_seats
 
     def is_open(self, now: object = None) -> bool:
         """Whether a visitor may register now (the meeting's state is checked by the selector)."""
         now = now or timezone.now()
-        return self.closed_at is None and self.opens_at <= now < self.closes_at  # type: ignore[operator]
+        # A meeting moved earlier than the close of registration: registration ends when it starts.
+        start = self.meeting.start_at
+        before_start = start is None or now < start  # type: ignore[operator]
+        return self.closed_at is None and self.opens_at <= now < self.closes_at and before_start  # type: ignore[operator]
 
 
 class Registration(models.Model):
@@ -101,7 +117,7 @@ class Registration(models.Model):
         APPLIED = "applied", _("Applied, waiting for the lottery")
         SEATED = "seated", _("Seat reserved")
         WAITING = "waiting", _("On the waiting list")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("registration", "Cancelled")
 
     ACTIVE = (State.APPLIED, State.SEATED, State.WAITING)
 

@@ -24,7 +24,12 @@ MEETING_ACTIONS = {
 
 def on_audit_entry(sender, instance: AuditEntry, created: bool, **kwargs) -> None:
     """Inside the transaction of the meeting's change: its writes commit or roll back with it."""
-    if not created or instance.action not in MEETING_ACTIONS or not instance.target_id.isdigit():
+    if not created or not instance.target_id.isdigit():
+        return
+    if instance.action == AuditAction.MINUTES_STARTED:
+        services.minutes_started(meeting_pk=int(instance.target_id), actor=instance.actor)
+        return
+    if instance.action not in MEETING_ACTIONS:
         return
     meeting = Meeting.objects.select_related("body").filter(pk=int(instance.target_id)).first()
     if meeting is None:

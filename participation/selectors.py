@@ -25,6 +25,7 @@ class ObservationStatus:
     open: bool  # registration is open now
     not_yet: bool  # opens later
     seats_left: dict[str, int] = field(default_factory=dict)
+    observers: int | None = None  # 傍聴者数 of the meeting record, once the meeting has started
 
     @property
     def closes_at(self) -> dt.datetime | None:
@@ -36,12 +37,17 @@ class ObservationStatus:
 
 
 def observation_status(meeting: Meeting, *, now: dt.datetime | None = None) -> ObservationStatus:
-    """Two queries: the settings with the body's 傍聴要領, and the seats taken per kind."""
+    """Four queries at most: the settings, the body's 傍聴要領, the seats taken per kind, and the 傍聴者数
+    once the meeting has started."""
     now = now or timezone.now()
     observation = ObservationSettings.objects.filter(meeting_id=meeting.pk).first()
+    if observation is not None:
+        observation.meeting = meeting  # the page's meeting, without another query
     guide = ObservationGuide.objects.filter(body_id=meeting.body_id).first()
+    started = meeting.start_at is not None and meeting.start_at <= now
+    observers = observer_count(meeting) if started else None
     if observation is None or not meeting.body.is_public:
-        return ObservationStatus(meeting, None, guide, possible=False, open=False, not_yet=False)
+        return ObservationStatus(meeting, None, guide, possible=False, open=False, not_yet=False, observers=observers)
     used = observation.registrations.aggregate(
         public=Sum("party_size", filter=Q(kind=Registration.Kind.PUBLIC, state=Registration.State.SEATED)),
         press=Sum("party_size", filter=Q(kind=Registration.Kind.PRESS, state=Registration.State.SEATED)),
@@ -59,6 +65,7 @@ def observation_status(meeting: Meeting, *, now: dt.datetime | None = None) -> O
         open=possible and observation.is_open(now),
         not_yet=possible and now < observation.opens_at,
         seats_left=left,
+        observers=observers,
     )
 
 
@@ -68,7 +75,20 @@ def registrations_of(observation: ObservationSettings) -> QuerySet[Registration]
 
 
 def observer_count(meeting: Meeting) -> int | None:
-    """傍聴者数 recorded at check-in, for the meeting record and the minutes; None when not recorded."""
-    return (
-        ObservationSettings.objects.filter(meeting_id=meeting.pk).values_list("observer_count", flat=True).first()
+    """傍聴者数 of the meeting record: the number in the minutes when the secretariat wrote one there (the
+    check-in fills it), else the number checked in or as corrected; None when not recorded. One query."""
+    row = (
+        Meeting.objects.filter(pk=meeting.pk)
+        .values_list(
+            "minutes__observers_count", "observation__observer_count", "observation__observer_count_correction"
+        )
+        .first()
     )
+    if row is None:
+        return None
+    in_minutes, checked_in, corrected = row
+    if in_minutes is not None:
+        return int(in_minutes)
+    if corrected is not None:
+        return int(corrected)
+    return int(checked_in) if checked_in is not None else None

@@ -21,6 +21,7 @@ from committee.models import Body
 from core.audit import AuditAction, audit_record
 from core.text import single_line
 from core.types import AnyUser
+from meetings import services as meeting_services
 from meetings.models import Meeting, Openness
 from notices import services as outbox
 
@@ -368,6 +369,7 @@ def registration_check_in(*, actor: AnyUser, registration: Registration, attende
     registration.attended = attended or None
     registration.checked_in_at = timezone.now() if attended else None
     registration.save(update_fields=["attended", "checked_in_at"])
+    previous = observation.observers
     total = observation.registrations.aggregate(n=Sum("attended"))["n"] or 0
     observation.observer_count = int(total)
     observation.save(update_fields=["observer_count"])
@@ -377,7 +379,53 @@ def registration_check_in(*, actor: AnyUser, registration: Registration, attende
         target=registration,
         data={"attended": attended, "observer_count": observation.observer_count},
     )
+    _minutes_follow(observation, actor=actor, previous=previous)
     return registration
+
+
+def _minutes_follow(observation: ObservationSettings, *, actor: AnyUser | None, previous: int | None) -> None:
+    # The minutes' 傍聴者数 follows the meeting record unless the secretariat wrote another number there.
+    if observation.observers != previous:
+        meeting_services.minutes_observers_follow(
+            actor=actor, meeting=observation.meeting, observers_count=observation.observers, previous=previous
+        )
+
+
+@transaction.atomic
+def observer_count_correct(*, actor: AnyUser, meeting: Meeting, count: int | None) -> ObservationSettings:
+    """Correct the meeting's 傍聴者数 (e.g. people let in without registering); None goes back to the number
+    checked in. The minutes follow while they can change. Twice with the same number changes nothing."""
+    observation = ObservationSettings.objects.filter(meeting_id=meeting.pk).first()
+    if observation is None:
+        raise ParticipationError(_("Observation is not set up for this meeting."))
+    observation = _lock(observation)
+    if count is not None and not 0 <= count <= 9999:
+        raise ParticipationError(_("Give the number of observers as a whole number from 0."))
+    if not observation.meeting.is_past:
+        raise ParticipationError(_("The number of observers can be recorded once the meeting has started."))
+    if observation.observer_count_correction == count:
+        return observation
+    previous = observation.observers
+    old_correction = observation.observer_count_correction
+    observation.observer_count_correction = count
+    observation.save(update_fields=["observer_count_correction"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.OBSERVER_COUNT_CORRECTED,
+        target=observation.meeting,
+        data={"from": old_correction, "to": count, "checked_in": observation.observer_count},
+    )
+    _minutes_follow(observation, actor=actor, previous=previous)
+    return observation
+
+
+def minutes_started(*, meeting_pk: int, actor: AnyUser | None) -> None:
+    """Minutes just started (in their transaction): they begin with the meeting's 傍聴者数 of record."""
+    observation = ObservationSettings.objects.filter(meeting_id=meeting_pk).select_related("meeting").first()
+    if observation is not None and observation.observers is not None:
+        meeting_services.minutes_observers_follow(
+            actor=actor, meeting=observation.meeting, observers_count=observation.observers, previous=None
+        )
 
 
 def personal_data_purge(*, now: dt.datetime | None = None) -> int:

@@ -240,6 +240,12 @@ def manage_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                     raise ValidationError(_("Give how many came.")) from None
                 services.registration_check_in(actor=request.user, registration=registration, attended=attended)
                 messages.success(request, _("Recorded."))
+        elif action == "count":
+            raw = request.POST.get("count", "").strip()
+            if raw and not raw.isdigit():
+                raise ValidationError(_("Give the number of observers as a whole number from 0."))
+            services.observer_count_correct(actor=request.user, meeting=meeting, count=int(raw) if raw else None)
+            messages.success(request, _("The number of observers was saved."))
         else:
             raise Http404
     except ValidationError as exc:

@@ -286,6 +286,30 @@ def minutes_settings_update(
 
 
 @transaction.atomic
+def minutes_observers_follow(
+    *, actor: AnyUser | None, meeting: Meeting, observers_count: int | None, previous: int | None
+) -> Minutes | None:
+    """The 傍聴者数 recorded elsewhere (the check-in of registered observers) fills the minutes while they
+    can still change, unless the secretariat has written another number in the minutes (it is kept: a
+    number in the minutes other than `previous`, the last one recorded, was corrected there)."""
+    minutes = (
+        Minutes.objects.select_for_update().select_related("meeting__body").filter(meeting_id=meeting.pk).first()
+    )
+    if minutes is None or minutes.status not in (Minutes.Status.DRAFT, Minutes.Status.CONFIRMING):
+        return None
+    if minutes.observers_count == observers_count or minutes.observers_count not in (None, previous):
+        return minutes
+    minutes.observers_count = observers_count
+    minutes.save(update_fields=["observers_count"])
+    audit_record(
+        actor=actor, action=AuditAction.MINUTES_SETTINGS_CHANGED, target=minutes.meeting,
+        data={"kind": minutes.kind, "observers": observers_count, "from": "check-in"},
+    )
+    _after_edit(minutes, actor)
+    return minutes
+
+
+@transaction.atomic
 def minutes_passage_add(*, actor: AnyUser | None, meeting: Meeting, data: PassageInput) -> MinutesEntry:
     """Add a passage after the last one."""
     minutes = _lock_for_edit(meeting, actor)

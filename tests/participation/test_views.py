@@ -4,6 +4,7 @@ one-click unsubscribe, the list, check-in, the 受付簿 and capped queries."""
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core import mail
 from django.urls import reverse
 
@@ -218,7 +219,8 @@ def test_held_meeting_page_shows_the_number_of_observers(client, observation, se
     a = register(observation, "a@example.com", party=2)
     services.registration_check_in(actor=secretariat, registration=a, attended=2)
     ObservationSettings.objects.filter(pk=observation.pk).update(closed_at=observation.closes_at)
-    page = client.get(reverse("meetings:detail", args=[observation.meeting.pk]), HTTP_ACCEPT_LANGUAGE="ja")
+    with time_machine.travel(observation.meeting.start_at + dt.timedelta(hours=3), tick=False):  # held
+        page = client.get(reverse("meetings:detail", args=[observation.meeting.pk]), HTTP_ACCEPT_LANGUAGE="ja")
     assert "傍聴者数: 2" in page.content.decode()
 
 
