@@ -194,7 +194,7 @@ def test_refused_input_is_shown_with_what_was_typed(held, secretariat, draft_ite
 
 
 def test_before_the_meeting_the_page_says_results_wait(notified, secretariat):
-    html = _client(secretariat).get(_url(notified)).content.decode()
+    html = _client(secretariat).get(_url(notified), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Results can be recorded once the meeting is recorded as held." in html
     assert 'name="result-' not in html
 
@@ -240,7 +240,7 @@ def with_closed_item(held, secretariat):
 
 
 def test_the_public_sees_results_of_public_items_only(with_closed_item, client):
-    html = client.get(reverse("meetings:detail", args=[with_closed_item.pk])).content.decode()
+    html = client.get(reverse("meetings:detail", args=[with_closed_item.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Approved (承認)" in html and "字句の修正は委員長に一任" in html
     assert "意見交換" not in html and "人事の件は次回に継続" not in html
     assert "Continued at a later meeting" not in html
