@@ -221,7 +221,8 @@ def _copies(notice: Notice, recipients: list[tuple[str, str, str]]) -> list[Deli
     happens to the recipients' rows (retries, refusals, resends), and without anyone's answer link."""
     taken = {email.strip().lower() for email, _copy, _name in recipients}
     rows = []
-    wanted = [(notice.cc, "")] + [(copy_to, name) for _email, copy_to, name in recipients if copy_to]
+    only = recipients[0][2] if len(recipients) == 1 else ""  # an invitation: the copy names its addressee
+    wanted = [(notice.cc, only)] + [(copy_to, name) for _email, copy_to, name in recipients if copy_to]
     for address, name in wanted:
         address = single_line(address or "", 254)
         if not address or address.lower() in taken:
