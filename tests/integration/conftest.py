@@ -40,6 +40,8 @@ LOG_DIR = ROOT / "var" / "ci"
 TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
 DEFAULT_BROKER = "redis://127.0.0.1:6379/15"
 WORKER_START_TIMEOUT = 30
+RETRY_FIRST_SECONDS = 1
+RETRY_MAX_SECONDS = 8
 MEMBER_DOMAIN = "members.test"
 
 
@@ -241,7 +243,9 @@ def worker_database_url() -> str:
 class Worker:
     """A `celery -A dxplan worker` process in its own process group (so a kill takes its pool children)."""
 
-    def __init__(self, *, broker: str, smtp_port: int, var_dir: Path, log_path: Path):
+    def __init__(self, *, broker: str, smtp_port: int, var_dir: Path, log_path: Path, name: str = "test"):
+        self.name = name
+        self.extra_env: dict[str, str] = {}
         self.broker = broker
         self.smtp_port = smtp_port
         self.var_dir = var_dir
@@ -264,6 +268,10 @@ class Worker:
             EMAIL_URL=f"smtp://127.0.0.1:{self.smtp_port}",
             DXPLAN_VAR_DIR=str(self.var_dir),
             PYTHONUNBUFFERED="1",
+            # Retries after 1, 2, 4, 8, 8 … s: a test waits seconds, not the production 30 s … 10 min.
+            DXPLAN_MAIL_RETRY_FIRST_SECONDS=str(RETRY_FIRST_SECONDS),
+            DXPLAN_MAIL_RETRY_MAX_SECONDS=str(RETRY_MAX_SECONDS),
+            **self.extra_env,
         )
         return env
 
@@ -284,7 +292,7 @@ class Worker:
             [
                 str(celery), "-A", "dxplan", "worker", "--loglevel", "INFO", "--concurrency", "1",
                 "--pool", "prefork", "-Q", "celery", "--without-gossip", "--without-mingle",
-                "--without-heartbeat", "-n", f"test{self.generation}-{os.getpid()}@%h",
+                "--without-heartbeat", "-n", f"{self.name}{self.generation}-{os.getpid()}@%h",
             ],
             cwd=ROOT,
             env=self.env(),
