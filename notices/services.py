@@ -180,7 +180,11 @@ def attendee_invite(*, actor: AnyUser | None, attendee: Attendee, note: str = ""
     existing = (
         Notice.objects.filter(meeting=meeting, kind=Notice.Kind.INVITATION, attendee=attendee)
         .filter(sequence=meeting.sequence, deliveries__email=email)
-        .exclude(deliveries__state=Delivery.State.FAILED)
+        .exclude(
+            pk__in=Delivery.objects.filter(state=Delivery.State.FAILED, role=Delivery.Role.RECIPIENT).values(
+                "notice_id"
+            )
+        )
         .first()
     )
     if existing is not None:
