@@ -226,10 +226,10 @@ def send(kind: str, ids: list[int]) -> Outcome:
             if not isinstance(exc, smtplib.SMTPException):
                 logger.error("%s %s failed with an unexpected error.", kind, [r.pk for r in batch], exc_info=exc)
             return
-        retry_at, failed = services.mail_mark_retry(model, batch, claimed_at, error=reason(exc), tried=tried)
+        later, failed = services.mail_mark_retry(model, batch, claimed_at, error=reason(exc), tried=tried)
         outcome.failed += len(failed)
-        if retry_at is not None:
-            outcome.retry.setdefault(retry_at, []).extend(r.pk for r in batch if r.pk not in failed)
+        for retry_at, pks in later.items():
+            outcome.retry.setdefault(retry_at, []).extend(pks)
         outcome.error = exc
 
     jobs = JOBS[kind](rows, lambda row, exc: settle([row], exc))

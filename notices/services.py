@@ -422,11 +422,11 @@ def retry_delay(attempts: int) -> int:
 
 def mail_mark_retry(
     model: MailModel, rows: list[Any], claimed_at: dt.datetime, *, error: str, tried: bool = True
-) -> tuple[dt.datetime | None, list[int]]:
+) -> tuple[dict[dt.datetime, list[int]], list[int]]:
     """A temporary error (refused connection, timeout, 4xx) for `rows` (claimed at `claimed_at`): back to
     pending with the next try after the backoff; it uses nothing up. `tried=False` (the connection was
     lost before their turn) does not count the attempt and tries again at once. A row failing for longer
-    than DXPLAN_MAIL_RETRY_HOURS is marked failed instead. Returns the earliest next try and the ids
+    than DXPLAN_MAIL_RETRY_HOURS is marked failed instead. Returns the ids by their next try, and the ids
     marked failed."""
     now = timezone.now()
     reason = single_line(error, 1000)
@@ -435,10 +435,10 @@ def mail_mark_retry(
     for row in rows:
         if row.pk not in expired:
             by_attempts.setdefault(row.attempts if tried else 0, []).append(row.pk)
-    earliest = None
+    later: dict[dt.datetime, list[int]] = {}
     for attempts, ids in by_attempts.items():
         retry_at = now + dt.timedelta(seconds=retry_delay(attempts) if tried else 1)
-        earliest = retry_at if earliest is None else min(earliest, retry_at)
+        later.setdefault(retry_at, []).extend(ids)
         held = model.objects.filter(pk__in=ids, state=model.State.SENDING, claimed_at=claimed_at)
         held.filter(failing_since__isnull=True).update(failing_since=now)
         held.update(
@@ -446,7 +446,7 @@ def mail_mark_retry(
             **({} if tried else {"attempts": F("attempts") - 1}),
         )
     failed = [pk for pk in expired if mail_mark_failed(model, pk, reason=f"{reason} ({_('retried for too long')})")]
-    return earliest, failed
+    return later, failed
 
 
 def mail_mark_failed(model: MailModel, pk: int, *, reason: str) -> bool:

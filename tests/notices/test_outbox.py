@@ -263,3 +263,38 @@ def test_an_expired_lease_is_taken_back_and_a_live_one_is_not(
         assert outbox.send("delivery", [delivery.pk]).sent == 1  # the worker died: taken back
         assert services.mail_mark_sent(Delivery, [delivery.pk], claimed_at) == 0  # the dead claim marks nothing
     assert len(mail.outbox) == 1
+
+
+def test_the_task_hands_retries_to_celery_grouped_by_their_next_try(
+    members, secretariat, flaky, monkeypatch, django_capture_on_commit_callbacks
+):
+    """In a worker, rows put back by a temporary failure go to Celery's retry of the same task (the earliest
+    group) and a message of its own for a later group, each with its countdown."""
+    from types import SimpleNamespace
+
+    from celery.exceptions import Retry
+
+    from notices import tasks
+
+    with django_capture_on_commit_callbacks(execute=False):
+        notice = services.notice_send(actor=secretariat, meeting=members, kind=CONVOCATION)
+    ids = list(notice.deliveries.order_by("pk").values_list("pk", flat=True))
+    # one row failed once before (its next wait is longer), the others are on their first try
+    Delivery.objects.filter(pk=ids[0]).update(attempts=1)
+    flaky.down = True
+    calls = []
+
+    class FakeTask:
+        request = SimpleNamespace(is_eager=False, called_directly=False)
+
+        def retry(self, **kwargs):
+            calls.append(("retry", kwargs["args"], kwargs["countdown"]))
+            return Retry()
+
+        def apply_async(self, args, countdown):
+            calls.append(("later", args, countdown))
+
+    with time_machine.travel(dt.datetime(2023, 6, 1, 10, tzinfo=TOKYO), tick=False), pytest.raises(Retry):
+        tasks._run(FakeTask(), "delivery", ids)
+    assert calls == [("later", (ids[:1],), 60), ("retry", (ids[1:],), 30)]
+    assert not notice.deliveries.exclude(state="pending").exists()
