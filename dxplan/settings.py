@@ -306,14 +306,27 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # Several deployments (or a test run) can share one Redis database: every key starts with this prefix.
 if env.str("CELERY_BROKER_KEY_PREFIX", default=""):
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("CELERY_BROKER_KEY_PREFIX")
-# A delivery claimed by a worker that died is taken back after this long; longer than a task may run,
-# so that a slow task still alive is never doubled.
-DXPLAN_DELIVERY_STALE_SECONDS = _int("DXPLAN_DELIVERY_STALE_SECONDS", 600, minimum=15)
-if DXPLAN_DELIVERY_STALE_SECONDS <= CELERY_TASK_TIME_LIMIT:
+# Mail (notices.outbox): a worker holds the rows it sends under a lease of this many seconds, renewed
+# between mails; when the worker dies the relay takes them back once the lease ran out. One mail must fit
+# in a lease with room to spare, so the SMTP timeout is at most a third of it.
+# (DXPLAN_DELIVERY_STALE_SECONDS, its name before issue 11, is still read when the new one is not set.)
+DXPLAN_MAIL_LEASE_SECONDS = _int(
+    "DXPLAN_MAIL_LEASE_SECONDS", _int("DXPLAN_DELIVERY_STALE_SECONDS", 30, minimum=15), minimum=15
+)
+DXPLAN_DELIVERY_STALE_SECONDS = DXPLAN_MAIL_LEASE_SECONDS  # the old name, for code still reading it
+EMAIL_TIMEOUT = _int("EMAIL_TIMEOUT", min(10, DXPLAN_MAIL_LEASE_SECONDS // 3), minimum=1)
+if EMAIL_TIMEOUT * 3 > DXPLAN_MAIL_LEASE_SECONDS:
     raise ImproperlyConfigured(
-        f"DXPLAN_DELIVERY_STALE_SECONDS ({DXPLAN_DELIVERY_STALE_SECONDS}) must be longer than "
-        f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT})."
+        f"DXPLAN_MAIL_LEASE_SECONDS ({DXPLAN_MAIL_LEASE_SECONDS}) must be at least three times "
+        f"EMAIL_TIMEOUT ({EMAIL_TIMEOUT})."
     )
+# Temporary failures (refused connections, timeouts, 4xx answers) are retried after FIRST seconds, then
+# twice as long each time up to MAX seconds, for RETRY_HOURS hours from the first failure; then failed.
+DXPLAN_MAIL_RETRY_FIRST_SECONDS = _int("DXPLAN_MAIL_RETRY_FIRST_SECONDS", 30, minimum=1)
+DXPLAN_MAIL_RETRY_MAX_SECONDS = _int("DXPLAN_MAIL_RETRY_MAX_SECONDS", 600, minimum=1)
+DXPLAN_MAIL_RETRY_HOURS = _int("DXPLAN_MAIL_RETRY_HOURS", 48, minimum=1)
+# How often beat queues the relay (notices.tasks.relay): due retries, expired leases, lost messages.
+DXPLAN_MAIL_RELAY_SECONDS = _int("DXPLAN_MAIL_RELAY_SECONDS", 15, minimum=5)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -40,13 +40,13 @@ class NoticeAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ("notice", "person", "state", "attempts", "sent_at")
-    list_filter = ("state",)
+    list_display = ("notice", "person", "role", "state", "attempts", "retry_at", "sent_at")
+    list_filter = ("state", "role")
     list_select_related = ("notice__meeting__body", "person")
     search_fields = ("email", "person__family_name")
     readonly_fields = (
-        "notice", "person", "email", "copy_to", "state", "attempts", "last_error", "queued_at", "claimed_at",
-        "sent_at", "message_id",
+        "notice", "person", "email", "copy_to", "role", "copy_for", "state", "attempts", "last_error", "queued_at",
+        "claimed_at", "lease_until", "retry_at", "failing_since", "sent_at", "message_id",
     )
     actions = ["resend"]
 

@@ -5,11 +5,12 @@ from django.utils.translation import gettext_lazy as _
 
 def _register_relay(sender, **kwargs) -> None:
     """Create the beat entry for notices.relay once the tables exist; running migrate again changes nothing."""
+    from django.conf import settings
     from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
     using = kwargs.get("using", "default")
     every, _created = IntervalSchedule.objects.using(using).get_or_create(
-        every=60, period=IntervalSchedule.SECONDS
+        every=settings.DXPLAN_MAIL_RELAY_SECONDS, period=IntervalSchedule.SECONDS
     )
     PeriodicTask.objects.using(using).update_or_create(
         name="notices.relay", defaults={"task": "notices.tasks.relay", "interval": every, "enabled": True}

@@ -159,6 +159,8 @@ def _guest_url(attendee: Attendee) -> str:
 
 
 def _answer_url(delivery: Delivery) -> str:
+    if delivery.role == Delivery.Role.COPY:
+        return ""  # a copy never carries anyone's link
     if delivery.notice.kind == Notice.Kind.INVITATION:
         return answer_urls(delivery.notice, [delivery]).get(delivery.person_id, "")
     if not delivery.person_id:
@@ -212,9 +214,11 @@ class MessageBuilder:
         self._sender = sanitize_address(single_line(settings.DEFAULT_FROM_EMAIL), "utf-8")
 
     # -- bodies ------------------------------------------------------------------------------------
-    def _render(self, *, name: str, answer_url: str, delivery: Delivery | None) -> tuple[str, str]:
+    def _render(
+        self, *, name: str, answer_url: str, delivery: Delivery | None, extra: dict | None = None
+    ) -> tuple[str, str]:
         with translation.override("ja"):
-            context = {**self.context, "delivery": delivery, "name": name, "answer_url": answer_url}
+            context = {**self.context, **(extra or {}), "delivery": delivery, "name": name, "answer_url": answer_url}
             if self.intro is not None:
                 intro = self.intro.render(Context(context, autoescape=False))
                 context["intro"] = intro
@@ -238,7 +242,11 @@ class MessageBuilder:
         return self._variants[key]
 
     def bodies(self, delivery: Delivery, answer_url: str) -> tuple[str, str]:
-        """(text, html) for one recipient."""
+        """(text, html) for one recipient. A copy is addressed to nobody by name and has no answer link."""
+        if delivery.role == Delivery.Role.COPY:
+            return self._render(
+                name="", answer_url="", delivery=delivery, extra={"is_copy": True, "copy_for": delivery.copy_for}
+            )
         name = _name(delivery)
         variant = self._variant(bool(name), bool(answer_url))
         if variant is None:
@@ -249,13 +257,13 @@ class MessageBuilder:
         return _FILL.sub(lambda m: plain[m[0]], text), _FILL.sub(lambda m: escaped[m[0]], html)
 
     # -- the message -------------------------------------------------------------------------------
-    def _message(self, *, text: str, html: str, to: str, copy_to: str, message_id: str) -> EmailMultiAlternatives:
+    def _message(self, *, text: str, html: str, to: str, message_id: str) -> EmailMultiAlternatives:
+        """One message to one address: copies are delivery rows of their own (no Cc)."""
         message = EmailMultiAlternatives(
             subject=single_line(self.subject),
             body=text,
             from_email=single_line(settings.DEFAULT_FROM_EMAIL),
             to=[single_line(to)],
-            cc=[single_line(a) for a in (self.notice.cc, copy_to) if a],
             reply_to=[single_line(self.reply_to)] if self.reply_to else [],
             headers={"Message-ID": single_line(message_id), "Auto-Submitted": "auto-generated"},
         )
@@ -270,10 +278,11 @@ class MessageBuilder:
 
     def build(self, delivery: Delivery, answer_url: str = "") -> EmailMultiAlternatives:
         """The message of one delivery. Every header value is flattened to one line."""
+        if delivery.role == Delivery.Role.COPY:
+            answer_url = ""
         text, html = self.bodies(delivery, answer_url)
         return self._message(
-            text=text, html=html, to=delivery.email, copy_to=delivery.copy_to,
-            message_id=message_id_for(self.notice.pk, delivery.pk),
+            text=text, html=html, to=delivery.email, message_id=message_id_for(self.notice.pk, delivery.pk)
         )
 
     # -- the bytes over SMTP -----------------------------------------------------------------------
@@ -288,11 +297,11 @@ class MessageBuilder:
         recipient's values put in where that gives the same result (checked, see _RawTemplate), else
         the message built in full."""
         to = single_line(delivery.email)
-        copy_to = single_line(delivery.copy_to)
         name = _name(delivery)
-        template = self._raw_variant((bool(name), bool(answer_url), bool(copy_to)))
+        copy = delivery.role == Delivery.Role.COPY
+        template = None if copy else self._raw_variant((bool(name), bool(answer_url), False))
         values = {
-            "name": name, "url": answer_url, "to": to, "copy": copy_to,
+            "name": name, "url": answer_url, "to": to, "copy": "",
             "mid": single_line(message_id_for(self.notice.pk, delivery.pk)),
         }
         data = template.fill(values) if template is not None else None
@@ -300,8 +309,7 @@ class MessageBuilder:
             message = self.build(delivery, answer_url)
             recipients = [sanitize_address(a, "utf-8") for a in message.recipients()]
             return self._sender, recipients, sanitize_address(to, "utf-8"), self.message_bytes(message)
-        recipients = [a for a in (to, single_line(self.notice.cc), copy_to) if a]
-        return self._sender, recipients, to, data
+        return self._sender, [to], to, data
 
     def message_bytes(self, message: EmailMultiAlternatives) -> bytes:
         """The message's bytes with this notice's Date and multipart boundaries (random, set here: left to
@@ -345,7 +353,7 @@ class _RawTemplate:
         self.keys = {v: k for k, v in placeholders.items()}
         self.pattern = re.compile(b"|".join(re.escape(v) for v in sorted(placeholders.values(), key=len, reverse=True)))
         self.longest_line = max((len(line) for line in data.split(b"\r\n")), default=0)
-        self.cc = single_line(builder.notice.cc)
+        self.cc = ""  # no message has a Cc: copies are rows of their own
 
     @classmethod
     def make(cls, builder: MessageBuilder, has_name: bool, has_url: bool, has_copy: bool) -> _RawTemplate | None:
@@ -360,10 +368,7 @@ class _RawTemplate:
                 html = html.replace(_NAME[0], _NAME[1]).replace(_URL[0], _URL[1])
             # the HTML part gets placeholders of its own: it takes the escaped values
             html = html.replace(_NAME[n], _html(_NAME[n])).replace(_URL[n], _html(_URL[n]))
-            message = builder._message(
-                text=text, html=html, to=sentinels["to"], copy_to=sentinels["copy"] if has_copy else "",
-                message_id=sentinels["mid"],
-            )
+            message = builder._message(text=text, html=html, to=sentinels["to"], message_id=sentinels["mid"])
             data = builder.message_bytes(message)
             mime = message.message()
             if any(

@@ -62,14 +62,42 @@ class Notice(models.Model):
         return f"{self.meeting} {self.get_kind_display()}"
 
 
-class Delivery(models.Model):
-    """One recipient of one notice; the task claims the row, sends, and records the outcome."""
+class MailRow(models.Model):
+    """What every row of the outbox has (a notice's delivery, another mail): its state and the fields the
+    one sending machinery (notices.outbox) claims, leases, retries and marks it by."""
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting (待機中)")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent (送信済)")
         FAILED = "failed", _("Failed (失敗)")
+
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    lease_until = models.DateTimeField(
+        _("held until"), null=True, blank=True, help_text=_("A worker sending it holds it until then.")
+    )
+    retry_at = models.DateTimeField(_("next try at"), null=True, blank=True)
+    failing_since = models.DateTimeField(
+        _("failing since"), null=True, blank=True, help_text=_("The first temporary failure of this try.")
+    )
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Delivery(MailRow):
+    """One recipient of one notice; the task claims the row, sends, and records the outcome. The copy of
+    a notice (to the secretariat, or to the address a member named for copies) is a row of its own, sent
+    once per notice, with no personal answer link."""
+
+    class Role(models.TextChoices):
+        RECIPIENT = "to", _("Recipient")
+        COPY = "copy", _("Copy (写し)")
 
     notice = models.ForeignKey(Notice, verbose_name=_("notice"), on_delete=models.CASCADE, related_name="deliveries")
     person = models.ForeignKey(
@@ -79,12 +107,10 @@ class Delivery(models.Model):
     copy_to = models.EmailField(
         _("copy to"), blank=True, help_text=_("The address the person asked to get a copy of every notice.")
     )
-    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
-    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
-    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    role = models.CharField(_("role"), max_length=4, choices=Role.choices, default=Role.RECIPIENT)
+    copy_for = models.CharField(
+        _("copy of the notice to"), max_length=250, blank=True, help_text=_("Whose notice a copy row copies.")
+    )
     message_id = models.CharField(_("message identifier"), max_length=250, null=True, blank=True, unique=True)
 
     class Meta:
@@ -297,28 +323,17 @@ class NotificationPreference(models.Model):
         return True  # the statutory notices always go out
 
 
-class OutboxMail(models.Model):
-    """A mail that is not a meeting's notice (傍聴 registrations, subscriptions to a body): written in the
-    transaction of the action that causes it, claimed, sent and marked by a thin task like a delivery."""
-
-    class State(models.TextChoices):
-        PENDING = "pending", _("Waiting (待機中)")
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent (送信済)")
-        FAILED = "failed", _("Failed (失敗)")
+class OutboxMail(MailRow):
+    """A mail that is not a meeting's notice (傍聴 registrations, subscriptions to a body, and any mail
+    another app writes with services.outbox_write): written in the transaction of the action that causes
+    it, claimed, sent and marked by the same machinery as a delivery (notices.outbox)."""
 
     topic = models.CharField(_("topic"), max_length=60, db_index=True, help_text=_("Which app wrote it, and why."))
     to = models.EmailField(_("email address"))
     subject = models.CharField(_("subject"), max_length=250)
     text = models.TextField(_("text"))
     headers = models.JSONField(_("extra headers"), default=dict, blank=True)
-    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
-    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("other mail")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from committee.models import Appointment, Person
 from meetings import selectors as meeting_selectors
@@ -119,10 +118,12 @@ def secretariat_email(meeting: Meeting) -> str:
 
 
 def notices_of(meeting: Meeting) -> list[Notice]:
-    """The meeting's notices, newest first, each with its deliveries. Three queries."""
-    deliveries = Delivery.objects.select_related("person").order_by("id")
+    """The meeting's notices, newest first, each with its deliveries (recipients first, then the copies)
+    and how many failed (`failed_count`). Three queries."""
+    deliveries = Delivery.objects.select_related("person").order_by("-role", "id")
     return list(
         Notice.objects.filter(meeting=meeting)
+        .annotate(failed_count=Count("deliveries", filter=Q(deliveries__state=Delivery.State.FAILED)))
         .select_related("created_by")
         .prefetch_related(Prefetch("deliveries", queryset=deliveries))
         .order_by("-created_at", "-id")
@@ -138,16 +139,6 @@ def attendance_of(meeting: Meeting, person: Person | None) -> Attendance | None:
         .filter(Q(appointment__person=person) | Q(attendee__person=person))
         .order_by("appointment_id")
         .first()
-    )
-
-
-def due_relay(*, now: dt.datetime, pending_after: dt.datetime, stale_before: dt.datetime) -> QuerySet[Delivery]:
-    """Deliveries the relay must queue again: pending and never queued or queued a while ago (the broker
-    was down, or the message was lost), and sending rows whose worker died."""
-    return Delivery.objects.filter(
-        Q(state=Delivery.State.PENDING, queued_at__isnull=True)
-        | Q(state=Delivery.State.PENDING, queued_at__lt=pending_after)
-        | Q(state=Delivery.State.SENDING, claimed_at__lt=stale_before)
     )
 
 

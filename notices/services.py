@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import CharField, F, Q, Value
+from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,8 +40,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-STALE_AFTER = dt.timedelta(seconds=settings.DXPLAN_DELIVERY_STALE_SECONDS)  # > the task's time limit
-REQUEUE_AFTER = dt.timedelta(seconds=60)
+MAIL_MODELS: dict[str, type[Delivery] | type[OutboxMail]] = {"delivery": Delivery, "mail": OutboxMail}
+
+LEASE = dt.timedelta(seconds=settings.DXPLAN_MAIL_LEASE_SECONDS)  # renewed while the worker sends
+STALE_AFTER = LEASE  # its name before the leases: a claim older than this, not renewed, is taken back
+REQUEUE_AFTER = dt.timedelta(seconds=60)  # a queued row nobody claimed since: its message was lost
+RETRY_GRACE = dt.timedelta(seconds=10)  # a retry not claimed this long after it was due: its message was lost
+RETRY_FOR = dt.timedelta(hours=settings.DXPLAN_MAIL_RETRY_HOURS)
 BATCH_SIZE = 200  # deliveries per task: claimed together, sent over one SMTP connection
 REMINDER_HOUR = 9  # reminders go out at 9:00 Tokyo time, N days before
 # Kinds sent once per revision of the meeting: sending again returns the notice already written.
@@ -138,16 +143,10 @@ def notice_send(
     notice.full_clean()
     notice.save()
     Delivery.objects.bulk_create(
-        Delivery(notice=notice, person=r.person, email=r.email, copy_to=r.copy_to) for r in recipients
+        [Delivery(notice=notice, person=r.person, email=r.email, copy_to=r.copy_to) for r in recipients]
+        + _copies(notice, [(r.email, r.copy_to, r.name) for r in recipients])
     )
-    # The deterministic Message-ID of every delivery in one statement (message_id_for, in SQL).
-    notice.deliveries.update(
-        message_id=Concat(
-            Value(f"<notice-{notice.pk}-delivery-"), Cast("pk", CharField()), Value(f"@{site_domain()}>"),
-            output_field=CharField(),
-        )
-    )
-    ids = list(notice.deliveries.order_by("pk").values_list("pk", flat=True))
+    ids = _number(notice)
     if kind == Notice.Kind.MATERIALS:
         announcements.attach_pending(meeting=meeting, notice=notice)
     if kind in (Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.CANCELLATION):
@@ -181,7 +180,11 @@ def attendee_invite(*, actor: AnyUser | None, attendee: Attendee, note: str = ""
     existing = (
         Notice.objects.filter(meeting=meeting, kind=Notice.Kind.INVITATION, attendee=attendee)
         .filter(sequence=meeting.sequence, deliveries__email=email)
-        .exclude(deliveries__state=Delivery.State.FAILED)
+        .exclude(
+            pk__in=Delivery.objects.filter(state=Delivery.State.FAILED, role=Delivery.Role.RECIPIENT).values(
+                "notice_id"
+            )
+        )
         .first()
     )
     if existing is not None:
@@ -203,14 +206,48 @@ def attendee_invite(*, actor: AnyUser | None, attendee: Attendee, note: str = ""
     delivery.save()
     delivery.message_id = message_id_for(notice.pk, delivery.pk)
     delivery.save(update_fields=["message_id"])
+    Delivery.objects.bulk_create(_copies(notice, [(email, "", single_line(attendee.name, 250))]))
+    ids = _number(notice)
     audit_record(
         actor=actor,
         action=AuditAction.ATTENDEE_INVITED,
         target=meeting,
         data={"notice": notice.pk, "attendee": attendee.pk, "sequence": notice.sequence},
     )
-    transaction.on_commit(lambda: queue_deliveries([delivery.pk]))
+    transaction.on_commit(lambda: queue_deliveries(ids))
     return notice
+
+
+def _copies(notice: Notice, recipients: list[tuple[str, str, str]]) -> list[Delivery]:
+    """The copy rows of a notice: one to the secretariat's address (notice.cc) and one to each address a
+    recipient named for copies, each address once per notice and never one that gets the notice itself.
+    `recipients` are (address, copy address, name). A copy is a delivery of its own: sent once whatever
+    happens to the recipients' rows (retries, refusals, resends), and without anyone's answer link."""
+    taken = {email.strip().lower() for email, _copy, _name in recipients}
+    rows = []
+    only = recipients[0][2] if len(recipients) == 1 else ""  # an invitation: the copy names its addressee
+    wanted = [(notice.cc, only)] + [(copy_to, name) for _email, copy_to, name in recipients if copy_to]
+    for address, name in wanted:
+        address = single_line(address or "", 254)
+        if not address or address.lower() in taken:
+            continue
+        taken.add(address.lower())
+        rows.append(
+            Delivery(notice=notice, email=address, role=Delivery.Role.COPY, copy_for=single_line(name or "", 250))
+        )
+    return rows
+
+
+def _number(notice: Notice) -> list[int]:
+    """Give every delivery of `notice` its deterministic Message-ID in one statement (message_id_for, in
+    SQL); returns their ids, recipients first, copies last."""
+    notice.deliveries.filter(message_id__isnull=True).update(
+        message_id=Concat(
+            Value(f"<notice-{notice.pk}-delivery-"), Cast("pk", CharField()), Value(f"@{site_domain()}>"),
+            output_field=CharField(),
+        )
+    )
+    return list(notice.deliveries.order_by("-role", "pk").values_list("pk", flat=True))
 
 
 def _default_subject(notice: Notice) -> str:
@@ -219,28 +256,43 @@ def _default_subject(notice: Notice) -> str:
     return render_subject(notice)
 
 
-def queue_deliveries(ids: list[int]) -> int:
-    """Hand deliveries to the broker (after commit), BATCH_SIZE to a task. If the broker is down the rows
-    stay pending and the relay queues them once it is back; returns how many deliveries were queued."""
+# The tasks of the one machinery, by the kind of row they send (queued by name: tasks call services).
+TASKS = {"delivery": "notices.tasks.deliver_batch", "mail": "notices.tasks.send_outbox_batch"}
+
+
+def mail_queue(kind: str, ids: list[int]) -> int:
+    """Hand outbox rows of `kind` ("delivery", "mail") to the broker (after commit), BATCH_SIZE to a task.
+    If the broker is down the rows stay pending and the relay queues them once it is back; returns how many
+    rows were queued."""
     from celery import current_app
 
-    # By name, not by import: tasks call services, so services do not import tasks.
-    deliver_batch = current_app.tasks["notices.tasks.deliver_batch"]
+    model = MAIL_MODELS[kind]
+    task = current_app.tasks[TASKS[kind]]
     if not ids:
         return 0
-    Delivery.objects.filter(pk__in=ids, state=Delivery.State.PENDING).update(queued_at=timezone.now())
+    model.objects.filter(pk__in=ids, state=model.State.PENDING).update(queued_at=timezone.now())
     eager = bool(current_app.conf.task_always_eager)
     queued = 0
     for start in range(0, len(ids), BATCH_SIZE):
         batch = list(ids[start : start + BATCH_SIZE])
         try:
-            deliver_batch.delay(batch)
+            task.delay(batch)
             queued += len(batch)
         except Exception:  # the broker is unreachable (kombu raises several types)
-            logger.exception("Could not queue %s deliveries; the relay will queue them again.", len(batch))
+            logger.exception("Could not queue %s %s rows; the relay will queue them again.", len(batch), kind)
             if not eager:
                 break  # the broker is down: the remaining ones would fail the same way
     return queued
+
+
+def queue_deliveries(ids: list[int]) -> int:
+    return mail_queue("delivery", ids)
+
+
+def _reset(row: Delivery) -> list[str]:
+    row.state, row.last_error, row.attempts = Delivery.State.PENDING, "", 0
+    row.queued_at = row.claimed_at = row.lease_until = row.retry_at = row.failing_since = None
+    return ["state", "last_error", "queued_at", "claimed_at", "attempts", "lease_until", "retry_at", "failing_since"]
 
 
 @transaction.atomic
@@ -254,13 +306,7 @@ def delivery_resend(*, actor: AnyUser, delivery: Delivery) -> Delivery:
     )
     if delivery.state != Delivery.State.FAILED:
         raise NoticeError(_("Only a failed delivery can be sent again."))
-    fields = ["state", "last_error", "queued_at", "claimed_at", "attempts"]
-    current = selectors.person_email(delivery.person)
-    if current and current != delivery.email and not delivery.notice.deliveries.filter(email=current).exists():
-        delivery.email = current
-        fields.append("email")
-    delivery.state, delivery.last_error, delivery.attempts = Delivery.State.PENDING, "", 0
-    delivery.queued_at = delivery.claimed_at = None
+    fields = _reset(delivery) + _corrected_address(delivery)
     delivery.save(update_fields=fields)
     audit_record(
         actor=actor, action=AuditAction.DELIVERY_RESENT, target=delivery.notice.meeting, data={"delivery": delivery.pk}
@@ -269,73 +315,157 @@ def delivery_resend(*, actor: AnyUser, delivery: Delivery) -> Delivery:
     return delivery
 
 
-# --- the task's steps: claim, outcome ---------------------------------------------------------------
-
-
-def _claimable(now: dt.datetime) -> Q:
-    """Pending, or 'sending' so long that its worker must have died."""
-    return Q(state=Delivery.State.PENDING) | Q(state=Delivery.State.SENDING, claimed_at__lt=now - STALE_AFTER)
-
-
-def delivery_claim(delivery_id: int) -> dt.datetime | None:
-    """Take one delivery for sending with one conditional UPDATE. Returns the claim's time (the caller's
-    token), or None if someone else has it or it is done."""
-    now = timezone.now()
-    claimed = (
-        Delivery.objects.filter(pk=delivery_id)
-        .filter(_claimable(now))
-        .update(state=Delivery.State.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    )
-    return now if claimed else None
+def _corrected_address(delivery: Delivery) -> list[str]:
+    """A recipient's row goes to the person's current address, if it was corrected since."""
+    if delivery.role != Delivery.Role.RECIPIENT:
+        return []
+    current = selectors.person_email(delivery.person)
+    if current and current != delivery.email and not delivery.notice.deliveries.filter(email=current).exists():
+        delivery.email = current
+        return ["email"]
+    return []
 
 
 @transaction.atomic
-def deliveries_claim(ids: list[int]) -> tuple[dt.datetime, list[Delivery]]:
-    """Take the claimable ones of `ids` for sending: one SELECT … FOR UPDATE SKIP LOCKED that loads them
-    (with the person) and one UPDATE. Rows another worker holds or that are done are left out, so two runs
-    of the same batch never claim the same row. Returns the claim's time (the token the marks check) and
-    the claimed rows, their `attempts` counting this one."""
-    now = timezone.now()
+def notice_resend_failed(*, actor: AnyUser, notice: Notice) -> int:
+    """失敗分をすべて再送: every failed delivery of `notice` back to the outbox (each to the person's current
+    address, if it was corrected), with one audit entry. Copies are rows of their own: a recipient's row
+    sent again sends no second copy. Returns how many were queued; none failed is refused."""
+    notice = Notice.objects.select_for_update().select_related("meeting").get(pk=notice.pk)
     rows = list(
-        Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(pk__in=ids)
-        .filter(_claimable(now))
-        .select_related("person")
-        .order_by("notice_id", "pk")
+        Delivery.objects.select_for_update(of=("self",))
+        .filter(notice=notice, state=Delivery.State.FAILED)
+        .select_related("person__user")
+        .order_by("pk")
     )
+    if not rows:
+        raise NoticeError(_("No delivery of this notice failed."))
+    for row in rows:
+        row.notice = notice
+        row.save(update_fields=_reset(row) + _corrected_address(row))
+    ids = [row.pk for row in rows]
+    audit_record(
+        actor=actor, action=AuditAction.DELIVERY_RESENT, target=notice.meeting,
+        data={"notice": notice.pk, "deliveries": ids, "all_failed": True},
+    )
+    transaction.on_commit(lambda: queue_deliveries(ids))
+    return len(ids)
+
+
+# --- the one sending machinery's steps (notices.outbox): claim, renew, outcome ----------------------
+#
+# Every row of the outbox (a Delivery, an OutboxMail) goes through these, whatever its model. A worker
+# claims rows with one conditional UPDATE (SELECT … FOR UPDATE SKIP LOCKED), holding them under a lease
+# (LEASE) that it renews while it sends; the claim's time is the token every later step checks, so a
+# worker whose lease ran out and whose rows were taken back cannot mark them.
+
+MailModel = type[Delivery] | type[OutboxMail]
+
+
+def _claimable(now: dt.datetime) -> Q:
+    """Pending and due (no retry waiting, or its time has come), or held by a lease that ran out."""
+    return (
+        Q(state=Delivery.State.PENDING, retry_at__isnull=True)
+        | Q(state=Delivery.State.PENDING, retry_at__lte=now + dt.timedelta(seconds=1))
+        | Q(state=Delivery.State.SENDING, lease_until__lt=now)
+        | Q(state=Delivery.State.SENDING, lease_until__isnull=True, claimed_at__lt=now - LEASE)
+    )
+
+
+@transaction.atomic
+def mail_claim(model: MailModel, ids: list[int]) -> tuple[dt.datetime, list[Any]]:
+    """Take the claimable rows of `ids` for sending: one SELECT … FOR UPDATE SKIP LOCKED and one UPDATE.
+    Rows another worker holds, not yet due, or done are left out, so two runs of the same batch never claim
+    the same row. Returns the claim's time (the token) and the rows, their `attempts` counting this one."""
+    now = timezone.now()
+    query: QuerySet[Any] = (
+        model.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk__in=ids).filter(_claimable(now))
+    )
+    if model is Delivery:
+        query = query.select_related("person")
+    rows = list(query.order_by("pk"))
     if rows:
-        Delivery.objects.filter(pk__in=[d.pk for d in rows]).update(
-            state=Delivery.State.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        model.objects.filter(pk__in=[r.pk for r in rows]).update(
+            state=model.State.SENDING, claimed_at=now, lease_until=now + LEASE, attempts=F("attempts") + 1
         )
-    for delivery in rows:
-        delivery.state, delivery.claimed_at, delivery.attempts = Delivery.State.SENDING, now, delivery.attempts + 1
+    for row in rows:
+        row.state, row.claimed_at, row.lease_until = model.State.SENDING, now, now + LEASE
+        row.attempts += 1
     return now, rows
 
 
-def delivery_mark_sent(delivery_id: int, claimed_at: dt.datetime) -> bool:
-    return deliveries_mark_sent([delivery_id], claimed_at) == 1
+def mail_renew(model: MailModel, ids: list[int], claimed_at: dt.datetime) -> int:
+    """Extend the lease of the rows of `ids` still held by the claim made at `claimed_at`."""
+    if not ids:
+        return 0
+    return model.objects.filter(pk__in=ids, state=model.State.SENDING, claimed_at=claimed_at).update(
+        lease_until=timezone.now() + LEASE
+    )
+
+
+def mail_mark_sent(model: MailModel, ids: list[int], claimed_at: dt.datetime) -> int:
+    """Mark sent, in one UPDATE, the rows of `ids` still held by the claim made at `claimed_at`."""
+    if not ids:
+        return 0
+    return model.objects.filter(pk__in=ids, state=model.State.SENDING, claimed_at=claimed_at).update(
+        state=model.State.SENT, sent_at=timezone.now(), last_error="", lease_until=None, retry_at=None,
+        failing_since=None,
+    )
+
+
+def retry_delay(attempts: int) -> int:
+    """Seconds before the next try after `attempts` tries: DXPLAN_MAIL_RETRY_FIRST_SECONDS, twice that …
+    at most DXPLAN_MAIL_RETRY_MAX_SECONDS."""
+    first, most = settings.DXPLAN_MAIL_RETRY_FIRST_SECONDS, settings.DXPLAN_MAIL_RETRY_MAX_SECONDS
+    return int(min(first * 2 ** min(max(attempts - 1, 0), 30), most))
+
+
+def mail_mark_retry(
+    model: MailModel, rows: list[Any], claimed_at: dt.datetime, *, error: str, tried: bool = True
+) -> tuple[dict[dt.datetime, list[int]], list[int]]:
+    """A temporary error (refused connection, timeout, 4xx) for `rows` (claimed at `claimed_at`): back to
+    pending with the next try after the backoff; it uses nothing up. `tried=False` (the connection was
+    lost before their turn) does not count the attempt and tries again at once. A row failing for longer
+    than DXPLAN_MAIL_RETRY_HOURS is marked failed instead. Returns the ids by their next try, and the ids
+    marked failed."""
+    now = timezone.now()
+    reason = single_line(error, 1000)
+    expired = [r.pk for r in rows if r.failing_since is not None and now - r.failing_since >= RETRY_FOR]
+    by_attempts: dict[int, list[int]] = {}
+    for row in rows:
+        if row.pk not in expired:
+            by_attempts.setdefault(row.attempts if tried else 0, []).append(row.pk)
+    later: dict[dt.datetime, list[int]] = {}
+    for attempts, ids in by_attempts.items():
+        retry_at = now + dt.timedelta(seconds=retry_delay(attempts) if tried else 1)
+        later.setdefault(retry_at, []).extend(ids)
+        held = model.objects.filter(pk__in=ids, state=model.State.SENDING, claimed_at=claimed_at)
+        held.filter(failing_since__isnull=True).update(failing_since=now)
+        held.update(
+            state=model.State.PENDING, last_error=reason, retry_at=retry_at, lease_until=None, queued_at=now,
+            **({} if tried else {"attempts": F("attempts") - 1}),
+        )
+    failed = [pk for pk in expired if mail_mark_failed(model, pk, reason=f"{reason} ({_('retried for too long')})")]
+    return later, failed
+
+
+def mail_mark_failed(model: MailModel, pk: int, *, reason: str) -> bool:
+    """A permanent error, or temporary ones for too long: failed, shown for resend."""
+    if model is Delivery:
+        return delivery_mark_failed(pk, reason=reason)
+    return bool(
+        model.objects.filter(pk=pk).exclude(state=model.State.SENT).update(
+            state=model.State.FAILED, last_error=single_line(reason, 1000), lease_until=None, retry_at=None
+        )
+    )
+
+
+def deliveries_claim(ids: list[int]) -> tuple[dt.datetime, list[Delivery]]:
+    return mail_claim(Delivery, ids)
 
 
 def deliveries_mark_sent(ids: list[int], claimed_at: dt.datetime) -> int:
-    """Mark sent, in one UPDATE, the deliveries of `ids` still held by the claim made at `claimed_at`."""
-    if not ids:
-        return 0
-    return Delivery.objects.filter(pk__in=ids, state=Delivery.State.SENDING, claimed_at=claimed_at).update(
-        state=Delivery.State.SENT, sent_at=timezone.now(), last_error=""
-    )
-
-
-def delivery_release(
-    delivery_id: int, claimed_at: dt.datetime, *, error: str, retry_in: int, tried: bool = True
-) -> None:
-    """A temporary error: back to pending for the task's retry. The relay leaves it alone until the retry
-    should have run. `tried=False` (the connection was lost before its turn) does not count the attempt."""
-    Delivery.objects.filter(pk=delivery_id, state=Delivery.State.SENDING, claimed_at=claimed_at).update(
-        state=Delivery.State.PENDING,
-        last_error=single_line(error, 1000),
-        queued_at=timezone.now() + dt.timedelta(seconds=retry_in),
-        **({} if tried else {"attempts": F("attempts") - 1}),
-    )
+    return mail_mark_sent(Delivery, ids, claimed_at)
 
 
 @transaction.atomic
@@ -347,10 +477,11 @@ def delivery_mark_failed(delivery_id: int, *, reason: str) -> bool:
         .filter(pk=delivery_id)
         .first()
     )
-    if delivery is None or delivery.state == Delivery.State.SENT:
+    if delivery is None or delivery.state in (Delivery.State.SENT, Delivery.State.FAILED):
         return False
     delivery.state, delivery.last_error = Delivery.State.FAILED, single_line(reason, 1000)
-    delivery.save(update_fields=["state", "last_error"])
+    delivery.lease_until = delivery.retry_at = None
+    delivery.save(update_fields=["state", "last_error", "lease_until", "retry_at"])
     audit_record(
         actor=None,
         action=AuditAction.DELIVERY_FAILED,
@@ -456,28 +587,30 @@ def materials_send_due(*, now: dt.datetime | None = None) -> int:
 
 
 def relay(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """The periodic job: queue deliveries left pending or stuck, send due reminders and due notices of
-    published materials."""
+    """The periodic job (every DXPLAN_MAIL_RELAY_SECONDS): queue the outbox rows that are due again (see
+    _due), send due reminders and due notices of published materials."""
     now = now or timezone.now()
-    ids = list(
-        selectors.due_relay(now=now, pending_after=now - REQUEUE_AFTER, stale_before=now - STALE_AFTER)
-        .order_by("id")
-        .values_list("pk", flat=True)[:5000]
-    )
-    queued = queue_deliveries(ids)
-    mails = list(
-        OutboxMail.objects.filter(
-            Q(state=OutboxMail.State.PENDING, queued_at__isnull=True)
-            | Q(state=OutboxMail.State.PENDING, queued_at__lt=now - REQUEUE_AFTER)
-            | Q(state=OutboxMail.State.SENDING, claimed_at__lt=now - STALE_AFTER)
-        )
-        .order_by("id")
-        .values_list("pk", flat=True)[:5000]
-    )
-    outbox = queue_outbox(mails)
+    queued = {}
+    for kind, model in MAIL_MODELS.items():
+        ids = list(_due(model, now).order_by("id").values_list("pk", flat=True)[:5000])
+        queued[kind] = mail_queue(kind, ids)
     reminders = reminders_send_due(now=now)
     materials = materials_send_due(now=now)
-    return {"requeued": queued, "reminders": reminders, "materials": materials, "outbox": outbox}
+    return {"requeued": queued["delivery"], "reminders": reminders, "materials": materials, "outbox": queued["mail"]}
+
+
+def _due(model: MailModel, now: dt.datetime) -> QuerySet[Any]:
+    """Rows the relay queues again: pending and never queued, queued a while ago and never claimed (the
+    broker was down or lost the message), a retry past its time (its message was lost), and rows whose
+    lease ran out (the worker died)."""
+    pending = model.State.PENDING
+    return model.objects.filter(
+        Q(state=pending, retry_at__isnull=True, queued_at__isnull=True)
+        | Q(state=pending, retry_at__isnull=True, queued_at__lt=now - REQUEUE_AFTER)
+        | Q(state=pending, retry_at__lt=now - RETRY_GRACE)
+        | Q(state=model.State.SENDING, lease_until__lt=now)
+        | Q(state=model.State.SENDING, lease_until__isnull=True, claimed_at__lt=now - LEASE)
+    )
 
 
 # --- minutes overdue (to the secretariat) ---------------------------------------------------------
@@ -603,57 +736,13 @@ def outbox_write_many(
         for to, subject, text, headers in mails
     )
     ids = [row.pk for row in rows]
-    transaction.on_commit(lambda: queue_outbox(ids))
+    transaction.on_commit(partial(queue_outbox, ids))
     return rows
 
 
 def queue_outbox(ids: list[int]) -> int:
-    """Hand outbox mails to the broker after commit, BATCH_SIZE to a task; if the broker is down they stay
-    pending and the relay queues them later."""
-    from celery import current_app
-
-    send_batch = current_app.tasks["notices.tasks.send_outbox_batch"]
-    if not ids:
-        return 0
-    OutboxMail.objects.filter(pk__in=ids, state=OutboxMail.State.PENDING).update(queued_at=timezone.now())
-    queued = 0
-    for start in range(0, len(ids), BATCH_SIZE):
-        batch = list(ids[start : start + BATCH_SIZE])
-        try:
-            send_batch.delay(batch)
-            queued += len(batch)
-        except Exception:  # the broker is unreachable
-            logger.exception("Could not queue %s mails; the relay will queue them again.", len(batch))
-            if not current_app.conf.task_always_eager:
-                break
-    return queued
-
-
-@transaction.atomic
-def outbox_claim(ids: list[int]) -> tuple[dt.datetime, list[OutboxMail]]:
-    """Take the claimable mails of `ids` (SKIP LOCKED: two runs of one batch never take the same row)."""
-    now = timezone.now()
-    claimable = Q(state=OutboxMail.State.PENDING) | Q(
-        state=OutboxMail.State.SENDING, claimed_at__lt=now - STALE_AFTER
-    )
-    rows = list(OutboxMail.objects.select_for_update(skip_locked=True).filter(claimable, pk__in=ids).order_by("pk"))
-    if rows:
-        OutboxMail.objects.filter(pk__in=[m.pk for m in rows]).update(
-            state=OutboxMail.State.SENDING, claimed_at=now, attempts=F("attempts") + 1
-        )
-    return now, rows
-
-
-def outbox_mark(mail_id: int, claimed_at: dt.datetime, *, error: str = "", permanent: bool = False) -> None:
-    """The outcome of one claimed mail: sent, back to pending (a temporary error; the relay retries) or
-    failed."""
-    held = OutboxMail.objects.filter(pk=mail_id, state=OutboxMail.State.SENDING, claimed_at=claimed_at)
-    if not error:
-        held.update(state=OutboxMail.State.SENT, sent_at=timezone.now(), last_error="")
-    elif permanent:
-        held.update(state=OutboxMail.State.FAILED, last_error=single_line(error, 1000))
-    else:
-        held.update(state=OutboxMail.State.PENDING, last_error=single_line(error, 1000), queued_at=timezone.now())
+    """Hand outbox mails to the broker after commit (see mail_queue)."""
+    return mail_queue("mail", ids)
 
 
 def outbox_forget(*, topic: str, addresses: list[str]) -> int:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("manage/meetings/<int:pk>/notices/send/", views.send, name="send"),
     path("manage/meetings/<int:pk>/notices/preview/<slug:kind>/", views.preview, name="preview"),
     path("manage/deliveries/<int:pk>/resend/", views.resend, name="resend"),
+    path("manage/notices/<int:pk>/resend-failed/", views.resend_failed, name="resend_failed"),
     path("answer/<str:token>/", views.answer, name="answer"),
     path(
         "manage/meetings/<int:pk>/attendees/<int:attendee_pk>/invite/", views.attendee_invite, name="attendee_invite"

@@ -105,6 +105,21 @@ def send(request, pk: int):
 
 @login_required
 @require_POST
+def resend_failed(request, pk: int):
+    """失敗分をすべて再送: every failed delivery of one notice, one button, one audit entry."""
+    notice = get_object_or_404(Notice.objects.only("pk", "meeting_id"), pk=pk)
+    meeting = _managed_meeting(request, notice.meeting_id)
+    try:
+        count = services.notice_resend_failed(actor=request.user, notice=notice)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(n)d failed messages are being sent again.") % {"n": count})
+    return redirect("notices:status", pk=meeting.pk)
+
+
+@login_required
+@require_POST
 def resend(request, pk: int):
     delivery = get_object_or_404(Delivery.objects.select_related("notice"), pk=pk)
     meeting = _managed_meeting(request, delivery.notice.meeting_id)

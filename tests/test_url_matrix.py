@@ -267,6 +267,7 @@ MATRIX: dict[str, list[Case]] = {
         Case("unknown kind", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": MEETING, "kind": "nonsense"}),
     ],
     "notices:resend": [Case("GET", POST_ONLY, {"pk": "999999"})],
+    "notices:resend_failed": [Case("GET", POST_ONLY, {"pk": "999999"})],
     "notices:answer": [Case("altered token", expect(400), {"token": "not-a-signed-value"})],
     "notices:attendee_invite": [Case("GET", POST_ONLY, {"pk": MEETING, "attendee_pk": "999999"})],
     "notices:guest": [Case("altered token", NOWHERE, {"token": "not-a-signed-value"})],

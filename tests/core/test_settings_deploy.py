@@ -19,10 +19,11 @@ PRODUCTION = {"DEBUG": "false", "SECRET_KEY": "k3y-" + "x" * 60, "ALLOWED_HOSTS"
     [
         ({"DXPLAN_S3_DOWNLOADS": "proxy"}, "DXPLAN_S3_DOWNLOADS must be stream or redirect, not 'proxy'."),
         ({"DXPLAN_S3_URL_SECONDS": "1"}, "DXPLAN_S3_URL_SECONDS must be at least 5, not 1."),
-        ({"DXPLAN_DELIVERY_STALE_SECONDS": "300"},
-         "DXPLAN_DELIVERY_STALE_SECONDS (300) must be longer than CELERY_TASK_TIME_LIMIT (300)."),
-        ({"CELERY_TASK_TIME_LIMIT": "900"},
-         "DXPLAN_DELIVERY_STALE_SECONDS (600) must be longer than CELERY_TASK_TIME_LIMIT (900)."),
+        ({"DXPLAN_MAIL_LEASE_SECONDS": "20", "EMAIL_TIMEOUT": "10"},
+         "DXPLAN_MAIL_LEASE_SECONDS (20) must be at least three times EMAIL_TIMEOUT (10)."),
+        ({"EMAIL_TIMEOUT": "20"},
+         "DXPLAN_MAIL_LEASE_SECONDS (30) must be at least three times EMAIL_TIMEOUT (20)."),
+        ({"DXPLAN_MAIL_LEASE_SECONDS": "5"}, "DXPLAN_MAIL_LEASE_SECONDS must be at least 15, not 5."),
         ({"PROXY_COUNT": "-1"}, "PROXY_COUNT must be at least 0, not -1."),
     ],
 )

@@ -44,6 +44,8 @@ WORKER_START_TIMEOUT = 30
 # The broker's Redis database may hold others' keys: this run's queue lives under its own key prefix
 # (CELERY_BROKER_KEY_PREFIX for the worker, `global_keyprefix` here) and only those keys are removed.
 BROKER_KEY_PREFIX = f"dxplan-it-{uuid.uuid4().hex[:10]}:"
+RETRY_FIRST_SECONDS = 1
+RETRY_MAX_SECONDS = 8
 MEMBER_DOMAIN = "members.test"
 
 
@@ -245,7 +247,9 @@ def worker_database_url() -> str:
 class Worker:
     """A `celery -A dxplan worker` process in its own process group (so a kill takes its pool children)."""
 
-    def __init__(self, *, broker: str, smtp_port: int, var_dir: Path, log_path: Path):
+    def __init__(self, *, broker: str, smtp_port: int, var_dir: Path, log_path: Path, name: str = "test"):
+        self.name = name
+        self.extra_env: dict[str, str] = {}
         self.broker = broker
         self.smtp_port = smtp_port
         self.var_dir = var_dir
@@ -269,6 +273,10 @@ class Worker:
             EMAIL_URL=f"smtp://127.0.0.1:{self.smtp_port}",
             DXPLAN_VAR_DIR=str(self.var_dir),
             PYTHONUNBUFFERED="1",
+            # Retries after 1, 2, 4, 8, 8 … s: a test waits seconds, not the production 30 s … 10 min.
+            DXPLAN_MAIL_RETRY_FIRST_SECONDS=str(RETRY_FIRST_SECONDS),
+            DXPLAN_MAIL_RETRY_MAX_SECONDS=str(RETRY_MAX_SECONDS),
+            **self.extra_env,
         )
         return env
 
@@ -289,7 +297,7 @@ class Worker:
             [
                 str(celery), "-A", "dxplan", "worker", "--loglevel", "INFO", "--concurrency", "1",
                 "--pool", "prefork", "-Q", "celery", "--without-gossip", "--without-mingle",
-                "--without-heartbeat", "-n", f"test{self.generation}-{os.getpid()}@%h",
+                "--without-heartbeat", "-n", f"{self.name}{self.generation}-{os.getpid()}@%h",
             ],
             cwd=ROOT,
             env=self.env(),

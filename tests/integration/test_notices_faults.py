@@ -2,8 +2,8 @@
 the broker down when the notice is written, the worker killed in the middle of a batch, a task run twice,
 a rolled-back transaction, one invalid address among fifty.
 
-The relay re-queues pending deliveries after REQUEUE_AFTER (60 s) and 'sending' ones after STALE_AFTER
-(10 min). Rather than wait that long, a test moves the rows' queued_at / claimed_at back by that much
+The relay re-queues pending deliveries after REQUEUE_AFTER (60 s) and 'sending' ones once their lease
+(STALE_AFTER, 30 s) ran out. Rather than wait that long, a test moves the rows' times back by that much
 before it runs the relay: what the relay would see had it run on schedule that much later.
 """
 
@@ -40,10 +40,12 @@ def _later(notice, *, by: dt.timedelta) -> int:
     from notices.models import Delivery
 
     moved = 0
+    fields = ["queued_at", "claimed_at", "lease_until", "retry_at"]
     for d in Delivery.objects.filter(notice=notice, state__in=["pending", "sending"]):
-        d.queued_at = d.queued_at - by if d.queued_at else None
-        d.claimed_at = d.claimed_at - by if d.claimed_at else None
-        d.save(update_fields=["queued_at", "claimed_at"])
+        for name in fields:
+            value = getattr(d, name)
+            setattr(d, name, value - by if value else None)
+        d.save(update_fields=fields)
         moved += 1
     return moved
 
@@ -112,10 +114,10 @@ def test_worker_killed_mid_batch_every_recipient_gets_it_once(worker, smtp):
     finish the batch. The batch task claimed all thirty at once; it marks accepted mails sent MARK_EVERY at
     a time, or each on its own when a mail takes longer than MARK_WITHIN (here the server takes 0.2 s). So
     a duplicate is possible only for a mail the server had accepted and whose row was not marked yet: here
-    at most the one in flight at the kill (documented in notices.tasks)."""
-    from notices import tasks
+    at most the one in flight at the kill (documented in notices.outbox)."""
+    from notices import outbox
 
-    assert tasks.MARK_WITHIN < 0.2
+    assert outbox.MARK_WITHIN < 0.2
     committee = build_committee(members=30)
     smtp.delay = 0.2
     notice = _send(committee)

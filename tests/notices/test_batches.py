@@ -4,7 +4,7 @@ import smtplib
 
 import pytest
 
-from notices import services, tasks
+from notices import outbox, services
 from notices.addressing import message_id_for
 from notices.models import Delivery, Notice
 from tests.meetings.conftest import appoint_others
@@ -62,53 +62,79 @@ def ids(notice):
     return list(notice.deliveries.order_by("pk").values_list("pk", flat=True))
 
 
+def send_deliveries(ids):
+    return outbox.send("delivery", ids)
+
+
+def due_now():
+    """Move every waiting retry to now, as if its backoff had passed."""
+    Delivery.objects.filter(state="pending").update(retry_at=None)
+
+
 def test_a_batch_goes_over_one_connection_and_is_marked_sent(server, notice, django_assert_max_num_queries):
     with django_assert_max_num_queries(25):  # whatever the batch's size
-        outcome = tasks.send_deliveries(ids(notice))
-    assert (outcome.claimed, outcome.sent, outcome.failed) == (8, 8, 0)
-    assert len(server.connections) == 1 and len(server.sent) == 8
+        outcome = send_deliveries(ids(notice))
+    # eight members and one copy to the secretariat, each a message of its own with one envelope recipient
+    assert (outcome.claimed, outcome.sent, outcome.failed) == (9, 9, 0)
+    assert len(server.connections) == 1 and len(server.sent) == 9
+    assert all(len(recipients) == 1 for recipients, _data in server.sent)
     assert set(notice.deliveries.values_list("state", flat=True)) == {"sent"}
-    assert tasks.send_deliveries(ids(notice)).claimed == 0  # run again: nothing to claim, nothing sent
-    assert len(server.sent) == 8
+    assert send_deliveries(ids(notice)).claimed == 0  # run again: nothing to claim, nothing sent
+    assert len(server.sent) == 9
 
 
 def test_per_recipient_refusals_in_a_batch(server, notice):
     server.refuse = {"other1@test.example": (550, b"5.1.1 no such user"), "other2@test.example": (451, b"greylisted")}
-    outcome = tasks.send_deliveries(ids(notice))
+    outcome = send_deliveries(ids(notice))
     rows = {d.email: d for d in notice.deliveries.all()}
     assert rows["other1@test.example"].state == "failed" and "550" in rows["other1@test.example"].last_error
     assert rows["other2@test.example"].state == "pending" and "451" in rows["other2@test.example"].last_error
-    assert [pk for pk, _countdown in outcome.retry] == [rows["other2@test.example"].pk]
-    assert sum(d.state == "sent" for d in rows.values()) == 6
+    assert [pk for ids in outcome.retry.values() for pk in ids] == [rows["other2@test.example"].pk]
+    assert sum(d.state == "sent" for d in rows.values()) == 7  # six members and the copy
     # the greylisted one later: sent, on its second attempt
     server.refuse = {}
-    Delivery.objects.filter(state="pending").update(queued_at=None)
-    tasks.send_deliveries(ids(notice))
+    due_now()
+    send_deliveries(ids(notice))
     row = Delivery.objects.get(email="other2@test.example")
     assert row.state == "sent" and row.attempts == 2
 
 
 def test_a_lost_connection_leaves_the_rest_pending_for_a_retry(server, notice):
     server.drop_after = 3
-    outcome = tasks.send_deliveries(ids(notice))
+    outcome = send_deliveries(ids(notice))
     rows = list(notice.deliveries.order_by("pk"))
-    assert [d.state for d in rows] == ["sent"] * 3 + ["pending"] * 5
+    assert [d.state for d in rows] == ["sent"] * 3 + ["pending"] * 6
     assert rows[3].attempts == 1  # the one being sent when the connection dropped: tried
     assert {d.attempts for d in rows[4:]} == {0}  # never tried: no attempt counted
     assert all("SMTPServerDisconnected" in d.last_error or "closed" in d.last_error for d in rows[3:])
-    assert len(outcome.retry) == 5
+    assert outcome.retrying == 6
     server.drop_after = None
-    Delivery.objects.filter(state="pending").update(queued_at=None)
-    tasks.send_deliveries(ids(notice))
+    due_now()
+    send_deliveries(ids(notice))
     assert set(notice.deliveries.values_list("state", flat=True)) == {"sent"}
-    assert len(server.sent) == 8  # none twice
+    assert len(server.sent) == 9  # none twice
 
 
-def test_a_large_batch_is_split_over_two_connections(server, notice, monkeypatch):
-    monkeypatch.setattr(tasks, "CONNECTION_SHARE", 4)
-    outcome = tasks.send_deliveries(ids(notice))
-    assert outcome.sent == 8 and len(server.connections) == 2
-    assert set(notice.deliveries.values_list("state", flat=True)) == {"sent"}
+def test_the_lease_is_renewed_while_a_batch_is_sent(server, notice, monkeypatch):
+    """A slow batch keeps its rows: the lease is renewed every third of it, so no relay takes them back."""
+    from django.utils import timezone
+
+    clock = {"now": timezone.now()}
+    monkeypatch.setattr("notices.outbox.time.monotonic", lambda: clock["now"].timestamp())
+
+    def slow_sendmail(sender, recipients, data):
+        clock["now"] += services.LEASE / 2  # every mail takes half a lease
+        server.sent.append((recipients, data))
+        return {}
+
+    monkeypatch.setattr(Server, "sendmail", staticmethod(slow_sendmail))
+    claimed = []
+    real_renew = services.mail_renew
+    monkeypatch.setattr(services, "mail_renew", lambda *a: claimed.append(len(a[1])) or real_renew(*a))
+    outcome = send_deliveries(ids(notice))
+    assert outcome.sent == 9
+    assert len(claimed) >= 4  # renewed between mails, for the rows still held
+    assert claimed == sorted(claimed, reverse=True)
 
 
 def test_notice_send_queues_batches(approved, meeting, secretariat, chair, member, monkeypatch,

@@ -140,8 +140,11 @@ def test_copy_address_gets_every_notice_the_member_gets(
         services.notice_send(actor=secretariat, meeting=meeting, kind=Notice.Kind.CONVOCATION)
     to_member = next(m for m in mail.outbox if m.to == ["member@test.example"])
     to_chair = next(m for m in mail.outbox if m.to == ["chair@test.example"])
-    assert to_member.cc == [unit_email, "hisho@example.jp"]
-    assert to_chair.cc == [unit_email]
+    [to_copy] = [m for m in mail.outbox if m.to == ["hisho@example.jp"]]
+    [to_unit] = [m for m in mail.outbox if m.to == [unit_email]]
+    assert to_member.cc == to_chair.cc == to_copy.cc == to_unit.cc == []  # every copy is a row of its own
+    assert "/answer/" in to_member.body and "/answer/" not in to_copy.body and "/answer/" not in to_unit.body
+    assert "【写し】" in to_copy.body and member.person.full_name in to_copy.body
     assert Delivery.objects.get(email="member@test.example").copy_to == "hisho@example.jp"
 
     # the member turned reminders off: no reminder for them, so none for the copy address either
@@ -149,5 +152,5 @@ def test_copy_address_gets_every_notice_the_member_gets(
     with time_machine.travel(dt.datetime(2023, 6, 6, 9, 1, tzinfo=TOKYO)):
         with django_capture_on_commit_callbacks(execute=True):
             assert services.relay()["reminders"] == 1
-    assert [m.to for m in mail.outbox] == [["chair@test.example"]]
+    assert [m.to for m in mail.outbox] == [["chair@test.example"], [unit_email]]
     assert all("hisho@example.jp" not in m.recipients() for m in mail.outbox)

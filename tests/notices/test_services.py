@@ -37,12 +37,13 @@ def test_convocation_one_delivery_per_recipient(
 ):
     appoint_others(meeting.body, 3)  # no email: listed for a letter
     notice = send(meeting, secretariat, capture=django_capture_on_commit_callbacks)
-    addresses = sorted(d.email for d in notice.deliveries.all())
+    addresses = sorted(d.email for d in notice.deliveries.filter(role=Delivery.Role.RECIPIENT))
     assert addresses == ["chair@test.example", "member@test.example"]
     assert notice.sequence == meeting.sequence
     assert {d.state for d in notice.deliveries.all()} == {Delivery.State.SENT}
-    assert sorted(m.to[0] for m in mail.outbox) == addresses
-    assert all(m.cc == [unit_email] for m in mail.outbox)
+    # one message per row: the two recipients and one copy to the secretariat, no Cc on any
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([*addresses, unit_email])
+    assert all(m.cc == [] for m in mail.outbox)
     assert len(selectors.recipients_without_email(meeting)) == 3
     assert Meeting.objects.get(pk=meeting.pk).status == Meeting.Status.NOTIFIED
     assert AuditEntry.objects.filter(action="notice_sent").count() == 1
@@ -137,25 +138,31 @@ def test_permanent_error_marks_failed_and_resend_works(
         services.delivery_resend(actor=secretariat, delivery=delivery)  # only failed ones
 
 
-def test_temporary_error_retries_then_fails(
+def test_temporary_errors_never_use_up_a_delivery_until_the_retry_period_ends(
     approved, meeting, secretariat, chair, settings, django_capture_on_commit_callbacks
 ):
+    """421 on every try: the delivery waits for its next try (backoff doubling up to the cap) however many
+    tries it took, and is failed only once it has failed for DXPLAN_MAIL_RETRY_HOURS."""
     settings.EMAIL_BACKEND = "tests.notices.test_services.Busy"
-    with django_capture_on_commit_callbacks(execute=False):
-        notice = services.notice_send(actor=secretariat, meeting=meeting, kind=CONVOCATION)
-    delivery = notice.deliveries.get()
-    from celery.exceptions import Retry
-
-    for retries in range(5):  # eager: each retry is run by hand, as the worker would after the backoff
-        with pytest.raises(Retry):
-            deliver.apply(args=[delivery.pk], retries=retries, throw=True)
-        delivery.refresh_from_db()
-        assert delivery.state == Delivery.State.PENDING and "421" in delivery.last_error
-        Delivery.objects.filter(pk=delivery.pk).update(queued_at=None)
-    assert deliver.apply(args=[delivery.pk], retries=5).get() == "failed"
+    start = dt.datetime(2023, 6, 1, 10, tzinfo=TOKYO)
+    with time_machine.travel(start, tick=False) as clock:
+        with django_capture_on_commit_callbacks(execute=False):
+            notice = services.notice_send(actor=secretariat, meeting=meeting, kind=CONVOCATION)
+        delivery = notice.deliveries.get()
+        waits = []
+        for _try in range(12):
+            assert deliver.apply(args=[delivery.pk]).get() == "retry"
+            delivery.refresh_from_db()
+            assert delivery.state == Delivery.State.PENDING and "421" in delivery.last_error
+            waits.append((delivery.retry_at - dt.datetime.now(tz=TOKYO)).total_seconds())
+            assert deliver.apply(args=[delivery.pk]).get() == "skipped"  # not due yet: not sent early
+            clock.move_to(delivery.retry_at)
+        assert waits[:6] == [30, 60, 120, 240, 480, 600] and set(waits[6:]) == {600}
+        clock.move_to(start + dt.timedelta(hours=48, minutes=1))
+        assert deliver.apply(args=[delivery.pk]).get() == "failed"
     delivery.refresh_from_db()
     assert delivery.state == Delivery.State.FAILED
-    assert delivery.attempts == 6 and "421" in delivery.last_error
+    assert delivery.attempts == 13 and "421" in delivery.last_error
 
 
 def test_relay_requeues_pending_deliveries(
@@ -240,7 +247,7 @@ def test_relay_is_registered_with_beat(db):
     from django_celery_beat.models import PeriodicTask
 
     task = PeriodicTask.objects.get(name="notices.relay")
-    assert task.task == "notices.tasks.relay" and task.interval.every == 60
+    assert task.task == "notices.tasks.relay" and task.interval.every == 15
 
 
 def test_send_due_notices_command(
@@ -264,7 +271,10 @@ class FakeSMTP:
 
     def sendmail(self, sender, recipients, data):
         FakeSMTP.sent.append(recipients)
-        return {r: (550, b"5.1.1 no such user") for r in recipients if not r.startswith("dx@")}
+        refused = {r: (550, b"5.1.1 no such user") for r in recipients if not r.startswith("dx@")}
+        if len(refused) == len(recipients):
+            raise smtplib.SMTPRecipientsRefused(refused)
+        return refused
 
     def quit(self):
         pass
@@ -280,6 +290,8 @@ def test_refused_recipient_with_accepted_copy_is_failed(
     monkeypatch.setattr("django.core.mail.backends.smtp.smtplib.SMTP", FakeSMTP)
     FakeSMTP.sent = []
     notice = send(meeting, secretariat, capture=django_capture_on_commit_callbacks)
-    delivery = notice.deliveries.get()
-    assert FakeSMTP.sent == [["chair@test.example", unit_email]]
+    delivery = notice.deliveries.get(role=Delivery.Role.RECIPIENT)
+    copy = notice.deliveries.get(role=Delivery.Role.COPY)
+    assert FakeSMTP.sent == [["chair@test.example"], [unit_email]]  # the copy is a mail of its own
     assert delivery.state == Delivery.State.FAILED and "550" in delivery.last_error
+    assert copy.state == Delivery.State.SENT
