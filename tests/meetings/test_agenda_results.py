@@ -240,7 +240,8 @@ def with_closed_item(held, secretariat):
 
 
 def test_the_public_sees_results_of_public_items_only(with_closed_item, client):
-    html = client.get(reverse("meetings:detail", args=[with_closed_item.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    url = reverse("meetings:detail", args=[with_closed_item.pk])
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Approved (承認)" in html and "字句の修正は委員長に一任" in html
     assert "意見交換" not in html and "人事の件は次回に継続" not in html
     assert "Continued at a later meeting" not in html
