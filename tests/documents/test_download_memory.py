@@ -16,8 +16,10 @@ import pytest
 from django.urls import reverse
 
 from documents import delivery, zipping
+from tests.servers import s3_server  # noqa: F401 - the fixture
 
 from .conftest import MEMBERS, client_for
+from .test_object_storage import bucket  # noqa: F401 - the fixture: a fresh bucket in moto's S3 server
 
 MB = 1024 * 1024
 EACH = 6 * MB
@@ -71,6 +73,23 @@ def test_the_zip_streams_in_chunks_with_correct_checksums(big, member, meeting, 
     with zipfile.ZipFile(tmp_path / "out.zip") as archive:
         assert archive.testzip() is None  # every member's CRC-32 checked against its bytes
         assert [info.compress_type for info in archive.infolist()] == [zipfile.ZIP_STORED] * 4
+
+
+def test_from_object_storage_the_file_and_the_zip_stream_in_chunks(bucket, add_material, member, meeting,  # noqa: F811
+                                                                    tmp_path):
+    """DXPLAN_S3_DOWNLOADS=stream: every byte passes through Python (boto3 reading the object's body)."""
+    made = [add_material(MEMBERS, title=f"大きな資料{n}", data=pdf_like(EACH)) for n in range(2)]
+    client = client_for(member)
+    for path, expected in ((reverse("documents:download", args=[made[0].pk]), EACH),
+                           (reverse("documents:download_all", args=[meeting.pk]), None)):
+        response = client.get(path)
+        assert response.status_code == 200 and response.streaming
+        with open(tmp_path / "out", "wb") as sink:
+            total, peak = streamed(response, sink)
+        assert total == int(response["Content-Length"]) >= (expected or 2 * EACH)
+        assert peak < LIMIT, f"{path}: {total // MB} MB from the bucket allocated {peak / MB:.1f} MB"
+    with zipfile.ZipFile(tmp_path / "out") as archive:
+        assert archive.testzip() is None
 
 
 def test_the_zip_checksum_is_zlibs_crc32():
