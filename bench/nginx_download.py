@@ -123,8 +123,14 @@ def plain_http_copy(port: int):
     return transform
 
 
-def children(pid: int) -> list[int]:
-    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+def children(pid: int, timeout: float = 30) -> list[int]:
+    """The processes `pid` started (gunicorn's workers, nginx's), once there are any."""
+    deadline = time.monotonic() + timeout
+    while not (found := [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"process {pid} started no worker in {timeout} s")
+        time.sleep(0.1)
+    return found
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -275,6 +281,13 @@ def main() -> int:  # noqa: PLR0915 - one straight run
             table(f"round {n + 1}, ZIP ({text})", many, zipped, n)
         table(f"median of {RUNS}, single file", single, size, None)
         table(f"median of {RUNS}, ZIP", many, zipped, None)
+        print("\n× cat | cat in each round, then the median (the table bench/README.md carries)")
+        print(f"  {'load average (1 min) at the start of the round':<54}" + "".join(f"{x[0]:>7.2f}" for x in loads))
+        for title, rows in (("single file", single), ("ZIP", many)):
+            for row in rows[2:]:
+                ratios = [base / seconds for base, seconds in zip(rows[1].seconds, row.seconds, strict=True)]
+                print(f"  {title + ': ' + row.name.strip():<54}" + "".join(f"{r:>7.2f}" for r in ratios)
+                      + f"  median {rows[1].median() / row.median():.2f}")
         print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(f"gunicorn workers' RSS before: behind nginx {rss[web_worker] / MB:.1f} MB, "
               f"alone {rss[direct_worker] / MB:.1f} MB; highest growth during a download:")
