@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-from zipstream import ZipStream
 
 from meetings import selectors as meeting_selectors
 from meetings.access import attendee_for_token, meeting_for
@@ -25,6 +24,7 @@ from meetings.models import AgendaItem, Meeting
 from . import delivery, selectors, services
 from .access import material_for, materials_visible_to
 from .models import Material, MaterialVersion
+from .zipping import zip_stream
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 # Invisible characters (bidi overrides, line separators) that could make a name read as something else.
@@ -104,7 +104,7 @@ def download_all(request, pk: int):
     ]
     if not files:
         raise Http404
-    stream = ZipStream(sized=True)
+    stream = zip_stream()
     used: set[str] = set()
     for material, version in files:
         name = download_name(material, version)
