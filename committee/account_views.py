@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.forms import ContactForm, PasswordResetRequestForm
+from core.http import client_ip
 
 from . import accounts
 
@@ -28,7 +29,7 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    return client_ip(request)
 
 
 class _LinkConfirmView(auth_views.PasswordResetConfirmView):
