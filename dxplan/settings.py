@@ -382,6 +382,12 @@ DXPLAN_PARTICIPATION_ADDRESS_RATE = env.str("DXPLAN_PARTICIPATION_ADDRESS_RATE",
 for _rate in (DXPLAN_PARTICIPATION_RATE, DXPLAN_PARTICIPATION_ADDRESS_RATE):
     if not re.fullmatch(r"\d+/[smhd]", _rate):
         raise ImproperlyConfigured(f"Participation rates must look like 20/h, not {_rate!r}.")
+# Password-reset requests: per client address and per address asked for (whether or not an account has it).
+DXPLAN_PASSWORD_RESET_RATE = env.str("DXPLAN_PASSWORD_RESET_RATE", default="10/h")
+DXPLAN_PASSWORD_RESET_ADDRESS_RATE = env.str("DXPLAN_PASSWORD_RESET_ADDRESS_RATE", default="3/h")
+for _rate in (DXPLAN_PASSWORD_RESET_RATE, DXPLAN_PASSWORD_RESET_ADDRESS_RATE):
+    if not re.fullmatch(r"\d+/[smhd]", _rate):
+        raise ImproperlyConfigured(f"Password-reset rates must look like 10/h, not {_rate!r}.")
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [],
