@@ -247,6 +247,11 @@ FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # Materials: uploads are checked by content; files live under MEDIA_ROOT (or S3) with generated names.
 DXPLAN_UPLOAD_MAX_BYTES = _int("DXPLAN_UPLOAD_MAX_MB", 50, minimum=1) * 1024 * 1024
+# ZIP containers (.docx, .xlsx, .pptx, roster workbooks), checked by their directory (core.validation): the
+# unpacked total, how much one part may grow when unpacked, and how many parts.
+DXPLAN_ARCHIVE_MAX_BYTES = _int("DXPLAN_ARCHIVE_MAX_MB", 300, minimum=1) * 1024 * 1024
+DXPLAN_ARCHIVE_MAX_RATIO = _int("DXPLAN_ARCHIVE_MAX_RATIO", 100, minimum=2)
+DXPLAN_ARCHIVE_MAX_ENTRIES = _int("DXPLAN_ARCHIVE_MAX_ENTRIES", 5000, minimum=10)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 # Set to an nginx `internal` location (e.g. /protected/) to hand file transfers to nginx.
