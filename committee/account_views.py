@@ -207,6 +207,19 @@ def account(request):
 
 @login_required
 @require_POST
+def feed_reset(request):
+    """The member gives their private calendar feed a new address (from "my calendar"); the old one stops."""
+    accounts.account_feed_reset(user=request.user, ip_address=client_ip(request))
+    messages.success(
+        request,
+        _("Your calendar feed has a new address. Subscribe to it again in your calendar application; "
+          "the old address no longer works."),
+    )
+    return redirect(_url_or_none("notices:my_calendar") or reverse("account"))
+
+
+@login_required
+@require_POST
 def invite(request, pk: int):
     """The secretariat's invite button on a roster (and the admin's action): invite one person to log in."""
     from . import selectors
