@@ -186,6 +186,7 @@ def answer(request, token: str):
                 reply=request.POST.get("reply", ""),
                 note=request.POST.get("note", "")[:250],
                 on_behalf=user is None,
+                via=Attendance.ReplyVia.LINK,  # whoever holds the link: never counts as the member's own word
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
