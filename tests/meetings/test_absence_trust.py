@@ -135,3 +135,20 @@ def test_answers_record_who_set_them(invited, meeting, secretariat, member, chai
         services.attendance_reply(
             actor=secretariat, attendance=row_of(meeting, chair), reply="absent", on_behalf=True, via="self"
         )
+
+
+@pytest.mark.parametrize(("note", "said"), [("", "does not let the vice chair act"), ("出張", "was told by mail")])
+def test_the_secretariat_is_told_whether_the_absence_hands_over(invited, meeting, secretariat, chair, note, said):
+    from .conftest import sign_in
+
+    client = Client()
+    sign_in(client, secretariat)
+    with translation.override("en"):
+        response = client.post(
+            reverse("meetings:manage_action", args=[meeting.pk, "reply"]),
+            {"attendance": row_of(meeting, chair).pk, "reply": "absent", "note": note},
+            HTTP_ACCEPT_LANGUAGE="en",
+            follow=True,
+        )
+    assert response.status_code == 200
+    assert said in response.content.decode()
