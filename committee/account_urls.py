@@ -8,6 +8,7 @@ from . import account_views as views
 urlpatterns = [
     path("accounts/", views.account, name="account"),
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/calendar/reset/", views.feed_reset, name="account_feed_reset"),
     path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/password_reset/done/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path("accounts/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),

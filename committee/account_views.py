@@ -3,6 +3,7 @@ secretariat's invite button. Every change goes through committee/accounts.py."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
@@ -19,8 +20,11 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
 
 from core.forms import ContactForm, PasswordResetRequestForm
+from core.http import client_ip
+from core.text import single_line
 
 from . import accounts
 
@@ -28,7 +32,7 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    return client_ip(request)
 
 
 class _LinkConfirmView(auth_views.PasswordResetConfirmView):
@@ -88,12 +92,45 @@ class PasswordResetConfirmView(_LinkConfirmView):
     title = gettext_lazy("Choose a new password")
 
 
+def _reset_client(group: str, request) -> str:
+    return client_ip(request) or ""
+
+
+def _reset_address(group: str, request) -> str:
+    return single_line(request.POST.get("email", ""), 254).lower()
+
+
+def reset_throttled(request) -> bool:
+    """Too many reset requests from this client address, or for this address (known or not: the count is of
+    requests, so the answer tells nothing about accounts). Every POST counts, valid or not."""
+    by_client = is_ratelimited(
+        request, group="password-reset", key=_reset_client, rate=settings.DXPLAN_PASSWORD_RESET_RATE,
+        method="POST", increment=True,
+    )
+    by_address = is_ratelimited(
+        request, group="password-reset-address", key=_reset_address,
+        rate=settings.DXPLAN_PASSWORD_RESET_ADDRESS_RATE, method="POST", increment=True,
+    )
+    return by_client or by_address
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     """Asks for an address and always answers "if an account has this address, a link is on its way"."""
 
     form_class = PasswordResetRequestForm
     template_name = "registration/password_reset_form.html"
     title = gettext_lazy("Reset your password")
+
+    def post(self, request, *args, **kwargs):
+        if reset_throttled(request):
+            form = self.get_form()
+            form.errors.clear()  # only the one message below: the address is not checked at all
+            form.add_error(None, _("Too many password reset requests from your connection or for this address. "
+                                   "Please try again later."))
+            response = self.render_to_response(self.get_context_data(form=form))
+            response.status_code = 429
+            return response
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         accounts.password_reset_request(
@@ -166,6 +203,19 @@ def account(request):
         "calendar_url": _url_or_none("notices:my_calendar"),
     }
     return render(request, "account/account.html", context)
+
+
+@login_required
+@require_POST
+def feed_reset(request):
+    """The member gives their private calendar feed a new address (from "my calendar"); the old one stops."""
+    accounts.account_feed_reset(user=request.user, ip_address=client_ip(request))
+    messages.success(
+        request,
+        _("Your calendar feed has a new address. Subscribe to it again in your calendar application; "
+          "the old address no longer works."),
+    )
+    return redirect(_url_or_none("notices:my_calendar") or reverse("account"))
 
 
 @login_required

@@ -237,10 +237,25 @@ def account_password_set(*, user, password: str, via: str, ip_address: str | Non
     if not user.is_active:
         raise AccountError(_("This account is disabled."))
     user.set_password(password)
-    user.save(update_fields=["password"])
+    # A new password also retires the private calendar-feed address: whoever learnt the old password could
+    # have copied it from "my calendar".
+    user.feed_generation += 1
+    user.save(update_fields=["password", "feed_generation"])
     if via == "invitation":
         Invitation.objects.filter(user=user, accepted_at__isnull=True).update(accepted_at=timezone.now())
     audit_record(actor=user, action=AuditAction.PASSWORD_SET, target=user, data={"via": via}, ip_address=ip_address)
+    return user
+
+
+@transaction.atomic
+def account_feed_reset(*, user, ip_address: str | None = None) -> User:
+    """Give the member's private calendar feed a new address; the earlier one answers 404 from now on."""
+    if not (user.is_authenticated and user.is_active):
+        raise PermissionDenied
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.feed_generation += 1
+    user.save(update_fields=["feed_generation"])
+    audit_record(actor=user, action=AuditAction.FEED_RESET, target=user, ip_address=ip_address)
     return user
 
 

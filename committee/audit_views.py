@@ -3,7 +3,6 @@ body, meeting, person, action and date, a page at a time or as CSV (committee.ac
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django import forms
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from core.admin_audit import change_message_text
 from core.audit import audit_record
+from core.csvsafe import formula_safe_writer
 from core.http import client_ip
 from core.models import AuditAction, AuditEntry
 
@@ -104,7 +104,7 @@ def _csv(request, rows: list[dict]) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
     response.write("\ufeff")  # BOM: Excel opens UTF-8 CSV correctly
-    writer = csv.writer(response)
+    writer = formula_safe_writer(response)
     writer.writerow([_("Date and time"), _("Done by"), _("Action"), _("Body"), _("Object type"), _("Object"),
                      _("Change"), _("From address"), _("Details")])
     for row in rows:

@@ -26,6 +26,7 @@ from import_export import fields, resources
 
 from core import kana, wareki
 from core.types import AnyUser
+from core.validation import check_archive
 
 from . import selectors, services
 from .models import Affiliation, Appointment, Body, Person
@@ -337,10 +338,15 @@ def read_dataset(data: bytes, filename: str) -> tablib.Dataset:
     """
     name = filename.lower()
     if name.endswith(".xlsx"):
+        unreadable = RosterImportError(_("The file could not be read as an Excel workbook (.xlsx)."))
+        try:
+            check_archive(io.BytesIO(data))  # a ZIP bomb is refused before openpyxl unpacks it
+        except ValidationError as exc:
+            raise (unreadable if exc.code == "archive" else RosterImportError(" ".join(exc.messages))) from None
         try:
             dataset = tablib.Dataset().load(io.BytesIO(data), format="xlsx")
         except Exception:
-            raise RosterImportError(_("The file could not be read as an Excel workbook (.xlsx).")) from None
+            raise unreadable from None
     elif name.endswith(".csv"):
         dataset = _decode_csv(data)
     else:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from core import wareki
 from core.audit import AuditAction, audit_record
+from core.http import client_ip
 
 from . import reports, selectors
 from .access import bodies_managed_by, bodies_visible_to, body_for
@@ -188,7 +189,7 @@ def roster_export(request, slug: str, fmt: str):
         action=AuditAction.ROSTER_EXPORTED,
         target=body,
         data={"format": fmt, "on": day.isoformat(), "rows": len(dataset)},
-        ip_address=request.META.get("REMOTE_ADDR"),
+        ip_address=client_ip(request),
     )
     response = HttpResponse(content, content_type=content_type)
     from urllib.parse import quote

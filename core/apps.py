@@ -7,7 +7,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Accounts and audit")
 
     def ready(self) -> None:
-        from . import pagecache, signals  # noqa: F401
+        from . import logredact, pagecache, signals  # noqa: F401
 
         pagecache.connect()
+        logredact.install()
 

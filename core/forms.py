@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 from django_otp.forms import OTPTokenForm
 
@@ -12,6 +13,14 @@ class LoginForm(AuthenticationForm):
     def clean_username(self) -> str:
         # Accounts are stored with the address in lower case (UserManager), so Taro@Example.jp logs in too.
         return self.cleaned_data["username"].lower()
+
+    def clean(self):
+        # An address that is not an address (line breaks, 300 characters, NUL) never reaches authenticate(),
+        # which is what signals a failed login: signal it here, so the audit and axes count it like any other.
+        raw_username = self.data.get("username", "")
+        if "username" not in self.cleaned_data and (raw_username or self.data.get("password")):
+            user_login_failed.send(sender=__name__, credentials={"username": str(raw_username)}, request=self.request)
+        return super().clean()
 
 
 class SecondFactorForm(OTPTokenForm):

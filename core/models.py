@@ -37,6 +37,9 @@ class User(AbstractUser):
     # AbstractUser declares `username` a CharField; removing the field is how Django drops it.
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
+    # Part of the signed private calendar-feed address: raising it retires every earlier address (the member
+    # resets it on their page; a new password resets it too).
+    feed_generation = models.PositiveIntegerField(_("calendar feed generation"), default=0, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -64,6 +67,7 @@ class AuditAction(models.TextChoices):
     ACCOUNT_INVITED = "account_invited", _("Invited to log in")
     INVITATION_FAILED = "invitation_failed", _("Invitation could not be sent")
     PASSWORD_SET = "password_set", _("Password set")
+    FEED_RESET = "feed_reset", _("Calendar feed address reset")
     PASSWORD_RESET_REQUESTED = "password_reset_requested", _("Password reset requested")
     CONTACT_UPDATED = "contact_updated", _("Contact details changed")
     # bodies and rosters

@@ -4,11 +4,12 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
 from .audit import AuditAction, audit_record
+from .http import client_ip
 from .text import single_line
 
 
 def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    return client_ip(request) if request is not None else None
 
 
 @receiver(user_login_failed)

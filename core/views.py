@@ -10,6 +10,7 @@ from django_otp import login as otp_login
 
 from .audit import AuditAction, audit_record
 from .forms import LoginForm, SecondFactorForm
+from .http import client_ip
 
 
 class LoginView(auth_views.LoginView):
@@ -39,7 +40,7 @@ def otp_verify(request):
             actor=request.user,
             action=AuditAction.OTP_VERIFIED,
             target=request.user,
-            ip_address=request.META.get("REMOTE_ADDR"),
+            ip_address=client_ip(request),
         )
         return redirect(next_url)
     return render(request, "registration/otp_verify.html", {"form": form, "next": next_url})

@@ -34,6 +34,7 @@ from committee import selectors as committee_selectors
 from committee.access import appointment_for, body_for
 from committee.models import Appointment, Body
 from core import wareki
+from core.http import client_ip
 from core.middleware import CSP
 from core.models import AuditAction, AuditEntry
 from meetings import selectors as meeting_selectors
@@ -659,7 +660,7 @@ def materials(request, pk: int):
     # A members-only material in the compiled PDF is a download like one in the ZIP: logged the same way.
     included = [m for m, entry in zip(visible, entries, strict=True) if entry.included]
     services.downloads_record(user=request.user, materials=included, via_zip=True,
-                              ip_address=request.META.get("REMOTE_ADDR"))
+                              ip_address=client_ip(request))
     filename = safe_filename(meeting.body.short_name, meeting.label, "資料一式")
     fallback = f"meeting-{meeting.pk}-materials.pdf"
     stored = delivery.generated_redirect(data, content_type="application/pdf", filename=filename, fallback=fallback)

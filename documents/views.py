@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from core.http import client_ip
 from meetings import selectors as meeting_selectors
 from meetings.access import attendee_for_token, meeting_for
 from meetings.models import AgendaItem, Meeting
@@ -46,7 +47,7 @@ _attachment_headers = delivery.attachment_headers
 
 
 def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    return client_ip(request)
 
 
 @require_GET

@@ -247,6 +247,11 @@ FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # Materials: uploads are checked by content; files live under MEDIA_ROOT (or S3) with generated names.
 DXPLAN_UPLOAD_MAX_BYTES = _int("DXPLAN_UPLOAD_MAX_MB", 50, minimum=1) * 1024 * 1024
+# ZIP containers (.docx, .xlsx, .pptx, roster workbooks), checked by their directory (core.validation): the
+# unpacked total, how much one part may grow when unpacked, and how many parts.
+DXPLAN_ARCHIVE_MAX_BYTES = _int("DXPLAN_ARCHIVE_MAX_MB", 300, minimum=1) * 1024 * 1024
+DXPLAN_ARCHIVE_MAX_RATIO = _int("DXPLAN_ARCHIVE_MAX_RATIO", 100, minimum=2)
+DXPLAN_ARCHIVE_MAX_ENTRIES = _int("DXPLAN_ARCHIVE_MAX_ENTRIES", 5000, minimum=10)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 # Set to an nginx `internal` location (e.g. /protected/) to hand file transfers to nginx.
@@ -395,6 +400,12 @@ DXPLAN_PARTICIPATION_ADDRESS_RATE = env.str("DXPLAN_PARTICIPATION_ADDRESS_RATE",
 for _rate in (DXPLAN_PARTICIPATION_RATE, DXPLAN_PARTICIPATION_ADDRESS_RATE):
     if not re.fullmatch(r"\d+/[smhd]", _rate):
         raise ImproperlyConfigured(f"Participation rates must look like 20/h, not {_rate!r}.")
+# Password-reset requests: per client address and per address asked for (whether or not an account has it).
+DXPLAN_PASSWORD_RESET_RATE = env.str("DXPLAN_PASSWORD_RESET_RATE", default="10/h")
+DXPLAN_PASSWORD_RESET_ADDRESS_RATE = env.str("DXPLAN_PASSWORD_RESET_ADDRESS_RATE", default="3/h")
+for _rate in (DXPLAN_PASSWORD_RESET_RATE, DXPLAN_PASSWORD_RESET_ADDRESS_RATE):
+    if not re.fullmatch(r"\d+/[smhd]", _rate):
+        raise ImproperlyConfigured(f"Password-reset rates must look like 10/h, not {_rate!r}.")
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [],
@@ -421,7 +432,10 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Tokens in paths and query strings are redacted from every record (core.logredact; CoreConfig.ready
+    # adds the filter to django.server's and gunicorn's own loggers too).
+    "filters": {"redact_tokens": {"()": "core.logredact.RedactTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -5,10 +5,11 @@ a byte order mark (Excel opens it as UTF-8) and CRLF line ends. Columns: see REA
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.utils import timezone
+
+from core.csvsafe import formula_safe_writer
 
 from .models import FeeSheet, Statement
 
@@ -86,7 +87,7 @@ def _row(statement: Statement) -> list[str | int]:
 def to_csv(statements: list[Statement]) -> bytes:
     """UTF-8 with BOM, CRLF, every field quoted only where needed; payable rows only."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = formula_safe_writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for statement in payable(statements):
         writer.writerow(_row(statement))
@@ -112,7 +113,7 @@ ANNUAL_COLUMNS = [
 def annual_csv(fiscal_year: int, body_name: str, rows: list) -> bytes:
     """年間支払額 per person (approved statements only) for the 支払調書; same format as `to_csv`."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = formula_safe_writer(out, lineterminator="\r\n")
     writer.writerow(ANNUAL_COLUMNS)
     for row in rows:
         t = row.totals

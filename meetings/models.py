@@ -356,6 +356,14 @@ class Attendance(models.Model):
         ONLINE = "online", _("Online (オンライン)")
         ABSENT = "absent", _("Absent (欠席)")
 
+    class ReplyVia(models.TextChoices):
+        """Who set the answer, and how: only the member's own answer while logged in, or the secretariat's
+        record with a reason the member was told of by mail, may make the vice chair act for the chair."""
+
+        SELF = "self", _("The member, logged in")
+        LINK = "link", _("The answer link in the mail")
+        SECRETARIAT = "secretariat", _("The secretariat")
+
     class Actual(models.TextChoices):
         PRESENT = "present", _("Present (出席)")
         ABSENT = "absent", _("Absent (欠席)")
@@ -396,6 +404,13 @@ class Attendance(models.Model):
         related_name="+",
     )
     reply_note = models.CharField(_("note with the answer"), max_length=250, blank=True)
+    reply_via = models.CharField(_("answered through"), max_length=12, choices=ReplyVia.choices, blank=True)
+    absence_mailed_at = models.DateTimeField(
+        _("absence mailed to the member at"),
+        null=True,
+        blank=True,
+        help_text=_("When the member was told by mail that the secretariat recorded their 欠席 (with a reason)."),
+    )
     actual = models.CharField(_("attendance"), max_length=12, choices=Actual.choices, blank=True)
     actual_mode = models.CharField(_("attended"), max_length=8, choices=Mode.choices, blank=True)
 

@@ -170,11 +170,22 @@ class Approver:
     reason: str = ""
 
 
-def _absent_person_ids(meetings: list[Meeting]) -> dict[int, set[int]]:
-    """People counted absent per meeting: they answered 欠席, or were recorded absent. One query."""
+# A 欠席 answer that may hand the chair's part to the vice chair (issue 11, W1): the member's own, given while
+# logged in; or the secretariat's record with a reason, mailed to the member in the same transaction. An answer
+# through the mailed link is not enough: the link is in copies to other addresses, and anyone holding it can
+# answer.
+TRUSTED_ABSENCE = Q(reply=Attendance.Reply.ABSENT) & (
+    Q(reply_via=Attendance.ReplyVia.SELF)
+    | (Q(reply_via=Attendance.ReplyVia.SECRETARIAT, absence_mailed_at__isnull=False) & ~Q(reply_note=""))
+)
+
+
+def _absent_person_ids(meetings: list[Meeting], *, recorded: bool = True) -> dict[int, set[int]]:
+    """People counted absent per meeting: a trusted 欠席 answer (TRUSTED_ABSENCE), or, with `recorded`, the
+    attendance the secretariat recorded after the meeting began. One query."""
     absent: dict[int, set[int]] = {m.pk: set() for m in meetings}
     rows = Attendance.objects.filter(
-        Q(reply=Attendance.Reply.ABSENT) | Q(actual=Attendance.Actual.ABSENT),
+        TRUSTED_ABSENCE | Q(actual=Attendance.Actual.ABSENT) if recorded else TRUSTED_ABSENCE,
         meeting__in=[m.pk for m in meetings],
         appointment__isnull=False,
     ).values_list("meeting_id", "appointment__person_id")
@@ -195,15 +206,18 @@ def _guidelines_in_force(meetings: list[Meeting]) -> dict[int, Guideline | None]
     }
 
 
-def presiding_for_many(meetings: list[Meeting], *, include_elected_here: bool = True) -> dict[int, Approver | None]:
+def presiding_for_many(
+    meetings: list[Meeting], *, include_elected_here: bool = True, recorded_absence: bool = True
+) -> dict[int, Approver | None]:
     """Who presides over each meeting (committee_selectors.presiding_officers_on on the meeting day, with
-    the members who answered 欠席 counted absent), in a fixed number of queries.
+    the members whose 欠席 is trusted counted absent, see TRUSTED_ABSENCE), in a fixed number of queries.
 
     Officers chosen at the very meeting are left out when `include_elected_here` is false: they did not
-    exist when its 次第 was approved."""
+    exist when its 次第 was approved. The attendance recorded after the meeting counts unless
+    `recorded_absence` is false (the approval of the 次第, which comes before it)."""
     if not meetings:
         return {}
-    absent = _absent_person_ids(meetings)
+    absent = _absent_person_ids(meetings, recorded=recorded_absence)
     found = committee_selectors.presiding_officers_on([(m.body, m.reference_date, absent[m.pk]) for m in meetings])
     result = dict(zip([m.pk for m in meetings], found, strict=True))
     if not include_elected_here:
@@ -238,7 +252,9 @@ def presiding_for(meeting: Meeting, *, include_elected_here: bool = True) -> App
 def approvers_for(meetings: list[Meeting], *, allow_convener: bool = True) -> dict[int, Approver | None]:
     """Who approves each 次第: the presiding officer; before there is one (the first meeting, which elects
     the chair), the convening official named in the guidelines (第4-1). A fixed number of queries."""
-    approvers = presiding_for_many(meetings, include_elected_here=not allow_convener)
+    approvers = presiding_for_many(
+        meetings, include_elected_here=not allow_convener, recorded_absence=not allow_convener
+    )
     if not allow_convener:
         return approvers
     guidelines = _guidelines_in_force(meetings)

@@ -39,3 +39,6 @@ class NoticesConfig(AppConfig):
 
         material_published.connect(receivers.on_material_published, dispatch_uid="notices.material_published")
         material_hidden.connect(receivers.on_material_hidden, dispatch_uid="notices.material_hidden")
+        from meetings.signals import absence_recorded
+
+        absence_recorded.connect(receivers.on_absence_recorded, dispatch_uid="notices.absence_recorded")

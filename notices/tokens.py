@@ -45,13 +45,21 @@ def read_answer_token(token: str) -> tuple[int, int]:
 
 
 def feed_token(user) -> str:
-    """The private feed's token names the user; it stops giving anything once their rights end."""
-    return signing.Signer(salt=FEED_SALT).sign(str(user.pk)).replace(":", ".")
+    """The private feed's token names the user and the generation of their address (User.feed_generation),
+    so resetting it retires every earlier address; it stops giving anything once their rights end. An
+    address never reset (generation 0) reads as before generations existed."""
+    generation = getattr(user, "feed_generation", 0)
+    value = str(user.pk) if not generation else f"{user.pk}-{generation}"
+    return signing.Signer(salt=FEED_SALT).sign(value).replace(":", ".")
 
 
-def read_feed_token(token: str) -> int | None:
+def read_feed_token(token: str) -> tuple[int, int] | None:
+    """(user pk, generation) from a feed token, or None if it was altered."""
     try:
         value = signing.Signer(salt=FEED_SALT).unsign(token.replace(".", ":"))
     except signing.BadSignature:
         return None
-    return int(value) if value.isdigit() else None
+    pk, _sep, generation = value.partition("-")
+    if not pk.isdigit() or (generation and not generation.isdigit()):
+        return None
+    return int(pk), int(generation or 0)

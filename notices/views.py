@@ -201,6 +201,7 @@ def answer(request, token: str):
                 reply=request.POST.get("reply", ""),
                 note=request.POST.get("note", "")[:250],
                 on_behalf=user is None,
+                via=Attendance.ReplyVia.LINK,  # whoever holds the link: never counts as the member's own word
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -303,9 +304,9 @@ def member_calendar(request, token: str):
     """A member's private feed (with the online link): the meetings they may see the private side of now."""
     from core.models import User
 
-    user_pk = read_feed_token(token)
-    user = User.objects.filter(pk=user_pk, is_active=True).first() if user_pk else None
-    if user is None:
+    found = read_feed_token(token)
+    user = User.objects.filter(pk=found[0], feed_generation=found[1], is_active=True).first() if found else None
+    if user is None:  # altered, retired by a reset, or the account disabled
         raise Http404
     meetings = (
         Meeting.objects.filter(viewer_for(user).member, start_at__isnull=False)

@@ -19,6 +19,8 @@ from django.utils.http import http_date
 from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
 
+from core.http import client_ip
+
 # Public exports may be kept this long by a proxy or a browser; a change shows within five minutes.
 MAX_AGE = 300
 # django-stubs types decorator_from_middleware loosely (a view or a class may come back); applied to a
@@ -30,14 +32,8 @@ conditional = cast(
 
 
 def client_address(group: str, request: HttpRequest) -> str:
-    """The client's address: REMOTE_ADDR, or the address the trusted proxies (PROXY_COUNT) saw."""
-    proxies = settings.AXES_IPWARE_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies and forwarded:
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address, behind the PROXY_COUNT trusted proxies too (core.http.client_ip)."""
+    return client_ip(request) or ""
 
 
 def limited(request: HttpRequest) -> bool:

@@ -4,7 +4,6 @@ the same to everyone, so views never look at request.user."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from rest_framework.views import APIView
 
 from committee.models import Appointment, Body, Guideline
 from committee.selectors import Officers
+from core.csvsafe import formula_safe_writer
 from meetings.models import Meeting
 
 from . import oparl, pagination, popolo, selectors, timestamps
@@ -214,7 +214,7 @@ def _csv_response(rows: list[list[str]], filename: str, request: HttpRequest) ->
     """UTF-8 CSV with a header row and CRLF line ends; ?bom=1 adds the byte-order mark that Excel in Japan
     needs to read UTF-8."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = formula_safe_writer(out, lineterminator="\r\n")
     writer.writerows(rows)
     bom = request.GET.get("bom") == "1"
     data = out.getvalue().encode("utf-8-sig" if bom else "utf-8")

@@ -38,6 +38,13 @@ def _open_data_unlimited(settings):
 
 
 @pytest.fixture(autouse=True)
+def _password_resets_unlimited(settings):
+    # Counted per client address in the cache like the open data: tests/core/test_reset_throttle.py sets its own.
+    settings.DXPLAN_PASSWORD_RESET_RATE = "100000/m"
+    settings.DXPLAN_PASSWORD_RESET_ADDRESS_RATE = "100000/m"
+
+
+@pytest.fixture(autouse=True)
 def _no_page_cache(settings):
     # Each test runs inside a transaction that never commits, so the on-commit hook that drops cached
     # public pages never runs: pages read twice around a change would be the cached ones. The cache and

@@ -309,6 +309,7 @@ MATRIX: dict[str, list[Case]] = {
     # Accounts (core/urls.py). Invitations, resets and contact edits: tests/core/test_accounts.py.
     "account": [Case("my account", SIGNED_IN_ONLY)],
     "password_change": [Case("form", SIGNED_IN_ONLY)],
+    "account_feed_reset": [Case("GET", POST_ONLY)],
     "password_reset": [Case("form", PUBLIC)],
     "password_reset_done": [Case("page", PUBLIC)],
     "password_reset_confirm": [Case("altered link", expect(400), {"uidb64": "MQ", "token": "bp4140-forged"})],

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_audit import AuditedAdminMixin
+from core.http import client_ip
 
 from .. import selectors
 from ..models import (
@@ -68,7 +69,7 @@ class StaffAssignmentAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
             action=AuditAction.STAFF_ASSIGNMENT_SAVED,
             target=obj,
             data={"unit": obj.unit_id, "start_on": obj.start_on.isoformat()},
-            ip_address=request.META.get("REMOTE_ADDR"),
+            ip_address=client_ip(request),
         )
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_audit import AuditedAdminMixin
+from core.http import client_ip
 from core.validation import local_date
 
 from .. import selectors, services
@@ -227,7 +228,7 @@ class PersonAdmin(AuditedAdminMixin, ReadingSearchMixin, HiddenHistoryMixin, Sim
         invited = 0
         for person in queryset:
             try:
-                accounts.account_invite(actor=request.user, person=person, ip_address=request.META.get("REMOTE_ADDR"))
+                accounts.account_invite(actor=request.user, person=person, ip_address=client_ip(request))
             except (accounts.AccountError, PermissionDenied) as exc:
                 reason = "; ".join(exc.messages) if isinstance(exc, ValidationError) else _("not allowed")
                 self.message_user(request, f"{person}: {reason}", messages.ERROR)

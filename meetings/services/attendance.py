@@ -19,7 +19,7 @@ from ..models import (
     OfficerElection,
     Seat,
 )
-from ..signals import attendance_changed
+from ..signals import absence_recorded, attendance_changed
 from ._common import MeetingError, _lock
 
 SEAT_POSITION_MAX = 999
@@ -50,9 +50,20 @@ def attendance_prepare(*, actor: AnyUser | None, meeting: Meeting) -> int:
 
 @transaction.atomic
 def attendance_reply(
-    *, actor: AnyUser | None, attendance: Attendance, reply: str, note: str = "", on_behalf: bool = False
+    *,
+    actor: AnyUser | None,
+    attendance: Attendance,
+    reply: str,
+    note: str = "",
+    on_behalf: bool = False,
+    via: str | None = None,
 ) -> Attendance:
-    """An invitee answers 会場 / オンライン / 欠席; the secretariat may record an answer given by phone."""
+    """An invitee answers 会場 / オンライン / 欠席; the secretariat may record an answer given by phone.
+
+    `via` records who set the answer and how (Attendance.ReplyVia): the member logged in ("self", the
+    default without `on_behalf`), the mailed answer link ("link"), or the secretariat ("secretariat", the
+    default with `on_behalf`). A 欠席 the secretariat records with a reason is mailed to the member in this
+    transaction (signal absence_recorded); who presides counts it only then (selectors.presiding_for_many)."""
     # Lock only the attendance row: PostgreSQL refuses FOR UPDATE on the nullable side of the outer joins
     # (a row holds either a member or another attendee).
     attendance = (
@@ -61,6 +72,13 @@ def attendance_reply(
         .get(pk=attendance.pk)
     )
     meeting = attendance.meeting
+    via = via or (Attendance.ReplyVia.SECRETARIAT if on_behalf else Attendance.ReplyVia.SELF)
+    if (
+        via not in Attendance.ReplyVia.values
+        or (via == Attendance.ReplyVia.SELF and on_behalf)
+        or (via == Attendance.ReplyVia.SECRETARIAT and not on_behalf)
+    ):
+        raise ValueError(via)
     if reply not in Attendance.Reply.values:
         raise MeetingError(_("Choose 会場, オンライン or 欠席."))
     if meeting.status not in (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED, Meeting.Status.POSTPONED):
@@ -74,16 +92,29 @@ def attendance_reply(
     if reply == Attendance.Reply.ONLINE and not meeting.online_url and not meeting.online_note:
         raise MeetingError(_("This meeting offers no online attendance."))
     note = note.strip()
-    if attendance.reply == reply and attendance.reply_note == note:
+    if (attendance.reply, attendance.reply_note, attendance.reply_via) == (reply, note, via):
         return attendance
-    attendance.reply, attendance.reply_note = reply, note
+    attendance.reply, attendance.reply_note, attendance.reply_via = reply, note, via
     attendance.replied_at, attendance.replied_by = timezone.now(), account_of(actor)
-    attendance.save(update_fields=["reply", "reply_note", "replied_at", "replied_by"])
+    attendance.absence_mailed_at = None
+    mailed = (
+        via == Attendance.ReplyVia.SECRETARIAT
+        and reply == Attendance.Reply.ABSENT
+        and bool(note)
+        and attendance.appointment_id is not None
+        and any(told for _receiver, told in absence_recorded.send(sender=Attendance, attendance=attendance,
+                                                                  actor=actor))
+    )
+    if mailed:
+        attendance.absence_mailed_at = timezone.now()
+    attendance.save(
+        update_fields=["reply", "reply_note", "reply_via", "replied_at", "replied_by", "absence_mailed_at"]
+    )
     audit_record(
         actor=actor,
         action=AuditAction.ATTENDANCE_ANSWERED,
         target=meeting,
-        data={"attendance": attendance.pk, "reply": reply, "on_behalf": on_behalf},
+        data={"attendance": attendance.pk, "reply": reply, "on_behalf": on_behalf, "via": via, "mailed": mailed},
     )
     return attendance
 

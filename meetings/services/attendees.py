@@ -140,9 +140,9 @@ def attendee_reply(*, attendee: Attendee, reply: str, note: str = "") -> Attenda
     note = single_line(note, 250).strip()
     if attendance.reply == reply and attendance.reply_note == note:
         return attendance
-    attendance.reply, attendance.reply_note = reply, note
+    attendance.reply, attendance.reply_note, attendance.reply_via = reply, note, Attendance.ReplyVia.LINK
     attendance.replied_at, attendance.replied_by = timezone.now(), None
-    attendance.save(update_fields=["reply", "reply_note", "replied_at", "replied_by"])
+    attendance.save(update_fields=["reply", "reply_note", "reply_via", "replied_at", "replied_by"])
     audit_record(
         actor=None,
         action=AuditAction.ATTENDEE_ANSWERED,

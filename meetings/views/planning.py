@@ -219,9 +219,16 @@ def _prepare(request, meeting: Meeting) -> str:
 def _reply(request, meeting: Meeting) -> str:
     post = request.POST
     row = get_object_or_404(Attendance, pk=int_or_404(post.get("attendance")), meeting=meeting)
-    services.attendance_reply(
+    row = services.attendance_reply(
         actor=request.user, attendance=row, reply=post.get("reply", ""), note=post.get("note", ""), on_behalf=True
     )
+    if row.reply == Attendance.Reply.ABSENT and row.appointment_id is not None:
+        if row.absence_mailed_at is not None:
+            return _("The answer was recorded, and %(name)s was told by mail.") % {"name": row.holder_name}
+        return _(
+            "The answer was recorded. Without a reason mailed to %(name)s, this 欠席 does not let the vice chair "
+            "act for the chair."
+        ) % {"name": row.holder_name}
     return _("The answer was recorded.")
 
 

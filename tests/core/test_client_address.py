@@ -46,3 +46,66 @@ def test_the_middleware_gives_every_reader_of_remote_addr_the_client(settings):
     assert seen["entry"].ip_address == "192.0.2.44"
     assert request.META["DXPLAN_PROXY_ADDR"] == "127.0.0.1"
     assert client_ip(request) == "192.0.2.44"  # reading it again gives the same answer
+
+
+def test_nothing_but_core_http_reads_the_client_address_itself():
+    """Every audit entry, download record and throttle key takes the address from core.http.client_ip;
+    a module reading REMOTE_ADDR or X-Forwarded-For directly would show the proxy, or trust a forged header."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    allowed = {root / "core" / "http.py", root / "core" / "middleware.py"}
+    readers = []
+    for path in root.glob("*/**/*.py"):
+        if path.parts[len(root.parts)] in {".venv", "tests", "bench", "var", "node_modules"} or path in allowed:
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "REMOTE_ADDR" in text or "HTTP_X_FORWARDED_FOR" in text:
+            readers.append(str(path.relative_to(root)))
+    assert readers == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, None, "10.0.0.9"),
+        (0, "203.0.113.66", "10.0.0.9"),  # spoofed: no proxy is trusted
+        (1, "198.51.100.4", "198.51.100.4"),
+        (1, "203.0.113.66, 198.51.100.4", "198.51.100.4"),  # spoofed entry left of the proxy's
+        (2, "203.0.113.66, 198.51.100.4, 10.1.1.1", "198.51.100.4"),
+        (2, "198.51.100.4", "10.0.0.9"),  # did not pass both proxies
+    ],
+)
+def test_failed_login_and_its_lockout_record_the_client_behind_the_proxies(
+    client, settings, proxies, forwarded, expected
+):
+    from axes.models import AccessAttempt
+    from django.urls import reverse
+
+    from core.models import AuditEntry
+
+    settings.PROXY_COUNT = proxies
+    extra = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
+    client.post(reverse("login"), {"username": "x@test.example", "password": "y" * 12}, REMOTE_ADDR="10.0.0.9", **extra)
+
+    assert AuditEntry.objects.get(action="login_failed").ip_address == expected
+    assert AccessAttempt.objects.get().ip_address == expected
+
+
+@pytest.mark.django_db
+def test_password_reset_audit_records_the_client_behind_a_proxy(client, settings):
+    from django.urls import reverse
+
+    from core.models import AuditEntry
+    from tests import factories
+
+    settings.PROXY_COUNT = 1
+    factories.UserFactory(email="kanako@test.example")
+    client.post(
+        reverse("password_reset"),
+        {"email": "kanako@test.example"},
+        REMOTE_ADDR="10.0.0.9",
+        HTTP_X_FORWARDED_FOR="203.0.113.66, 198.51.100.4",
+    )
+    assert AuditEntry.objects.get(action="password_reset_requested").ip_address == "198.51.100.4"

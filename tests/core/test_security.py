@@ -200,12 +200,55 @@ def test_failed_login_for_an_unknown_address_answers_like_a_known_one(client, ac
     assert known.context["form"].errors == unknown.context["form"].errors
 
 
-def test_failed_login_with_line_breaks_in_the_address_is_one_line_in_the_audit(client, db):
-    client.post(reverse("login"), {"username": "evil@test.example\r\nFAKE login ok", "password": "x" * 12})
+@pytest.mark.parametrize(
+    ("attempted", "expected"),
+    [
+        ("evil@test.example\r\nFAKE login ok", "evil@test.example FAKE login ok"),
+        ("evil@test.example\nFAKE", "evil@test.example FAKE"),
+        ("a" * 5000 + "@test.example", "a" * 254),  # longer than any address: cut, still one entry
+        ("nul\x00byte@test.example", "nul byte@test.example"),
+        ("not an address at all", "not an address at all"),
+        ("\u2028kanako@test.example\u2029", "kanako@test.example"),
+    ],
+)
+def test_failed_login_with_line_breaks_in_the_address_is_one_line_in_the_audit(client, db, attempted, expected):
+    """Whatever is typed as the address, each attempt leaves exactly one audit entry, on one line."""
+    response = client.post(
+        reverse("login"), {"username": attempted, "password": "x" * 12}, REMOTE_ADDR="192.0.2.10"
+    )
 
-    for entry in AuditEntry.objects.filter(action="login_failed"):
-        assert "\n" not in json.dumps(entry.data) and "\\n" not in json.dumps(entry.data)
-        assert "\r" not in entry.target_label and "\n" not in entry.target_label
+    assert response.status_code == 200
+    assert SESSION_KEY not in client.session
+    entries = list(AuditEntry.objects.filter(action="login_failed"))
+    assert len(entries) == 1, "one attempt, one entry"
+    (entry,) = entries
+    assert entry.data["username"] == expected
+    assert entry.ip_address == "192.0.2.10"
+    stored = json.dumps(entry.data, ensure_ascii=False)
+    for control in ("\r", "\n", "\\r", "\\n", "\\u0000", "\u2028", "\u2029"):
+        assert control not in stored
+
+
+def test_failed_login_with_undecodable_bytes_is_audited_once(client, db):
+    """A body that is not UTF-8 (a raw 0xff byte, half a multi-byte character) is still one entry."""
+    body = b"username=%FF%FEevil%E3%81%40test.example%0D%0Aok&password=xxxxxxxxxxxx"
+    response = client.post(reverse("login"), body, content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 200
+    (entry,) = AuditEntry.objects.filter(action="login_failed")
+    assert "\n" not in entry.data["username"] and "\r" not in entry.data["username"]
+    assert "evil" in entry.data["username"]
+
+
+def test_failed_logins_with_bad_addresses_count_towards_the_lockout(client, db, settings):
+    """Malformed addresses are failed logins for axes too: they cannot be used to try passwords for free."""
+    settings.AXES_FAILURE_LIMIT = 3
+    for _ in range(3):
+        client.post(reverse("login"), {"username": "x\r\n@test.example", "password": "x" * 12})
+    assert AuditEntry.objects.filter(action="login_failed").count() == 3
+    from axes.models import AccessAttempt
+
+    assert AccessAttempt.objects.filter(failures_since_start__gte=3).exists()
 
 
 def test_logout_is_a_post_and_ends_the_session(client, account):

@@ -10,6 +10,7 @@ before it runs the relay: what the relay would see had it run on schedule that m
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -238,12 +239,23 @@ def test_one_invalid_address_among_fifty(worker, smtp):
     assert smtp.refused == [bad]
     assert not smtp.to(bad)
 
-    # shown to the secretariat: the failed delivery and its reason on the notice's page
+    # shown to the secretariat: the failed delivery, its reason and a resend button on the notices page,
+    # and nothing to resend for the forty-nine that were sent
+    from django.test import Client
+    from django.urls import reverse
+
     from notices import selectors
 
-    shown = getattr(selectors, "failed_deliveries", None)
-    if shown is not None:
-        assert [d.email for d in shown(notice)] == [bad]
+    assert [d.email for d in selectors.failed_deliveries(notice)] == [bad]
+    secretariat = Client()
+    secretariat.force_login(committee.secretariat, backend="django.contrib.auth.backends.ModelBackend")
+    page = secretariat.get(reverse("notices:status", args=[committee.meeting.pk]), follow=False)
+    assert page.status_code == 200, page.status_code
+    html = page.content.decode()
+    assert bad in html
+    assert reverse("notices:resend", args=[by_state[bad].pk]) in html
+    resend_buttons = re.findall(reverse("notices:resend", args=[0]).replace("/0/", r"/\d+/"), html)
+    assert resend_buttons == [reverse("notices:resend", args=[by_state[bad].pk])], "one resend button, for it"
     assert started <= notice.created_at
 
 

@@ -295,7 +295,7 @@ def test_rate_limit_per_client_address(db, client, settings):
 
 def test_behind_a_proxy_the_limit_counts_the_forwarded_address(db, settings):
     settings.DXPLAN_OPENDATA_RATE = "1/m"
-    settings.AXES_IPWARE_PROXY_COUNT = 1
+    settings.PROXY_COUNT = 1  # the one setting every reader of the client address honours (core.http)
     cache.clear()
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
     assert Client(**proxy, HTTP_X_FORWARDED_FOR="192.0.2.1").get("/oparl/").status_code == 200
