@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meetings', '0006_minutes_version_message'),
+        ('meetings', '0007_agenda_item_result'),
     ]
 
     operations = [
