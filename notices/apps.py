@@ -32,9 +32,10 @@ class NoticesConfig(AppConfig):
     def ready(self) -> None:
         post_migrate.connect(_register_relay, sender=self, dispatch_uid="notices.register_relay")
 
-        from documents.signals import material_hidden, material_published
+        from documents import recorders
 
         from . import receivers, tasks  # noqa: F401 - registers the tasks, which services queue by name
 
-        material_published.connect(receivers.on_material_published, dispatch_uid="notices.material_published")
-        material_hidden.connect(receivers.on_material_hidden, dispatch_uid="notices.material_hidden")
+        # Inside the transaction of the publication: the 資料掲載のお知らせ is recorded with it, or neither.
+        recorders.on_published("notices", receivers.on_material_published)
+        recorders.on_hidden("notices", receivers.on_material_hidden)
