@@ -32,10 +32,14 @@ class NoticesConfig(AppConfig):
     def ready(self) -> None:
         post_migrate.connect(_register_relay, sender=self, dispatch_uid="notices.register_relay")
 
+        from core import outbox
         from documents import recorders
 
         from . import receivers, tasks  # noqa: F401 - registers the tasks, which services queue by name
+        from .services import outbox_write, queue_outbox
 
         # Inside the transaction of the publication: the 資料掲載のお知らせ is recorded with it, or neither.
         recorders.on_published("notices", receivers.on_material_published)
         recorders.on_hidden("notices", receivers.on_material_hidden)
+        # The floors below notices (accounts: password resets) write their mails through core.outbox.
+        outbox.register(writer=outbox_write, queue=queue_outbox)
