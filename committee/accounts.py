@@ -17,11 +17,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import BooleanField, Case, OuterRef, Q, Subquery, Value, When
-from django.utils import timezone
-from django.utils.crypto import constant_time_compare
-from django.utils.http import base36_to_int
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare, get_random_string
+from django.utils.encoding import force_bytes
+from django.utils.http import base36_to_int, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from core import outbox
 from core.audit import AuditAction, audit_record
 from core.models import AuditEntry, Invitation, User
 from core.text import single_line
@@ -259,35 +263,67 @@ def account_feed_reset(*, user, ip_address: str | None = None) -> User:
     return user
 
 
+RESET_TOPIC = "password_reset"
+
+
+def _stand_in(email: str) -> User:
+    """An unsaved account for an address nobody has: the reset mail is made for it exactly as for a real one
+    (its password field has the length of a real hash; the link can never be used)."""
+    return User(pk=0, email=email, password="!" + get_random_string(88), is_active=True)
+
+
+def password_reset_mail(user: User, language: str) -> tuple[str, str]:
+    """(subject, text) of the reset mail in `language` (else the site's): the link made from the configured
+    address, never the request's Host header (SECURITY.md, Accounts)."""
+    language = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": reset_tokens.make_token(user)},
+    )
+    context = {
+        "ORGANISATION_NAME": settings.DXPLAN_ORGANISATION_NAME,
+        "SITE_URL": settings.SITE_URL,
+        "email": user.email,
+        "link": f"{settings.SITE_URL}{path}",
+        "expires_at": reset_tokens.expires_at(),
+        "reset_url": f"{settings.SITE_URL}{reverse('password_reset')}",
+    }
+    with translation.override(language):
+        subject = single_line(render_to_string("account/email/password_reset_subject.txt", context), 200)
+        return subject, render_to_string("account/email/password_reset_body.txt", context)
+
+
 def password_reset_request(*, email: str, language: str, ip_address: str | None = None) -> None:
-    """Mail a reset link to the active account with this address, if there is one. The caller answers the same
-    either way, and nothing is recorded for an unknown address. Invited members who never set a password may
-    use it too (the link proves the address just as the invitation does)."""
-    email = (email or "").strip().lower()
-    user = User.objects.filter(email__iexact=email, is_active=True).first() if email else None
-    if user is None:
-        return
+    """Mail a reset link to the active account with this address, if there is one, through the outbox. The
+    caller answers the same either way, and nothing is recorded for an unknown address. Invited members who
+    never set a password may use it too (the link proves the address just as the invitation does).
+
+    Equal work (W5): a known address, an unknown one and a known one asked again within RESET_COOLDOWN run
+    the same statements, so the time of the answer does not tell whether an account exists. One query finds
+    and locks the account (one request at a time per account), one looks for a recent request; the link is
+    made and the mail rendered; the audit entry and the outbox row are written and the sending task is
+    queued on commit. When nothing is to be sent, the two rows are written in a savepoint that is rolled
+    back, and the task is handed the id of the row that is gone, so it finds nothing to send."""
+    email = single_line(email or "", 254).strip().lower()
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=user.pk).first()  # one request at a time per account
+        user = User.objects.select_for_update().filter(email__iexact=email, is_active=True).exclude(email="").first()
+        account = user if user is not None else _stand_in(email)
         recent = AuditEntry.objects.filter(
             action=AuditAction.PASSWORD_RESET_REQUESTED,
-            target_id=str(user.pk),
+            target_id=str(account.pk),
             created_at__gte=timezone.now() - RESET_COOLDOWN,
         ).exists()
-        if recent:
-            return
-        audit_record(actor=None, action=AuditAction.PASSWORD_RESET_REQUESTED, target=user, ip_address=ip_address)
-        user_id = user.pk
-        transaction.on_commit(lambda: _queue_reset(user_id, language))
-
-
-def _queue_reset(user_id: int, language: str) -> None:
-    from .tasks import send_password_reset
-
-    try:
-        send_password_reset.delay(user_id, language)
-    except Exception:
-        logger.exception("Could not queue a password reset mail for account %s.", user_id)
+        send = user is not None and not recent
+        subject, text = password_reset_mail(account, language)
+        headers = {"Reply-To": settings.DXPLAN_REPLY_TO} if getattr(settings, "DXPLAN_REPLY_TO", "") else {}
+        with transaction.atomic():
+            audit_record(actor=None, action=AuditAction.PASSWORD_RESET_REQUESTED, target=account, ip_address=ip_address)
+            row_id = outbox.outbox_write(
+                topic=RESET_TOPIC, to=account.email, subject=subject, text=text, headers=headers
+            )
+            transaction.set_rollback(not send)
+        if not send:
+            transaction.on_commit(lambda: outbox.outbox_queue([row_id]))
 
 
 # --- contact details ---------------------------------------------------------------------------------

@@ -37,7 +37,9 @@ from django.utils import timezone
 
 GENERATION_KEY = "dxplan:pages:generation"
 # Audit entries that change nothing a public page shows.
-QUIET_ACTIONS = frozenset({"login", "login_failed", "logout"})
+# (A reset request must not drop the cache either: the known address would then cost the next visitor a
+# fresh page, which an unknown one does not.)
+QUIET_ACTIONS = frozenset({"login", "login_failed", "logout", "password_reset_requested"})
 
 
 def generation() -> str:

@@ -1,6 +1,10 @@
+import logging
+import uuid
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -11,6 +15,8 @@ from django_otp import login as otp_login
 from .audit import AuditAction, audit_record
 from .forms import LoginForm, SecondFactorForm
 from .http import client_ip
+
+logger = logging.getLogger(__name__)
 
 
 class LoginView(auth_views.LoginView):
@@ -46,9 +52,48 @@ def otp_verify(request):
     return render(request, "registration/otp_verify.html", {"form": form, "next": next_url})
 
 
-@never_cache
-def healthz(request) -> HttpResponse:
-    """For load balancers: answers 200 when the database answers."""
+HEALTH_CACHE_KEY = "dxplan:healthz"
+BROKER_TIMEOUT = 2  # seconds: a load balancer's probe must not hang on a dead broker
+
+
+def _check_database() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+
+
+def _check_cache() -> None:
+    # A write and a read: Django's Redis cache raises when the server is down; a value that does not come
+    # back (a cache that drops writes) fails too.
+    token = uuid.uuid4().hex
+    cache.set(HEALTH_CACHE_KEY, token, 30)
+    if cache.get(HEALTH_CACHE_KEY) != token:
+        raise RuntimeError("the cache did not keep a value")
+
+
+def _check_broker() -> bool:
+    """False when there is no broker to check (no CELERY_BROKER_URL, or tasks run eagerly)."""
+    from celery import current_app
+
+    if not settings.CELERY_BROKER_URL or current_app.conf.task_always_eager:
+        return False
+    with current_app.connection_for_write(connect_timeout=BROKER_TIMEOUT) as broker:
+        broker.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT)
+    return True
+
+
+@never_cache
+def healthz(request) -> HttpResponse:
+    """For load balancers and monitoring, without sign-in: JSON, 200 when the database, the cache and (when
+    one is configured) the Celery broker answer, else 503 naming the checks that failed. Nothing about
+    the failure beyond its name is shown (the reason goes to the log); nothing is cached."""
+    checks: dict[str, str] = {}
+    for name, check in (("database", _check_database), ("cache", _check_cache), ("broker", _check_broker)):
+        try:
+            checks[name] = "skipped" if check() is False else "ok"
+        except Exception as exc:  # any failure of a dependency is what this view reports
+            logger.warning("Health check %s failed: %s", name, type(exc).__name__)
+            checks[name] = "failed"
+    failed = sorted(name for name, state in checks.items() if state == "failed")
+    if failed:
+        return JsonResponse({"status": "error", "failed": failed, "checks": checks}, status=503)
+    return JsonResponse({"status": "ok", "checks": checks})

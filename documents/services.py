@@ -18,7 +18,7 @@ from core.text import single_line
 from core.types import AnyUser, account_of
 from meetings.models import AgendaItem, Meeting
 
-from . import signals
+from . import recorders, signals
 from .access import item_is_open
 from .extraction import SUPPORTED as SUPPORTED_TEXT
 from .extraction import ExtractionError, extract_pages
@@ -126,6 +126,15 @@ def material_text_extract(*, version: MaterialVersion) -> MaterialVersion:
     return locked
 
 
+def _lock(material: Material) -> Material:
+    """The material, locked, after its meeting (the lock order of docs/locking.md: the meeting before what
+    belongs to it). The recorders lock the meeting to collect its 資料掲載のお知らせ; taking the material
+    first could deadlock with a notice being written for the same meeting."""
+    Meeting.objects.select_for_update().filter(pk=material.meeting_id).values_list("pk", flat=True).first()
+    # `of`: PostgreSQL cannot lock the nullable side of the outer join to the agenda item.
+    return Material.objects.select_for_update(of=("self",)).select_related("agenda_item").get(pk=material.pk)
+
+
 @transaction.atomic
 def material_create(
     *,
@@ -173,7 +182,7 @@ def material_create(
                      data={"label": label, "visibility": material.visibility,
                            "version": version.number if version else None})
         if material.visibility != Material.Visibility.SECRETARIAT:
-            signals.send_on_commit(signals.material_published, material, replaced=False)
+            recorders.published(material, replaced=False)
     except Exception:
         # The rows roll back with the transaction; the stored file does not.
         if version is not None:
@@ -185,7 +194,7 @@ def material_create(
 @transaction.atomic
 def material_replace(*, actor: AnyUser, material: Material, upload: UploadedFile, note: str = "") -> MaterialVersion:
     """差替: a new file under the same link; the earlier versions stay, listed for the secretariat."""
-    material = Material.objects.select_for_update().get(pk=material.pk)
+    material = _lock(material)
     if material.is_withdrawn:
         raise MaterialError(_("Restore the material before replacing its file."))
     version = _store_version(actor=actor, material=material, upload=upload, note=note)
@@ -196,7 +205,7 @@ def material_replace(*, actor: AnyUser, material: Material, upload: UploadedFile
         audit_record(actor=actor, action=action, target=material,
                      data={"version": version.number, "sha256": version.sha256})
         if version.number > 1 and material.visibility != Material.Visibility.SECRETARIAT:
-            signals.send_on_commit(signals.material_published, material, replaced=True)
+            recorders.published(material, replaced=True)
     except Exception:
         version.file.delete(save=False)
         raise
@@ -206,8 +215,7 @@ def material_replace(*, actor: AnyUser, material: Material, upload: UploadedFile
 @transaction.atomic
 def material_set_visibility(*, actor: AnyUser, material: Material, visibility: str) -> Material:
     """Who may see the material: 事務局のみ → 委員 → 公開. Publishing is recorded; doing it twice is harmless."""
-    # `of`: PostgreSQL cannot lock the nullable side of the outer join to the agenda item.
-    material = Material.objects.select_for_update(of=("self",)).select_related("agenda_item").get(pk=material.pk)
+    material = _lock(material)
     if material.visibility == visibility:
         return material
     if material.is_withdrawn:
@@ -221,9 +229,9 @@ def material_set_visibility(*, actor: AnyUser, material: Material, visibility: s
     action = AuditAction.MATERIAL_PUBLISHED if published else AuditAction.MATERIAL_VISIBILITY_CHANGED
     audit_record(actor=actor, action=action, target=material, data={"from": before, "to": visibility})
     if before == Material.Visibility.SECRETARIAT:
-        signals.send_on_commit(signals.material_published, material, replaced=False)
+        recorders.published(material, replaced=False)
     elif visibility == Material.Visibility.SECRETARIAT:
-        signals.send_on_commit(signals.material_hidden, material)
+        recorders.hidden(material)
     return material
 
 
@@ -234,7 +242,7 @@ def material_publish(*, actor: AnyUser, material: Material) -> Material:
 @transaction.atomic
 def material_set_closed(*, actor: AnyUser, material: Material, is_closed: bool) -> Material:
     """Mark a material 非公開 (by decision of the committee); a public one goes back to members only."""
-    material = Material.objects.select_for_update().get(pk=material.pk)
+    material = _lock(material)
     if material.is_closed == is_closed:
         return material
     material.is_closed = is_closed
@@ -251,7 +259,7 @@ def material_set_closed(*, actor: AnyUser, material: Material, is_closed: bool) 
 @transaction.atomic
 def material_withdraw(*, actor: AnyUser, material: Material, reason: str) -> Material:
     """取下げ: nobody but the secretariat sees it any more; the files are kept and it can be restored."""
-    material = Material.objects.select_for_update().get(pk=material.pk)
+    material = _lock(material)
     if material.is_withdrawn:
         return material
     if not reason.strip():
@@ -261,20 +269,21 @@ def material_withdraw(*, actor: AnyUser, material: Material, reason: str) -> Mat
     audit_record(
         actor=actor, action=AuditAction.MATERIAL_WITHDRAWN, target=material, data={"reason": material.withdrawn_reason}
     )
-    signals.send_on_commit(signals.material_hidden, material)
+    recorders.hidden(material)
     return material
 
 
 @transaction.atomic
 def material_restore(*, actor: AnyUser, material: Material) -> Material:
-    material = Material.objects.select_for_update().get(pk=material.pk)
+    """Undo 取下げ: members (or the public) see it again as before, and it is announced again."""
+    material = _lock(material)
     if not material.is_withdrawn:
         return material
     material.withdrawn_at, material.withdrawn_reason = None, ""
     material.save(update_fields=["withdrawn_at", "withdrawn_reason"])
     audit_record(actor=actor, action=AuditAction.MATERIAL_RESTORED, target=material)
     if material.visibility != Material.Visibility.SECRETARIAT and material.current_version_id:
-        signals.send_on_commit(signals.material_published, material, replaced=False)
+        recorders.published(material, replaced=False)
     return material
 
 

@@ -1,10 +1,10 @@
-"""Signals of the materials, sent after the change is committed. Other apps listen (notices announces
-published materials); documents imports none of them.
+"""Signals of the materials, sent after the change is committed. Other apps listen (search indexes the text
+read from a file); documents imports none of them.
 
-- material_published(material, replaced): the material became visible to members (to members or to the
-  public), or its file was replaced (差替) while members see it (`replaced=True`).
-- material_hidden(material): members no longer see it (withdrawn, or back to the secretariat only).
 - material_text_read(material, version): the text of one of its files was read (or could not be).
+
+What must not be lost when it fails (the 資料掲載のお知らせ, the subscribers' mails) is not a signal: see
+documents.recorders, called inside the transaction of the publication.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-material_published = django.dispatch.Signal()
-material_hidden = django.dispatch.Signal()
 material_text_read = django.dispatch.Signal()
 
 

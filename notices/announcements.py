@@ -1,11 +1,13 @@
 """資料掲載のお知らせ without pressing a button: materials published to members or replaced while visible
 to them are collected per meeting and announced in one notice a few minutes after the last one came.
 
-documents/ sends the signals (documents.signals) on commit; the receivers (connected in apps.ready) call
-`material_announce` / `material_forget`. The periodic relay calls `services.materials_send_due`, which
-sends what is due. `notice_send` of a
-資料掲載のお知らせ, by the relay or from the secretariat's page, takes the meeting's waiting materials into
-its list (`attach_pending`), so a material is announced once.
+documents/ calls the recorders registered in apps.ready (documents.recorders) inside the transaction of the
+publication; they call `material_announce` / `material_forget`, so the waiting row commits with the
+publication or not at all (lock order, docs/locking.md: the meeting, then the material, then this row).
+The periodic relay calls `services.materials_send_due`, which sends what is due; if that fails the rows
+stay waiting for the next run. `notice_send` of a 資料掲載のお知らせ, by the relay or from the secretariat's
+page, takes the meeting's waiting materials into its list (`attach_pending`), so a material is announced
+once.
 """
 
 from __future__ import annotations

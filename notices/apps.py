@@ -33,12 +33,17 @@ class NoticesConfig(AppConfig):
     def ready(self) -> None:
         post_migrate.connect(_register_relay, sender=self, dispatch_uid="notices.register_relay")
 
-        from documents.signals import material_hidden, material_published
+        from core import outbox
+        from documents import recorders
 
         from . import receivers, tasks  # noqa: F401 - registers the tasks, which services queue by name
+        from .services import outbox_write, queue_outbox
 
-        material_published.connect(receivers.on_material_published, dispatch_uid="notices.material_published")
-        material_hidden.connect(receivers.on_material_hidden, dispatch_uid="notices.material_hidden")
+        # Inside the transaction of the publication: the 資料掲載のお知らせ is recorded with it, or neither.
+        recorders.on_published("notices", receivers.on_material_published)
+        recorders.on_hidden("notices", receivers.on_material_hidden)
+        # The floors below notices (accounts: password resets) write their mails through core.outbox.
+        outbox.register(writer=outbox_write, queue=queue_outbox)
         from meetings.signals import absence_recorded
 
         absence_recorded.connect(receivers.on_absence_recorded, dispatch_uid="notices.absence_recorded")

@@ -1,11 +1,21 @@
 """iCalendar (RFC 5545) for notices and subscription feeds: one stable UID per meeting, SEQUENCE from the
-meeting's revision, times in Asia/Tokyo with a VTIMEZONE."""
+meeting's revision (raised by every change), times in Asia/Tokyo with a VTIMEZONE.
+
+An invitation (METHOD:REQUEST) and its cancellation (METHOD:CANCEL) carry, as RFC 5546 (iTIP) requires,
+the ORGANIZER (the body's secretariat: its unit name and address) and one ATTENDEE: the recipient, with
+their name (CN), ROLE (CHAIR for the presiding officer, REQ-PARTICIPANT for members and invited
+attendees, OPT-PARTICIPANT for observers, NON-PARTICIPANT for a copy), RSVP and PARTSTAT from their
+attendance answer (会場・オンライン → ACCEPTED, 欠席 → DECLINED, none yet → NEEDS-ACTION; the project
+has no "maybe", so TENTATIVE is never sent). A notice goes to many recipients: `Invitation` builds the
+calendar once and puts each recipient's ATTENDEE line in.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.urls import reverse
@@ -29,16 +39,66 @@ def _location(meeting: Meeting) -> str:
     return single_line(" ".join(v for v in (meeting.venue_name, meeting.venue_room, meeting.venue_address) if v))
 
 
-def _organizer(meeting: Meeting) -> vCalAddress:
+def _param(value: str) -> str:
+    """A parameter value: one line, without the double quote RFC 5545 does not allow in one."""
+    return single_line(value).replace('"', "")
+
+
+def _organizer(meeting: Meeting, *, unit_name: bool) -> vCalAddress:
+    """The secretariat's address (else the site's sender address), named as the unit stands on the meeting
+    day (青森県企画政策部DX推進課) in an invitation; feeds, with many meetings and no per-meeting query to
+    spare, name the body."""
     from email.utils import parseaddr
 
-    address = meeting.body.secretariat.email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    organizer = vCalAddress(f"mailto:{address}")
-    organizer.params["cn"] = vText(single_line(meeting.body.short_name))
+    unit = meeting.body.secretariat
+    address = unit.email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    name = unit.full_name_on(meeting.date or meeting.reference_date) if unit_name else ""
+    name = name or meeting.body.short_name
+    organizer = vCalAddress(f"mailto:{single_line(address)}")
+    organizer.params["cn"] = vText(_param(name))
     return organizer
 
 
-def _event(meeting: Meeting, *, private: bool, cancel: bool) -> Event:
+PARTSTAT_OF_REPLY = {"venue": "ACCEPTED", "online": "ACCEPTED", "absent": "DECLINED", "": "NEEDS-ACTION"}
+ROLES = ("CHAIR", "REQ-PARTICIPANT", "OPT-PARTICIPANT", "NON-PARTICIPANT")
+
+
+@dataclass(frozen=True)
+class CalendarAttendee:
+    """The recipient as the invitation's ATTENDEE."""
+
+    email: str
+    name: str = ""
+    role: str = "REQ-PARTICIPANT"
+    partstat: str = "NEEDS-ACTION"
+    rsvp: bool = True
+
+    @classmethod
+    def for_reply(cls, *, email: str, name: str, reply: str, role: str = "REQ-PARTICIPANT") -> CalendarAttendee:
+        """From an Attendance.reply ("venue", "online", "absent" or "")."""
+        return cls(email=email, name=name, role=role, partstat=PARTSTAT_OF_REPLY.get(reply, "NEEDS-ACTION"),
+                   rsvp=role != "NON-PARTICIPANT")
+
+
+def _attendee(attendee: CalendarAttendee, *, method: str) -> vCalAddress:
+    if attendee.role not in ROLES or attendee.partstat not in PARTSTAT_OF_REPLY.values():
+        raise ValueError(attendee)
+    address = vCalAddress(f"mailto:{single_line(attendee.email)}")
+    if attendee.name:
+        address.params["cn"] = vText(_param(attendee.name))
+    address.params["cutype"] = "INDIVIDUAL"
+    address.params["role"] = attendee.role
+    address.params["partstat"] = attendee.partstat
+    # A cancellation asks for no answer.
+    address.params["rsvp"] = "TRUE" if attendee.rsvp and method == "REQUEST" else "FALSE"
+    return address
+
+
+_PLACEHOLDER = "mailto:zq7dxplan-attendee@placeholder.invalid"
+PLACEHOLDER_LINE = f"ATTENDEE:{_PLACEHOLDER}"
+
+
+def _event(meeting: Meeting, *, private: bool, cancel: bool, attendee: vCalAddress | None = None) -> Event:
     start = timezone.localtime(meeting.start_at)
     end = timezone.localtime(meeting.end_at) if meeting.end_at else start + DEFAULT_LENGTH
     event = Event()
@@ -60,7 +120,9 @@ def _event(meeting: Meeting, *, private: bool, cancel: bool) -> Event:
         lines.append(meeting.online_note)
     event.add("description", "\n".join(single_line(line) for line in lines))
     event.add("url", settings.SITE_URL + reverse("meetings:detail", args=[meeting.pk]))
-    event.add("organizer", _organizer(meeting))
+    event.add("organizer", _organizer(meeting, unit_name=attendee is not None))
+    if attendee is not None:
+        event.add("attendee", attendee)
     if cancel or meeting.status == Meeting.Status.CANCELLED:
         event.add("status", "CANCELLED")
     else:
@@ -93,15 +155,39 @@ def _calendar(method: str | None) -> Calendar:
     return calendar
 
 
-def meeting_ics(meeting: Meeting, *, method: str, private: bool) -> bytes:
-    """The invitation attached to a notice: METHOD:REQUEST, or METHOD:CANCEL with STATUS:CANCELLED.
-    The online link only when `private` (members and invitees)."""
-    if method not in ("REQUEST", "CANCEL"):
-        raise ValueError(method)
-    calendar = _calendar(method)
-    calendar.add_component(_event(meeting, private=private, cancel=method == "CANCEL"))
-    _add_timezone(calendar)
-    return calendar.to_ical()
+class Invitation:
+    """One notice's .ics (METHOD:REQUEST, or METHOD:CANCEL with STATUS:CANCELLED), built once; `for_attendee`
+    gives each recipient's, with their ATTENDEE line. The online link only when `private` (members and
+    invitees)."""
+
+    def __init__(self, meeting: Meeting, *, method: str, private: bool):
+        if method not in ("REQUEST", "CANCEL"):
+            raise ValueError(method)
+        self.method = method
+        calendar = _calendar(method)
+        calendar.add_component(
+            _event(meeting, private=private, cancel=method == "CANCEL", attendee=vCalAddress(_PLACEHOLDER))
+        )
+        _add_timezone(calendar)
+        self.before, self.after = calendar.to_ical().decode("utf-8").split(PLACEHOLDER_LINE + "\r\n")
+
+    def attendee_line(self, attendee: CalendarAttendee) -> str:
+        """The folded ATTENDEE content line (without its final CRLF), as icalendar writes it."""
+        event = Event()
+        event.add("attendee", _attendee(attendee, method=self.method))
+        text = event.to_ical().decode("utf-8")
+        return text.removeprefix("BEGIN:VEVENT\r\n").removesuffix("\r\nEND:VEVENT\r\n")
+
+    def with_line(self, line: str) -> str:
+        return f"{self.before}{line}\r\n{self.after}"
+
+    def for_attendee(self, attendee: CalendarAttendee) -> str:
+        return self.with_line(self.attendee_line(attendee))
+
+
+def meeting_ics(meeting: Meeting, *, method: str, private: bool, attendee: CalendarAttendee) -> bytes:
+    """The invitation of one recipient (see Invitation)."""
+    return Invitation(meeting, method=method, private=private).for_attendee(attendee).encode("utf-8")
 
 
 def feed_ics(meetings: Iterable[Meeting], *, private: bool, name: str) -> bytes:

@@ -15,12 +15,11 @@ import datetime as dt
 import re
 import secrets
 from collections.abc import Iterable
-from email.mime.text import MIMEText
 from email.utils import formatdate
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.core.mail.message import sanitize_address
+from django.core.mail.message import SafeMIMEText, sanitize_address
 from django.db.models import Q
 from django.template import Context, Template
 from django.template.loader import get_template
@@ -34,7 +33,7 @@ from meetings.access import attendee_token
 from meetings.models import Attendance, Attendee, Meeting
 
 from .addressing import message_id_for
-from .calendar import meeting_ics
+from .calendar import CalendarAttendee, Invitation
 from .models import Delivery, Notice, NoticeTemplate
 from .tokens import answer_token_for
 
@@ -201,10 +200,11 @@ class MessageBuilder:
             )
         self.text_template = get_template(f"notices/email/{notice.kind}.txt")
         self.html_template = get_template(f"notices/email/{notice.kind}.html")
-        self.ics = None
+        self.invitation: Invitation | None = None
         self.method = "CANCEL" if notice.kind == Notice.Kind.CANCELLATION else "REQUEST"
         if notice.kind in WITH_ICS and meeting.start_at is not None:
-            self.ics = meeting_ics(meeting, method=self.method, private=True).decode("utf-8")
+            self.invitation = Invitation(meeting, method=self.method, private=True)
+        self._roles: tuple[dict[int, tuple[str, str]], tuple[str, str] | None] | None = None
         self.reply_to = settings.DXPLAN_REPLY_TO or notice.cc
         self._variants: dict[tuple[bool, bool], tuple[str, str] | None] = {}
         self._opaque = self.template is None or not _USES_DELIVERY.search(self.template.text)
@@ -256,8 +256,55 @@ class MessageBuilder:
         escaped = {_NAME[0]: escape(name), _URL[0]: escape(answer_url)}
         return _FILL.sub(lambda m: plain[m[0]], text), _FILL.sub(lambda m: escaped[m[0]], html)
 
+    # -- the .ics --------------------------------------------------------------------------------------
+    def _answers(self) -> tuple[dict[int, tuple[str, str]], tuple[str, str] | None]:
+        """(person id -> (answer, ROLE), the invited guest's (answer, ROLE)) for the meeting, worked out
+        once per notice: one query for the answers, a few for who presides (ROLE=CHAIR)."""
+        if self._roles is None:
+            from meetings.selectors import presiding_for
+
+            meeting = self.notice.meeting
+            presiding = presiding_for(meeting)
+            chair = presiding.person_id if presiding is not None else None
+            people: dict[int, tuple[str, str]] = {}
+            guest = None
+            rows = Attendance.objects.filter(meeting_id=meeting.pk).values_list(
+                "reply", "appointment__person_id", "attendee_id", "attendee__person_id", "attendee__role"
+            )
+            for reply, member, attendee_id, attendee_person, attendee_role in rows.order_by("pk"):
+                if member is not None:
+                    people[member] = (reply, "CHAIR" if member == chair else "REQ-PARTICIPANT")
+                    continue
+                role = "OPT-PARTICIPANT" if attendee_role == Attendee.Role.OBSERVER else "REQ-PARTICIPANT"
+                if attendee_id is not None and attendee_id == self.notice.attendee_id:
+                    guest = (reply, role)
+                if attendee_person is not None:
+                    people.setdefault(attendee_person, (reply, role))  # a member's own row wins
+            self._roles = (people, guest)
+        return self._roles
+
+    def calendar_attendee(self, delivery: Delivery) -> CalendarAttendee:
+        """The recipient as the .ics ATTENDEE: PARTSTAT from their answer. A delivery to nobody on the
+        meeting's lists (a copy) is a NON-PARTICIPANT asked for no answer."""
+        people, guest = self._answers()
+        if self.notice.kind == Notice.Kind.INVITATION and guest is not None:
+            reply, role = guest
+        elif delivery.person_id is not None:
+            reply, role = people.get(delivery.person_id, ("", "REQ-PARTICIPANT"))
+        else:
+            reply, role = "", "NON-PARTICIPANT"
+        return CalendarAttendee.for_reply(email=delivery.email, name=_name(delivery), reply=reply, role=role)
+
+    def ics_for(self, delivery: Delivery) -> str | None:
+        """The recipient's .ics, or None for a notice without one."""
+        if self.invitation is None:
+            return None
+        return self.invitation.for_attendee(self.calendar_attendee(delivery))
+
     # -- the message -------------------------------------------------------------------------------
-    def _message(self, *, text: str, html: str, to: str, message_id: str) -> EmailMultiAlternatives:
+    def _message(
+        self, *, text: str, html: str, to: str, message_id: str, ics: str | None = None
+    ) -> EmailMultiAlternatives:
         """One message to one address: copies are delivery rows of their own (no Cc)."""
         message = EmailMultiAlternatives(
             subject=single_line(self.subject),
@@ -269,8 +316,10 @@ class MessageBuilder:
         )
         message.encoding = "utf-8"
         message.attach_alternative(html, "text/html")
-        if self.ics is not None:
-            part = MIMEText(self.ics, "calendar", "utf-8")
+        if ics is not None:
+            # 8bit like the text parts (Django's MIME text), not base64: the batch puts each recipient's
+            # ATTENDEE line into the bytes (_RawTemplate).
+            part = SafeMIMEText(ics, "calendar", "utf-8")
             part.set_param("method", self.method)
             part.add_header("Content-Disposition", "attachment", filename="invite.ics")
             message.attach(part)
@@ -282,7 +331,8 @@ class MessageBuilder:
             answer_url = ""
         text, html = self.bodies(delivery, answer_url)
         return self._message(
-            text=text, html=html, to=delivery.email, message_id=message_id_for(self.notice.pk, delivery.pk)
+            text=text, html=html, to=delivery.email,
+            message_id=message_id_for(self.notice.pk, delivery.pk), ics=self.ics_for(delivery),
         )
 
     # -- the bytes over SMTP -----------------------------------------------------------------------
@@ -303,6 +353,7 @@ class MessageBuilder:
         values = {
             "name": name, "url": answer_url, "to": to, "copy": "",
             "mid": single_line(message_id_for(self.notice.pk, delivery.pk)),
+            "att": self.invitation.attendee_line(self.calendar_attendee(delivery)) if self.invitation else "",
         }
         data = template.fill(values) if template is not None else None
         if data is None:
@@ -342,9 +393,10 @@ class _RawTemplate:
 
     SETS = (
         {"to": "zq7to-a@placeholder.invalid", "copy": "zq7cc-a@placeholder.invalid",
-         "mid": "<zq7mid-a@placeholder.invalid>"},
+         "mid": "<zq7mid-a@placeholder.invalid>", "att": "ATTENDEE:mailto:zq7att-a@placeholder.invalid"},
         {"to": "zq7to-bbbbbb@placeholder.invalid", "copy": "zq7cc-bbbbbbbbb@placeholder.invalid",
-         "mid": "<zq7mid-bbbbbbbbbbbb@placeholder.invalid>"},
+         "mid": "<zq7mid-bbbbbbbbbbbb@placeholder.invalid>",
+         "att": "ATTENDEE:mailto:zq7att-bbbbbbbbbbb@placeholder.invalid"},
     )
 
     def __init__(self, data: bytes, placeholders: dict[str, bytes], builder: MessageBuilder):
@@ -368,16 +420,21 @@ class _RawTemplate:
                 html = html.replace(_NAME[0], _NAME[1]).replace(_URL[0], _URL[1])
             # the HTML part gets placeholders of its own: it takes the escaped values
             html = html.replace(_NAME[n], _html(_NAME[n])).replace(_URL[n], _html(_URL[n]))
-            message = builder._message(text=text, html=html, to=sentinels["to"], message_id=sentinels["mid"])
+            message = builder._message(
+                text=text, html=html, to=sentinels["to"], message_id=sentinels["mid"],
+                ics=builder.invitation.with_line(sentinels["att"]) if builder.invitation else None,
+            )
             data = builder.message_bytes(message)
             mime = message.message()
             if any(
                 part.get("Content-Transfer-Encoding", "7bit").lower() not in ("7bit", "8bit")
                 for part in mime.walk()
-                if part.get_content_type() in ("text/plain", "text/html")
+                if part.get_content_type() in ("text/plain", "text/html", "text/calendar")
             ):
                 return None  # quoted-printable (very long lines): the values cannot be put in as they are
             placeholders = {"to": sentinels["to"], "mid": sentinels["mid"]}
+            if builder.invitation is not None:
+                placeholders["att"] = sentinels["att"]
             if has_copy:
                 placeholders["copy"] = sentinels["copy"]
             if has_name:
@@ -406,6 +463,7 @@ class _RawTemplate:
         encoded = {
             "to": values["to"].encode(), "copy": values["copy"].encode(), "mid": values["mid"].encode(),
             "name": name.encode(), "url": url.encode(), "hname": escape(name).encode(), "hurl": escape(url).encode(),
+            "att": values.get("att", "").encode(),
         }
         if self.longest_line + len(encoded["hname"]) + len(encoded["hurl"]) > 990:
             return None  # a line could grow past the limit that makes the part quoted-printable

@@ -1,4 +1,5 @@
-"""Receivers of other apps' signals (connected in NoticesConfig.ready)."""
+"""What notices records when other apps change something (registered in NoticesConfig.ready): materials
+published or hidden, inside the transaction of the change (documents.recorders)."""
 
 from __future__ import annotations
 

@@ -504,7 +504,7 @@ def reminders_schedule(*, meeting: Meeting) -> list[Reminder]:
     """Due times of the meeting's reminders from its start and the body's offsets; idempotent. When the
     meeting moves the reminders move with it (one already sent for the old date is sent again); a cancelled
     or undated meeting has none pending. A reminder already due when scheduled is skipped, not sent late."""
-    meeting = Meeting.objects.get(pk=meeting.pk)
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)  # the meeting before its reminders
     pending = Reminder.objects.filter(meeting=meeting, sent_at__isnull=True)
     if meeting.start_at is None or meeting.status == Meeting.Status.CANCELLED:
         pending.delete()
@@ -532,21 +532,23 @@ def reminders_schedule(*, meeting: Meeting) -> list[Reminder]:
 
 
 def reminders_send_due(*, now: dt.datetime | None = None) -> int:
-    """Send every reminder that is due, each in its own transaction (a row lock keeps two relays from
-    sending the same one). Returns how many notices were written."""
+    """Send every reminder that is due, each in its own transaction. Returns how many notices were written.
+
+    Lock order (docs/locking.md): the meeting first, then its reminder, as notice_send does (a 変更通知
+    locks the meeting and then reschedules its reminders). Locking the reminder first could deadlock with
+    a change notice sent at the same moment. A second relay waits for the meeting and then finds the
+    reminder sent; a reminder a change moved meanwhile is no longer due and is left for its new time."""
     now = now or timezone.now()
     sent = 0
-    for pk in Reminder.objects.filter(due_at__lte=now, sent_at__isnull=True).values_list("pk", flat=True):
+    due = Reminder.objects.filter(due_at__lte=now, sent_at__isnull=True).values_list("pk", "meeting_id")
+    for pk, meeting_id in list(due):
         with transaction.atomic():
+            meeting = Meeting.objects.select_for_update().filter(pk=meeting_id).first()
             reminder = (
-                Reminder.objects.select_for_update(skip_locked=True)
-                .filter(pk=pk, sent_at__isnull=True)
-                .select_related("meeting")
-                .first()
+                Reminder.objects.select_for_update().filter(pk=pk, due_at__lte=now, sent_at__isnull=True).first()
             )
-            if reminder is None:
+            if meeting is None or reminder is None:
                 continue
-            meeting = reminder.meeting
             live = meeting.status in (Meeting.Status.NOTIFIED, Meeting.Status.POSTPONED)
             if live and meeting.start_at is not None and meeting.start_at > now:
                 reminder.notice = notice_send(actor=None, meeting=meeting, kind=Notice.Kind.REMINDER, allow_empty=True)

@@ -25,11 +25,11 @@ class ParticipationConfig(AppConfig):
         post_migrate.connect(_register_purge, sender=self, dispatch_uid="participation.register_purge")
 
         from core.models import AuditEntry
-        from documents.signals import material_published
+        from documents import recorders
 
         from . import receivers, tasks  # noqa: F401 - registers the task
 
         # The meetings services send no signal of their own; each change writes its audit entry in its
         # transaction, and that entry is what this app listens to.
         post_save.connect(receivers.on_audit_entry, sender=AuditEntry, dispatch_uid="participation.audit")
-        material_published.connect(receivers.on_material_published, dispatch_uid="participation.material")
+        recorders.on_published("participation", receivers.on_material_published)

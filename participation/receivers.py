@@ -3,7 +3,6 @@ cancelled, and tell the body's subscribers of new meetings, changes, materials a
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
@@ -58,10 +57,9 @@ def notify_subscribers(meeting: Meeting, news: str, material_title: str = "") ->
 
 
 def on_material_published(sender, material, replaced: bool = False, **kwargs) -> None:
-    """After commit: a material the public sees was published; its mails are written in their own
-    transaction."""
+    """A material the public sees was published: the subscribers' mails are written in the transaction of
+    the publication (documents.recorders), and commit or roll back with it."""
     if material.visibility != "public" or replaced:
         return
     meeting = Meeting.objects.select_related("body").get(pk=material.meeting_id)
-    with transaction.atomic():
-        notify_subscribers(meeting, "material", material_title=str(material.title))
+    notify_subscribers(meeting, "material", material_title=str(material.title))

@@ -7,7 +7,7 @@ from icalendar import Calendar
 
 from meetings import services as meeting_services
 from notices import services
-from notices.calendar import meeting_ics
+from notices.calendar import CalendarAttendee, meeting_ics
 from notices.models import Notice
 
 pytestmark = pytest.mark.django_db
@@ -70,10 +70,11 @@ def test_cancellation_is_method_cancel(approved, meeting, secretariat, chair, dj
 
 
 def test_public_ics_has_no_online_link(meeting):
-    calendar = Calendar.from_ical(meeting_ics(meeting, method="REQUEST", private=False))
+    guest = CalendarAttendee(email="guest@example.jp", name="傍聴 太郎")
+    calendar = Calendar.from_ical(meeting_ics(meeting, method="REQUEST", private=False, attendee=guest))
     assert "secret-room" not in calendar.to_ical().decode()
 
 
 def test_unknown_method_refused(meeting):
     with pytest.raises(ValueError):
-        meeting_ics(meeting, method="PUBLISH!", private=True)
+        meeting_ics(meeting, method="PUBLISH!", private=True, attendee=CalendarAttendee(email="a@example.jp"))
