@@ -205,12 +205,12 @@ def appoint(body, family, reading, **kwargs) -> Appointment:
 
 # --- parallel runs (pytest-xdist) ---------------------------------------------------------------
 # `make test` spreads the tests over processes with `--dist loadgroup`; each process has its own test
-# database (pytest-django names them test_<name>_gw0, test_<name>_gw1, …). Tests that share what only
-# one process may hold run in one process: the browser tests one Chromium and live server; the
-# integration tests one celery worker; the deployment tests their web nodes, workers and beat. The
-# integration and deployment tests each keep their broker keys under a key prefix of their own, so
-# the two groups may run at the same time in different processes.
-XDIST_GROUPS = {"browser": "browser", "integration": "broker", "deploy": "deploy"}
+# database (pytest-django names them test_<name>_gw0, test_<name>_gw1, …). A browser test module runs in
+# one process (its Chromium, its live server and the demo it loads once); so does an integration module
+# (its celery worker). Each process's worker keeps its broker keys under a prefix of its own
+# (tests/integration/conftest.py), so modules can run side by side. The deployment tests run in one
+# process: they share one collectstatic and start web nodes, workers and beat of their own.
+XDIST_GROUPS = {"browser": "module", "integration": "module", "deploy": "deploy"}
 TESTS = Path(__file__).resolve().parent
 
 
@@ -219,7 +219,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
         if folder in XDIST_GROUPS:
-            item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[folder]))
+            group = XDIST_GROUPS[folder]
+            if group == "module":
+                group = f"{folder}-{item.path.stem}"
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 class _XdistGroupIds:

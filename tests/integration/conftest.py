@@ -391,7 +391,8 @@ def purge(url: str) -> None:
 def worker_process(integration_env, smtp_server):
     var_dir = Path(tempfile.mkdtemp(prefix="dxplan-worker-"))
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log_path = LOG_DIR / "celery-worker.log"
+    xdist = os.environ.get("PYTEST_XDIST_WORKER", "")
+    log_path = LOG_DIR / (f"celery-worker-{xdist}.log" if xdist else "celery-worker.log")
     log_path.write_bytes(b"")
     purge(integration_env)
     worker = Worker(broker=integration_env, smtp_port=smtp_server.port, var_dir=var_dir, log_path=log_path)
