@@ -127,3 +127,15 @@ def test_an_exception_carrying_a_token_is_redacted():
     RedactTokens().filter(record)
     assert SIGNED not in record.getMessage()
     assert SIGNED not in (record.exc_text or "") and "ValueError" in (record.exc_text or "")
+
+
+def test_a_celery_worker_s_own_log_handlers_get_the_filter():
+    from celery.signals import after_setup_logger
+
+    logger = logging.getLogger("test.worker.root")
+    buffer = io.StringIO()
+    logger.addHandler(logging.StreamHandler(buffer))
+    logger.propagate = False
+    after_setup_logger.send(sender=None, logger=logger, loglevel=logging.INFO, logfile=None, format="", colorize=False)
+    logger.warning("retrying /answer/%s/", SIGNED)
+    assert SIGNED not in buffer.getvalue() and REDACTED in buffer.getvalue()
