@@ -194,8 +194,8 @@ def test_refused_input_is_shown_with_what_was_typed(held, secretariat, draft_ite
 
 
 def test_before_the_meeting_the_page_says_results_wait(notified, secretariat):
-    html = _client(secretariat).get(_url(notified), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Results can be recorded once the meeting is recorded as held." in html
+    html = _client(secretariat).get(_url(notified)).content.decode()
+    assert "結果は、会議を開催済として記録した後に記録できます。" in html  # the site speaks Japanese
     assert 'name="result-' not in html
 
 
@@ -240,11 +240,10 @@ def with_closed_item(held, secretariat):
 
 
 def test_the_public_sees_results_of_public_items_only(with_closed_item, client):
-    url = reverse("meetings:detail", args=[with_closed_item.pk])
-    html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Approved (承認)" in html and "字句の修正は委員長に一任" in html
+    html = client.get(reverse("meetings:detail", args=[with_closed_item.pk])).content.decode()
+    assert "結果:</span> 承認 — 字句の修正は委員長に一任" in html  # the label in the site's Japanese
     assert "意見交換" not in html and "人事の件は次回に継続" not in html
-    assert "Continued at a later meeting" not in html
+    assert "継続審議" not in html
 
 
 def test_members_see_the_result_of_a_closed_item(with_closed_item, member):
