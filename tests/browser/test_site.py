@@ -132,3 +132,20 @@ def test_japanese_renders_in_the_sites_own_font_without_a_system_cjk_font(site, 
     if shutil.which("fc-list"):
         system = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True).stdout  # noqa: S603,S607
         print("system fonts with Japanese:", system.strip() or "none")
+
+
+def test_the_header_and_narrow_columns_at_375px(site, scene):
+    """Issue 19's findings at 375 px: the menu button keeps a gutter, the signed-in address is never broken
+    inside a word, Japanese headings break between phrases, and the schedule's body column is readable."""
+    context = site.context(width=375, height=740)
+    site.sign_in_as(context, scene.committee.member)
+    page = context.new_page()
+    page.goto(f"{site.url}/schedule/{scene.first.start_at.year}/")
+    toggler = page.locator(".navbar-toggler").bounding_box()
+    assert toggler["x"] >= 8 and 375 - (toggler["x"] + toggler["width"]) >= 8, toggler
+    user = page.locator(".site-user")
+    assert user.evaluate("e => getComputedStyle(e).whiteSpace") == "nowrap"
+    assert user.bounding_box()["height"] < 30  # one line, not an address broken over several
+    assert page.locator("main h1").evaluate("e => getComputedStyle(e).wordBreak") == "auto-phrase"
+    first_column = page.locator(".schedule-table tbody th[scope=row]").first.bounding_box()
+    assert first_column["width"] >= 100, first_column  # it was two characters wide

@@ -119,6 +119,22 @@ def test_answer_link_records_the_members_answer(notified, member):
     assert row.reply == "online" and row.replied_by == member
 
 
+def test_the_answer_page_shows_which_answer_is_chosen(notified, member):
+    """Issue 19: of the three answer buttons, the one given so far is filled and marked (aria-current)."""
+    import re
+
+    row = row_of(notified, member)
+    url = reverse("notices:answer", args=[answer_token(row)])
+    client = Client(HTTP_ACCEPT_LANGUAGE="ja")
+    assert "aria-current" not in client.get(url).content.decode()  # nothing chosen yet
+    client.post(url, {"reply": "online"})
+    html = client.get(url).content.decode()
+    current = re.findall(r'<button class="btn btn-primary[^"]*"[^>]*value="(\w+)"[^>]*aria-current="true">', html)
+    assert current == ["online"], current
+    assert html.count('class="btn btn-outline-primary') == 2  # the other two stay outlined
+    assert "（現在の回答）" in html or "(現在の回答)" in html
+
+
 def test_answer_link_in_the_mail_works(notified, member):
     message = next(m for m in mail.outbox if m.to == ["member@test.example"])
     path = next(line for line in message.body.splitlines() if "/answer/" in line).split("dxplan.example.jp")[1]
