@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import BooleanField, F, FloatField, Q, QuerySet, Value
+from django.db.models import BooleanField, F, FloatField, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
 from documents.access import materials_visible_q
@@ -21,7 +21,7 @@ from meetings.access import PUBLIC_AGENDA_STATUSES, Viewer, open_item_q, prefixe
 from meetings.models import Minutes
 
 from .models import SearchEntry
-from .text import fts_query_of, tsquery_of
+from .text import fts_query_of, tsquery_all_of, tsquery_of
 
 Kind = SearchEntry.Kind
 SORTS = ("relevance", "date")
@@ -60,34 +60,8 @@ def visible_q(viewer: Viewer) -> Q:
     )
 
 
-def _matching(qs: QuerySet[SearchEntry], terms: list[str]) -> QuerySet[SearchEntry]:
-    """Rows holding every term, annotated with `rank` (higher is better)."""
-    if not terms:
-        return qs.annotate(rank=Value(0.0, output_field=FloatField()))
-    if connection.vendor == "postgresql":
-        query = tsquery_of(terms)
-        return qs.filter(
-            RawSQL("search_searchentry.tokens @@ %s::tsquery", [query], output_field=BooleanField())
-        ).annotate(rank=RawSQL("ts_rank(search_searchentry.tokens, %s::tsquery)", [query], output_field=FloatField()))
-    fts = fts_query_of(terms)
-    for term in terms:
-        if len(term) < 3:
-            qs = qs.filter(folded__contains=term)
-    if not fts:
-        return qs.annotate(rank=Value(0.0, output_field=FloatField()))
-    qs = qs.filter(
-        RawSQL("search_searchentry.id IN (SELECT rowid FROM search_entry_fts WHERE search_entry_fts MATCH %s)",
-               [fts], output_field=BooleanField())
-    )
-    return qs.annotate(rank=RawSQL(
-        "(SELECT -bm25(search_entry_fts) FROM search_entry_fts WHERE search_entry_fts MATCH %s "
-        "AND search_entry_fts.rowid = search_searchentry.id)", [fts], output_field=FloatField()))
-
-
-def search_entries(viewer: Viewer, terms: list[str], filters: Filters | None = None) -> QuerySet[SearchEntry]:
-    """The rows the user may open holding every (folded) term, filtered and sorted; ready for a Paginator
-    (one query to count, one for a page, whatever the size of the index)."""
-    filters = filters or Filters()
+def _filtered(viewer: Viewer, filters: Filters) -> QuerySet[SearchEntry]:
+    """The rows the user may open, narrowed by the filters (no words yet)."""
     qs = SearchEntry.objects.filter(visible_q(viewer))
     if filters.body_id is not None:
         qs = qs.filter(body_id=filters.body_id)
@@ -99,8 +73,79 @@ def search_entries(viewer: Viewer, terms: list[str], filters: Filters | None = N
         qs = qs.filter(kind=Kind.MINUTES, speaker__icontains=unicodedata.normalize("NFKC", filters.speaker).strip())
     if filters.role:
         qs = qs.filter(kind=Kind.MINUTES, speaker_role=filters.role)
-    qs = _matching(qs, terms)
-    latest = F("date").desc(nulls_last=True)
-    qs = qs.order_by(latest, "-rank", "-id") if filters.sort == "date" else qs.order_by("-rank", latest, "-id")
+    return qs
+
+
+LATEST = (F("date").desc(nulls_last=True), F("id").desc())
+
+
+def _postgresql_ids(qs: QuerySet[SearchEntry], terms: list[str], sort: str, limit: int) -> list[int]:
+    """One query. The GIN index finds the rows holding every bigram of the terms (exact for terms of one or
+    two characters, a superset for longer ones: no row is read for it); they are ordered latest first with
+    the access rule and the filters applied in the same query, then, lazily, the phrase of a longer term is
+    checked row by row (the only step that reads a row's tsvector) until `limit` rows passed; only these
+    are ranked. So the cost is bounded by `limit` whatever a common word matches."""
+    coarse, exact = tsquery_all_of(terms), tsquery_of(terms)
+    inner = qs.filter(
+        RawSQL("search_searchentry.tokens @@ %s::tsquery", [coarse], output_field=BooleanField())
+    ).order_by(*LATEST).values_list("id", "date", "tokens")
+    sql, params = inner.query.sql_with_params()
+    check = "WHERE m.tokens @@ %s::tsquery" if any(len(term) > 2 for term in terms) else ""
+    order = ("c.date DESC NULLS LAST, c.id DESC" if sort == "date"
+             else "ts_rank(c.tokens, %s::tsquery) DESC, c.date DESC NULLS LAST, c.id DESC")
+    # OFFSET 0 keeps the phrase check above the ordering (not pushed down into the scan), so LIMIT stops it.
+    # Constants and Django's compiled SQL; every value is a parameter.
+    statement = f"SELECT c.id FROM (SELECT m.id, m.date, m.tokens FROM ({sql} OFFSET 0) m {check} LIMIT %s) c "  # noqa: S608
+    statement += f"ORDER BY {order}"
+    arguments = [*params, *([exact] if check else []), limit, *([] if sort == "date" else [exact])]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, arguments)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _sqlite_ids(qs: QuerySet[SearchEntry], terms: list[str], sort: str, limit: int) -> list[int]:
+    """One query: the latest `limit` rows holding every term (FTS5 trigrams for terms of three characters
+    or more, LIKE on the folded text for shorter ones), ordered by date or ranked by bm25 among themselves."""
+    fts = fts_query_of(terms)
+    for term in terms:
+        if len(term) < 3:
+            qs = qs.filter(folded__contains=term)
+    if fts:
+        qs = qs.filter(RawSQL(
+            "search_searchentry.id IN (SELECT rowid FROM search_entry_fts WHERE search_entry_fts MATCH %s)",
+            [fts], output_field=BooleanField()))
+    if sort == "date" or not fts:
+        return list(qs.order_by(*LATEST).values_list("id", flat=True)[:limit])
+    candidates = qs.order_by(*LATEST).values("id")[:limit]
+    rank = RawSQL("(SELECT -bm25(search_entry_fts) FROM search_entry_fts WHERE search_entry_fts MATCH %s "
+                  "AND search_entry_fts.rowid = search_searchentry.id)", [fts], output_field=FloatField())
+    ranked = SearchEntry.objects.filter(id__in=Subquery(candidates)).annotate(rank=rank)
+    return list(ranked.order_by("-rank", *LATEST).values_list("id", flat=True))
+
+
+def search_ids(viewer: Viewer, terms: list[str], filters: Filters | None = None, *, limit: int) -> list[int]:
+    """The ids of the rows the user may open holding every (folded) term, filtered, in the order shown:
+    at most `limit` (the page caps what it counts), in one query whatever the size of the index.
+
+    Relevance ranks the latest `limit` rows found (all of them when fewer match: a word found in more
+    passages than the page counts asks to be narrowed, and those shown are the latest, best first)."""
+    filters = filters or Filters()
+    qs = _filtered(viewer, filters)
+    if not terms:
+        return list(qs.order_by(*LATEST).values_list("id", flat=True)[:limit])
+    if connection.vendor == "postgresql":
+        return _postgresql_ids(qs, terms, filters.sort, limit)
+    return _sqlite_ids(qs, terms, filters.sort, limit)
+
+
+def entries(ids: list[int]) -> list[SearchEntry]:
+    """The rows `ids` in that order, with what a result shows (one query)."""
     related = ("body", "meeting__body", "material__current_version", "minutes_entry")
-    return qs.select_related(*related).defer("folded", "tokens")
+    rows = SearchEntry.objects.filter(id__in=ids).select_related(*related).defer("folded", "tokens").in_bulk()
+    return [rows[pk] for pk in ids if pk in rows]
+
+
+def search_entries(viewer: Viewer, terms: list[str], filters: Filters | None = None, *,
+                   limit: int = 1001) -> list[SearchEntry]:
+    """search_ids and entries at once (two queries)."""
+    return entries(search_ids(viewer, terms, filters, limit=limit))

@@ -80,6 +80,18 @@ def tsquery_of(terms: list[str]) -> str:
     return " & ".join(parts)
 
 
+def tsquery_all_of(terms: list[str]) -> str:
+    """A tsquery literal the GIN index answers without reading a row: every bigram of every term, in any
+    order (the same as tsquery_of for terms of one or two characters, a superset of its rows otherwise)."""
+    parts = []
+    for term in terms:
+        if len(term) == 1:
+            parts.append(f"{_quoted(term)}:*")
+        else:
+            parts.extend(_quoted(bigram) for bigram in dict.fromkeys(term[i : i + 2] for i in range(len(term) - 1)))
+    return " & ".join(parts)
+
+
 # --- SQLite: FTS5 trigrams, LIKE for shorter terms ------------------------------------------------
 
 
