@@ -65,6 +65,11 @@ class SearchForm(forms.Form):
     role = forms.ChoiceField(
         label=_("Speaker's role"), required=False, choices=[("", _("Any role")), *SearchEntry.Role.choices]
     )
+    near = forms.TypedChoiceField(
+        label=_("Words near each other"), coerce=int, required=False, empty_value=None,
+        choices=[("", _("Anywhere in the same page or passage")), (10, _("Within 10 characters")),
+                 (30, _("Within 30 characters")), (100, _("Within 100 characters"))],
+    )
     sort = forms.ChoiceField(
         label=_("Order"), required=False, choices=[("relevance", _("Best match first")), ("date", _("Latest first"))]
     )
@@ -86,7 +91,7 @@ class SearchForm(forms.Form):
         body: Body | None = data["body"]
         sort = data["sort"] if data["sort"] in SORTS else "relevance"
         return Filters(body_id=body.pk if body else None, year=data["year"], kinds=[data["kind"]] if data["kind"]
-                       else [], speaker=data["speaker"], role=data["role"], sort=sort)
+                       else [], speaker=data["speaker"], role=data["role"], sort=sort, near=data["near"])
 
 
 @dataclass
