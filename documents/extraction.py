@@ -3,16 +3,23 @@
 PDF with pypdf (a page each), xlsx with openpyxl (a sheet each), pptx (a slide each) and docx (one page:
 the file holds no page breaks) from their XML parts, CSV and text as one page. Other types are not read.
 An unreadable file raises ExtractionError with a message for the secretariat; nothing here writes.
+
+OCR (optional, off by default: DXPLAN_OCR): the pages of a PDF without text (a scan) are read again from the
+copy OCRmyPDF makes with a text layer (Debian packages ocrmypdf and tesseract-ocr-jpn; `ocr_pages`).
 """
 
 from __future__ import annotations
 
 import io
 import re
+import subprocess  # noqa: S404 - ocrmypdf, with a fixed argument list and no shell
+import tempfile
 import zipfile
+from pathlib import Path
 from typing import IO
 from xml.etree import ElementTree as ET  # noqa: S405 - a DOCTYPE (entity expansion) is refused before parsing
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 MAX_PAGES = 2000
@@ -42,6 +49,43 @@ def extract_pages(data: IO[bytes], extension: str) -> list[str]:
     except Exception as exc:  # every reader raises its own types on a damaged file
         raise ExtractionError(_("The file could not be read (%(error)s).") % {"error": type(exc).__name__}) from exc
     return [_clean(page)[:MAX_PAGE_CHARS] for page in pages[:MAX_PAGES]]
+
+
+OCR_TIMEOUT = 600  # seconds for one file; a longer scan is left unread (and said so)
+
+
+def ocr_command(source: Path, target: Path) -> list[str]:
+    """OCRmyPDF: a text layer on the pages that have none (--skip-text leaves the others as they are)."""
+    return ["ocrmypdf", "--skip-text", "--quiet", "--jobs", "1", "-l", settings.DXPLAN_OCR_LANGUAGES,
+            "--output-type", "pdf", str(source), str(target)]
+
+
+def ocr_pages(data: IO[bytes]) -> list[str]:
+    """The text of each page of a scanned PDF, read by OCR; ExtractionError says why it could not be."""
+    with tempfile.TemporaryDirectory(prefix="dxplan-ocr-") as folder:
+        source, target = Path(folder) / "scan.pdf", Path(folder) / "text.pdf"
+        source.write_bytes(data.read())
+        try:
+            subprocess.run(ocr_command(source, target), check=True, capture_output=True, timeout=OCR_TIMEOUT)  # noqa: S603
+        except FileNotFoundError as exc:
+            raise ExtractionError(_("OCR is switched on, but ocrmypdf is not installed on the server.")) from exc
+        except subprocess.TimeoutExpired as exc:
+            raise ExtractionError(_("OCR took longer than %(seconds)s seconds and was stopped.")
+                                  % {"seconds": OCR_TIMEOUT}) from exc
+        except subprocess.CalledProcessError as exc:
+            raise ExtractionError(_("OCR could not read the file (exit status %(code)s).")
+                                  % {"code": exc.returncode}) from exc
+        with target.open("rb") as result:
+            return extract_pages(result, "pdf")
+
+
+def with_ocr(data: IO[bytes], extension: str, pages: list[str]) -> list[str]:
+    """`pages` with those that have no text read by OCR, when DXPLAN_OCR is on and the file is a PDF."""
+    if not settings.DXPLAN_OCR or extension != "pdf" or all(page.strip() for page in pages):
+        return pages
+    data.seek(0)
+    scanned = ocr_pages(data)
+    return [page if page.strip() else (scanned[n] if n < len(scanned) else "") for n, page in enumerate(pages)]
 
 
 def _clean(text: str) -> str:

@@ -21,7 +21,7 @@ from meetings.models import AgendaItem, Meeting
 from . import recorders, signals
 from .access import item_is_open
 from .extraction import SUPPORTED as SUPPORTED_TEXT
-from .extraction import ExtractionError, extract_pages
+from .extraction import ExtractionError, extract_pages, with_ocr
 from .models import Download, Material, MaterialPage, MaterialVersion
 from .validation import check_upload
 
@@ -103,6 +103,10 @@ def material_text_extract(*, version: MaterialVersion) -> MaterialVersion:
     try:
         with version.file.open("rb") as data:
             pages = extract_pages(data, version.extension)
+            try:
+                pages = with_ocr(data, version.extension, pages)
+            except ExtractionError as exc:  # the text read without OCR stands; the reason is shown
+                error = single_line(str(exc), 300)
     except ExtractionError as exc:
         unsupported = version.extension not in SUPPORTED_TEXT
         status = MaterialVersion.TextStatus.UNSUPPORTED if unsupported else MaterialVersion.TextStatus.FAILED

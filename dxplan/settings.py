@@ -254,6 +254,11 @@ DXPLAN_ARCHIVE_MAX_RATIO = _int("DXPLAN_ARCHIVE_MAX_RATIO", 100, minimum=2)
 DXPLAN_ARCHIVE_MAX_ENTRIES = _int("DXPLAN_ARCHIVE_MAX_ENTRIES", 5000, minimum=10)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
+# OCR of scanned PDFs for the search (ocrmypdf and tesseract-ocr-jpn from Debian): off by default.
+DXPLAN_OCR = _bool("DXPLAN_OCR", False)
+DXPLAN_OCR_LANGUAGES = env.str("DXPLAN_OCR_LANGUAGES", default="jpn+eng")
+if not re.fullmatch(r"[a-z_]+(\+[a-z_]+)*", DXPLAN_OCR_LANGUAGES):
+    raise ImproperlyConfigured(f"DXPLAN_OCR_LANGUAGES must be tesseract languages such as jpn+eng, not {DXPLAN_OCR_LANGUAGES!r}.")
 # Set to an nginx `internal` location (e.g. /protected/) to hand file transfers to nginx.
 DXPLAN_X_ACCEL_REDIRECT_PREFIX = env.str("DXPLAN_X_ACCEL_REDIRECT_PREFIX", default="")
 # From object storage, a download is streamed through Django ("stream") or answered, after the access

@@ -1,9 +1,9 @@
 """The search index: one row per thing found (a meeting, a 次第 item, a material's title or page, a
 minutes passage, a body or an article of its guidelines), rebuilt from its source when that changes.
 
-Who may find a row is never stored here: selectors.py joins each row to its source and applies the
-access rules of meetings.access and documents.access in the query, so a change of who may see
-something takes effect at once, without reindexing.
+Who may find a row is never stored here: selectors.py checks each row's source against the sets the
+access rules of meetings.access and documents.access allow, in the same query, so a change of who may
+see something takes effect at once, without reindexing.
 """
 
 from __future__ import annotations

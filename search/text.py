@@ -1,28 +1,55 @@
 """The words of the search, folded the same way in the index and in a query.
 
-Folding: NFKC (ＤＸ → DX, ｶﾅ → カナ, ① → 1), case-folded, katakana as hiragana (カタカナ = かたかな).
+Folding: NFKC (ＤＸ → DX, ｶﾅ → カナ, ① → 1), case-folded, katakana as hiragana (カタカナ = かたかな), and
+common 異体字 as their usual form (髙 → 高, 﨑 → 崎, 澤 → 沢).
 A folded text keeps, for each of its characters, where it came from in the original, so that a snippet
 can mark the original words.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 import unicodedata
 
 _KATA_TO_HIRA = {code: code - 0x60 for code in range(0x30A1, 0x30F7)}
+# 異体字 and 旧字体 found in names and older documents, as their common form (髙橋 = 高橋, 﨑 = 崎), which
+# NFKC leaves as they are.
+_VARIANTS = str.maketrans({
+    "髙": "高", "﨑": "崎", "嵜": "崎", "邊": "辺", "邉": "辺", "齋": "斎", "齊": "斉", "澤": "沢", "濱": "浜",
+    "濵": "浜", "櫻": "桜", "廣": "広", "國": "国", "會": "会", "學": "学", "體": "体", "實": "実", "縣": "県",
+    "區": "区", "關": "関", "圓": "円", "萬": "万", "與": "与", "舊": "旧", "藝": "芸", "號": "号", "應": "応",
+    "發": "発", "勞": "労", "檢": "検", "條": "条", "變": "変", "惠": "恵", "眞": "真", "黑": "黒", "冨": "富",
+    "德": "徳", "\U00020bb7": "吉", "﨟": "臈",
+})
 _MARKS = ("\u3099", "\u309a")  # combining (han)dakuten, left by a half-width ﾞ ﾟ
 MAX_TERMS = 5
 MAX_TERM_LENGTH = 50
 _LATIN_WORD = re.compile(r"[0-9a-z]+")
 
 
+@functools.lru_cache(maxsize=8192)
+def _fold_char(char: str) -> str:
+    return unicodedata.normalize("NFKC", char).casefold().translate(_KATA_TO_HIRA).translate(_VARIANTS)
+
+
 def fold_with_map(text: str) -> tuple[str, list[int]]:
     """The folded text and, for each of its characters, the index of the original character."""
+    text = text or ""
+    table: dict[int, str] = {}
+    for char in set(text):
+        folded = _fold_char(char)
+        if len(folded) != 1 or folded in _MARKS:
+            break
+        if folded != char:
+            table[ord(char)] = folded
+    else:  # every character folds to one character of its own (the usual text): no map to build
+        return text.translate(table), list(range(len(text)))
     out: list[str] = []
     where: list[int] = []
-    for index, char in enumerate(text or ""):
-        for piece in unicodedata.normalize("NFKC", char).casefold().translate(_KATA_TO_HIRA):
+    for index, char in enumerate(text):
+        for piece in _fold_char(char):
             if piece in _MARKS and out:
                 composed = unicodedata.normalize("NFC", out[-1] + piece)
                 if len(composed) == 1:
@@ -35,7 +62,7 @@ def fold_with_map(text: str) -> tuple[str, list[int]]:
 
 def fold(text: str) -> str:
     """fold_with_map's text, faster (NFKC over the whole text composes a half-width ﾞ as the map does)."""
-    return unicodedata.normalize("NFKC", text or "").casefold().translate(_KATA_TO_HIRA)
+    return unicodedata.normalize("NFKC", text or "").casefold().translate(_KATA_TO_HIRA).translate(_VARIANTS)
 
 
 def terms_of(query: str) -> list[str]:
@@ -78,6 +105,31 @@ def tsquery_of(terms: list[str]) -> str:
         else:
             parts.append("(" + " <-> ".join(_quoted(term[i : i + 2]) for i in range(len(term) - 1)) + ")")
     return " & ".join(parts)
+
+
+def tsquery_all_of(terms: list[str]) -> str:
+    """A tsquery literal the GIN index answers without reading a row: every bigram of every term, in any
+    order (the same as tsquery_of for terms of one or two characters, a superset of its rows otherwise)."""
+    parts = []
+    for term in terms:
+        if len(term) == 1:
+            parts.append(f"{_quoted(term)}:*")
+        else:
+            parts.extend(_quoted(bigram) for bigram in dict.fromkeys(term[i : i + 2] for i in range(len(term) - 1)))
+    return " & ".join(parts)
+
+
+def near_patterns(terms: list[str], near: int | None) -> list[str]:
+    """Proximity: for each pair of neighbouring words of the query, a regular expression (the same for
+    PostgreSQL and Python's re, which SQLite's REGEXP uses) matching the folded text where one is at most
+    `near` characters from the other, in either order."""
+    if not near or len(terms) < 2:
+        return []
+    patterns = []
+    for first, second in itertools.pairwise(terms):
+        a, b = re.escape(first), re.escape(second)
+        patterns.append(f"(?s)(?:{a}.{{0,{near}}}{b}|{b}.{{0,{near}}}{a})")
+    return patterns
 
 
 # --- SQLite: FTS5 trigrams, LIKE for shorter terms ------------------------------------------------

@@ -23,7 +23,7 @@ from meetings.access import Viewer, viewer_for
 from meetings.models import Meeting
 
 from .models import SearchEntry
-from .selectors import SORTS, Filters, search_entries
+from .selectors import SORTS, Filters, entries, search_ids
 from .text import snippet, terms_of
 
 PER_PAGE = 20
@@ -32,18 +32,18 @@ Kind = SearchEntry.Kind
 
 
 class CappedPaginator(Paginator):
-    """Counts at most CAP + 1 rows (a word found on every page would otherwise be counted in full)."""
+    """Pages over the ids of at most CAP + 1 results (search_ids): counting costs no more than that, whatever
+    the index holds; `more` says there were more than CAP."""
 
-    @property
-    def count(self) -> int:
-        if not hasattr(self, "_capped"):
-            rows: QuerySet = self.object_list  # type: ignore[assignment]  # always a queryset here
-            self._capped = rows[: CAP + 1].count()
-        return min(self._capped, CAP)
+    def __init__(self, ids: list[int], per_page: int):
+        self.more = len(ids) > CAP
+        super().__init__(ids[:CAP], per_page)
 
-    @property
-    def more(self) -> bool:
-        return self.count >= CAP and self._capped > CAP
+
+def results_page(viewer: Viewer, terms: list[str], filters: Filters, number) -> tuple[Page, list[SearchEntry]]:
+    """What the page shows: one query for the ids of the results (capped), one for the rows of this page."""
+    page = CappedPaginator(search_ids(viewer, terms, filters, limit=CAP + 1), PER_PAGE).get_page(number)
+    return page, entries(list(page.object_list))
 
 
 def visible_meetings(viewer: Viewer) -> QuerySet[Meeting]:
@@ -64,6 +64,11 @@ class SearchForm(forms.Form):
     speaker = forms.CharField(label=_("Speaker"), max_length=60, required=False, strip=True)
     role = forms.ChoiceField(
         label=_("Speaker's role"), required=False, choices=[("", _("Any role")), *SearchEntry.Role.choices]
+    )
+    near = forms.TypedChoiceField(
+        label=_("Words near each other"), coerce=int, required=False, empty_value=None,
+        choices=[("", _("Anywhere in the same page or passage")), (10, _("Within 10 characters")),
+                 (30, _("Within 30 characters")), (100, _("Within 100 characters"))],
     )
     sort = forms.ChoiceField(
         label=_("Order"), required=False, choices=[("relevance", _("Best match first")), ("date", _("Latest first"))]
@@ -86,7 +91,7 @@ class SearchForm(forms.Form):
         body: Body | None = data["body"]
         sort = data["sort"] if data["sort"] in SORTS else "relevance"
         return Filters(body_id=body.pk if body else None, year=data["year"], kinds=[data["kind"]] if data["kind"]
-                       else [], speaker=data["speaker"], role=data["role"], sort=sort)
+                       else [], speaker=data["speaker"], role=data["role"], sort=sort, near=data["near"])
 
 
 @dataclass
@@ -108,9 +113,10 @@ def _url(entry: SearchEntry) -> str:
     return reverse("meetings:detail", args=[entry.meeting_id]) + anchor
 
 
-def hits_of(page: Page, terms: list[str]) -> list[Hit]:
+def hits_of(rows: list[SearchEntry], terms: list[str]) -> list[Hit]:
+    """The snippets of one page of results (in Python, over at most PER_PAGE texts of a chunk each)."""
     return [Hit(entry=e, url=_url(e), pieces=snippet(e.text or e.title, terms) if terms else
-                [(e.text[:120], False)]) for e in page]
+                [(e.text[:120], False)]) for e in rows]
 
 
 @require_GET
@@ -126,9 +132,8 @@ def search_view(request):
         if terms or any((filters.body_id, filters.year, filters.kinds, filters.speaker, filters.role)):
             if not terms and not (filters.kinds or filters.speaker or filters.role):
                 filters.kinds = [Kind.MEETING]  # a body or 年度 alone lists its meetings
-            paginator = CappedPaginator(search_entries(viewer, terms, filters), PER_PAGE)
-            page = paginator.get_page(request.GET.get("page", 1))
+            page, rows = results_page(viewer, terms, filters, request.GET.get("page", 1))
             params = request.GET.copy()
             params.pop("page", None)
-            context.update(results=page, hits=hits_of(page, terms), terms=terms, query_string=params.urlencode())
+            context.update(results=page, hits=hits_of(rows, terms), terms=terms, query_string=params.urlencode())
     return render(request, "search/search.html", context)

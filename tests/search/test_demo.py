@@ -23,3 +23,7 @@ def test_the_demo_finds_words_inside_its_materials(db, settings, tmp_path, djang
     page = Client().get(reverse("search:search"), {"q": "2025年の崖"}).content.decode()
     assert reverse("documents:download", args=[material.pk]) + "#page=1" in page
     assert "<mark>2025年の崖</mark>" in page
+    # 人材 across documents: inside 資料3's file and in the published minutes.
+    found = Client().get(reverse("search:search"), {"q": "人材"}).content.decode()
+    assert reverse("documents:download", args=[material.pk]) + "#page=" in found
+    assert "#minutes" in found

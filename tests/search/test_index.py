@@ -4,6 +4,8 @@ the user may open."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
@@ -152,3 +154,95 @@ def test_speaker_roles(label, role):
 ])
 def test_the_role_the_editor_recorded_comes_first(label, recorded, role):
     assert indexer.speaker_role(label, recorded) == role
+
+
+@pytest.fixture
+def passages(meeting, commit):
+    """Published minutes whose passages hold 人材 and 予算 near each other or far apart."""
+    far = "人材の確保は重要です。地域の実情を踏まえて丁寧に検討を進めていく必要があると考えております。予算も必要です。"
+
+    def make():
+        record = Minutes.objects.create(meeting=meeting, status=Minutes.Status.PUBLISHED)
+        for position, (speaker, text) in enumerate([
+            ("森委員", "人材育成の予算を確保します。"),
+            ("池田委員", far),
+            ("髙橋委員", "予算は人材に使います。人材、人材、人材。"),
+        ]):
+            MinutesEntry.objects.create(minutes=record, position=position, speaker=speaker, text=text)
+        return record
+
+    return commit(make)
+
+
+@pytest.mark.parametrize("query", ["人材 予算", "予算　人材"])
+def test_proximity(passages, query):
+    assert {e.speaker for e in found(None, query)} == {"森委員", "池田委員", "髙橋委員"}
+    assert {e.speaker for e in found(None, query, near=10)} == {"森委員", "髙橋委員"}
+    assert {e.speaker for e in found(None, query, near=100)} == {"森委員", "池田委員", "髙橋委員"}
+
+
+def test_proximity_of_three_words(passages):
+    assert [e.speaker for e in found(None, "育成 人材 予算", near=10)] == ["森委員"]
+
+
+def test_relevance_puts_the_passage_saying_it_most_first(passages):
+    assert found(None, "人材")[0].speaker == "髙橋委員"
+
+
+def test_date_order_is_latest_first(meeting, commit, secretariat):
+    from meetings.services import meeting_create
+
+    older = commit(meeting_create, actor=secretariat, body=meeting.body,
+                   start_at=meeting.start_at - dt.timedelta(days=400))
+
+    def make():
+        for held, text in ((older, "人材、人材、人材について。"), (meeting, "人材について。")):
+            record = Minutes.objects.create(meeting=held, status=Minutes.Status.PUBLISHED)
+            MinutesEntry.objects.create(minutes=record, position=1, speaker="委員長", text=text)
+
+    commit(make)
+    by_relevance = [e.meeting_id for e in found(secretariat, "人材", kinds=["minutes"])]
+    by_date = [e.meeting_id for e in found(secretariat, "人材", kinds=["minutes"], sort="date")]
+    assert by_relevance == [older.pk, meeting.pk]
+    assert by_date == [meeting.pk, older.pk]
+
+
+@pytest.mark.parametrize(("query", "speaker"), [("高橋", "髙橋委員"), ("髙橋", "髙橋委員"), ("池田", "池田委員")])
+def test_variant_kanji_of_names(meeting, commit, query, speaker):
+    def make():
+        record = Minutes.objects.create(meeting=meeting, status=Minutes.Status.PUBLISHED)
+        MinutesEntry.objects.create(minutes=record, position=1, speaker="髙橋委員", text="髙橋でございます。")
+        MinutesEntry.objects.create(minutes=record, position=2, speaker="池田委員", text="池田です。")
+
+    commit(make)
+    assert [e.speaker for e in found(None, query)] == [speaker]
+
+
+def test_variant_folding():
+    assert fold("髙橋 﨑 澤田 𠮷野") == fold("高橋 崎 沢田 吉野") == "高橋 崎 沢田 吉野"
+    assert [piece for piece, marked in snippet("髙橋委員の発言", ["高橋"]) if marked] == ["髙橋"]
+
+
+def test_the_count_is_capped_and_the_ranked_rows_are_the_latest(meeting, commit, secretariat):
+    """A word found in more rows than the cap: the ids stop at the cap (the page says "more than"), and
+    relevance ranks the latest rows, so the cost is bounded whatever the word matches."""
+    from search.selectors import search_ids
+
+    rows = [indexer._finish(SearchEntry(kind="meeting", body_id=meeting.body_id, meeting=meeting, title=f"行{n}",
+                                        text="人材" * (1 + n % 3), date=dt.date(2024, 1, 1) + dt.timedelta(days=n)))
+            for n in range(30)]
+    SearchEntry.objects.bulk_create(rows)
+    ids = search_ids(viewer_for(secretariat), ["人材"], Filters(kinds=["meeting"]), limit=11)
+    assert len(ids) == 11
+    latest = set(SearchEntry.objects.filter(kind="meeting", text__startswith="人材").order_by("-date")
+                 .values_list("id", flat=True)[:11])
+    assert set(ids) == latest
+
+
+def test_an_article_of_the_guidelines_is_found(guideline, commit, secretariat):
+    from tests import factories
+
+    text = "委員会は、ＤＸ推進プランの策定について審議する。"
+    commit(factories.GuidelineArticleFactory, guideline=guideline, text=text)
+    hits = [e for e in found(None, "策定について審議") if e.kind == "body"]
+    assert [e.guideline_id for e in hits] == [guideline.pk]

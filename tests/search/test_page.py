@@ -83,7 +83,8 @@ def _many(meeting, count: int) -> None:
 
 @pytest.mark.parametrize("who", [None, "member", "secretariat"])
 @pytest.mark.parametrize("params", [{"q": "人材"}, {"q": "人 でじたる", "sort": "date", "page": "3"},
-                                    {"q": "人材", "role": "member", "kind": "minutes"}])
+                                    {"q": "人材", "role": "member", "kind": "minutes"},
+                                    {"q": "人材 デジタル", "near": "30"}])
 def test_a_fixed_number_of_queries_over_500_rows(meeting, minutes, who, params, request,
                                                   django_assert_max_num_queries):
     client = client_for(request.getfixturevalue(who) if who else None)
@@ -101,3 +102,30 @@ def test_a_word_found_everywhere_is_counted_up_to_a_cap(meeting, minutes, monkey
     _many(meeting, 120)  # a third of them meeting rows, which the public finds
     page = _text(Client(HTTP_ACCEPT_LANGUAGE="en").get(URL, {"q": "人材"}))
     assert "More than 30 results" in page and "Page 1 of 2" in page
+
+
+def test_words_near_each_other(minutes, meeting, commit):
+    def far():
+        filler = "以下、地域の実情を踏まえて説明いたします。" * 3
+        text = f"人材について。{filler}急務です。"
+        MinutesEntry.objects.create(minutes=minutes, position=3, speaker="池田委員", text=text)
+
+    commit(far)
+    english = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert "Speaker: 池田委員" in _text(english.get(URL, {"q": "人材 急務"}))
+    near = _text(english.get(URL, {"q": "人材 急務", "near": "10"}))
+    assert "Speaker: 森委員" in near and "Speaker: 池田委員" not in near
+    refused = _text(english.get(URL, {"q": "人材 急務", "near": "7"}))
+    assert 'aria-describedby="id_near-error"' in refused and "<mark>" not in refused
+
+
+def test_the_postgresql_table_keeps_its_texts_out_of_line_and_the_index_has_no_pending_list(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's storage options (the suite runs on SQLite)")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'search_searchentry'")
+        assert "toast_tuple_target=128" in cursor.fetchone()[0]
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'search_entry_tokens_gin'")
+        assert "fastupdate=off" in cursor.fetchone()[0]
