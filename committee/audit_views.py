@@ -9,7 +9,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -70,11 +70,19 @@ def _meeting_choices(scope: Q) -> list[tuple[int, str]]:
     """Meetings named in the entries the user may read, by the label of their latest entry: committee sits
     below meetings and names a meeting only as the audit log recorded it."""
     meeting_type = ContentType.objects.get_by_natural_key("meetings", "meeting")
-    rows = (
+    # The latest entry of each meeting (the highest id: entries are only ever added), in one query that
+    # SQLite runs too (DISTINCT ON is PostgreSQL's).
+    latest = (
         AuditEntry.objects.filter(scope, target_type=meeting_type, meeting_id__isnull=False)
-        .order_by("-meeting_id", "-created_at")
-        .distinct("meeting_id")
-        .values_list("meeting_id", "target_label")[:MEETING_CHOICES]
+        .values("meeting_id")
+        .annotate(last=Max("pk"))
+        .order_by("-meeting_id")
+        .values("last")[:MEETING_CHOICES]
+    )
+    rows = (
+        AuditEntry.objects.filter(pk__in=Subquery(latest))
+        .order_by("-meeting_id")
+        .values_list("meeting_id", "target_label")
     )
     return [(meeting_id, label) for meeting_id, label in rows if meeting_id is not None]
 
