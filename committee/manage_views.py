@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.paging import paginate
 from core.templatetags.dxplan import jdate
 
 from . import selectors, services
@@ -42,6 +43,7 @@ from .services import BODY_EDITABLE
 
 # Appointments that ended within this many days stay on the page, so a successor can be appointed.
 RECENT_DAYS = 400
+ROSTER_MANAGE_PAGE = 50  # appointments on one page (each row carries its forms)
 
 
 def _appointments(body: Body, today: dt.date) -> list[Appointment]:
@@ -97,7 +99,7 @@ def roster_manage(request, slug: str) -> HttpResponse:
         "body": body,
         "today": today,
         "guideline": guideline,
-        "rows": _rows(_appointments(body, today), today, guideline),
+        "rows": paginate(request, _rows(_appointments(body, today), today, guideline), ROSTER_MANAGE_PAGE),
         "end_form": EndForm(initial={"ended_on": today}),
         "affiliation_form": AffiliationForm(initial={"valid_from": today}),
         "successor_form": SuccessorForm(initial={"appointed_on": today}),

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from core import wareki
 from core.audit import AuditAction, audit_record
+from core.paging import paginate
 
 from . import reports, selectors
 from .access import bodies_managed_by, bodies_visible_to, body_for
@@ -22,6 +23,8 @@ from .resources import RosterResource
 # composition report looks weeks ahead of the day, which must not run past date.max.
 EARLIEST_DAY = wareki.ERAS[-1][0]
 LATEST_DAY = dt.date(2999, 12, 31)
+HOME_PAGE = 100  # bodies on one page of the home page's tree
+ROSTER_PAGE = 100  # members on one page of a body's roster
 
 
 def _requested_day(request) -> dt.date | None:
@@ -51,7 +54,7 @@ def home(request):
             walk(body.pk, depth + 1)
 
     walk(None, 0)
-    return render(request, "committee/home.html", {"tree": tree})
+    return render(request, "committee/home.html", {"tree": paginate(request, tree, HOME_PAGE)})
 
 
 @require_GET
@@ -72,9 +75,8 @@ def body_detail(request, slug: str):
     }
     members = [a for a in roster if a.category in Appointment.MEMBER_CATEGORIES]
     others = [a for a in roster if a.category not in Appointment.MEMBER_CATEGORIES]
-    secretariat = (
-        type(body.secretariat).objects.prefetch_related(selectors.unit_names_prefetch()).get(pk=body.secretariat_id)
-    )
+    page = paginate(request, members, ROSTER_PAGE, anchor="roster-heading")
+    secretariat = selectors.secretariat_unit(body)
     purpose = next((a.text for a in articles if a.kind == "article"), "")
     context = {
         "body": body,
@@ -83,7 +85,8 @@ def body_detail(request, slug: str):
         "as_requested": as_requested,
         "guideline": guideline,
         "purpose": purpose,
-        "members": [(a, officer_by_appointment.get(a.pk, a.role_label), a.affiliation_on(day)) for a in members],
+        "members": page,
+        "member_rows": [(a, officer_by_appointment.get(a.pk, a.role_label), a.affiliation_on(day)) for a in page],
         "others": [(a, a.role_label, a.affiliation_on(day)) for a in others],
         "officers": officers,
         "secretariat_name": secretariat.full_name_on(day),
