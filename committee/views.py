@@ -25,6 +25,8 @@ EARLIEST_DAY = wareki.ERAS[-1][0]
 LATEST_DAY = dt.date(2999, 12, 31)
 HOME_PAGE = 100  # bodies on one page of the home page's tree
 ROSTER_PAGE = 100  # members on one page of a body's roster
+COMPOSITION_PAGE = 100  # bodies on one page of the composition report (the totals are of all of them)
+ENDING_NAMED = 10  # people named per body whose terms end soon; the rest are counted, named on the roster
 
 
 def _requested_day(request) -> dt.date | None:
@@ -169,7 +171,9 @@ def composition_report(request):
     day = _day_from(request)
     bodies = bodies_managed_by(request.user).order_by("display_order", "id")
     report = reports.composition(bodies=bodies, day=day)
-    return render(request, "committee/composition.html", {"report": report, "day": day})
+    rows = [(row, row.ending_soon[:ENDING_NAMED], max(0, len(row.ending_soon) - ENDING_NAMED)) for row in report.rows]
+    context = {"report": report, "day": day, "rows": paginate(request, rows, COMPOSITION_PAGE)}
+    return render(request, "committee/composition.html", context)
 
 
 @login_required

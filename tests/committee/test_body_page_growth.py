@@ -73,3 +73,29 @@ def test_unit_names_load_one_flat_query_per_level(db):
         assert division.department_on(dt.date(2030, 1, 1)).pk == department.pk
     assert len(again) == 0
 
+
+
+def test_the_composition_report_is_paginated_and_names_a_few_per_body(
+    body, guideline, secretariat, in_term, django_assert_max_num_queries
+):
+    from committee.views import COMPOSITION_PAGE, ENDING_NAMED
+
+    add_members(body, guideline, 0, 40)  # their terms end on 2024-03-31: not soon on 2023-06-01
+    Body.objects.bulk_create(
+        Body(name=f"審議会{n:03d}", short_name=f"審{n:03d}", slug=f"b-{n:03d}", secretariat=body.secretariat,
+             display_order=n)
+        for n in range(COMPOSITION_PAGE + 10)
+    )
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(secretariat, backend="django.contrib.auth.backends.ModelBackend")
+    url = reverse("committee:composition")
+    client.get(url)
+    with django_assert_max_num_queries(20):
+        first = client.get(url, {"on": "2024-03-01"}).content.decode()
+    second = client.get(url, {"on": "2024-03-01", "page": 2}).content.decode()
+    rows = re.compile(r'<th scope="row"><a href="/bodies/')
+    assert len(rows.findall(first)) == COMPOSITION_PAGE and len(rows.findall(second)) == 11
+    # 40 terms end within the horizon on 2024-03-01: ENDING_NAMED named, the rest counted and linked.
+    named = re.findall(r"委員\d{4} 花子", first + second)
+    assert len(named) == ENDING_NAMED
+    assert f"and {40 - ENDING_NAMED} more</a>" in first + second
