@@ -99,3 +99,26 @@ def test_the_composition_report_is_paginated_and_names_a_few_per_body(
     named = re.findall(r"委員\d{4} 花子", first + second)
     assert len(named) == ENDING_NAMED
     assert f"and {40 - ENDING_NAMED} more</a>" in first + second
+
+
+def test_the_roster_kept_by_the_secretariat_is_paginated_in_force_first(
+    body, guideline, secretariat, in_term, django_assert_max_num_queries
+):
+    from committee.manage_views import ROSTER_MANAGE_PAGE
+    from committee.models import Appointment
+
+    appointments = add_members(body, guideline, 0, 120)
+    gone = appointments[:5]  # ended last month: listed after everyone in office, whatever their reading
+    Appointment.objects.filter(pk__in=[a.pk for a in gone]).update(ended_on="2023-05-20", end_reason="resigned")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(secretariat, backend="django.contrib.auth.backends.ModelBackend")
+    url = reverse("committee:roster_manage", args=[body.slug])
+    client.get(url)
+    seen = []
+    for page in range(1, 120 // ROSTER_MANAGE_PAGE + 2):
+        with django_assert_max_num_queries(20):
+            response = client.get(url, {"page": page})
+        assert len(response.content) < MAX_BYTES
+        seen += re.findall(r'<tr id="appointment-(\d+)">', response.content.decode())
+    assert len(seen) == len(set(seen)) == 120
+    assert [int(pk) for pk in seen[-5:]] == [a.pk for a in gone]
