@@ -6,7 +6,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.http import Http404, HttpRequest
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from committee import selectors as committee_selectors
 from committee.access import bodies_managed_by
+from committee.models import Appointment
 from core.paging import paginate
 
 from .. import selectors
@@ -156,7 +157,11 @@ def _nobody_in_office(meeting: Meeting, roster: list) -> committee_selectors.Nob
 def manage(request, pk: int):
     meeting, _access = meeting_for(request.user, pk, to="manage")
     attendance = attendance_context(meeting, request)
-    roster = committee_selectors.roster_on(body=meeting.body, day=meeting.reference_date, members_only=True)
+    # Who may be elected (委員長 or 副委員長): names only; the roster's affiliations are not needed here.
+    roster = list(
+        Appointment.objects.filter(body_id=meeting.body_id).active_on(meeting.reference_date).members()
+        .select_related("person").order_by(F("person__sort_key").asc(nulls_last=True), "display_order", "id")
+    )
     agenda = meeting.agenda
     before = meeting.status in (Meeting.Status.PLANNED, Meeting.Status.POSTPONED)
     notified_revision = meeting.notices.filter(kind__in=("convocation", "change")).aggregate(m=Max("sequence"))["m"]
