@@ -182,13 +182,11 @@ def invited_members(meeting: Meeting) -> list[Appointment]:
     return committee_selectors.members_in_office_on(body=meeting.body, day=meeting.reference_date)
 
 
-def attendance_rows(meeting: Meeting) -> list[Attendance]:
-    """Every attendance row: members 五十音順, then other attendees by role and order. Fixed queries."""
-    rows = list(
-        meeting.attendances.select_related("appointment__person", "attendee__person", "replied_by").prefetch_related(
-            "appointment__affiliations"
-        )
-    )
+def attendance_rows(meeting: Meeting, *, affiliations: bool = True) -> list[Attendance]:
+    """Every attendance row: members 五十音順, then other attendees by role and order. Fixed queries.
+    Without `affiliations` (a page that shows names only) the members' 所属 are not read."""
+    rows_qs = meeting.attendances.select_related("appointment__person", "attendee__person", "replied_by")
+    rows = list(rows_qs.prefetch_related("appointment__affiliations") if affiliations else rows_qs)
     members = sorted(
         ((r, a) for r in rows if (a := r.appointment) is not None),
         key=lambda ra: (ra[1].person.sort_key if ra[1].person is not None else "\uffff", ra[1].display_order),

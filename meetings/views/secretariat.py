@@ -122,7 +122,7 @@ AGENDA_SHOWN = 30  # agenda items listed on the manage page; the 次第's own pa
 def attendance_context(meeting: Meeting, request: HttpRequest | None = None) -> dict:
     """What the manage page's attendance part shows (the whole page, or that part redrawn by htmx): the
     quorum over every row, and one page of the rows (?att=) to record."""
-    rows = selectors.attendance_rows(meeting)
+    rows = selectors.attendance_rows(meeting, affiliations=False)  # the part shows names, not 所属
     members = [r for r in rows if r.appointment is not None and r.appointment.is_member]
     unanswered = [r for r in members if not r.reply]
     page = paginate(request, rows, ATTENDANCE_PAGE, param="att", anchor="att-h") if request else None
