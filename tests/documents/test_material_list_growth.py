@@ -90,3 +90,13 @@ def test_the_names_page_is_only_for_the_secretariat_and_members_materials(
     assert client_for(secretariat).get(url).status_code == 200
     public = add_material("public")
     assert client_for(secretariat).get(reverse("documents:not_downloaded", args=[public.pk])).status_code == 404
+
+
+def test_the_counts_and_the_names_page_speak_japanese(add_material, meeting, secretariat, member):
+    material = add_material(MEMBERS)
+    client = client_for(secretariat, HTTP_ACCEPT_LANGUAGE="ja")
+    page = client.get(reverse("documents:manage", args=[meeting.pk])).content.decode()
+    assert "1人中1人が未ダウンロード" in page and "not downloaded" not in page
+    names = client.get(reverse("documents:not_downloaded", args=[material.pk])).content.decode()
+    assert "1人がまだダウンロードしていません。" in names and "佐藤 志穂" in names
+    assert "資料の一覧に戻る" in names
