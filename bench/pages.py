@@ -9,7 +9,8 @@ With a PostgreSQL DATABASE_URL the script creates a database of its own (dxplan_
 server and drops it at the end; it never uses, flushes or drops the database the URL names. Without one,
 SQLite in a temporary directory. Mail goes nowhere, Celery runs in-process. The cache is Redis, as in
 production (sessions cached_db, public pages cached): an empty database of BENCH_REDIS_URL (default
-redis://127.0.0.1:6379) under a key prefix of this run, whose keys are deleted at the end; without Redis,
+redis://127.0.0.1:6379; BENCH_REDIS_DB=n takes only database n, and only if it is empty) under a key
+prefix of this run, whose keys are deleted at the end; without Redis,
 the local-memory cache, and so no page cache.
 
 For each scale:
@@ -112,7 +113,8 @@ def _own_redis_cache() -> tuple[str, str] | None:
         return None
     base = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
     prefix = f"dxplan-bench-{secrets.token_hex(4)}"
-    for db in range(1, 16):
+    only = os.environ.get("BENCH_REDIS_DB")  # one given database, used only if it is empty
+    for db in [int(only)] if only else range(1, 16):
         try:
             client = redis.Redis.from_url(f"{base}/{db}")
             empty = client.dbsize() == 0
@@ -281,7 +283,16 @@ def pages(scene: dict) -> list[Page]:
         Page("roster (manage)", reverse("committee:roster_manage", args=[committee.slug]), "secretariat"),
         Page("composition", reverse("committee:composition"), "secretariat"),
         Page("notices", reverse("notices:status", args=[pk]), "secretariat"),
+        Page("not downloaded", reverse("documents:not_downloaded", args=[_members_material(meeting)]),
+             "secretariat"),
+        Page("audit log", reverse("committee:audit_log"), "secretariat"),
     ]
+
+
+def _members_material(meeting) -> int:
+    from documents.models import Material
+
+    return Material.objects.filter(meeting=meeting, visibility="members").order_by("position", "pk")[0].pk
 
 
 def _body_code() -> str:

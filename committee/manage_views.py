@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max, Prefetch, Q
+from django.db.models import Case, F, Max, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.paging import paginate
 from core.templatetags.dxplan import jdate
 
 from . import selectors, services
@@ -42,14 +43,22 @@ from .services import BODY_EDITABLE
 
 # Appointments that ended within this many days stay on the page, so a successor can be appointed.
 RECENT_DAYS = 400
+ROSTER_MANAGE_PAGE = 50  # appointments on one page (each row carries its forms)
 
 
-def _appointments(body: Body, today: dt.date) -> list[Appointment]:
-    """In force today or ended lately, 五十音順; with officer posts and successors, in a fixed number of queries."""
+def _appointments(body: Body, today: dt.date) -> QuerySet[Appointment]:
+    """In force today first, then those ended lately, each group 五十音順; with officer posts and successors,
+    in a fixed number of queries. Ordered in SQL, so that a page of it loads only its own rows."""
     since = today - dt.timedelta(days=RECENT_DAYS)
-    return list(
+    in_force = Q(term_start__lte=today) & (
+        Q(ended_on__isnull=True, term_end__isnull=True)
+        | Q(ended_on__isnull=True, term_end__gte=today)
+        | Q(ended_on__gte=today)
+    )  # AppointmentQuerySet.active_on, as a condition
+    return (
         Appointment.objects.filter(body=body, term_start__lte=today + dt.timedelta(days=RECENT_DAYS))
         .filter(Q(ended_on__isnull=True, term_end__isnull=True) | Q(ended_on__gte=since) | Q(term_end__gte=since))
+        .annotate(gone=Case(When(in_force, then=Value(0)), default=Value(1)))
         .select_related("person", "successor__person")
         .prefetch_related(
             Prefetch("affiliations", queryset=Affiliation.objects.order_by("valid_from")),
@@ -59,7 +68,7 @@ def _appointments(body: Body, today: dt.date) -> list[Appointment]:
                 to_attr="posts",
             ),
         )
-        .order_by(F("person__sort_key").asc(nulls_last=True), "display_order", "-term_start", "id")
+        .order_by("gone", F("person__sort_key").asc(nulls_last=True), "display_order", "-term_start", "id")
     )
 
 
@@ -93,11 +102,13 @@ def roster_manage(request, slug: str) -> HttpResponse:
     body = body_for(request.user, slug, to="manage").body
     today = timezone.localdate()
     guideline = selectors.guideline_in_force(body=body, day=today)
+    page = paginate(request, _appointments(body, today), ROSTER_MANAGE_PAGE)
     context = {
         "body": body,
         "today": today,
         "guideline": guideline,
-        "rows": _rows(_appointments(body, today), today, guideline),
+        "rows": _rows(list(page), today, guideline),
+        "roster_page": page,
         "end_form": EndForm(initial={"ended_on": today}),
         "affiliation_form": AffiliationForm(initial={"valid_from": today}),
         "successor_form": SuccessorForm(initial={"appointed_on": today}),

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from core import wareki
 from core.audit import AuditAction, audit_record
 from core.http import client_ip
+from core.paging import paginate
 
 from . import reports, selectors
 from .access import bodies_managed_by, bodies_visible_to, body_for
@@ -23,6 +24,10 @@ from .resources import RosterResource
 # composition report looks weeks ahead of the day, which must not run past date.max.
 EARLIEST_DAY = wareki.ERAS[-1][0]
 LATEST_DAY = dt.date(2999, 12, 31)
+HOME_PAGE = 100  # bodies on one page of the home page's tree
+ROSTER_PAGE = 100  # members on one page of a body's roster
+COMPOSITION_PAGE = 100  # bodies on one page of the composition report (the totals are of all of them)
+ENDING_NAMED = 10  # people named per body whose terms end soon; the rest are counted, named on the roster
 
 
 def _requested_day(request) -> dt.date | None:
@@ -52,7 +57,7 @@ def home(request):
             walk(body.pk, depth + 1)
 
     walk(None, 0)
-    return render(request, "committee/home.html", {"tree": tree})
+    return render(request, "committee/home.html", {"tree": paginate(request, tree, HOME_PAGE)})
 
 
 @require_GET
@@ -73,9 +78,8 @@ def body_detail(request, slug: str):
     }
     members = [a for a in roster if a.category in Appointment.MEMBER_CATEGORIES]
     others = [a for a in roster if a.category not in Appointment.MEMBER_CATEGORIES]
-    secretariat = (
-        type(body.secretariat).objects.prefetch_related(selectors.unit_names_prefetch()).get(pk=body.secretariat_id)
-    )
+    page = paginate(request, members, ROSTER_PAGE, anchor="roster-heading")
+    secretariat = selectors.secretariat_unit(body)
     purpose = next((a.text for a in articles if a.kind == "article"), "")
     context = {
         "body": body,
@@ -84,7 +88,8 @@ def body_detail(request, slug: str):
         "as_requested": as_requested,
         "guideline": guideline,
         "purpose": purpose,
-        "members": [(a, officer_by_appointment.get(a.pk, a.role_label), a.affiliation_on(day)) for a in members],
+        "members": page,
+        "member_rows": [(a, officer_by_appointment.get(a.pk, a.role_label), a.affiliation_on(day)) for a in page],
         "others": [(a, a.role_label, a.affiliation_on(day)) for a in others],
         "officers": officers,
         "secretariat_name": secretariat.full_name_on(day),
@@ -167,7 +172,9 @@ def composition_report(request):
     day = _day_from(request)
     bodies = bodies_managed_by(request.user).order_by("display_order", "id")
     report = reports.composition(bodies=bodies, day=day)
-    return render(request, "committee/composition.html", {"report": report, "day": day})
+    rows = [(row, row.ending_soon[:ENDING_NAMED], max(0, len(row.ending_soon) - ENDING_NAMED)) for row in report.rows]
+    context = {"report": report, "day": day, "rows": paginate(request, rows, COMPOSITION_PAGE)}
+    return render(request, "committee/composition.html", context)
 
 
 @login_required

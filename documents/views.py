@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from core.http import client_ip
+from core.paging import paginate
 from meetings import selectors as meeting_selectors
 from meetings.access import attendee_for_token, meeting_for
 from meetings.models import AgendaItem, Meeting
@@ -27,6 +28,8 @@ from .access import material_for, materials_visible_to
 from .models import Material, MaterialVersion
 from .zipping import zip_stream
 
+MATERIALS_PAGE = 30  # materials on one page of the secretariat's list (each row carries its forms)
+READERS_PAGE = 200  # names on one page of a material's "not downloaded yet"
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 # Invisible characters (bidi overrides, line separators) that could make a name read as something else.
 _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
@@ -187,18 +190,34 @@ def manage_materials(request, pk: int):
                 request, _("%(material)s was added. Add the next one below.") % {"material": material}
             )
             return redirect(reverse("documents:manage", args=[meeting.pk]) + "#add-material")
-    materials = list(
+    materials = paginate(
+        request,
         Material.objects.filter(meeting=meeting).select_related("current_version", "agenda_item")
-        .prefetch_related("versions").order_by("position", "id")
+        .prefetch_related("versions").order_by("position", "id"),
+        MATERIALS_PAGE,
+        anchor="materials-h",
     )
     members_only = [m for m in materials if m.visibility == Material.Visibility.MEMBERS]
-    readers = selectors.readers_of(meeting) if members_only else []
-    downloads = selectors.not_downloaded_by_material(meeting, members_only, readers) if members_only else {}
+    readers, missing = selectors.not_downloaded_counts(meeting, members_only) if members_only else (0, {})
     return render(request, "documents/manage.html", {
         "meeting": meeting, "form": form, "materials": materials, "replace_form": ReplaceForm(),
         "visibility_choices": Material.Visibility.choices,
-        "not_downloaded": [(m, downloads[m.pk]) for m in members_only],
-        "readers": bool(readers),
+        "not_downloaded": [(m, missing[m.pk]) for m in members_only],
+        "readers": readers,
+    })
+
+
+@login_required
+@require_GET
+def not_downloaded(request, pk: int):
+    """Who has not yet downloaded one members' material (the materials page shows only how many)."""
+    material, _access = material_for(request.user, pk, to="manage")
+    if material.visibility != Material.Visibility.MEMBERS:
+        raise Http404  # only the members' materials are tracked by reader
+    meeting = material.meeting
+    rows = selectors.not_downloaded_by_material(meeting, [material])[material.pk]
+    return render(request, "documents/not_downloaded.html", {
+        "meeting": meeting, "material": material, "rows": paginate(request, rows, READERS_PAGE),
     })
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, DateTimeField, Prefetch, Q, QuerySet
+from django.db.models import Count, DateTimeField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -283,13 +283,11 @@ def invited_members(meeting: Meeting) -> list[Appointment]:
     return committee_selectors.members_in_office_on(body=meeting.body, day=meeting.reference_date)
 
 
-def attendance_rows(meeting: Meeting) -> list[Attendance]:
-    """Every attendance row: members 五十音順, then other attendees by role and order. Fixed queries."""
-    rows = list(
-        meeting.attendances.select_related("appointment__person", "attendee__person", "replied_by").prefetch_related(
-            "appointment__affiliations"
-        )
-    )
+def attendance_rows(meeting: Meeting, *, affiliations: bool = True) -> list[Attendance]:
+    """Every attendance row: members 五十音順, then other attendees by role and order. Fixed queries.
+    Without `affiliations` (a page that shows names only) the members' 所属 are not read."""
+    rows_qs = meeting.attendances.select_related("appointment__person", "attendee__person", "replied_by")
+    rows = list(rows_qs.prefetch_related("appointment__affiliations") if affiliations else rows_qs)
     members = sorted(
         ((r, a) for r in rows if (a := r.appointment) is not None),
         key=lambda ra: (ra[1].person.sort_key if ra[1].person is not None else "\uffff", ra[1].display_order),
@@ -433,48 +431,74 @@ def year_schedule(*, fiscal_year: int, bodies: QuerySet[Body]) -> list[ScheduleR
 # --- dashboards --------------------------------------------------------------------------------
 
 
-def _counts(ids: list[int], **counts: Count) -> dict[int, dict[str, int]]:
-    """Per meeting, counts over one relation at a time: joining attendance, items and materials in one
-    query multiplies their rows (hundreds of thousands for a year of meetings)."""
-    rows = Meeting.objects.filter(pk__in=ids).values("pk").annotate(**counts).values("pk", *counts)
-    return {row.pop("pk"): row for row in rows}
+def _count(rows: QuerySet[Attendance] | QuerySet[AgendaItem], meeting: str = "meeting_id") -> Coalesce:
+    """A correlated subquery counting `rows` of the outer meeting: counting over each relation on its own
+    (joining attendance, items and materials in one query multiplies their rows: hundreds of thousands
+    for a year of meetings, and a distinct count over them)."""
+    counted = rows.filter(**{meeting: OuterRef("pk")}).order_by().values(meeting).annotate(n=Count("pk"))
+    return Coalesce(Subquery(counted.values("n")[:1]), 0)
+
+
+def with_dashboard_counts(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
+    """The dashboard's counts on each meeting, each in a subquery: members invited and not answered,
+    agenda items, materials uploaded, members whose attendance was recorded."""
+    members = Attendance.objects.filter(appointment__isnull=False)
+    uploaded = Q(materials__current_version__isnull=False, materials__withdrawn_at__isnull=True)
+    return meetings.annotate(
+        invited=_count(members),
+        unanswered=_count(members.filter(reply="")),
+        recorded=_count(members.exclude(actual="")),
+        item_count=_count(AgendaItem.objects.all(), "agenda__meeting_id"),
+        material_count=Coalesce(Subquery(
+            # documents' Material is reached through the reverse relation: meetings does not import documents.
+            Meeting.objects.filter(pk=OuterRef("pk")).values("pk").annotate(n=Count("materials", filter=uploaded))
+            .values("n")[:1]
+        ), 0),
+    )
+
+
+def still_open_q(today: dt.date) -> Q:
+    """A meeting whose day has come or is to come (a month-only one until the 28th of its month), or one
+    held that still needs its minutes; the others not closed are stale (see _still_open)."""
+    midnight = timezone.make_aware(dt.datetime.combine(today, dt.time()))
+    first = today.replace(day=1)
+    cutoff = first if today.day <= 28 else (first + dt.timedelta(days=32)).replace(day=1)  # noqa: PLR2004
+    undated = Q(start_at__isnull=True)
+    return (
+        (undated & Q(planned_month__isnull=True))
+        | Q(start_at__gte=midnight)
+        | (undated & Q(planned_month__gte=cutoff))
+        | Q(status=Meeting.Status.HELD)
+    )
 
 
 def _still_open(meeting: Meeting, today: dt.date) -> bool:
-    """A meeting whose day has come or is to come, or one held that still needs its minutes; a meeting
-    whose day passed without being recorded as held (still 予定, 延期 or 通知済) is stale, not open."""
+    """still_open_q for one meeting in memory: a meeting whose day passed without being recorded as held
+    (still 予定, 延期 or 通知済) is stale, not open."""
     day = meeting.date or (meeting.planned_month and meeting.planned_month.replace(day=28))
     if day is None or day >= today:
         return True
     return meeting.status == Meeting.Status.HELD
 
 
-def secretariat_meetings(user: AnyUser, *, today: dt.date | None = None) -> tuple[list[Meeting], list[Meeting]]:
-    """The user's bodies' meetings not yet closed, with what the dashboard needs annotated: the open ones,
-    and the stale ones (their day passed and nobody recorded them held). Five queries."""
-    today = today or timezone.localdate()
-    meetings = list(
+def secretariat_meeting_lists(user: AnyUser, *, today: dt.date) -> tuple[QuerySet[Meeting], QuerySet[Meeting]]:
+    """The user's bodies' meetings not yet closed, with the dashboard's counts: the open ones and the stale
+    ones (their day passed and nobody recorded them held), as querysets to paginate. Each page of either
+    costs one query, whatever the number of meetings."""
+    meetings = with_dashboard_counts(
         Meeting.objects.filter(committee_access.managed_q(user, "body__"))
         .exclude(status__in=[Meeting.Status.CANCELLED, Meeting.Status.MINUTES_PUBLISHED])
         .select_related("body", "agenda", "minutes")
         .order_by(*chronological())
     )
-    ids = [m.pk for m in meetings]
-    members = Q(attendances__appointment__isnull=False)
-    answers = _counts(
-        ids,
-        invited=Count("attendances", filter=members),
-        unanswered=Count("attendances", filter=members & Q(attendances__reply="")),
-    )
-    items = _counts(ids, item_count=Count("agenda__items"))
-    uploaded = Q(materials__current_version__isnull=False, materials__withdrawn_at__isnull=True)
-    materials = _counts(ids, material_count=Count("materials", filter=uploaded))
-    for meeting in meetings:
-        for found in (answers, items, materials):
-            for name, value in found.get(meeting.pk, {}).items():
-                setattr(meeting, name, value)
-    open_ = [m for m in meetings if _still_open(m, today)]
-    return open_, [m for m in meetings if not _still_open(m, today)]
+    is_open = still_open_q(today)
+    return meetings.filter(is_open), meetings.exclude(is_open)
+
+
+def secretariat_meetings(user: AnyUser, *, today: dt.date | None = None) -> tuple[list[Meeting], list[Meeting]]:
+    """secretariat_meeting_lists, whole (two queries): the open meetings and the stale ones."""
+    open_, stale = secretariat_meeting_lists(user, today=today or timezone.localdate())
+    return list(open_), list(stale)
 
 
 def upcoming_for_secretariat(user: AnyUser, *, today: dt.date | None = None) -> list[Meeting]:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from committee.access import body_for
+from core import wareki
+from core.wareki import fiscal_year_bounds, fiscal_year_of
 from meetings import services as meeting_services
 from meetings.access import attendee_for_token, guest_access, meeting_for, viewer_for, visible_agenda
 from meetings.models import Attendance, Attendee, Meeting
@@ -290,30 +296,58 @@ def _ics_response(content: bytes, *, private: bool) -> HttpResponse:
     return response
 
 
+FEED_YEARS = 2  # a feed carries the current 年度 and the one before (and whatever is planned after)
+
+
+def _feed_window(request, meetings: QuerySet[Meeting]) -> QuerySet[Meeting] | HttpResponse:
+    """The dated meetings of a calendar feed, bounded by 年度 so that it does not grow with the years: by
+    default from the first day of the previous 年度 on; ?year=2023 gives that 年度 alone (令和5年度,
+    2023-04-01 to 2024-03-31). A year that is not one answers 400 with the reason."""
+    meetings = meetings.filter(start_at__isnull=False)
+    asked = request.GET.get("year")
+    zone = timezone.get_current_timezone()
+    if asked is None:
+        first, _last = fiscal_year_bounds(fiscal_year_of(timezone.localdate()) - (FEED_YEARS - 1))
+        return meetings.filter(start_at__gte=dt.datetime.combine(first, dt.time(), tzinfo=zone))
+    if not (asked.isdigit() and wareki.ERAS[-1][0].year <= int(asked) <= 2999):  # noqa: PLR2004
+        return HttpResponseBadRequest(
+            _("The year must be a 年度 written as a western year, such as 2024 for 令和6年度."),
+            content_type="text/plain; charset=utf-8",
+        )
+    first, last = fiscal_year_bounds(int(asked))
+    return meetings.filter(
+        start_at__gte=dt.datetime.combine(first, dt.time(), tzinfo=zone),
+        start_at__lt=dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=zone),
+    )
+
+
 @require_GET
 def body_calendar(request, slug: str):
-    """The public feed of a public body: dated meetings, public details only (no online link)."""
+    """The public feed of a public body: dated meetings, public details only (no online link), of the
+    current and the previous 年度 (?year= for another)."""
     body = body_for(AnonymousUser(), slug).body  # a public feed: the bodies the public may know
-    meetings = Meeting.objects.filter(body=body, start_at__isnull=False).select_related("body__secretariat")
+    meetings = _feed_window(request, Meeting.objects.filter(body=body).select_related("body__secretariat"))
+    if isinstance(meetings, HttpResponse):
+        return meetings
     return _ics_response(feed_ics(meetings.order_by("start_at"), private=False, name=body.name), private=False)
 
 
 @never_cache
 @require_GET
 def member_calendar(request, token: str):
-    """A member's private feed (with the online link): the meetings they may see the private side of now."""
+    """A member's private feed (with the online link): the meetings they may see the private side of now,
+    of the current and the previous 年度 (?year= for another)."""
     from core.models import User
 
     found = read_feed_token(token)
     user = User.objects.filter(pk=found[0], feed_generation=found[1], is_active=True).first() if found else None
     if user is None:  # altered, retired by a reset, or the account disabled
         raise Http404
-    meetings = (
-        Meeting.objects.filter(viewer_for(user).member, start_at__isnull=False)
-        .select_related("body__secretariat")
-        .order_by("start_at")
-    )
-    return _ics_response(feed_ics(meetings, private=True, name=_("My meetings")), private=True)
+    visible = Meeting.objects.filter(viewer_for(user).member).select_related("body__secretariat")
+    meetings = _feed_window(request, visible)
+    if isinstance(meetings, HttpResponse):
+        return meetings
+    return _ics_response(feed_ics(meetings.order_by("start_at"), private=True, name=_("My meetings")), private=True)
 
 
 @login_required

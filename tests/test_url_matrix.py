@@ -253,6 +253,10 @@ MATRIX: dict[str, list[Case]] = {
     "documents:download_all": [Case("no materials", NOWHERE, ON_MEETING)],
     "documents:manage": [Case("no materials", MANAGERS_ONLY, ON_MEETING)],
     "documents:manage_action": [Case("GET", POST_ONLY, {"pk": "999999", "action": "replace"})],
+    # Who has not downloaded one members' material (tests/documents/test_material_list_growth.py).
+    "documents:not_downloaded": [
+        Case("unknown material", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": "999999"})
+    ],
     # A signed-in user is sent on (LoginView.redirect_authenticated_user).
     "login": [Case("form", expect(302, **{ANONYMOUS: 200}))],
     # Logging out is a POST (tests/core/test_security.py); a GET must not log anyone out.

@@ -5,8 +5,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
-from ..models import OrgUnit
-from ..selectors import unit_names_prefetch
+from .. import selectors
+from ..selectors import secretariat_unit
 
 register = template.Library()
 
@@ -14,10 +14,9 @@ register = template.Library()
 @register.simple_tag
 def secretariat_contact(body):
     """The footer line of a body's pages: its secretariat (庶務) as named today, with phone and email.
-    Two queries (the unit and its names two levels up)."""
-    unit = OrgUnit.objects.prefetch_related(unit_names_prefetch()).filter(pk=body.secretariat_id).first()
-    if unit is None:
-        return ""
+    No query when the page already read the unit (committee.selectors.secretariat_unit); else one per level
+    of the organisation."""
+    unit = secretariat_unit(body)
     parts = [(_("Secretariat"), ": ", unit.full_name_on(timezone.localdate()) or unit.code)]
     if unit.phone:
         parts.append((_("Phone"), " ", unit.phone))
@@ -25,3 +24,12 @@ def secretariat_contact(body):
     if unit.email:
         line = format_html('{} · <a class="link-secondary" href="mailto:{}">{}</a>', line, unit.email, unit.email)
     return line
+
+
+@register.filter
+def is_secretariat(user) -> bool:
+    """Whether the navigation offers the secretariat's pages: the rule of the permission
+    committee.view_composition (committee.rules), asked directly. Asking `perms` falls through to
+    ModelBackend for everyone else, which reads the user's and the groups' permissions on every page (two
+    queries per member's request; no model permission of that name exists)."""
+    return selectors.is_secretariat(user)

@@ -325,6 +325,6 @@ def manage_action(request, pk: int, action: str):
         error(request, exc)
     if request.htmx and action in IN_PLACE:
         # htmx (JavaScript on): the attendance part is saved and redrawn in place, with the messages
-        context = {**attendance_context(meeting_for(request.user, pk, to="manage")[0]), "partial": True}
+        context = {**attendance_context(meeting_for(request.user, pk, to="manage")[0], request), "partial": True}
         return render(request, "meetings/_manage_attendance.html", context)
     return redirect("meetings:manage", pk=meeting.pk)

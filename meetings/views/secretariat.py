@@ -6,8 +6,8 @@ import datetime as dt
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Max, Q
-from django.http import Http404
+from django.db.models import F, Max, Q
+from django.http import Http404, HttpRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,12 +16,16 @@ from django.views.decorators.http import require_GET
 
 from committee import selectors as committee_selectors
 from committee.access import bodies_managed_by
+from committee.models import Appointment
+from core.paging import paginate
 
 from .. import selectors
 from ..access import meeting_for
 from ..models import Agenda, Attendance, Meeting
 
 # --- helpers -----------------------------------------------------------------------------------
+
+DASHBOARD_PAGE = 25  # rows of each list of the dashboard on one page
 
 
 
@@ -34,7 +38,7 @@ def _tasks(meeting: Meeting, recorded: int, today: dt.date) -> list[tuple[str, s
     status = agenda.status if agenda is not None else Agenda.Status.DRAFT
     manage = reverse("meetings:manage", args=[meeting.pk])
     before = meeting.status in (Meeting.Status.PLANNED, Meeting.Status.POSTPONED)
-    # Counts selectors.secretariat_meetings sets on each meeting (one grouped query per relation).
+    # Counts selectors.with_dashboard_counts annotates on each meeting (one subquery per relation).
     item_count: int = meeting.item_count  # type: ignore[attr-defined]
     material_count: int = meeting.material_count  # type: ignore[attr-defined]
     tasks = []
@@ -65,14 +69,8 @@ def dashboard(request):
     if not committee_selectors.is_secretariat(request.user):
         raise Http404
     today = timezone.localdate()
-    meetings, stale = selectors.secretariat_meetings(request.user, today=today)
-    recorded = dict(
-        Attendance.objects.filter(meeting__in=[m.pk for m in meetings], appointment__isnull=False)
-        .exclude(actual="")
-        .values("meeting_id")
-        .annotate(n=Count("pk"))
-        .values_list("meeting_id", "n")
-    )
+    open_meetings, stale_meetings = selectors.secretariat_meeting_lists(request.user, today=today)
+    meetings = paginate(request, open_meetings, DASHBOARD_PAGE, anchor="open-h")
     rows = []
     for meeting in meetings:
         agenda = getattr(meeting, "agenda", None)
@@ -83,19 +81,31 @@ def dashboard(request):
                 "agenda_ok": agenda is not None and agenda.status == Agenda.Status.APPROVED,
                 "notified": meeting.status in (Meeting.Status.NOTIFIED, Meeting.Status.HELD),
                 "minutes_overdue": selectors.minutes_overdue(meeting, today),
-                "tasks": _tasks(meeting, recorded.get(meeting.pk, 0), today),
+                "tasks": _tasks(meeting, meeting.recorded, today),
             }
         )
     bodies = (
         bodies_managed_by(request.user)
         .filter(Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=today))
         .order_by("display_order", "id")
+        .only("pk", "slug", "short_name", "name", "has_external_members")
     )
-    overdue = [
-        {"meeting": m, "due_on": selectors.minutes_due_on(m), "minutes": getattr(m, "minutes", None)}
-        for m in selectors.meetings_with_minutes_overdue(today=today, user=request.user)
-    ]
-    context = {"rows": rows, "stale": stale, "today": today, "bodies": list(bodies), "minutes_overdue": overdue}
+    overdue = paginate(
+        request, selectors.meetings_with_minutes_overdue(today=today, user=request.user), DASHBOARD_PAGE,
+        param="overdue", anchor="overdue-h",
+    )
+    context = {
+        "rows": rows,
+        "meetings": meetings,
+        "stale": paginate(request, stale_meetings, DASHBOARD_PAGE, param="stale", anchor="stale-h"),
+        "today": today,
+        "bodies": paginate(request, bodies, DASHBOARD_PAGE, param="bodies", anchor="plan-h"),
+        "minutes_overdue": overdue,
+        "minutes_overdue_rows": [
+            {"meeting": m, "due_on": selectors.minutes_due_on(m), "minutes": getattr(m, "minutes", None)}
+            for m in overdue
+        ],
+    }
     return render(request, "meetings/dashboard.html", context)
 
 
@@ -104,20 +114,35 @@ class ActualForm(forms.Form):
     mode = forms.ChoiceField(choices=[("", "—"), *Attendance.Mode.choices], required=False)
 
 
-def attendance_context(meeting: Meeting) -> dict:
-    """What the manage page's attendance part shows (the whole page, or that part redrawn by htmx)."""
-    rows = selectors.attendance_rows(meeting)
+ATTENDANCE_PAGE = 50  # attendance rows on one page of the manage page (each row has its two selects)
+UNANSWERED_NAMED = 20  # names shown of those who have not answered; the rest are counted
+AGENDA_SHOWN = 30  # agenda items listed on the manage page; the 次第's own pages show them all
+
+
+def attendance_context(meeting: Meeting, request: HttpRequest | None = None) -> dict:
+    """What the manage page's attendance part shows (the whole page, or that part redrawn by htmx): the
+    quorum over every row, and one page of the rows (?att=) to record."""
+    rows = selectors.attendance_rows(meeting, affiliations=False)  # the part shows names, not 所属
     members = [r for r in rows if r.appointment is not None and r.appointment.is_member]
+    unanswered = [r for r in members if not r.reply]
+    page = paginate(request, rows, ATTENDANCE_PAGE, param="att", anchor="att-h") if request else None
     return {
         "meeting": meeting,
-        "rows": rows,
-        "unanswered": [r for r in members if not r.reply],
+        "rows": page if page is not None else rows,
+        "attendance_page": page,
+        "unanswered": unanswered[:UNANSWERED_NAMED],
+        "unanswered_more": max(0, len(unanswered) - UNANSWERED_NAMED),
         "quorum": selectors.quorum(meeting, rows),
         "recorded_any": any(r.actual for r in rows),
         "reply_choices": Attendance.Reply.choices,
         "actual_choices": Attendance.Actual.choices,
         "mode_choices": Attendance.Mode.choices,
     }
+
+
+def _agenda_shown(tree: list) -> dict:
+    """The first AGENDA_SHOWN items of the 次第 and how many more there are (the editor lists them all)."""
+    return {"tree": tree[:AGENDA_SHOWN], "tree_more": max(0, len(tree) - AGENDA_SHOWN)}
 
 
 def _nobody_in_office(meeting: Meeting, roster: list) -> committee_selectors.NobodyInOffice | None:
@@ -131,8 +156,12 @@ def _nobody_in_office(meeting: Meeting, roster: list) -> committee_selectors.Nob
 @require_GET
 def manage(request, pk: int):
     meeting, _access = meeting_for(request.user, pk, to="manage")
-    attendance = attendance_context(meeting)
-    roster = committee_selectors.roster_on(body=meeting.body, day=meeting.reference_date, members_only=True)
+    attendance = attendance_context(meeting, request)
+    # Who may be elected (委員長 or 副委員長): names only; the roster's affiliations are not needed here.
+    roster = list(
+        Appointment.objects.filter(body_id=meeting.body_id).active_on(meeting.reference_date).members()
+        .select_related("person").order_by(F("person__sort_key").asc(nulls_last=True), "display_order", "id")
+    )
     agenda = meeting.agenda
     before = meeting.status in (Meeting.Status.PLANNED, Meeting.Status.POSTPONED)
     notified_revision = meeting.notices.filter(kind__in=("convocation", "change")).aggregate(m=Max("sequence"))["m"]
@@ -142,7 +171,7 @@ def manage(request, pk: int):
         {
             **attendance,
             "agenda": agenda,
-            "tree": selectors.agenda_tree(agenda),
+            **_agenda_shown(selectors.agenda_tree(agenda)),
             "approver": selectors.approver_for(meeting),
             "roster": roster,
             "nobody_in_office": _nobody_in_office(meeting, roster),

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from committee import services
 from committee.models import Affiliation, Appointment, Person
+from committee.views import ROSTER_PAGE
 from core import kana
 from core.models import AuditEntry
 from tests import factories
@@ -231,10 +232,12 @@ def test_roster_page_queries_do_not_grow_with_the_roster(
     assert len(roster_rows(response)) == 12
 
     _add_members(body, guideline, 10, 488)
-    with django_assert_num_queries(len(twelve)):
-        response = client.get(body_url())
+    rows = []
+    for page in range(1, 500 // ROSTER_PAGE + 1):  # the roster is paginated (issue 13): every page as cheap
+        with django_assert_num_queries(len(twelve)):
+            response = client.get(body_url(), {"page": page})
+        rows += roster_rows(response)
 
-    rows = roster_rows(response)
     assert len(rows) == 500
     assert rows[-1][0] == "500"
     assert ("委員0487 花子", "所属委員0487") in {row[1:3] for row in rows}
