@@ -111,7 +111,11 @@ def test_request_has_organizer_and_the_recipient_as_attendee(
 ):
     send(meeting, secretariat, Notice.Kind.CONVOCATION, django_capture_on_commit_callbacks)
     invitations = by_recipient("【開催通知】")
-    assert set(invitations) == {chair.email, member.email}
+    # The secretariat's copy is a delivery of its own (issue 11): its .ics names the unit as a
+    # NON-PARTICIPANT asked for no answer.
+    assert set(invitations) == {chair.email, member.email, unit_email}
+    copy = next(iter(Calendar.from_ical(invitations.pop(unit_email)).walk("VEVENT")))["ATTENDEE"]
+    assert copy.params["ROLE"] == "NON-PARTICIPANT" and copy.params["RSVP"] == "FALSE"
     for address, text in invitations.items():
         event = next(iter(Calendar.from_ical(text).walk("VEVENT")))
         assert Calendar.from_ical(text)["METHOD"] == "REQUEST"
