@@ -1,7 +1,8 @@
 """Reading the text of a material's file, page by page, for the search.
 
-PDF with pypdf (a page each), xlsx with openpyxl (a sheet each), pptx (a slide each) and docx (one page:
-the file holds no page breaks) from their XML parts, CSV and text as one page. Other types are not read.
+PDF with pypdf (a page each), xlsx with openpyxl (a sheet each), pptx with python-pptx (a slide each) and
+docx with python-docx (one page: the file holds no page breaks), CSV and text as one page. Other types are
+not read.
 An unreadable file raises ExtractionError with a message for the secretariat; nothing here writes.
 
 OCR (optional, off by default: DXPLAN_OCR): the pages of a PDF without text (a scan) are read again from the
@@ -14,22 +15,16 @@ import io
 import re
 import subprocess  # noqa: S404 - ocrmypdf, with a fixed argument list and no shell
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import IO
-from xml.etree import ElementTree as ET  # noqa: S405 - a DOCTYPE (entity expansion) is refused before parsing
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 MAX_PAGES = 2000
 MAX_PAGE_CHARS = 200_000  # a page longer than this is cut: no real page holds that much text
-MAX_XML_BYTES = 50 * 1024 * 1024
 SUPPORTED = ("pdf", "docx", "xlsx", "pptx", "csv", "txt")
 
-_SLIDE = re.compile(r"^ppt/slides/slide(\d+)\.xml$")
-_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 
 
 class ExtractionError(Exception):
@@ -106,33 +101,50 @@ def _pdf(data: IO[bytes]) -> list[str]:
     return [page.extract_text() or "" for page in reader.pages[:MAX_PAGES]]
 
 
-def _xml(archive: zipfile.ZipFile, name: str) -> ET.Element:
-    info = archive.getinfo(name)
-    if info.file_size > MAX_XML_BYTES:
-        raise ExtractionError(_("The file is too large to be read."))
-    raw = archive.read(name)
-    if b"<!DOCTYPE" in raw[:4096].upper():
-        raise ExtractionError(_("The file could not be read (%(error)s).") % {"error": "DOCTYPE"})
-    return ET.fromstring(raw)  # noqa: S314 - no DOCTYPE, so no entity can expand
-
-
 def _docx(data: IO[bytes]) -> list[str]:
-    with zipfile.ZipFile(data) as archive:
-        root = _xml(archive, "word/document.xml")
-    paragraphs = ["".join(t.text or "" for t in p.iter(f"{_W}t")) for p in root.iter(f"{_W}p")]
-    return ["\n".join(paragraphs)]
+    """python-docx: paragraphs and tables in document order, as one page (a .docx holds no page breaks of
+    its own; Word lays the pages out when it opens the file)."""
+    from docx import Document
+    from docx.table import Table
+
+    document = Document(io.BytesIO(data.read()))
+    lines: list[str] = []
+    size = 0
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            for row in block.rows:
+                cells: list[str] = []
+                for cell in row.cells:
+                    if not cells or cell.text != cells[-1]:  # a merged cell is returned once per grid column
+                        cells.append(cell.text)
+                lines.append(" ".join(c for c in cells if c))
+        else:
+            lines.append(block.text)
+        size += len(lines[-1])
+        if size > MAX_PAGE_CHARS:
+            break
+    return ["\n".join(line for line in lines if line)]
 
 
 def _pptx(data: IO[bytes]) -> list[str]:
-    with zipfile.ZipFile(data) as archive:
-        slides = sorted(
-            (int(m.group(1)), name) for name in archive.namelist() if (m := _SLIDE.match(name)) is not None
-        )
-        pages = []
-        for _number, name in slides[:MAX_PAGES]:
-            root = _xml(archive, name)
-            pages.append("\n".join("".join(t.text or "" for t in p.iter(f"{_A}t")) for p in root.iter(f"{_A}p")))
-    return pages
+    """python-pptx: a page per slide, with the text of its shapes, tables and groups in slide order."""
+    from pptx import Presentation
+
+    presentation = Presentation(io.BytesIO(data.read()))
+    return ["\n".join(_shape_texts(slide.shapes)) for slide in list(presentation.slides)[:MAX_PAGES]]
+
+
+def _shape_texts(shapes) -> list[str]:
+    texts: list[str] = []
+    for shape in shapes:
+        if getattr(shape, "shape_type", None) == 6:  # MSO_SHAPE_TYPE.GROUP: the shapes inside it
+            texts.extend(_shape_texts(shape.shapes))
+        elif getattr(shape, "has_table", False):
+            for row in shape.table.rows:
+                texts.append(" ".join(cell.text for cell in row.cells if cell.text))
+        elif getattr(shape, "has_text_frame", False) and shape.text_frame.text:
+            texts.append(shape.text_frame.text)
+    return texts
 
 
 def _xlsx(data: IO[bytes]) -> list[str]:

@@ -73,32 +73,70 @@ def test_a_spreadsheet_is_read_by_sheet(add_material):
     assert version.pages.get().text == "委員名簿"
 
 
+def _docx_bytes() -> io.BytesIO:
+    from docx import Document
+
+    document = Document()
+    document.add_heading("デジタル人材の育成", level=1)
+    document.add_paragraph("人材").add_run("育成")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "区分", "人数"
+    table.cell(1, 0).merge(table.cell(1, 1)).text = "合計"  # a merged cell is read once
+    data = io.BytesIO()
+    document.save(data)
+    data.seek(0)
+    return data
+
+
+def _pptx_bytes() -> io.BytesIO:
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    presentation = Presentation()
+    layout = presentation.slide_layouts[6]  # blank
+    for n in (1, 2, 10):
+        slide = presentation.slides.add_slide(layout)
+        slide.shapes.add_textbox(Inches(1), Inches(1), Inches(4), Inches(1)).text_frame.text = f"スライド{n}"
+    last = presentation.slides[2]
+    group = last.shapes.add_group_shape()
+    group.shapes.add_textbox(Inches(1), Inches(2), Inches(4), Inches(1)).text_frame.text = "まとめて"
+    table = last.shapes.add_table(1, 2, Inches(1), Inches(3), Inches(4), Inches(1)).table
+    table.cell(0, 0).text, table.cell(0, 1).text = "委員", "12名"
+    data = io.BytesIO()
+    presentation.save(data)
+    data.seek(0)
+    return data
+
+
 def test_office_and_plain_text_readers():
-    docx = io.BytesIO()
-    with zipfile.ZipFile(docx, "w") as package:
-        ns = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-        package.writestr("word/document.xml", f'<w:document xmlns:w="{ns}"><w:body><w:p><w:r><w:t>人材</w:t></w:r>'
-                                              f'<w:r><w:t>育成</w:t></w:r></w:p></w:body></w:document>')
-    docx.seek(0)
-    assert extract_pages(docx, "docx") == ["人材育成"]
-    pptx = io.BytesIO()
-    with zipfile.ZipFile(pptx, "w") as package:
-        ns = "http://schemas.openxmlformats.org/drawingml/2006/main"
-        for n in (2, 1, 10):
-            package.writestr(f"ppt/slides/slide{n}.xml", f'<p:sld xmlns:a="{ns}" xmlns:p="x"><a:p><a:r><a:t>スライド{n}'
-                                                         "</a:t></a:r></a:p></p:sld>")
-    pptx.seek(0)
-    assert extract_pages(pptx, "pptx") == ["スライド1", "スライド2", "スライド10"]
+    """Word and PowerPoint files as Office writes them, read by python-docx and python-pptx."""
+    assert extract_pages(_docx_bytes(), "docx") == ["デジタル人材の育成\n人材育成\n区分 人数\n合計"]
+    assert extract_pages(_pptx_bytes(), "pptx") == ["スライド1", "スライド2", "スライド10\nまとめて\n委員 12名"]
     assert extract_pages(io.BytesIO("議事録".encode("cp932")), "txt") == ["議事録"]
 
 
-def test_an_entity_bomb_is_refused():
-    docx = io.BytesIO()
-    with zipfile.ZipFile(docx, "w") as package:
-        package.writestr("word/document.xml", '<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
-    docx.seek(0)
-    with pytest.raises(ExtractionError):
-        extract_pages(docx, "docx")
+def test_an_entity_bomb_is_not_expanded():
+    """A .docx whose document part declares entities: they are never expanded (at worst the file is refused)."""
+    source = zipfile.ZipFile(_docx_bytes())
+    bomb = io.BytesIO()
+    ns = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    entities = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefg", "bcdefgh", strict=True)
+    )
+    with zipfile.ZipFile(bomb, "w") as package:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = (f'<?xml version="1.0"?><!DOCTYPE w:document [{entities}]>'
+                        f'<w:document xmlns:w="{ns}"><w:body><w:p><w:r><w:t>&h;</w:t></w:r></w:p></w:body></w:document>'
+                        ).encode()
+            package.writestr(item, data)
+    bomb.seek(0)
+    try:
+        pages = extract_pages(bomb, "docx")
+    except ExtractionError:
+        return
+    assert sum(len(page) for page in pages) < 1000, "an entity was expanded"
 
 
 def test_a_damaged_pdf_is_recorded_and_shown_to_the_secretariat(add_material, meeting, secretariat):
