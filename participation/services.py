@@ -9,6 +9,7 @@ import secrets
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from committee.models import Body
 from core.audit import AuditAction, audit_record
+from core.models import AuditEntry
 from core.text import single_line
 from core.types import AnyUser
 from meetings import services as meeting_services
@@ -447,6 +449,12 @@ def personal_data_purge(*, now: dt.datetime | None = None) -> int:
             if observation is None:
                 continue
             emails = list(observation.registrations.values_list("email", flat=True))
+            registration_ids = [str(pk) for pk in observation.registrations.values_list("pk", flat=True)]
+            # The addresses the registrations came from are personal data too: the audit keeps what happened
+            # ("傍聴 #12 registered") but no longer where from.
+            cleared = AuditEntry.objects.filter(
+                target_type=ContentType.objects.get_for_model(Registration), target_id__in=registration_ids
+            ).exclude(ip_address=None).update(ip_address=None)
             count, _rows = observation.registrations.all().delete()
             outbox.outbox_forget(topic=REGISTRATION_TOPIC, addresses=emails)
             observation.purged_at = now
@@ -455,7 +463,11 @@ def personal_data_purge(*, now: dt.datetime | None = None) -> int:
                 actor=None,
                 action=AuditAction.OBSERVER_DATA_DELETED,
                 target=observation.meeting,
-                data={"registrations": count, "days": django_settings.DXPLAN_OBSERVER_DATA_DAYS},
+                data={
+                    "registrations": count,
+                    "days": django_settings.DXPLAN_OBSERVER_DATA_DAYS,
+                    "addresses_cleared": cleared,
+                },
             )
             deleted += count
     return deleted

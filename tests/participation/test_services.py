@@ -141,6 +141,13 @@ def test_personal_data_expires_after_the_configured_days(observation, settings):
     observation.observer_count = 2
     observation.save(update_fields=["observer_count"])
     assert OutboxMail.objects.filter(to="a@example.com").exists()
+    # The registration came from a client address, which the audit recorded; another entry has one too.
+    registered = AuditEntry.objects.filter(action__in=[AuditAction.OBSERVER_REGISTERED, AuditAction.OBSERVER_CONFIRMED])
+    assert registered.count() == 2
+    registered.update(ip_address="203.0.113.7")
+    other = AuditEntry.objects.exclude(pk__in=registered.values("pk")).first()
+    other.ip_address = "198.51.100.1"
+    other.save(update_fields=["ip_address"])
     start = observation.meeting.start_at
     assert services.personal_data_purge(now=start + dt.timedelta(days=29)) == 0
     assert Registration.objects.exists()
@@ -151,7 +158,13 @@ def test_personal_data_expires_after_the_configured_days(observation, settings):
     assert observation.purged_at is not None and observation.observer_count == 2
     assert services.personal_data_purge(now=start + dt.timedelta(days=40)) == 0  # twice
     entry = AuditEntry.objects.get(action=AuditAction.OBSERVER_DATA_DELETED)
-    assert entry.data == {"registrations": 1, "days": 30}
+    assert entry.data == {"registrations": 1, "days": 30, "addresses_cleared": 2}
+    # What happened stays in the audit; where the observer wrote from does not.
+    registered_from = AuditEntry.objects.filter(action=AuditAction.OBSERVER_REGISTERED).values_list("ip_address")
+    assert set(registered_from) == {(None,)}
+    assert not AuditEntry.objects.filter(ip_address="203.0.113.7").exists()
+    other.refresh_from_db()
+    assert other.ip_address == "198.51.100.1"
 
 
 def test_purge_task_runs_the_service(observation, settings):
