@@ -9,7 +9,9 @@ withdrawal, a 差替, a roster change, a 非公開 decision, an approval, a canc
   (DXPLAN_PAGE_CACHE_APPS), for what is written outside a service (the admin, a data migration).
 The generation is replaced in `on_commit`, so a page rendered from the old data before the commit is
 stored under the old generation and never served again. Keys also carry the day (pages say 予定 or 終了
-by the date) and expire after DXPLAN_PAGE_CACHE_SECONDS whatever happens.
+by the date) and expire after DXPLAN_PAGE_CACHE_SECONDS whatever happens, or sooner when the page says
+something that changes at a set time without any write (傍聴 registration opening or closing, a meeting
+starting): whatever renders it calls `valid_until(request, moment)`.
 
 Only what every visitor would see is cached: GET or HEAD of a view named in DXPLAN_PAGE_CACHE_VIEWS, from
 a request without a session or messages cookie, answered 200 without setting a cookie and without
@@ -104,6 +106,21 @@ def _key(request: HttpRequest) -> str:
     return f"dxplan:page:{generation()}:{timezone.localdate().isoformat()}:{language}:{request.method}:{path}"
 
 
+def valid_until(request: HttpRequest, moment: Any) -> None:
+    """The page being rendered changes by itself at `moment` (an aware datetime): it is not kept past it."""
+    current = getattr(request, "_page_cache_until", None)
+    if current is None or moment < current:
+        request._page_cache_until = moment  # type: ignore[attr-defined]
+
+
+def _timeout(request: HttpRequest) -> int:
+    until = getattr(request, "_page_cache_until", None)
+    seconds = settings.DXPLAN_PAGE_CACHE_SECONDS
+    if until is not None:
+        seconds = min(seconds, int((until - timezone.now()).total_seconds()))
+    return seconds
+
+
 class PublicPageCacheMiddleware:
     """After the locale middleware (the key carries the language), before everything that reads the session."""
 
@@ -118,6 +135,6 @@ class PublicPageCacheMiddleware:
         if cached is not None:
             return cached  # what was stored below
         response = self.get_response(request)
-        if _cacheable(response):
-            cache.set(key, response, settings.DXPLAN_PAGE_CACHE_SECONDS)
+        if _cacheable(response) and (timeout := _timeout(request)) > 0:
+            cache.set(key, response, timeout)
         return response

@@ -28,6 +28,17 @@ class ObservationStatus:
     observers: int | None = None  # 傍聴者数 of the meeting record, once the meeting has started
 
     @property
+    def changes_at(self) -> dt.datetime | None:
+        """The next moment this status changes by the clock alone: registration opening or closing, the
+        meeting starting (the 傍聴者数 is shown from then)."""
+        now = timezone.now()
+        moments = [self.meeting.start_at]
+        if self.settings is not None:
+            moments += [self.settings.opens_at, self.settings.closes_at]
+        future = [m for m in moments if m is not None and m > now]
+        return min(future) if future else None
+
+    @property
     def closes_at(self) -> dt.datetime | None:
         return self.settings.closes_at if self.settings else None
 

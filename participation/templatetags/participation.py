@@ -2,14 +2,20 @@
 
 from django import template
 
+from core import pagecache
+
 from ..selectors import observation_status, observer_count
 
 register = template.Library()
 
 
-@register.inclusion_tag("participation/_observe_box.html")
-def observation_box(meeting):
-    return {"status": observation_status(meeting), "meeting": meeting}
+@register.inclusion_tag("participation/_observe_box.html", takes_context=True)
+def observation_box(context, meeting):
+    status = observation_status(meeting)
+    request = context.get("request")
+    if request is not None and status.changes_at is not None:
+        pagecache.valid_until(request, status.changes_at)  # a cached page must not outlive what it says
+    return {"status": status, "meeting": meeting}
 
 
 @register.inclusion_tag("participation/_manage_line.html")
