@@ -2,7 +2,8 @@
 up to date themselves.
 
 Services write (one per state change: lock, check, save, audit, queue on commit); `account_states` reads the
-roster's account column in one query. Mail goes out through committee/tasks.py with ids only.
+roster's account column. Every mail (invitations, password resets) is a row of the one outbox, written
+through core.outbox in the transaction of the action; notices sends it (core sits below notices).
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from .models import Person
 
 logger = logging.getLogger(__name__)
 
-# An invitation's link works this long (DXPLAN_INVITATION_DAYS); a sending task that died is taken over
-# after STALE_AFTER (longer than the task's time limit).
+# An invitation's link works this long (DXPLAN_INVITATION_DAYS); an invitation written before the outbox
+# carried them, taken by a sending task that died, is taken over after STALE_AFTER.
 INVITATION_DAYS_DEFAULT = 14
 STALE_AFTER = dt.timedelta(minutes=10)
 # One reset mail per account in this window, whatever the number of requests (no mail bombing).
@@ -150,6 +151,7 @@ def account_invite(*, actor, person, ip_address: str | None = None) -> Invitatio
             )
             % {"name": person}
         )
+    earlier = list(Invitation.objects.filter(user=user).exclude(status=Invitation.Status.SUPERSEDED))
     invitation = Invitation.objects.create(user=user, invited_by=actor if actor.is_authenticated else None)
     audit_record(
         actor=actor,
@@ -158,73 +160,96 @@ def account_invite(*, actor, person, ip_address: str | None = None) -> Invitatio
         data={"invitation": invitation.pk, "account": user.pk, "account_created": created},
         ip_address=ip_address,
     )
-    transaction.on_commit(lambda: queue_invitation(invitation.pk))
+    # The earlier links stop working now (the token names the latest invitation): their mails, if still
+    # waiting, are not sent.
+    if earlier:
+        Invitation.objects.filter(pk__in=[e.pk for e in earlier]).update(status=Invitation.Status.SUPERSEDED)
+        outbox.outbox_discard([e.outbox_id for e in earlier if e.outbox_id is not None])
+    _write_mail(invitation, person)
     return invitation
 
 
-def queue_invitation(invitation_id: int) -> bool:
-    """Hand the invitation to the broker. If the broker is down it stays 'waiting to be sent' on the roster,
-    where the secretariat can invite again."""
-    from .tasks import send_invitation
-
-    try:
-        send_invitation.delay(invitation_id)
-    except Exception:  # the broker is unreachable (kombu raises several types)
-        logger.exception("Could not queue invitation %s.", invitation_id)
-        return False
-    return True
+INVITATION_TOPIC = "account_invitation"
 
 
-def invitation_claim(invitation_id: int) -> dt.datetime | None:
-    """Take the invitation for sending with one conditional UPDATE (so running the task twice sends one mail).
-    An invitation that a newer one replaced is marked so and not sent."""
-    now = timezone.now()
-    claimed = (
-        Invitation.objects.filter(pk=invitation_id)
-        .filter(
-            Q(status=Invitation.Status.PENDING)
-            | Q(status=Invitation.Status.SENDING, claimed_at__lt=now - STALE_AFTER)
-        )
-        .update(status=Invitation.Status.SENDING, claimed_at=now)
+def invitation_mail(invitation: Invitation, person: Person | None) -> tuple[str, str]:
+    """(subject, text) of the invitation in the site's language (Japanese): who is invited, the link (made
+    from the configured address, never the request's Host header), until when it works."""
+    user = invitation.user
+    path = reverse(
+        "account_invitation",
+        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": invitation_tokens.make_token(user)},
     )
-    if not claimed:
-        return None
-    invitation = Invitation.objects.get(pk=invitation_id)
-    if Invitation.objects.filter(user_id=invitation.user_id, pk__gt=invitation.pk).exists():
-        Invitation.objects.filter(pk=invitation_id, claimed_at=now).update(status=Invitation.Status.SUPERSEDED)
-        return None
-    return now
+    context = {
+        "ORGANISATION_NAME": settings.DXPLAN_ORGANISATION_NAME,
+        "SITE_URL": settings.SITE_URL,
+        "name": person.full_name if person else "",
+        "email": user.email,
+        "link": f"{settings.SITE_URL}{path}",
+        "expires_at": invitation_tokens.expires_at(),
+        "login_url": f"{settings.SITE_URL}{reverse('login')}",
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = single_line(render_to_string("account/email/invitation_subject.txt", context), 200)
+        return subject, render_to_string("account/email/invitation_body.txt", context)
 
 
-def invitation_mark_sent(invitation_id: int, claimed_at: dt.datetime) -> bool:
-    return bool(
-        Invitation.objects.filter(pk=invitation_id, status=Invitation.Status.SENDING, claimed_at=claimed_at).update(
-            status=Invitation.Status.SENT, sent_at=timezone.now(), last_error=""
-        )
+def _write_mail(invitation: Invitation, person: Person | None) -> None:
+    """Write the invitation's mail to the outbox in the caller's transaction (sent once it commits) and
+    remember its row on the invitation."""
+    subject, text = invitation_mail(invitation, person)
+    headers = {"Reply-To": settings.DXPLAN_REPLY_TO} if getattr(settings, "DXPLAN_REPLY_TO", "") else {}
+    invitation.outbox_id = outbox.outbox_write(
+        topic=INVITATION_TOPIC, to=invitation.user.email, subject=subject, text=text, headers=headers
     )
+    invitation.save(update_fields=["outbox_id"])
 
 
-def invitation_release(invitation_id: int, claimed_at: dt.datetime, *, error: str) -> None:
-    """A temporary error: back to waiting, for the task's retry."""
-    Invitation.objects.filter(pk=invitation_id, status=Invitation.Status.SENDING, claimed_at=claimed_at).update(
-        status=Invitation.Status.PENDING, last_error=single_line(error, 1000)
-    )
-
-
-@transaction.atomic
-def invitation_mark_failed(invitation_id: int, *, reason: str) -> bool:
-    """A permanent error, or retries exhausted: shown on the roster, where the secretariat can invite again."""
-    invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
-    if invitation is None or invitation.status == Invitation.Status.SENT:
-        return False
-    invitation.status, invitation.last_error = Invitation.Status.FAILED, single_line(reason, 1000)
-    invitation.save(update_fields=["status", "last_error"])
+def invitation_mail_failed(row_id: int, reason: str) -> None:
+    """The outbox gave up on an invitation's mail (core.outbox.on_failed, registered in CommitteeConfig):
+    the audit says so; the roster shows it with the reason, read from the outbox row."""
+    invitation = Invitation.objects.filter(outbox_id=row_id).select_related("user").first()
+    if invitation is None:
+        return
     audit_record(
         actor=None,
         action=AuditAction.INVITATION_FAILED,
         target=invitation.user,
-        data={"invitation": invitation.pk, "reason": invitation.last_error[:300]},
+        data={"invitation": invitation.pk, "reason": single_line(reason, 300)},
     )
+
+
+# Invitations written before the outbox carried them (outbox_id empty) and not sent yet.
+
+
+def _legacy_waiting() -> Q:
+    now = timezone.now()
+    return Q(outbox_id__isnull=True, created_at__gte=now - dt.timedelta(seconds=invitation_tokens.timeout())) & (
+        Q(status=Invitation.Status.PENDING) | Q(status=Invitation.Status.SENDING, claimed_at__lt=now - STALE_AFTER)
+    )
+
+
+def legacy_invitations_waiting() -> list[int]:
+    return list(Invitation.objects.filter(_legacy_waiting()).values_list("pk", flat=True))
+
+
+@transaction.atomic
+def invitation_to_outbox(invitation_id: int) -> bool:
+    """Hand an invitation written before the outbox carried them to the outbox (once: the row is locked and
+    must still be waiting, with no outbox row). One that a newer invitation replaced is marked so instead."""
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(_legacy_waiting(), pk=invitation_id)
+        .first()
+    )
+    if invitation is None:
+        return False
+    if Invitation.objects.filter(user_id=invitation.user_id, pk__gt=invitation.pk).exists():
+        invitation.status = Invitation.Status.SUPERSEDED
+        invitation.save(update_fields=["status"])
+        return False
+    _write_mail(invitation, Person.objects.filter(user_id=invitation.user_id).first())
     return True
 
 
@@ -378,12 +403,14 @@ class AccountState:
     label: str
     at: dt.datetime | None = None  # invited at / last logged in at
     can_invite: bool = False
+    reason: str = ""  # why the invitation failed, or why its mail is being retried
 
 
 def account_states(person_ids) -> dict[int, AccountState]:
-    """Account state of each person, in one query whatever the number of people."""
+    """Account state of each person, in two queries whatever the number of people: the accounts with their
+    latest invitation, then the state of those invitations' mails in the outbox."""
     latest = Invitation.objects.filter(user=OuterRef("user_id")).order_by("-created_at", "-pk")
-    rows = (
+    rows = list(
         Person.objects.filter(pk__in=list(person_ids))
         .annotate(
             has_password=Case(
@@ -394,15 +421,20 @@ def account_states(person_ids) -> dict[int, AccountState]:
                 output_field=BooleanField(),
             ),
             invitation_status=Subquery(latest.values("status")[:1]),
+            invitation_error=Subquery(latest.values("last_error")[:1]),
+            invitation_outbox=Subquery(latest.values("outbox_id")[:1]),
             invited_at=Subquery(latest.values("created_at")[:1]),
         )
         .values("pk", "email", "user_id", "user__is_active", "user__last_login", "has_password", "invitation_status",
-                "invited_at")
+                "invitation_error", "invitation_outbox", "invited_at")
     )
-    return {row["pk"]: _state(row) for row in rows}
+    mails = outbox.outbox_states(
+        [row["invitation_outbox"] for row in rows if row["invitation_outbox"] is not None and not row["has_password"]]
+    )
+    return {row["pk"]: _state(row, mails) for row in rows}
 
 
-def _state(row) -> AccountState:
+def _state(row, mails: dict[int, outbox.MailState]) -> AccountState:
     if row["user_id"] is None:
         if not row["email"]:
             return AccountState("no_email", _("No email address"))
@@ -413,11 +445,18 @@ def _state(row) -> AccountState:
         if row["user__last_login"]:
             return AccountState("active", _("Last logged in"), at=row["user__last_login"])
         return AccountState("active", _("Password set, not logged in yet"))
-    status = row["invitation_status"]
+    status, reason = row["invitation_status"], row["invitation_error"] or ""
     if status is None:
         return AccountState("not_invited", _("Account, not invited yet"), can_invite=True)
+    if row["invitation_outbox"] is not None:  # the mail's state is its outbox row's
+        mail = mails.get(row["invitation_outbox"])
+        status, reason = (mail.state, mail.last_error) if mail else (Invitation.Status.SENT, "")
     if status == Invitation.Status.FAILED:
-        return AccountState("invite_failed", _("Invitation could not be sent"), at=row["invited_at"], can_invite=True)
+        return AccountState(
+            "invite_failed", _("Invitation could not be sent"), at=row["invited_at"], can_invite=True, reason=reason
+        )
     if status in (Invitation.Status.PENDING, Invitation.Status.SENDING):
-        return AccountState("invited", _("Invitation waiting to be sent"), at=row["invited_at"], can_invite=True)
+        return AccountState(
+            "invited", _("Invitation waiting to be sent"), at=row["invited_at"], can_invite=True, reason=reason
+        )
     return AccountState("invited", _("Invited"), at=row["invited_at"], can_invite=True)

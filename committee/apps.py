@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _register_relay(sender, **kwargs) -> None:
-    """The beat entry that re-queues invitations left waiting; running migrate again changes nothing."""
+    """The beat entry that hands invitations written before the outbox to it; running migrate again changes
+    nothing."""
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
     using = kwargs.get("using", "default")
@@ -20,9 +21,14 @@ class CommitteeConfig(AppConfig):
     verbose_name = _("Bodies and rosters")
 
     def ready(self) -> None:
+        from core import outbox
         from core.roles import require_second_factor_for
 
+        from .accounts import INVITATION_TOPIC, invitation_mail_failed
         from .selectors import is_secretariat
+
+        # An invitation's mail that the outbox gives up on is audited as such.
+        outbox.on_failed(INVITATION_TOPIC, invitation_mail_failed)
 
         # The secretariat sees private data (contact details, drafts): it gives a one-time code too.
         require_second_factor_for(is_secretariat)

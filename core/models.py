@@ -206,7 +206,11 @@ class Invitation(models.Model):
     """An invitation to set a password and log in, mailed to a person's login account.
 
     The mail's link is signed (committee.accounts.invitation_tokens) and works only for the account's latest
-    invitation, until the password is set or the link expires."""
+    invitation, until the password is set or the link expires. The mail is a row of the one outbox
+    (notices.OutboxMail, written through core.outbox in the same transaction); `outbox_id` names it, and
+    whether it is waiting, sent or failed (with the reason) is read from that row. `status` then only
+    records that a newer invitation replaced this one; `claimed_at`, `sent_at` and `last_error` belong to
+    invitations written before the outbox carried them (outbox_id empty)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")
@@ -232,6 +236,8 @@ class Invitation(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=1000, blank=True)
+    # The row's id, not a foreign key: core sits below notices, which keeps the outbox (core.outbox).
+    outbox_id = models.PositiveBigIntegerField(_("outbox mail"), null=True, blank=True, editable=False, unique=True)
 
     class Meta:
         verbose_name = _("invitation")

@@ -37,13 +37,14 @@ class NoticesConfig(AppConfig):
         from documents import recorders
 
         from . import receivers, tasks  # noqa: F401 - registers the tasks, which services queue by name
-        from .services import outbox_write, queue_outbox
+        from .services import outbox_discard, outbox_states, outbox_write, queue_outbox
 
         # Inside the transaction of the publication: the 資料掲載のお知らせ is recorded with it, or neither.
         recorders.on_published("notices", receivers.on_material_published)
         recorders.on_hidden("notices", receivers.on_material_hidden)
-        # The floors below notices (accounts: password resets) write their mails through core.outbox.
-        outbox.register(writer=outbox_write, queue=queue_outbox)
+        # The floors below notices (accounts: invitations, password resets) write their mails through
+        # core.outbox, and read their state there.
+        outbox.register(writer=outbox_write, queue=queue_outbox, states=outbox_states, discard=outbox_discard)
         from meetings.signals import absence_recorded
 
         absence_recorded.connect(receivers.on_absence_recorded, dispatch_uid="notices.absence_recorded")

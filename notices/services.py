@@ -16,6 +16,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import outbox as core_outbox
 from core.audit import AuditAction, audit_record
 from core.text import single_line
 from core.types import AnyUser, account_of
@@ -453,11 +454,18 @@ def mail_mark_failed(model: MailModel, pk: int, *, reason: str) -> bool:
     """A permanent error, or temporary ones for too long: failed, shown for resend."""
     if model is Delivery:
         return delivery_mark_failed(pk, reason=reason)
-    return bool(
-        model.objects.filter(pk=pk).exclude(state=model.State.SENT).update(
-            state=model.State.FAILED, last_error=single_line(reason, 1000), lease_until=None, retry_at=None
+    text = single_line(reason, 1000)
+    with transaction.atomic():
+        marked = bool(
+            model.objects.filter(pk=pk).exclude(state=model.State.SENT).update(
+                state=model.State.FAILED, last_error=text, lease_until=None, retry_at=None
+            )
         )
-    )
+        if marked:  # the app that wrote it may record the failure too (core.outbox.on_failed)
+            topic = OutboxMail.objects.filter(pk=pk).values_list("topic", flat=True).first()
+            if topic is not None:
+                core_outbox.failed(topic, pk, text)
+    return marked
 
 
 def deliveries_claim(ids: list[int]) -> tuple[dt.datetime, list[Delivery]]:
@@ -745,6 +753,21 @@ def outbox_write_many(
 def queue_outbox(ids: list[int]) -> int:
     """Hand outbox mails to the broker after commit (see mail_queue)."""
     return mail_queue("mail", ids)
+
+
+def outbox_states(ids: list[int]) -> dict[int, core_outbox.MailState]:
+    """What the outbox says of each row of `ids`, in one query (core.outbox.outbox_states)."""
+    rows = OutboxMail.objects.filter(pk__in=ids).values_list("pk", "state", "last_error", "sent_at")
+    states = {}
+    for pk, state, last_error, sent_at in rows:
+        shown = OutboxMail.State.PENDING if state == OutboxMail.State.SENDING else state
+        states[pk] = core_outbox.MailState(state=str(shown), last_error=last_error, sent_at=sent_at)
+    return states
+
+
+def outbox_discard(ids: list[int]) -> int:
+    """Delete the rows of `ids` still waiting, not being sent (core.outbox.outbox_discard)."""
+    return OutboxMail.objects.filter(pk__in=ids, state=OutboxMail.State.PENDING).delete()[0]
 
 
 def outbox_forget(*, topic: str, addresses: list[str]) -> int:

@@ -23,6 +23,8 @@ from committee import accounts
 from committee.models import Person
 from committee.tasks import send_invitation
 from core.models import AuditEntry, Invitation, User
+from notices.models import OutboxMail
+from notices.tasks import send_outbox_batch
 from tests import factories
 from tests.conftest import TOKYO, appoint
 
@@ -101,7 +103,10 @@ def test_invitation_creates_the_account_and_sends_exactly_one_mail(
     assert not user.has_usable_password() and user.is_active and not user.is_staff
     assert invitation.user == user and invitation.invited_by == secretariat
     invitation.refresh_from_db()
-    assert invitation.status == Invitation.Status.SENT and invitation.sent_at is not None
+    row = OutboxMail.objects.get(pk=invitation.outbox_id)  # the mail is a row of the one outbox …
+    assert row.topic == accounts.INVITATION_TOPIC and row.to == "hanako.tanaka@example.jp"
+    assert row.state == OutboxMail.State.SENT and row.sent_at is not None  # … sent by its task
+    assert OutboxMail.objects.count() == 1
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["hanako.tanaka@example.jp"]
@@ -238,8 +243,26 @@ def test_inviting_again_sends_a_new_link_and_retires_the_old_one(
 
 def test_running_the_task_twice_sends_one_mail(newcomer, secretariat, django_capture_on_commit_callbacks):
     invitation = invite(newcomer, secretariat, django_capture_on_commit_callbacks)
-    assert send_invitation.apply(args=[invitation.pk]).get() == "skipped"
     assert len(mail.outbox) == 1
+    # The outbox task again, and the old task's name (messages queued before the outbox carried them).
+    assert send_outbox_batch.apply(args=[[invitation.outbox_id]]).get() == {"claimed": 0, "sent": 0, "failed": 0}
+    assert send_invitation.apply(args=[invitation.pk]).get() == "skipped"
+    assert len(mail.outbox) == 1 and OutboxMail.objects.count() == 1
+
+
+def test_the_mail_is_written_with_the_invitation_and_sent_after_commit(
+    newcomer, secretariat, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        invitation = accounts.account_invite(actor=secretariat, person=newcomer)
+        row = OutboxMail.objects.get(pk=invitation.outbox_id)  # in the invitation's transaction
+        assert row.state == OutboxMail.State.PENDING and mail.outbox == []
+    assert callbacks and mail.outbox == []  # nothing goes out before the commit
+    for callback in callbacks:
+        callback()
+    row.refresh_from_db()
+    assert row.state == OutboxMail.State.SENT and len(mail.outbox) == 1
+    assert mail.outbox[0].subject == row.subject and mail.outbox[0].body == row.text
 
 
 def test_a_rolled_back_invitation_sends_nothing(newcomer, secretariat, django_capture_on_commit_callbacks):
@@ -247,10 +270,11 @@ def test_a_rolled_back_invitation_sends_nothing(newcomer, secretariat, django_ca
         try:
             with transaction.atomic():
                 accounts.account_invite(actor=secretariat, person=newcomer)
+                assert OutboxMail.objects.count() == 1
                 raise RuntimeError("rolled back")
         except RuntimeError:
             pass
-    assert mail.outbox == [] and not Invitation.objects.exists()
+    assert mail.outbox == [] and not Invitation.objects.exists() and not OutboxMail.objects.exists()
     newcomer.refresh_from_db()
     assert newcomer.user is None
 
@@ -261,8 +285,70 @@ def test_a_mail_that_cannot_be_sent_is_marked_failed(
     settings.EMAIL_BACKEND = "tests.core.test_accounts.RefusingBackend"
     invitation = invite(newcomer, secretariat, django_capture_on_commit_callbacks)
     invitation.refresh_from_db()
-    assert invitation.status == Invitation.Status.FAILED and "SMTPRecipientsRefused" in invitation.last_error
-    assert accounts.account_states([newcomer.pk])[newcomer.pk].code == "invite_failed"
+    row = OutboxMail.objects.get(pk=invitation.outbox_id)
+    assert row.state == OutboxMail.State.FAILED and "550" in row.last_error and "no such user" in row.last_error
+    state = accounts.account_states([newcomer.pk])[newcomer.pk]
+    assert state.code == "invite_failed" and state.reason == row.last_error
+    entry = AuditEntry.objects.get(action="invitation_failed")
+    assert entry.target_id == str(invitation.user_id) and entry.data["invitation"] == invitation.pk
+    assert "550" in entry.data["reason"]
+
+
+def test_a_temporary_refusal_leaves_it_waiting_and_a_retry_sends_it_once(
+    newcomer, secretariat, settings, now, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "tests.core.test_accounts.GreylistingBackend"
+    invitation = invite(newcomer, secretariat, django_capture_on_commit_callbacks)
+    row = OutboxMail.objects.get(pk=invitation.outbox_id)
+    assert row.state == OutboxMail.State.PENDING and row.retry_at is not None and "451" in row.last_error
+    state = accounts.account_states([newcomer.pk])[newcomer.pk]
+    assert state.code == "invited" and state.label == "Invitation waiting to be sent" and "451" in state.reason
+    assert not AuditEntry.objects.filter(action="invitation_failed").exists()
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    now.shift(dt.timedelta(hours=1))
+    from notices import services as notice_services
+
+    notice_services.relay()  # the retry is past due (its Celery message may be lost): queued again
+    row.refresh_from_db()
+    assert row.state == OutboxMail.State.SENT and len(mail.outbox) == 1
+    notice_services.relay()
+    assert len(mail.outbox) == 1
+    assert accounts.account_states([newcomer.pk])[newcomer.pk].label == "Invited"
+
+
+def test_a_failed_invitation_is_sent_again_with_a_new_row(
+    client, body, newcomer, secretariat, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "tests.core.test_accounts.RefusingBackend"
+    failed = invite(newcomer, secretariat, django_capture_on_commit_callbacks)
+    failed.refresh_from_db()
+    sign_in(client, secretariat)
+    page_url = reverse("committee:body_detail", args=[body.slug]) + "?on=2023-06-01"
+    page = client.get(page_url).content.decode()
+    assert "Invitation could not be sent" in page and "no such user" in page and "Invite again" in page
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("account_invite", args=[newcomer.pk]), {"next": page_url})
+    assert response.status_code == 302
+    again = Invitation.objects.exclude(pk=failed.pk).get()
+    assert again.outbox_id not in (None, failed.outbox_id)
+    assert OutboxMail.objects.get(pk=failed.outbox_id).state == OutboxMail.State.FAILED  # the old row stays
+    assert OutboxMail.objects.get(pk=again.outbox_id).state == OutboxMail.State.SENT and len(mail.outbox) == 1
+    page = client.get(page_url).content.decode()
+    assert "Invitation could not be sent" not in page and "no such user" not in page
+    assert set_password(Client(), link_in(mail.outbox[0])).status_code == 302
+
+
+class GreylistingBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        import smtplib
+
+        raise smtplib.SMTPRecipientsRefused({"x@example.jp": (451, b"greylisted, try again later")})
 
 
 class RefusingBackend:
@@ -588,45 +674,74 @@ def test_members_use_every_account_page_with_the_second_factor_on(
 def test_an_invitation_written_while_the_broker_was_down_is_sent_by_the_relay_once(
     newcomer, secretariat, now, django_capture_on_commit_callbacks
 ):
-    from committee.tasks import relay_invitations
+    from notices import services as notice_services
 
     with django_capture_on_commit_callbacks(execute=False):  # the task is never queued
         invitation = accounts.account_invite(actor=secretariat, person=newcomer)
     assert mail.outbox == []
-    assert relay_invitations() == 0  # too fresh: its own task may still be on the way
+    assert accounts.account_states([newcomer.pk])[newcomer.pk].label == "Invitation waiting to be sent"
 
     now.shift(dt.timedelta(minutes=2))
-    assert relay_invitations() == 1
-    invitation.refresh_from_db()
-    assert invitation.status == Invitation.Status.SENT
+    assert notice_services.relay()["outbox"] == 1  # the outbox's relay: the one for every mail
+    row = OutboxMail.objects.get(pk=invitation.outbox_id)
+    assert row.state == OutboxMail.State.SENT
     assert len(mail.outbox) == 1
-    assert relay_invitations() == 0 and len(mail.outbox) == 1
+    assert notice_services.relay()["outbox"] == 0 and len(mail.outbox) == 1
 
 
 def test_the_relay_sends_only_the_newest_of_replaced_invitations(
     newcomer, secretariat, now, django_capture_on_commit_callbacks
 ):
-    from committee.tasks import relay_invitations
+    from notices import services as notice_services
 
     with django_capture_on_commit_callbacks(execute=False):
         first = accounts.account_invite(actor=secretariat, person=newcomer)
         second = accounts.account_invite(actor=secretariat, person=newcomer)
     now.shift(dt.timedelta(minutes=2))
-    relay_invitations()
+    notice_services.relay()
     first.refresh_from_db()
     second.refresh_from_db()
-    assert (first.status, second.status) == (Invitation.Status.SUPERSEDED, Invitation.Status.SENT)
+    assert first.status == Invitation.Status.SUPERSEDED
+    assert not OutboxMail.objects.filter(pk=first.outbox_id).exists()  # its waiting mail was withdrawn
+    assert OutboxMail.objects.get(pk=second.outbox_id).state == OutboxMail.State.SENT
     assert len(mail.outbox) == 1
+    assert set_password(Client(), link_in(mail.outbox[0])).status_code == 302
 
 
-def test_the_relay_leaves_expired_invitations_alone(newcomer, secretariat, now, django_capture_on_commit_callbacks):
+def legacy_invitation(person, secretariat) -> Invitation:
+    """An invitation written before the outbox carried them: no outbox row, waiting for the old task."""
+    user = User.objects.create_user(email=person.email.lower(), password=None)
+    person.user = user
+    person.save(update_fields=["user"])
+    return Invitation.objects.create(user=user, invited_by=secretariat)
+
+
+def test_an_invitation_from_before_the_outbox_is_handed_to_it_once(
+    newcomer, secretariat, now, django_capture_on_commit_callbacks
+):
     from committee.tasks import relay_invitations
 
-    with django_capture_on_commit_callbacks(execute=False):
-        accounts.account_invite(actor=secretariat, person=newcomer)
+    invitation = legacy_invitation(newcomer, secretariat)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert relay_invitations() == 1
+    invitation.refresh_from_db()
+    assert OutboxMail.objects.get(pk=invitation.outbox_id).state == OutboxMail.State.SENT
+    assert len(mail.outbox) == 1 and "田中 花子" in mail.outbox[0].body
+    # Again, or its old message arriving late: nothing more.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert relay_invitations() == 0
+        assert send_invitation.apply(args=[invitation.pk]).get() == "skipped"
+    assert len(mail.outbox) == 1 and OutboxMail.objects.count() == 1
+    assert set_password(Client(), link_in(mail.outbox[0])).status_code == 302
+
+
+def test_the_relay_leaves_expired_invitations_alone(newcomer, secretariat, now):
+    from committee.tasks import relay_invitations
+
+    legacy_invitation(newcomer, secretariat)
     now.shift(dt.timedelta(days=15))  # past the link's 14 days
     assert relay_invitations() == 0
-    assert mail.outbox == []
+    assert mail.outbox == [] and not OutboxMail.objects.exists()
 
 
 def test_migrate_registers_the_relay_with_celery_beat(db):
