@@ -263,3 +263,20 @@ def pytest_sessionfinish(session, exitstatus):
             f"DXPLAN_CI_STRICT: {len(skipped)} test(s) skipped; CI requires every test to run.", red=True
         )
         session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The mail scenarios' counts (tests/integration/test_mail_outbox.py: recipients served and doubled),
+    listed at the end of every run that ran them, xdist included (they travel on the test reports)."""
+    lines = [
+        value
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if getattr(report, "when", "call") == "call"
+        for key, value in getattr(report, "user_properties", [])
+        if key == "mail scenario"
+    ]
+    if lines:
+        terminalreporter.section("mail scenarios")
+        for line in lines:
+            terminalreporter.line(line)

@@ -53,11 +53,16 @@ def beat(app):
         thread.join(timeout=10)
 
 
-def report(name: str, smtp, addresses: set[str]) -> tuple[int, int]:
+def report(name: str, smtp, addresses: set[str], node=None) -> tuple[int, int]:
+    """How many recipients were served and how many doubled: printed, and kept on the test's report so the
+    run's summary lists every scenario (tests/conftest.py, "mail scenarios")."""
     counts = smtp.per_recipient(addresses)
     served = sum(1 for a in addresses if counts.get(a))
     doubled = sum(1 for a in addresses if counts.get(a, 0) > 1)
-    print(f"\n{name}: served {served}/{len(addresses)}, doubled {doubled}")
+    line = f"{name}: served {served}/{len(addresses)}, doubled {doubled}"
+    print(f"\n{line}")
+    if node is not None:
+        node.user_properties.append(("mail scenario", line))
     return served, doubled
 
 
@@ -75,7 +80,9 @@ def _send(committee):
     return services.notice_send(actor=committee.secretariat, meeting=committee.meeting, kind="convocation")
 
 
-def test_smtp_down_for_two_minutes_then_every_recipient_gets_one_mail(worker, smtp, smtp_server, celery_live):
+def test_smtp_down_for_two_minutes_then_every_recipient_gets_one_mail(
+    worker, smtp, smtp_server, celery_live, request
+):
     from notices.models import Delivery
 
     committee = build_committee(members=12)
@@ -103,13 +110,15 @@ def test_smtp_down_for_two_minutes_then_every_recipient_gets_one_mail(worker, sm
         time.sleep(1.0)  # a (wrong) late duplicate would arrive by now
     served, doubled = report(
         f"SMTP down {OUTAGE_SECONDS:.0f} s ({tries} tries each at most), all sent {recovered:.1f} s after",
-        smtp, committee.addresses,
+        smtp, committee.addresses, request.node,
     )
     assert served == len(committee.addresses) and doubled == 0
     assert tries >= 5  # tried all along the outage, none used up
 
 
-def test_worker_killed_mid_batch_of_200_with_a_second_worker_running(worker, smtp, celery_live, smtp_server):
+def test_worker_killed_mid_batch_of_200_with_a_second_worker_running(
+    worker, smtp, celery_live, smtp_server, request
+):
     """Two workers; the one that took the batch of 200 is SIGKILLed after some forty mails. Its rows'
     lease runs out (30 s), the relay queues them, the other worker sends them."""
     from notices.models import Delivery
@@ -148,7 +157,7 @@ def test_worker_killed_mid_batch_of_200_with_a_second_worker_running(worker, smt
         time.sleep(1.0)
         served, doubled = report(
             f"worker killed after {at_kill} of 200, all served {took:.1f} s after the kill by {survivor.name}",
-            smtp, committee.addresses,
+            smtp, committee.addresses, request.node,
         )
         assert served == 200
         assert took <= RECOVERY_LIMIT
