@@ -172,20 +172,23 @@ def account_invite(*, actor, person, ip_address: str | None = None) -> Invitatio
 INVITATION_TOPIC = "account_invitation"
 
 
+def _token_link(url_name: str, user: User, token: str) -> str:
+    """The absolute link of a token view for `user`, made from the configured address (SITE_URL), never
+    the request's Host header (SECURITY.md, Accounts)."""
+    path = reverse(url_name, kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": token})
+    return f"{settings.SITE_URL}{path}"
+
+
 def invitation_mail(invitation: Invitation, person: Person | None) -> tuple[str, str]:
     """(subject, text) of the invitation in the site's language (Japanese): who is invited, the link (made
     from the configured address, never the request's Host header), until when it works."""
     user = invitation.user
-    path = reverse(
-        "account_invitation",
-        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": invitation_tokens.make_token(user)},
-    )
     context = {
         "ORGANISATION_NAME": settings.DXPLAN_ORGANISATION_NAME,
         "SITE_URL": settings.SITE_URL,
         "name": person.full_name if person else "",
         "email": user.email,
-        "link": f"{settings.SITE_URL}{path}",
+        "link": _token_link("account_invitation", user, invitation_tokens.make_token(user)),
         "expires_at": invitation_tokens.expires_at(),
         "login_url": f"{settings.SITE_URL}{reverse('login')}",
     }
@@ -301,15 +304,11 @@ def password_reset_mail(user: User, language: str) -> tuple[str, str]:
     """(subject, text) of the reset mail in `language` (else the site's): the link made from the configured
     address, never the request's Host header (SECURITY.md, Accounts)."""
     language = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-    path = reverse(
-        "password_reset_confirm",
-        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": reset_tokens.make_token(user)},
-    )
     context = {
         "ORGANISATION_NAME": settings.DXPLAN_ORGANISATION_NAME,
         "SITE_URL": settings.SITE_URL,
         "email": user.email,
-        "link": f"{settings.SITE_URL}{path}",
+        "link": _token_link("password_reset_confirm", user, reset_tokens.make_token(user)),
         "expires_at": reset_tokens.expires_at(),
         "reset_url": f"{settings.SITE_URL}{reverse('password_reset')}",
     }
