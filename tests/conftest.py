@@ -212,12 +212,18 @@ def appoint(body, family, reading, **kwargs) -> Appointment:
 # process: they share one collectstatic and start web nodes, workers and beat of their own.
 XDIST_GROUPS = {"browser": "module", "integration": "module", "deploy": "deploy"}
 TESTS = Path(__file__).resolve().parent
+# Tests that start processes of their own (workers, web nodes, nginx, Chromium) bound every wait themselves;
+# pytest-timeout's 300 s (pyproject.toml) is only the last resort for a hung test. On a machine busy with
+# other work their setup alone (imports, a worker's start) once took longer, so they get more.
+SLOW_FOLDERS_TIMEOUT = {"browser": 600, "integration": 600, "deploy": 900}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
 def pytest_collection_modifyitems(config, items):
     for item in items:
         folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+        if folder in SLOW_FOLDERS_TIMEOUT and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(SLOW_FOLDERS_TIMEOUT[folder]))
         if folder in XDIST_GROUPS:
             group = XDIST_GROUPS[folder]
             if group == "module":

@@ -123,7 +123,7 @@ def start_stack(directory: Path, static_root: Path, *, nodes: int = 1, workers: 
     for n, port in enumerate(web_ports, start=1):
         web.append(gunicorn(f"dxplan-web{n}", port, base, directory / f"web{n}.log", workers=workers))
     for process, port in zip(web, web_ports, strict=True):
-        wait_listening(port, process.proc, timeout=60, log=process.log)
+        wait_listening(port, process.proc, timeout=180, log=process.log)  # an upper bound (busy machine)
     values = {
         "DXPLAN_SERVER_NAME": "127.0.0.1 localhost",
         "DXPLAN_SITE_URL": f"https://127.0.0.1:{https_port}",

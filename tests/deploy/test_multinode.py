@@ -261,8 +261,8 @@ def test_two_web_nodes_two_workers_and_a_beat_survive_losing_one_of_each(  # noq
         stack = start_stack(tmp_path, static_root, nodes=2, workers=2, env=shared)
         workers, beat = others[:2], others[2]
         for worker in workers:
-            _wait_log(worker, " ready.", 90)
-        _wait_log(beat, "beat: Starting", 60)
+            _wait_log(worker, " ready.", 180)
+        _wait_log(beat, "beat: Starting", 180)
         for port in stack.web_ports:
             wait_listening(port, timeout=30)
         print(f"\nmulti-node: started in {time.monotonic() - began:.1f} s")
