@@ -108,6 +108,22 @@ def test_the_meetings_csv_has_exactly_the_event_list_columns_then_the_committees
     assert excel.startswith(b"\xef\xbb\xbf" + ",".join(STANDARD_EVENT_HEADER).encode("utf-8"))
 
 
+def test_a_line_break_in_a_value_never_splits_a_record(demo, client):
+    # デジタル庁「行政データにおける機械可読性に関するルール」L1-14: one record, one line.
+    from meetings import services
+    from meetings.models import Meeting
+
+    meeting = Meeting.objects.filter(body__slug=COMMITTEE).order_by("-pk").first()
+    services.meeting_cancel(actor=None, meeting=meeting, reason="台風のため\r\n会場が使えません\n")
+    raw = client.get(f"/opendata/bodies/{COMMITTEE}/meetings.csv").content.decode("utf-8")
+    lines = raw.split("\r\n")
+    assert lines[-1] == "" and all("\n" not in line and "\r" not in line for line in lines)
+    rows = [next(csv.reader([line])) for line in lines[:-1]]
+    assert all(len(r) == len(rows[0]) for r in rows)
+    cancelled = [dict(zip(rows[0], r, strict=True)) for r in rows[1:] if r[1] == str(meeting.pk)]
+    assert cancelled[0]["備考"] == "台風のため 会場が使えません"
+
+
 def test_the_excel_variant_has_a_byte_order_mark(demo, client):
     response = client.get("/opendata/meetings.csv", {"bom": "1"})
     assert response.content.startswith(b"\xef\xbb\xbf")
