@@ -203,6 +203,15 @@ def test_feeds_are_atom_with_absolute_links(demo, client):
     assert f'type="application/json" title="OParl" href="/oparl/meeting/{first.pk}/"' in meeting_page
 
 
+def test_the_meetings_page_of_a_body_announces_its_feeds(demo, client):
+    page = client.get(f"/bodies/{COMMITTEE}/meetings/").content.decode()
+    assert (f'<link rel="alternate" type="application/atom+xml" title="更新情報 (Atom)" '
+            f'href="/opendata/bodies/{COMMITTEE}/feed.atom">') in page
+    assert (f'<link rel="alternate" type="text/calendar" title="カレンダー (iCalendar)" '
+            f'href="/bodies/{COMMITTEE}/calendar.ics">') in page
+    assert f'type="text/csv" title="meetings_{COMMITTEE}.csv" href="/opendata/bodies/{COMMITTEE}/meetings.csv"' in page
+
+
 def test_a_cancelled_meeting_appears_in_the_feed(demo, client):
     from meetings import services
     from meetings.models import Meeting
