@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -210,12 +211,21 @@ MEETING_COLUMNS = (
 ROSTER_COLUMNS = ("氏名", "読み", "所属", "役職", "任期")
 
 
+# デジタル庁「行政データにおける機械可読性に関するルール」L1-14: in CSV one record is one line, so a
+# line break inside a value (a 中止 reason, a secretariat's note on a result) is written as a space.
+_LINE_BREAKS = re.compile(r"\s*[\r\n\v\f\x85\u2028\u2029]+\s*")
+
+
+def _one_line(value: str) -> str:
+    return _LINE_BREAKS.sub(" ", value).strip()
+
+
 def _csv_response(rows: list[list[str]], filename: str, request: HttpRequest) -> HttpResponse:
-    """UTF-8 CSV with a header row and CRLF line ends; ?bom=1 adds the byte-order mark that Excel in Japan
-    needs to read UTF-8."""
+    """UTF-8 CSV with a header row, CRLF line ends and one line per record; ?bom=1 adds the byte-order mark
+    that Excel in Japan needs to read UTF-8."""
     out = io.StringIO()
     writer = formula_safe_writer(out, lineterminator="\r\n")
-    writer.writerows(rows)
+    writer.writerows([_one_line(value) for value in row] for row in rows)
     bom = request.GET.get("bom") == "1"
     data = out.getvalue().encode("utf-8-sig" if bom else "utf-8")
     response = HttpResponse(data, content_type="text/csv; charset=utf-8")

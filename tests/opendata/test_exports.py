@@ -108,11 +108,36 @@ def test_the_meetings_csv_has_exactly_the_event_list_columns_then_the_committees
     assert excel.startswith(b"\xef\xbb\xbf" + ",".join(STANDARD_EVENT_HEADER).encode("utf-8"))
 
 
+def test_a_line_break_in_a_value_never_splits_a_record(demo, client):
+    # デジタル庁「行政データにおける機械可読性に関するルール」L1-14: one record, one line.
+    from meetings import services
+    from meetings.models import Meeting
+
+    meeting = Meeting.objects.filter(body__slug=COMMITTEE).order_by("-pk").first()
+    services.meeting_cancel(actor=None, meeting=meeting, reason="台風のため\r\n会場が使えません\n")
+    raw = client.get(f"/opendata/bodies/{COMMITTEE}/meetings.csv").content.decode("utf-8")
+    lines = raw.split("\r\n")
+    assert lines[-1] == "" and all("\n" not in line and "\r" not in line for line in lines)
+    rows = [next(csv.reader([line])) for line in lines[:-1]]
+    assert all(len(r) == len(rows[0]) for r in rows)
+    cancelled = [dict(zip(rows[0], r, strict=True)) for r in rows[1:] if r[1] == str(meeting.pk)]
+    assert cancelled[0]["備考"] == "台風のため 会場が使えません"
+
+
 def test_the_excel_variant_has_a_byte_order_mark(demo, client):
     response = client.get("/opendata/meetings.csv", {"bom": "1"})
     assert response.content.startswith(b"\xef\xbb\xbf")
     assert "_excel.csv" in response["Content-Disposition"]
     assert response.content[3:].decode("utf-8") == client.get("/opendata/meetings.csv").content.decode("utf-8")
+
+
+def test_the_roster_has_an_excel_variant_too(demo, client):
+    path = f"/opendata/bodies/{COMMITTEE}/roster.csv"
+    plain = client.get(path, {"on": "2023-06-01"})
+    excel = client.get(path, {"on": "2023-06-01", "bom": "1"})
+    assert excel.content == b"\xef\xbb\xbf" + plain.content
+    assert excel.content[3:].decode("utf-8").startswith("氏名,読み,所属,役職,任期\r\n")
+    assert 'filename="roster_dx-plan-committee_2023-06-01_excel.csv"' in excel["Content-Disposition"]
 
 
 def test_roster_csv_per_body_and_date(demo, client):
@@ -178,6 +203,15 @@ def test_feeds_are_atom_with_absolute_links(demo, client):
     assert f'type="application/json" title="OParl" href="/oparl/meeting/{first.pk}/"' in meeting_page
 
 
+def test_the_meetings_page_of_a_body_announces_its_feeds(demo, client):
+    page = client.get(f"/bodies/{COMMITTEE}/meetings/").content.decode()
+    assert (f'<link rel="alternate" type="application/atom+xml" title="更新情報 (Atom)" '
+            f'href="/opendata/bodies/{COMMITTEE}/feed.atom">') in page
+    assert (f'<link rel="alternate" type="text/calendar" title="カレンダー (iCalendar)" '
+            f'href="/bodies/{COMMITTEE}/calendar.ics">') in page
+    assert f'type="text/csv" title="meetings_{COMMITTEE}.csv" href="/opendata/bodies/{COMMITTEE}/meetings.csv"' in page
+
+
 def test_a_cancelled_meeting_appears_in_the_feed(demo, client):
     from meetings import services
     from meetings.models import Meeting
@@ -191,14 +225,35 @@ def test_a_cancelled_meeting_appears_in_the_feed(demo, client):
     assert "台風のため" in first.find(f"{ATOM}summary").text
 
 
-@pytest.mark.parametrize(
-    "path",
-    ["/oparl/", "/oparl/body/020001/meeting/", "/opendata/meetings.csv", f"/opendata/bodies/{COMMITTEE}/roster.csv",
-     f"/opendata/bodies/{COMMITTEE}/popolo.json", "/opendata/feed.atom", f"/opendata/bodies/{COMMITTEE}/feed.atom"],
-)
+# Every address of opendata/urls.py that publishes data (the datasets page is a page: see below).
+EXPORTS = [
+    "/oparl/", "/oparl/body/", "/oparl/body/020001/", "/oparl/body/020001/meeting/", "/oparl/body/020001/person/",
+    "/opendata/meetings.csv", f"/opendata/bodies/{COMMITTEE}/meetings.csv", f"/opendata/bodies/{COMMITTEE}/roster.csv",
+    f"/opendata/bodies/{COMMITTEE}/popolo.json", "/opendata/feed.atom", f"/opendata/bodies/{COMMITTEE}/feed.atom",
+]
+
+
+def _first_meeting_paths() -> list[str]:
+    from meetings.models import Meeting
+
+    first = Meeting.objects.get(body__slug=COMMITTEE, number=1)
+    return [f"/oparl/meeting/{first.pk}/", f"/oparl/organization/{first.body_id}/meeting/",
+            f"/oparl/agendaItem/{first.pk}-1/"]
+
+
+@pytest.mark.parametrize("path", EXPORTS)
 def test_every_export_answers_conditional_requests(demo, client, path):
+    _answers_conditional_requests(client, path)
+
+
+def test_oparl_objects_and_their_lists_answer_conditional_requests(demo, client):
+    for path in _first_meeting_paths():
+        _answers_conditional_requests(client, path)
+
+
+def _answers_conditional_requests(client, path):
     response = client.get(path)
-    assert response.status_code == 200
+    assert response.status_code == 200, path
     etag = response["ETag"]
     assert "public" in response["Cache-Control"] and "max-age=300" in response["Cache-Control"]
     assert response["Access-Control-Allow-Origin"] == "*"
@@ -291,6 +346,18 @@ def test_rate_limit_per_client_address(db, client, settings):
     english = client.get("/opendata/meetings.csv", HTTP_ACCEPT_LANGUAGE="en")
     assert english.status_code == 429 and "Too many requests" in english.content.decode()
     assert Client(REMOTE_ADDR="192.0.2.10").get("/oparl/").status_code == 200
+
+
+@pytest.mark.parametrize("path", [*EXPORTS, "/opendata/"])
+def test_every_export_answers_429_once_the_limit_is_reached(demo, client, settings, path):
+    settings.DXPLAN_OPENDATA_RATE = "1/m"
+    cache.clear()
+    assert client.get(path).status_code == 200
+    refused = client.get(path)
+    assert refused.status_code == 429, path
+    assert refused["Retry-After"] == "60" and "no-store" in refused["Cache-Control"]
+    assert "リクエストが多すぎます" in refused.content.decode()
+    assert "public" not in refused["Cache-Control"] and "ETag" not in refused
 
 
 def test_behind_a_proxy_the_limit_counts_the_forwarded_address(db, settings):
