@@ -194,8 +194,9 @@ def popolo_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 # --- CSV --------------------------------------------------------------------------------------------
 
-# イベント一覧 of the 推奨データセット (内閣官房IT総合戦略室), continued by
-# デジタル庁 as the 自治体標準オープンデータセット: its 32 データ項目 in
+# イベント一覧 of the 推奨データセット (内閣官房IT総合戦略室, then
+# published by デジタル庁; its later 自治体標準オープンデータセット was not
+# checked against it): its 32 データ項目 in
 # their order (dates YYYY-MM-DD, times hh:mm). The committee's own columns
 # follow them. tests/opendata/test_exports.py writes the list out; the
 # README names the source.

@@ -70,8 +70,9 @@ def test_meetings_csv_follows_the_event_list(demo, client):
     assert not client.get("/opendata/meetings.csv").content.startswith(b"\xef\xbb\xbf")
 
 
-# イベント一覧 of the 推奨データセット (内閣官房IT総合戦略室), which
-# デジタル庁 continues as the 自治体標準オープンデータセット: its 32
+# イベント一覧 of the 推奨データセット (内閣官房IT総合戦略室, then
+# published by デジタル庁; its later 自治体標準オープンデータセット was
+# not checked against it): its 32
 # データ項目 in their order, written out here rather than read from
 # opendata.views, so that a change of the columns fails this test.
 # A mirror of the definition: NEC-FIWARE/smart-data-models,
