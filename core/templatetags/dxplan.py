@@ -78,3 +78,20 @@ def meeting_when(meeting):
     if _japanese():
         return wareki.format_month(month.year, month.month) + "(日程未定)"
     return f"{month:%Y-%m} (day to be fixed)"
+
+
+# The colour of a status label (static/css/components.css, .status-label[data-color]) by the state's value.
+# The word on the label carries the meaning; the colour only groups: done, under way, needs attention, stopped.
+STATUS_COLORS = {
+    "approved": "green", "held": "green", "minutes_published": "green", "published": "green", "finalised": "green",
+    "venue": "green", "online": "green", "present": "green",
+    "notified": "blue", "submitted": "blue", "confirming": "blue",
+    "returned": "yellow", "postponed": "yellow", "pending": "yellow",
+    "cancelled": "red", "failed": "red",
+}
+
+
+@register.filter
+def status_color(value) -> str:
+    """The label colour of a state value (`meeting.status`, `agenda.status`, an answer …); gray otherwise."""
+    return STATUS_COLORS.get(str(value), "gray")
