@@ -33,13 +33,16 @@ STATE_LABELS = {
 
 def meeting_progress(meeting_status: str, agenda_status: str | None) -> list[dict]:
     """次第 → 承認 → 通知 → 開催 → 議事録: each step done or not, the first one not done marked current
-    (none for a cancelled meeting). The meeting's state counts: a meeting held without an approved
+    (none for a cancelled meeting); a 次第 revised after the notice makes its steps current again. The meeting's state counts: a meeting held without an approved
     次第 in dxplan (recorded afterwards) shows its earlier steps done."""
     held = meeting_status in ("held", "minutes_published")
     notified = held or meeting_status == "notified"
+    # After the notice, a revised 次第 (draft, returned or waiting for the chair) is the work to do next:
+    # its steps show not done while the notice stays done. Once the meeting is held, they no longer matter.
+    revising = notified and not held and agenda_status in ("draft", "returned", "submitted")
     done = {
-        "agenda": notified or agenda_status in ("submitted", "approved"),
-        "approval": notified or agenda_status == "approved",
+        "agenda": (notified and not revising) or agenda_status in ("submitted", "approved"),
+        "approval": (notified and not revising) or agenda_status == "approved",
         "notice": notified,
         "held": held,
         "minutes": meeting_status == "minutes_published",

@@ -25,8 +25,14 @@ def _states(meeting_status, agenda_status):
         ("planned", "submitted", ["done", "current", "todo", "todo", "todo"]),
         ("planned", "approved", ["done", "done", "current", "todo", "todo"]),
         ("notified", "approved", ["done", "done", "done", "current", "todo"]),
-        # A revised 次第 waiting for the chair after the notice: the meeting is still next.
-        ("notified", "submitted", ["done", "done", "done", "current", "todo"]),
+        # A 次第 revised after the notice: the chair's approval (or the revision itself) is the work to do
+        # next, while the notice stays sent.
+        ("notified", "submitted", ["done", "current", "done", "todo", "todo"]),
+        ("notified", "draft", ["current", "todo", "done", "todo", "todo"]),
+        ("notified", "returned", ["current", "todo", "done", "todo", "todo"]),
+        ("notified", None, ["done", "done", "done", "current", "todo"]),
+        # Held: a revision left over no longer matters.
+        ("held", "submitted", ["done", "done", "done", "done", "current"]),
         ("held", "approved", ["done", "done", "done", "done", "current"]),
         ("minutes_published", "approved", ["done", "done", "done", "done", "done"]),
         ("cancelled", "draft", ["todo", "todo", "todo", "todo", "todo"]),
