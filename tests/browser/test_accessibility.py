@@ -131,6 +131,9 @@ def test_every_page_of_the_record_passes_axe(site, scene, language, settings):
     failures, results = [], {}
     for entry, path, page in open_record_pages(site, scene, language):
         assert page.evaluate("document.documentElement.lang") == (entry.lang or language), entry.id
+        if entry.id == "home":  # /brand.css reached the page under the CSP: the organisation's colour is set
+            brand = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--brand-color')")
+            assert brand.strip() == settings.DXPLAN_BRAND_COLOR.lower()
         violations = _axe(page)
         results[entry.id] = (path, sorted(v["id"] for v in violations))
         if violations:
