@@ -7,7 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Accounts and audit")
 
     def ready(self) -> None:
-        from . import logredact, pagecache, signals  # noqa: F401
+        from . import checks, logredact, pagecache, signals  # noqa: F401
 
         pagecache.connect()
         logredact.install()

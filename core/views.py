@@ -1,3 +1,4 @@
+import datetime as dt
 import logging
 import uuid
 
@@ -9,9 +10,11 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import cache_control, never_cache
 from django_otp import login as otp_login
 
+from . import accessibility, branding
 from .audit import AuditAction, audit_record
 from .forms import LoginForm, SecondFactorForm
 from .http import client_ip
@@ -97,3 +100,50 @@ def healthz(request) -> HttpResponse:
     if failed:
         return JsonResponse({"status": "error", "failed": failed, "checks": checks}, status=503)
     return JsonResponse({"status": "ok", "checks": checks})
+
+
+@cache_control(public=True, max_age=86400)
+def brand_css(request) -> HttpResponse:
+    """The organisation's colour as CSS custom properties (a stylesheet, since the CSP allows no inline
+    style). Pages link it with the colour in its query, so a new colour is a new address."""
+    return HttpResponse(branding.stylesheet(), content_type="text/css; charset=utf-8")
+
+
+CONFORMANCE_LABELS = {
+    "conforms": _("conforms to"),
+    "partial": _("partially conforms to"),
+    "considered": _("takes into account"),
+}
+
+
+def _policy_context() -> dict:
+    record = accessibility.record()
+    tested_on = settings.DXPLAN_ACCESSIBILITY_TESTED_ON
+    return {
+        "record": record,
+        "level": settings.DXPLAN_ACCESSIBILITY_LEVEL,
+        "conformance": settings.DXPLAN_ACCESSIBILITY_CONFORMANCE,
+        "conformance_label": CONFORMANCE_LABELS.get(settings.DXPLAN_ACCESSIBILITY_CONFORMANCE, ""),
+        "policy_date": _date(settings.DXPLAN_ACCESSIBILITY_POLICY_DATE),
+        "target_date": _date(settings.DXPLAN_ACCESSIBILITY_TARGET_DATE),
+        "tested_on": _date(tested_on) if tested_on else record.tested_on,
+        "record_url": settings.DXPLAN_ACCESSIBILITY_RECORD_URL or reverse("accessibility_results"),
+    }
+
+
+def _date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:  # reported by core.checks
+        return None
+
+
+def accessibility_policy(request) -> HttpResponse:
+    """ウェブアクセシビリティ方針, as みんなの公共サイト運用ガイドライン describes it; the settings say what
+    a deploying organisation aims at, the record (docs/accessibility/) what the test found."""
+    return render(request, "accessibility/policy.html", _policy_context())
+
+
+def accessibility_results(request) -> HttpResponse:
+    """試験結果: the pages of the record, how each was chosen, and what axe-core and the manual checks found."""
+    return render(request, "accessibility/results.html", _policy_context())

@@ -353,6 +353,20 @@ DXPLAN_TERM_ENDING_DAYS = _int("DXPLAN_TERM_ENDING_DAYS", 60, minimum=1)
 DXPLAN_ORGANISATION_NAME = env.str("DXPLAN_ORGANISATION_NAME", default="青森県")
 # The footer's contact line on pages that are not a body's (those name the body's secretariat).
 DXPLAN_ORGANISATION_CONTACT = env.str("DXPLAN_ORGANISATION_CONTACT", default="")
+# Branding: the organisation's colour (a hex colour such as #0017c1, checked by core.checks), served as the
+# CSS custom property --brand-color by /brand.css (core.views.brand_css), so no page needs an inline style.
+DXPLAN_BRAND_COLOR = env.str("DXPLAN_BRAND_COLOR", default="#0017c1")
+# The ウェブアクセシビリティ方針 (/accessibility/), as みんなの公共サイト運用ガイドライン asks: the target level of
+# JIS X 8341-3:2016, the 対応度 the test record supports (conforms = 準拠, partial = 一部準拠, considered = 配慮;
+# docs/accessibility/README.md says why the record supports 配慮 only), when the policy was set, by when the
+# target is to be met, and the date and address of the test record (empty: the record shipped in
+# docs/accessibility/, shown at /accessibility/results/). A deploying prefecture that tests its own site sets these.
+DXPLAN_ACCESSIBILITY_LEVEL = env.str("DXPLAN_ACCESSIBILITY_LEVEL", default="AA")
+DXPLAN_ACCESSIBILITY_CONFORMANCE = env.str("DXPLAN_ACCESSIBILITY_CONFORMANCE", default="considered")
+DXPLAN_ACCESSIBILITY_POLICY_DATE = env.str("DXPLAN_ACCESSIBILITY_POLICY_DATE", default="2026-11-30")
+DXPLAN_ACCESSIBILITY_TARGET_DATE = env.str("DXPLAN_ACCESSIBILITY_TARGET_DATE", default="2027-03-31")
+DXPLAN_ACCESSIBILITY_TESTED_ON = env.str("DXPLAN_ACCESSIBILITY_TESTED_ON", default="")
+DXPLAN_ACCESSIBILITY_RECORD_URL = env.str("DXPLAN_ACCESSIBILITY_RECORD_URL", default="")
 # Accounts: an invitation link works this many days; a password reset link for an hour.
 DXPLAN_INVITATION_DAYS = _int("DXPLAN_INVITATION_DAYS", 14, minimum=1)
 PASSWORD_RESET_TIMEOUT = _int("PASSWORD_RESET_TIMEOUT", 3600, minimum=300)

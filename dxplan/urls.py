@@ -43,5 +43,8 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("healthz", core_views.healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
+    path("brand.css", core_views.brand_css, name="brand_css"),
+    path("accessibility/", core_views.accessibility_policy, name="accessibility"),
+    path("accessibility/results/", core_views.accessibility_results, name="accessibility_results"),
     path("admin/", admin.site.urls),
 ]

@@ -263,6 +263,9 @@ MATRIX: dict[str, list[Case]] = {
     "logout": [Case("GET", expect(405))],
     "healthz": [Case("probe", PUBLIC)],
     "favicon": [Case("to the static icon", expect(301))],
+    "brand_css": [Case("the organisation's colour", PUBLIC)],
+    "accessibility": [Case("policy", PUBLIC)],
+    "accessibility_results": [Case("test record", PUBLIC)],
     # Notices (notices/urls.py). What sending, resending and answering do: tests/notices/.
     "notices:status": [Case("notified", MANAGERS_ONLY, ON_MEETING)],
     "notices:send": [Case("GET", POST_ONLY, ON_MEETING)],
