@@ -33,8 +33,9 @@ STATE_LABELS = {
 
 def meeting_progress(meeting_status: str, agenda_status: str | None) -> list[dict]:
     """次第 → 承認 → 通知 → 開催 → 議事録: each step done or not, the first one not done marked current
-    (none for a cancelled meeting); a 次第 revised after the notice makes its steps current again. The meeting's state counts: a meeting held without an approved
-    次第 in dxplan (recorded afterwards) shows its earlier steps done."""
+    (none for a cancelled meeting); a 次第 revised after the notice makes its steps current again. The
+    meeting's state counts: a meeting held without an approved 次第 in dxplan (recorded afterwards) shows
+    its earlier steps done."""
     held = meeting_status in ("held", "minutes_published")
     notified = held or meeting_status == "notified"
     # After the notice, a revised 次第 (draft, returned or waiting for the chair) is the work to do next:
