@@ -36,8 +36,9 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            # Nothing shown to a signed-in user may be kept by a shared cache or the browser.
+        if user is not None and user.is_authenticated and not getattr(response, "same_for_everyone", False):
+            # Nothing shown to a signed-in user may be kept by a shared cache or the browser (except what a
+            # view marks as the same for everyone, such as the brand stylesheet).
             add_never_cache_headers(response)
             patch_cache_control(response, private=True, no_store=True)
         return response

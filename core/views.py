@@ -106,7 +106,9 @@ def healthz(request) -> HttpResponse:
 def brand_css(request) -> HttpResponse:
     """The organisation's colour as CSS custom properties (a stylesheet, since the CSP allows no inline
     style). Pages link it with the colour in its query, so a new colour is a new address."""
-    return HttpResponse(branding.stylesheet(), content_type="text/css; charset=utf-8")
+    response = HttpResponse(branding.stylesheet(), content_type="text/css; charset=utf-8")
+    response.same_for_everyone = True  # type: ignore[attr-defined]  # cached for a day, signed in or not
+    return response
 
 
 CONFORMANCE_LABELS = {

@@ -173,3 +173,14 @@ def test_the_policy_settings_are_checked(settings):
     settings.DXPLAN_ACCESSIBILITY_POLICY_DATE = "令和8年"
 
     assert [e.id for e in checks.accessibility_policy_check(None)] == ["dxplan.E103", "dxplan.E104", "dxplan.E105"]
+
+
+def test_the_brand_stylesheet_is_cached_for_signed_in_users_too(client, outsider):
+    """It is the same for everyone: a signed-in page must not fetch it again on every request."""
+    client.force_login(outsider)
+    response = client.get(reverse("brand_css"))
+    control = response.headers["Cache-Control"]
+    assert "public" in control and "max-age=86400" in control
+    assert "no-store" not in control and "private" not in control
+    # …while a signed-in page itself stays private.
+    assert "no-store" in client.get(reverse("account")).headers["Cache-Control"]
