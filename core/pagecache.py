@@ -17,6 +17,10 @@ Only what every visitor would see is cached: GET or HEAD of a view named in DXPL
 a request without a session or messages cookie, answered 200 without setting a cookie and without
 `private`/`no-store`. Signed-in users and anyone with a session always get a fresh page.
 
+A stored copy is answered as the view would answer: 304 when the request's If-None-Match or
+If-Modified-Since match the ETag or Last-Modified it carries, and a view with a rate limit per client
+address (core.exports.rate_limited) still counts the request, and refuses it over the limit.
+
 The cache must be shared by every process that serves or writes (Redis in production): settings turn the
 page cache on only then, or in development where one process does everything.
 """
@@ -34,8 +38,10 @@ from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, ResolverMatch, resolve
 from django.utils import timezone
+
+from .exports import answer_conditionally, throttle_of
 
 GENERATION_KEY = "dxplan:pages:generation"
 # Audit entries that change nothing a public page shows.
@@ -77,16 +83,17 @@ def connect() -> None:
     post_delete.connect(_on_write, dispatch_uid="dxplan-pagecache-delete")
 
 
-def _eligible(request: HttpRequest) -> bool:
+def _eligible(request: HttpRequest) -> ResolverMatch | None:
+    """The view a request that may be answered from the cache goes to; None for every other request."""
     if not settings.DXPLAN_PAGE_CACHE or request.method not in ("GET", "HEAD"):
-        return False
+        return None
     if settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES:
-        return False
+        return None
     try:
         match = resolve(request.path_info)
     except Resolver404:
-        return False
-    return match.view_name in settings.DXPLAN_PAGE_CACHE_VIEWS
+        return None
+    return match if match.view_name in settings.DXPLAN_PAGE_CACHE_VIEWS else None
 
 
 def _cacheable(response: HttpResponse) -> bool:
@@ -128,12 +135,15 @@ class PublicPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not _eligible(request):
+        match = _eligible(request)
+        if match is None:
             return self.get_response(request)
         key = _key(request)
         cached = cache.get(key)
-        if cached is not None:
-            return cached  # what was stored below
+        if cached is not None:  # what was stored below
+            throttle = throttle_of(match.func)
+            refusal = throttle(request) if throttle is not None else None
+            return refusal or answer_conditionally(request, cached)
         response = self.get_response(request)
         if _cacheable(response) and (timeout := _timeout(request)) > 0:
             cache.set(key, response, timeout)

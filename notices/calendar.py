@@ -98,13 +98,15 @@ _PLACEHOLDER = "mailto:zq7dxplan-attendee@placeholder.invalid"
 PLACEHOLDER_LINE = f"ATTENDEE:{_PLACEHOLDER}"
 
 
-def _event(meeting: Meeting, *, private: bool, cancel: bool, attendee: vCalAddress | None = None) -> Event:
+def _event(
+    meeting: Meeting, *, stamp: dt.datetime, private: bool, cancel: bool, attendee: vCalAddress | None = None
+) -> Event:
     start = timezone.localtime(meeting.start_at)
     end = timezone.localtime(meeting.end_at) if meeting.end_at else start + DEFAULT_LENGTH
     event = Event()
     event.add("uid", meeting_uid(meeting))
     event.add("sequence", meeting.sequence)
-    event.add("dtstamp", timezone.now().astimezone(dt.UTC))
+    event.add("dtstamp", stamp.astimezone(dt.UTC))
     event.add("dtstart", start)
     event.add("dtend", end)
     event.add("summary", single_line(f"{meeting.body.short_name} {meeting.label}"))
@@ -166,7 +168,13 @@ class Invitation:
         self.method = method
         calendar = _calendar(method)
         calendar.add_component(
-            _event(meeting, private=private, cancel=method == "CANCEL", attendee=vCalAddress(_PLACEHOLDER))
+            _event(
+                meeting,
+                stamp=timezone.now(),  # an iTIP message: when it was created (RFC 5545 §3.8.7.2)
+                private=private,
+                cancel=method == "CANCEL",
+                attendee=vCalAddress(_PLACEHOLDER),
+            )
         )
         _add_timezone(calendar)
         self.before, self.after = calendar.to_ical().decode("utf-8").split(PLACEHOLDER_LINE + "\r\n")
@@ -190,13 +198,26 @@ def meeting_ics(meeting: Meeting, *, method: str, private: bool, attendee: Calen
     return Invitation(meeting, method=method, private=private).for_attendee(attendee).encode("utf-8")
 
 
+def revised_at(meeting: Meeting) -> dt.datetime:
+    """When the meeting was last changed: `revised_at` as notices.selectors.with_revision annotates it."""
+    return getattr(meeting, "revised_at", None) or meeting.created_at
+
+
 def feed_ics(meetings: Iterable[Meeting], *, private: bool, name: str) -> bytes:
-    """A subscription feed; dated meetings only, cancelled ones as STATUS:CANCELLED."""
+    """A subscription feed; dated meetings only, cancelled ones as STATUS:CANCELLED.
+
+    DTSTAMP is when each meeting was last changed (the meetings come through notices.selectors.with_revision),
+    not the time of the request: the same meetings give the same bytes, so the feed's ETag holds until
+    something changes and a client that asks again gets 304. RFC 5545 §3.8.7.2 reads DTSTAMP as the last
+    revision "in the calendar store" when an object has no METHOD, and as the creation of the instance when it
+    has one; the feed keeps METHOD:PUBLISH (clients import by it), and its instance is created when its
+    content last changed: every request since gets the same bytes. Invitations (iTIP) keep the time they are
+    made."""
     calendar = _calendar("PUBLISH")
     calendar.add("x-wr-calname", single_line(name))
     calendar.add("x-wr-timezone", settings.TIME_ZONE)
     for meeting in meetings:
         if meeting.start_at is not None:
-            calendar.add_component(_event(meeting, private=private, cancel=False))
+            calendar.add_component(_event(meeting, stamp=revised_at(meeting), private=private, cancel=False))
     _add_timezone(calendar)
     return calendar.to_ical()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, DateTimeField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from committee.models import Appointment, Person
+from committee.models import Appointment, Body, Person
 from meetings import selectors as meeting_selectors
 from meetings.models import Attendance, Meeting
 
@@ -145,3 +148,32 @@ def attendance_of(meeting: Meeting, person: Person | None) -> Attendance | None:
 def failed_deliveries(notice: Notice) -> QuerySet[Delivery]:
     """The deliveries of `notice` that failed, for the secretariat to resend."""
     return notice.deliveries.filter(state=Delivery.State.FAILED).select_related("person").order_by("id")
+
+
+# --- calendar feeds ----------------------------------------------------------------------------------
+
+
+def _latest(history: QuerySet[Any]) -> Subquery:
+    """The latest history_date of these historical records (simple-history), as a subquery."""
+    return Subquery(history.order_by("-history_date").values("history_date")[:1], output_field=DateTimeField())
+
+
+def with_revision(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
+    """Each meeting with `revised_at`: its last change, from its history (its creation when it has none).
+    A feed's DTSTAMP (notices.calendar.feed_ics)."""
+    history = Meeting.history.model.objects.filter(id=OuterRef("pk"))
+    return meetings.annotate(revised_at=Coalesce(_latest(history), "created_at"))
+
+
+def body_feed_modified(body: Body) -> dt.datetime | None:
+    """The last change to what the body's public feed is made of, from the history in one query: the body
+    (its names) and every meeting of it, a deleted one too, so that Last-Modified never goes back."""
+    meetings = Meeting.history.model.objects.filter(body_id=OuterRef("pk"))
+    bodies = Body.history.model.objects.filter(id=OuterRef("pk"))
+    found = (
+        Body.objects.filter(pk=body.pk)
+        .annotate(meetings_at=_latest(meetings), body_at=_latest(bodies))
+        .values_list("meetings_at", "body_at")
+        .first()
+    )
+    return max((at for at in found or () if at is not None), default=None)

@@ -14,12 +14,15 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control, set_response_etag
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from committee.access import body_for
 from core import wareki
+from core.exports import conditional, rate_limited, set_last_modified
 from core.wareki import fiscal_year_bounds, fiscal_year_of
 from meetings import services as meeting_services
 from meetings.access import attendee_for_token, guest_access, meeting_for, viewer_for, visible_agenda
@@ -296,6 +299,27 @@ def _ics_response(content: bytes, *, private: bool) -> HttpResponse:
     return response
 
 
+def _too_many(request, seconds: int) -> HttpResponse:
+    """429 for a calendar client: plain text in the visitor's language (the page cache may answer it before
+    anything a page needs has run), and when to ask again."""
+    text = ngettext(
+        "Too many requests: this address has asked for calendars too often in a short time. "
+        "Please wait %(seconds)s second and try again.",
+        "Too many requests: this address has asked for calendars too often in a short time. "
+        "Please wait %(seconds)s seconds and try again.",
+        seconds,
+    ) % {"seconds": seconds}
+    response = HttpResponse(text, status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(seconds)
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+# Calendar feeds are exports like the open data (issue 16): counted per client address at the same rate,
+# each answering If-None-Match (the ETag of its bytes, stable since DTSTAMP is) with 304.
+calendar_limited = rate_limited(group="calendar", refuse=_too_many)
+
+
 FEED_YEARS = 2  # a feed carries the current 年度 and the one before (and whatever is planned after)
 
 
@@ -321,22 +345,41 @@ def _feed_window(request, meetings: QuerySet[Meeting]) -> QuerySet[Meeting] | Ht
     )
 
 
+def _feed_modified(request, body) -> dt.datetime | None:
+    """Last-Modified of a body's feed: its last change (selectors.body_feed_modified), or, for the default
+    window, the start of the current 年度 if later (the window moved on then and dropped a year)."""
+    changed = selectors.body_feed_modified(body)
+    if "year" not in request.GET:
+        first, _last = fiscal_year_bounds(fiscal_year_of(timezone.localdate()))
+        moved = dt.datetime.combine(first, dt.time(), tzinfo=timezone.get_current_timezone())
+        changed = max(changed, moved) if changed else moved
+    # Never later than the response itself (RFC 9110 §8.8.2.1), whatever the clocks that wrote the history.
+    return min(changed, timezone.now()) if changed else None
+
+
 @require_GET
+@calendar_limited
+@conditional
 def body_calendar(request, slug: str):
     """The public feed of a public body: dated meetings, public details only (no online link), of the
-    current and the previous 年度 (?year= for another)."""
+    current and the previous 年度 (?year= for another). A proxy may keep it (public, 15 minutes); ETag and
+    Last-Modified answer conditional requests, from the page cache too."""
     body = body_for(AnonymousUser(), slug).body  # a public feed: the bodies the public may know
     meetings = _feed_window(request, Meeting.objects.filter(body=body).select_related("body__secretariat"))
     if isinstance(meetings, HttpResponse):
         return meetings
-    return _ics_response(feed_ics(meetings.order_by("start_at"), private=False, name=body.name), private=False)
+    content = feed_ics(selectors.with_revision(meetings).order_by("start_at"), private=False, name=body.name)
+    return set_last_modified(_ics_response(content, private=False), _feed_modified(request, body))
 
 
 @never_cache
 @require_GET
+@calendar_limited
+@conditional
 def member_calendar(request, token: str):
     """A member's private feed (with the online link): the meetings they may see the private side of now,
-    of the current and the previous 年度 (?year= for another)."""
+    of the current and the previous 年度 (?year= for another). Kept by no cache (private, no-store); the
+    calendar client's own copy is revalidated by ETag (If-None-Match → 304)."""
     from core.models import User
 
     found = read_feed_token(token)
@@ -347,7 +390,9 @@ def member_calendar(request, token: str):
     meetings = _feed_window(request, visible)
     if isinstance(meetings, HttpResponse):
         return meetings
-    return _ics_response(feed_ics(meetings.order_by("start_at"), private=True, name=_("My meetings")), private=True)
+    content = feed_ics(selectors.with_revision(meetings).order_by("start_at"), private=True, name=_("My meetings"))
+    # no-store keeps ConditionalGetMiddleware from computing the ETag: given here.
+    return set_response_etag(_ics_response(content, private=True))
 
 
 @login_required

@@ -1,55 +1,32 @@
-"""What every export answers with: a rate limit per client address, ETag and Last-Modified with conditional
-GET, cache headers a proxy may act on, CORS for browser clients, and one fixed language."""
+"""What every open-data export answers with: a rate limit per client address, ETag and Last-Modified with
+conditional GET (both from core.exports, shared with the calendar feeds), cache headers a proxy may act on,
+CORS for browser clients, and one fixed language."""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Callable
-from typing import cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.middleware.http import ConditionalGetMiddleware
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.decorators import decorator_from_middleware
-from django.utils.http import http_date
-from django_ratelimit import ALL
-from django_ratelimit.core import is_ratelimited
 
-from core.http import client_ip
+from core.exports import conditional, retry_after
+from core.exports import limited as _limited
 
 # Public exports may be kept this long by a proxy or a browser; a change shows within five minutes.
 MAX_AGE = 300
-# django-stubs types decorator_from_middleware loosely (a view or a class may come back); applied to a
-# view it returns a view, and ConditionalGetMiddleware answers with the view's response or a 304 (an HttpResponse).
-conditional = cast(
-    Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]],
-    decorator_from_middleware(ConditionalGetMiddleware),
-)
-
-
-def client_address(group: str, request: HttpRequest) -> str:
-    """The client's address, behind the PROXY_COUNT trusted proxies too (core.http.client_ip)."""
-    return client_ip(request) or ""
 
 
 def limited(request: HttpRequest) -> bool:
-    return is_ratelimited(
-        request,
-        group="opendata",
-        key=client_address,
-        rate=settings.DXPLAN_OPENDATA_RATE,
-        method=ALL,
-        increment=True,
-    )
+    return _limited(request, group="opendata", rate=settings.DXPLAN_OPENDATA_RATE)
 
 
 def too_many(request: HttpRequest) -> HttpResponse:
     """429 with a page in the visitor's language saying when to try again."""
-    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[settings.DXPLAN_OPENDATA_RATE[-1]]
+    seconds = retry_after(settings.DXPLAN_OPENDATA_RATE)
     response = render(request, "opendata/429.html", {"retry_after": seconds}, status=429)
     response["Retry-After"] = str(seconds)
     patch_cache_control(response, no_store=True)
@@ -90,8 +67,3 @@ def export(*, language: str | None = "ja") -> Callable:
 
     return wrap
 
-
-def set_last_modified(response: HttpResponse, when: dt.datetime | None) -> HttpResponse:
-    if when is not None:
-        response["Last-Modified"] = http_date(when.timestamp())
-    return response

@@ -24,10 +24,10 @@ from rest_framework.views import APIView
 from committee.models import Appointment, Body, Guideline
 from committee.selectors import Officers
 from core.csvsafe import formula_safe_writer
+from core.exports import set_last_modified
 from meetings.models import Meeting
 
 from . import oparl, pagination, popolo, selectors, timestamps
-from .http import set_last_modified
 
 
 class OParlRenderer(JSONRenderer):
