@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, DateTimeField, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Case, Count, DateTimeField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -283,6 +283,36 @@ def invited_members(meeting: Meeting) -> list[Appointment]:
     return committee_selectors.members_in_office_on(body=meeting.body, day=meeting.reference_date)
 
 
+GUEST_ROLE_ORDER = {"official": 0, "explainer": 1, "witness": 2, "observer": 3, "secretariat": 4}
+
+
+def attendance_in_order(meeting: Meeting) -> QuerySet[Attendance]:
+    """Every attendance row in attendance_rows' order, in SQL (members 五十音順, then other attendees by
+    role and order), names only: for a page that shows one page of them."""
+    guest_role = Case(
+        *(When(attendee__role=role, then=Value(n)) for role, n in GUEST_ROLE_ORDER.items()), default=Value(9)
+    )
+    return meeting.attendances.select_related("appointment__person", "attendee__person", "replied_by").order_by(
+        Case(When(appointment__isnull=True, then=Value(1)), default=Value(0)),  # members first
+        F("appointment__person__sort_key").asc(nulls_last=True),
+        "appointment__display_order",
+        guest_role,
+        "attendee__position",
+        "pk",
+    )
+
+
+def unanswered_members(meeting: Meeting, named: int) -> tuple[list[Attendance], int]:
+    """The first `named` members who have not answered (五十音順), and how many have not, at any size."""
+    rows = meeting.attendances.filter(appointment__category__in=Appointment.MEMBER_CATEGORIES, reply="")
+    names = list(
+        rows.select_related("appointment__person").order_by(
+            F("appointment__person__sort_key").asc(nulls_last=True), "appointment__display_order", "pk"
+        )[:named]
+    )
+    return names, (rows.count() if len(names) == named else len(names))
+
+
 def attendance_rows(meeting: Meeting, *, affiliations: bool = True) -> list[Attendance]:
     """Every attendance row: members 五十音順, then other attendees by role and order. Fixed queries.
     Without `affiliations` (a page that shows names only) the members' 所属 are not read."""
@@ -292,10 +322,9 @@ def attendance_rows(meeting: Meeting, *, affiliations: bool = True) -> list[Atte
         ((r, a) for r in rows if (a := r.appointment) is not None),
         key=lambda ra: (ra[1].person.sort_key if ra[1].person is not None else "\uffff", ra[1].display_order),
     )
-    role_order = {"official": 0, "explainer": 1, "witness": 2, "observer": 3, "secretariat": 4}
     guests = sorted(
         ((r, g) for r in rows if (g := r.attendee) is not None),
-        key=lambda rg: (role_order.get(rg[1].role, 9), rg[1].position),
+        key=lambda rg: (GUEST_ROLE_ORDER.get(rg[1].role, 9), rg[1].position),
     )
     return [r for r, _appointment in members] + [r for r, _attendee in guests]
 

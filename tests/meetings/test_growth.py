@@ -220,3 +220,21 @@ def test_the_quorum_counted_in_sql_is_the_quorum_counted_over_the_rows(
     over_rows = selectors.quorum(crowded_meeting, selectors.attendance_rows(crowded_meeting))
     assert in_sql == over_rows
     assert 0 < in_sql.counted < in_sql.members == 300
+
+
+def test_the_manage_pages_rows_come_in_the_order_of_the_attendance_list(crowded_meeting, secretariat):
+    """Ordered in SQL a page at a time, the rows run as attendance_rows orders them all: members 五十音順,
+    then the other attendees by role and order."""
+    from meetings import selectors
+    from meetings.models import Attendee
+
+    for role, position in (("secretariat", 1), ("explainer", 2), ("official", 3)):
+        guest = Attendee.objects.create(meeting=crowded_meeting, role=role, title=f"{role}の所属", position=position)
+        Attendance.objects.create(meeting=crowded_meeting, attendee=guest)
+    client = _client(secretariat)
+    url = reverse("meetings:manage", args=[crowded_meeting.pk])
+    shown = []
+    for number in range(1, 303 // ATTENDANCE_PAGE + 2):
+        page = client.get(url, {"att": number}).content.decode()
+        shown += [int(pk) for pk in re.findall(r'name="actual-(\d+)"', page)]
+    assert shown == [row.pk for row in selectors.attendance_rows(crowded_meeting)]
