@@ -19,7 +19,14 @@ from django.shortcuts import get_object_or_404
 from core.types import AnyUser
 
 from .models import Appointment, Body, Person
-from .selectors import is_member_of_body_on, is_secretariat_of_body, managed_unit_ids, people_managed_by, today
+from .selectors import (
+    is_member_of_body_on,
+    is_secretariat_of_body,
+    managed_unit_ids,
+    people_managed_by,
+    today,
+    user_terms,
+)
 
 BodyPurpose = Literal["view", "manage"]
 
@@ -61,7 +68,8 @@ def member_bodies_q(user: AnyUser) -> Q:
     """Bodies the user sits on today (an appointment in force, not ended early)."""
     if not (user.is_authenticated and user.is_active):
         return NOTHING
-    ids = list(Appointment.objects.filter(person__user=user).active_on(today()).values_list("body_id", flat=True))
+    day = today()
+    ids = sorted({term.body_id for term in user_terms(user) if term.active_on(day)})
     return Q(pk__in=ids) if ids else NOTHING
 
 

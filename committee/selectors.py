@@ -9,9 +9,20 @@ from django.db.models import F, Max, Min, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.pagecache import remembered
 from core.types import AnyUser
 
-from .models import Affiliation, Appointment, Body, Guideline, OfficerTerm, OrgUnit, OrgUnitName, Person
+from .models import (
+    Affiliation,
+    Appointment,
+    Body,
+    Guideline,
+    OfficerTerm,
+    OrgUnit,
+    OrgUnitName,
+    Person,
+    StaffAssignment,
+)
 
 
 def today() -> dt.date:
@@ -279,7 +290,7 @@ def is_member_of_body_on(*, user: AnyUser, body: Body, day: dt.date) -> bool:
     """Whether the user's person holds an appointment in force on `day` (any category)."""
     if not user.is_authenticated:
         return False
-    return Appointment.objects.filter(body=body, person__user=user).active_on(day).exists()
+    return any(term.body_id == body.pk and term.active_on(day) for term in user_terms(user))
 
 
 def managed_unit_ids(user: AnyUser, day: dt.date | None = None) -> set[int]:
@@ -289,14 +300,62 @@ def managed_unit_ids(user: AnyUser, day: dt.date | None = None) -> set[int]:
     day = day or today()
     cache_attr = f"_dxplan_units_{day.isoformat()}"
     if not hasattr(user, cache_attr):
-        ids = set(
-            user.staff_assignments.filter(start_on__lte=day)
-            .filter(Q(end_on__isnull=True) | Q(end_on__gte=day))
-            .values_list("unit_id", flat=True)
-        )
+        ids = {unit for unit, start, end in staff_posts(user) if start <= day and (end is None or end >= day)}
         setattr(user, cache_attr, ids)
     cached: set[int] = getattr(user, cache_attr)
     return cached
+
+
+def staff_posts(user: AnyUser) -> list[tuple[int, dt.date, dt.date | None]]:
+    """(unit, from, until) of each of the user's secretariat assignments, past and future: every signed-in
+    page asks (the navigation), so they are kept until the next change (core.pagecache.remembered) and
+    read against the day asked for."""
+    if not user.is_authenticated:
+        return []
+    return remembered(
+        f"staff-posts:{user.pk}",
+        lambda: list(
+            StaffAssignment.objects.filter(user_id=user.pk).order_by().values_list("unit_id", "start_on", "end_on")
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Term:
+    """One of a user's appointments as the access rules read it: which body, and when it is in force."""
+
+    body_id: int
+    term_start: dt.date
+    term_end: dt.date | None
+    ended_on: dt.date | None
+
+    @property
+    def last_day(self) -> dt.date | None:
+        """An early end overrides the term (Appointment.active_on)."""
+        return self.ended_on or self.term_end
+
+    def not_ended_before(self, day: dt.date) -> bool:
+        return self.last_day is None or self.last_day >= day
+
+    def active_on(self, day: dt.date) -> bool:
+        return self.term_start <= day and self.not_ended_before(day)
+
+
+def user_terms(user: AnyUser) -> list[Term]:
+    """The user's appointments on any body, as the access rules of every signed-in page read them: kept
+    until the next change (core.pagecache.remembered; an early end or a new 委嘱 is one), compared with
+    today's date on each request, so a term that ends closes its pages the next day without any write."""
+    if not user.is_authenticated:
+        return []
+    return remembered(
+        f"terms:{user.pk}",
+        lambda: [
+            Term(*row)
+            for row in Appointment.objects.filter(person__user_id=user.pk)
+            .order_by()
+            .values_list("body_id", "term_start", "term_end", "ended_on")
+        ],
+    )
 
 
 def is_secretariat(user: AnyUser) -> bool:
@@ -376,3 +435,28 @@ def secretariat_unit(body: Body) -> OrgUnit:
     return unit
 
 
+
+
+@dataclass(frozen=True)
+class UnitContact:
+    """A secretariat unit as a page's footer names it on one day."""
+
+    name: str
+    phone: str
+    email: str
+
+
+def unit_contact(body: Body, day: dt.date) -> UnitContact:
+    """The footer of a body's pages: its secretariat's full name on `day`, phone and email. Read from the
+    unit (secretariat_unit) when the page already holds it; else kept until the next change
+    (core.pagecache.remembered), since every signed-in page of a body shows it and it changes only with a
+    write to the organisation (a rename, a move, new contact data)."""
+    if Body.secretariat.is_cached(body) and "names" in getattr(body.secretariat, "_prefetched_objects_cache", {}):
+        return _contact_of(body.secretariat, day)
+    return remembered(
+        f"unit-contact:{body.secretariat_id}:{day.isoformat()}", lambda: _contact_of(secretariat_unit(body), day)
+    )
+
+
+def _contact_of(unit: OrgUnit, day: dt.date) -> UnitContact:
+    return UnitContact(name=unit.full_name_on(day) or unit.code, phone=unit.phone, email=unit.email)

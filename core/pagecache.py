@@ -23,6 +23,11 @@ address (core.exports.rate_limited) still counts the request, and refuses it ove
 
 The cache must be shared by every process that serves or writes (Redis in production): settings turn the
 page cache on only then, or in development where one process does everything.
+
+The same generation keeps what signed-in pages read on every request and that only such a write changes
+(`remembered`: a user's secretariat posts and appointments, a unit's name in the footer), so a signed-in
+page does not ask the database for them again: a term ended, a post left or a unit renamed drops them
+with the public pages. Access is still decided on every request, from these facts and today's date.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -48,6 +53,9 @@ GENERATION_KEY = "dxplan:pages:generation"
 # (A reset request must not drop the cache either: the known address would then cost the next visitor a
 # fresh page, which an unknown one does not.)
 QUIET_ACTIONS = frozenset({"login", "login_failed", "logout", "password_reset_requested"})
+FACT_PREFIX = "dxplan:fact:"
+
+T = TypeVar("T")
 
 
 def generation() -> str:
@@ -66,6 +74,25 @@ def invalidate() -> None:
 def changed() -> None:
     """Something public pages may show changed: drop them once the transaction commits (at once outside one)."""
     transaction.on_commit(invalidate)
+
+
+def remembered(name: str, compute: Callable[[], T]) -> T:
+    """`compute()`, kept in the shared cache until the next change that drops the public pages (one round
+    trip to the cache for the generation and the value together). Only for facts that every change of them
+    reaches through a model save or delete or an audit entry (see the module's docstring); without the page
+    cache (tests, a cache private to each process) `compute()` runs every time."""
+    if not settings.DXPLAN_PAGE_CACHE:
+        return compute()
+    key = FACT_PREFIX + name
+    found = cache.get_many([GENERATION_KEY, key])
+    current = found.get(GENERATION_KEY)
+    kept = found.get(key)
+    if current is not None and isinstance(kept, tuple) and len(kept) == 2 and kept[0] == current:
+        return kept[1]
+    current = current or generation()
+    value = compute()
+    cache.set(key, (current, value), settings.DXPLAN_PAGE_CACHE_SECONDS)
+    return value
 
 
 def _on_write(sender: type[Model], instance: Any = None, **kwargs: Any) -> None:

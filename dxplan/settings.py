@@ -182,6 +182,11 @@ DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", _int("CONN_MAX_AGE", 60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No JIT compilation: the site's queries are short, but PostgreSQL's estimates for the open data's
+    # subqueries (history timestamps) pass jit_above_cost, and compiling took 60 ms of a 100 ms Atom feed
+    # whose rows took 1 ms (issue 13). PG_JIT=on gives it back, e.g. for reports run by hand.
+    if not _bool("PG_JIT", False):
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

@@ -28,7 +28,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from committee import access as committee_access
-from committee.models import Appointment
+from committee import selectors as committee_selectors
 from core.types import AnyUser
 
 from .models import Agenda, Attendee, Meeting, Minutes, MinutesConfirmation, MinutesEntry, Openness
@@ -90,14 +90,11 @@ def viewer_for(user: AnyUser) -> Viewer:
     if not (user.is_authenticated and user.is_active):
         return Viewer(manage=NOTHING, member=NOTHING)
     manage = committee_access.managed_q(user, "body__")
-    appointments = list(
-        Appointment.objects.filter(person__user=user)
-        .not_ended_before(timezone.localdate())
-        .values_list("body_id", "term_start", "term_end", "ended_on")
-    )
+    today = timezone.localdate()
+    appointments = [term for term in committee_selectors.user_terms(user) if term.not_ended_before(today)]
     member = NOTHING
-    for body_id, start, term_end, ended_on in appointments:
-        end = ended_on or term_end  # active_on: an early end overrides the term
+    for term in appointments:
+        body_id, start, end = term.body_id, term.term_start, term.last_day
         by_time = Q(start_at__gte=_midnight(start))
         by_month = Q(start_at__isnull=True, planned_month__gte=start)
         if end is not None:

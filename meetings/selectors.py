@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, DateTimeField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Case, Count, DateTimeField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -283,6 +283,36 @@ def invited_members(meeting: Meeting) -> list[Appointment]:
     return committee_selectors.members_in_office_on(body=meeting.body, day=meeting.reference_date)
 
 
+GUEST_ROLE_ORDER = {"official": 0, "explainer": 1, "witness": 2, "observer": 3, "secretariat": 4}
+
+
+def attendance_in_order(meeting: Meeting) -> QuerySet[Attendance]:
+    """Every attendance row in attendance_rows' order, in SQL (members 五十音順, then other attendees by
+    role and order), names only: for a page that shows one page of them."""
+    guest_role = Case(
+        *(When(attendee__role=role, then=Value(n)) for role, n in GUEST_ROLE_ORDER.items()), default=Value(9)
+    )
+    return meeting.attendances.select_related("appointment__person", "attendee__person", "replied_by").order_by(
+        Case(When(appointment__isnull=True, then=Value(1)), default=Value(0)),  # members first
+        F("appointment__person__sort_key").asc(nulls_last=True),
+        "appointment__display_order",
+        guest_role,
+        "attendee__position",
+        "pk",
+    )
+
+
+def unanswered_members(meeting: Meeting, named: int) -> tuple[list[Attendance], int]:
+    """The first `named` members who have not answered (五十音順), and how many have not, at any size."""
+    rows = meeting.attendances.filter(appointment__category__in=Appointment.MEMBER_CATEGORIES, reply="")
+    names = list(
+        rows.select_related("appointment__person").order_by(
+            F("appointment__person__sort_key").asc(nulls_last=True), "appointment__display_order", "pk"
+        )[:named]
+    )
+    return names, (rows.count() if len(names) == named else len(names))
+
+
 def attendance_rows(meeting: Meeting, *, affiliations: bool = True) -> list[Attendance]:
     """Every attendance row: members 五十音順, then other attendees by role and order. Fixed queries.
     Without `affiliations` (a page that shows names only) the members' 所属 are not read."""
@@ -292,10 +322,9 @@ def attendance_rows(meeting: Meeting, *, affiliations: bool = True) -> list[Atte
         ((r, a) for r in rows if (a := r.appointment) is not None),
         key=lambda ra: (ra[1].person.sort_key if ra[1].person is not None else "\uffff", ra[1].display_order),
     )
-    role_order = {"official": 0, "explainer": 1, "witness": 2, "observer": 3, "secretariat": 4}
     guests = sorted(
         ((r, g) for r in rows if (g := r.attendee) is not None),
-        key=lambda rg: (role_order.get(rg[1].role, 9), rg[1].position),
+        key=lambda rg: (GUEST_ROLE_ORDER.get(rg[1].role, 9), rg[1].position),
     )
     return [r for r, _appointment in members] + [r for r, _attendee in guests]
 
@@ -318,27 +347,65 @@ class Quorum:
 
 
 def quorum(meeting: Meeting, rows: list[Attendance] | None = None) -> Quorum:
-    """Whether the guidelines' quorum is met: by recorded attendance after the meeting, by answers before."""
+    """Whether the guidelines' quorum is met: by recorded attendance after the meeting, by answers before.
+    Counted over `rows` when the caller holds them all, else in the database (one query at any size)."""
     guideline = committee_selectors.guideline_in_force(body=meeting.body, day=meeting.reference_date)
-    rows = attendance_rows(meeting) if rows is None else rows
-    members = [r for r in rows if r.appointment is not None and r.appointment.is_member]
     online_counts = guideline.online_counts_for_quorum if guideline else True
-    counted = 0
-    for row in members:
-        if row.actual:
-            present, mode = row.attended, row.actual_mode
-        else:
-            present, mode = row.reply in (Attendance.Reply.VENUE, Attendance.Reply.ONLINE), row.reply
-        if present and (online_counts or mode != Attendance.Mode.ONLINE):
-            counted += 1
+    if rows is None:
+        total, counted = _quorum_counts(meeting, online_counts=online_counts)
+    else:
+        members = [r for r in rows if r.appointment is not None and r.appointment.is_member]
+        total, counted = len(members), sum(1 for row in members if _counts_for_quorum(row, online_counts))
     rule = guideline.quorum_rule if guideline else Guideline.Quorum.NONE
-    total = len(members)
     needed = None
     if rule == Guideline.Quorum.HALF_OR_MORE:
         needed = math.ceil(total / 2)
     elif rule == Guideline.Quorum.MAJORITY:
         needed = total // 2 + 1
     return Quorum(rule=rule, members=total, counted=counted, needed=needed, online_counts=online_counts)
+
+
+def _counts_for_quorum(row: Attendance, online_counts: bool) -> bool:
+    """Present as recorded after the meeting, else as answered before; online only where it counts."""
+    if row.actual:
+        present, mode = row.attended, row.actual_mode
+    else:
+        present, mode = row.reply in (Attendance.Reply.VENUE, Attendance.Reply.ONLINE), row.reply
+    return present and (online_counts or mode != Attendance.Mode.ONLINE)
+
+
+def _quorum_counts(meeting: Meeting, *, online_counts: bool) -> tuple[int, int]:
+    """`_counts_for_quorum` over the meeting's members in SQL: (members, counted)."""
+    attended = (Attendance.Actual.PRESENT, Attendance.Actual.LATE, Attendance.Actual.LEFT_EARLY)
+    recorded = Q(actual__in=attended)
+    answered = Q(actual="", reply__in=(Attendance.Reply.VENUE, Attendance.Reply.ONLINE))
+    if not online_counts:
+        recorded &= ~Q(actual_mode=Attendance.Mode.ONLINE)
+        answered &= ~Q(reply=Attendance.Reply.ONLINE)
+    counts = meeting.attendances.filter(appointment__category__in=Appointment.MEMBER_CATEGORIES).aggregate(
+        members=Count("pk"), counted=Count("pk", filter=recorded | answered)
+    )
+    return counts["members"], counts["counted"]
+
+
+def members_attendance(meeting: Meeting) -> QuerySet[Attendance]:
+    """The members' attendance rows, 五十音順 in SQL (as attendance_rows orders them), names only: for a
+    page that shows one page of them."""
+    return (
+        meeting.attendances.filter(appointment__isnull=False)
+        .select_related("appointment__person")
+        .order_by(F("appointment__person__sort_key").asc(nulls_last=True), "appointment__display_order", "pk")
+    )
+
+
+def attendance_of(meeting: Meeting, user: AnyUser) -> Attendance | None:
+    """The user's own attendance row (as a member, else as an invited attendee), or None."""
+    if not user.is_authenticated:
+        return None
+    mine = meeting.attendances.filter(Q(appointment__person__user=user) | Q(attendee__person__user=user))
+    return mine.select_related("appointment__person", "attendee__person").order_by(
+        F("appointment_id").asc(nulls_last=True), "pk"
+    ).first()
 
 
 # --- lists and schedules -----------------------------------------------------------------------

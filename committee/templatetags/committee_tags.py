@@ -6,7 +6,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from .. import selectors
-from ..selectors import secretariat_unit
 
 register = template.Library()
 
@@ -14,10 +13,10 @@ register = template.Library()
 @register.simple_tag
 def secretariat_contact(body):
     """The footer line of a body's pages: its secretariat (庶務) as named today, with phone and email.
-    No query when the page already read the unit (committee.selectors.secretariat_unit); else one per level
-    of the organisation."""
-    unit = secretariat_unit(body)
-    parts = [(_("Secretariat"), ": ", unit.full_name_on(timezone.localdate()) or unit.code)]
+    No query when the page already read the unit (committee.selectors.secretariat_unit) or another page
+    read it since the last change (committee.selectors.unit_contact); else one per level of the organisation."""
+    unit = selectors.unit_contact(body, timezone.localdate())
+    parts = [(_("Secretariat"), ": ", unit.name)]
     if unit.phone:
         parts.append((_("Phone"), " ", unit.phone))
     line = format_html_join(" · ", "{}{}{}", parts)

@@ -9,12 +9,15 @@ from django.views.decorators.http import require_GET
 
 from committee import selectors as committee_selectors
 from committee.access import body_for
+from core.paging import paginate
 from core.wareki import fiscal_year_of
 
 from .. import selectors, services
 from ..access import HELD_STATUSES, meeting_for, minutes_readable, published_minutes_entries, visible_agenda
 from ..forms import AnswerForm
-from ._common import listed_materials, row_user_id
+from ._common import listed_materials, paged_materials
+
+ATTENDANCE_PAGE = 50  # members' attendance rows on one page of the meeting's page
 
 # --- helpers -----------------------------------------------------------------------------------
 
@@ -33,25 +36,23 @@ def body_meetings(request, slug: str):
 @require_GET
 def meeting_detail(request, pk: int):
     meeting, access = meeting_for(request.user, pk)
-    rows = selectors.attendance_rows(meeting)
     show_attendance = access.sees_private or meeting.status in HELD_STATUSES
     minutes = getattr(meeting, "minutes", None)
     readable = minutes_readable(meeting, access)
     minutes_entries = published_minutes_entries(readable) if readable is not None else None
-    my_row = None
-    if request.user.is_authenticated:
-        my_row = next((r for r in rows if r.person_id_or_none and row_user_id(r) == request.user.pk), None)
-    materials = listed_materials(request, meeting, access)
+    my_row = selectors.attendance_of(meeting, request.user)
+    members = selectors.members_attendance(meeting) if show_attendance else selectors.members_attendance(meeting).none()
     context = {
         "meeting": meeting,
         "access": access,
         # with each item's 結果 once recorded (closed items and their results stay with those who see them)
         "agenda": visible_agenda(meeting, access, results=selectors.agenda_results_for(meeting)),
-        "materials": materials,
-        "rows": [r for r in rows if r.appointment_id] if show_attendance else [],
+        "materials": paged_materials(request, meeting, access),
+        # one page (?att=) of the members' attendance, names only; the 出席者名簿 lists everyone
+        "rows": paginate(request, members, ATTENDANCE_PAGE, param="att", anchor="attendance-heading"),
         "show_attendance": show_attendance,
         "held": meeting.status in HELD_STATUSES,
-        "quorum": selectors.quorum(meeting, rows) if access.sees_private else None,
+        "quorum": selectors.quorum(meeting) if access.sees_private else None,
         "minutes": minutes,
         "minutes_entries": minutes_entries,
         "my_row": my_row,

@@ -121,22 +121,27 @@ AGENDA_SHOWN = 30  # agenda items listed on the manage page; the 次第's own pa
 
 def attendance_context(meeting: Meeting, request: HttpRequest | None = None) -> dict:
     """What the manage page's attendance part shows (the whole page, or that part redrawn by htmx): the
-    quorum over every row, and one page of the rows (?att=) to record."""
-    rows = selectors.attendance_rows(meeting, affiliations=False)  # the part shows names, not 所属
-    members = [r for r in rows if r.appointment is not None and r.appointment.is_member]
-    unanswered = [r for r in members if not r.reply]
-    page = paginate(request, rows, ATTENDANCE_PAGE, param="att", anchor="att-h") if request else None
-    return {
+    quorum over every row (counted in SQL), and one page of the rows (?att=) to record; the same queries
+    at any number of members."""
+    choices = {
         "meeting": meeting,
-        "rows": page if page is not None else rows,
-        "attendance_page": page,
-        "unanswered": unanswered[:UNANSWERED_NAMED],
-        "unanswered_more": max(0, len(unanswered) - UNANSWERED_NAMED),
-        "quorum": selectors.quorum(meeting, rows),
-        "recorded_any": any(r.actual for r in rows),
         "reply_choices": Attendance.Reply.choices,
         "actual_choices": Attendance.Actual.choices,
         "mode_choices": Attendance.Mode.choices,
+    }
+    unanswered, not_answered = selectors.unanswered_members(meeting, UNANSWERED_NAMED)
+    if request is None:
+        rows, page = selectors.attendance_rows(meeting, affiliations=False), None
+    else:
+        page = paginate(request, selectors.attendance_in_order(meeting), ATTENDANCE_PAGE, param="att", anchor="att-h")
+    return {
+        **choices,
+        "rows": page if page is not None else rows,
+        "attendance_page": page,
+        "unanswered": unanswered,
+        "unanswered_more": not_answered - len(unanswered),
+        "quorum": selectors.quorum(meeting),
+        "recorded_any": meeting.attendances.exclude(actual="").exists(),
     }
 
 

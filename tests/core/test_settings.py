@@ -203,10 +203,19 @@ def test_production_with_a_broker_postgresql_and_smtp(tmp_path):
     )
     assert database["CONN_MAX_AGE"] == 60
     assert database["CONN_HEALTH_CHECKS"] is True
+    assert database["OPTIONS"]["options"] == "-c jit=off"  # short queries: compiling them cost more (issue 13)
     assert values["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert values["EMAIL_HOST"] == "mail.pref.example.jp"
     assert values["SECURE_SSL_REDIRECT"] is False
     assert values["SESSION_COOKIE_SECURE"] is True
+
+
+def test_jit_stays_on_when_asked_or_when_the_address_sets_options(tmp_path):
+    url = "postgres://dxplan:secret@db.internal:5432/dxplan"
+    asked = loaded(tmp_path, **PRODUCTION, DATABASE_URL=url, PG_JIT="on")
+    assert "options" not in asked["DATABASES"]["default"].get("OPTIONS", {})
+    own = loaded(tmp_path, **PRODUCTION, DATABASE_URL=url + "?options=-c%20work_mem%3D64MB")
+    assert own["DATABASES"]["default"]["OPTIONS"]["options"] == "-c work_mem=64MB"
 
 
 def test_development_defaults_keep_a_generated_key(tmp_path):

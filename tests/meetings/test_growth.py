@@ -155,3 +155,86 @@ def test_recording_one_page_leaves_the_other_pages_alone(crowded_meeting, secret
     client.post(reverse("meetings:manage_action", args=[crowded_meeting.pk, "record"]) + "?att=2", data)
     recorded = set(Attendance.objects.filter(meeting=crowded_meeting).exclude(actual="").values_list("pk", flat=True))
     assert recorded == set(on_second)
+
+
+def test_the_meeting_page_is_bounded_with_capped_queries(
+    crowded_meeting, guideline, secretariat, django_assert_max_num_queries
+):
+    """300 members and 200 materials: one page of each (the 出席者名簿, the ZIP and the PDF hold them all),
+    nothing lost between pages, the quorum counted over every member."""
+    from meetings.views._common import MATERIALS_PAGE
+    from meetings.views.public import ATTENDANCE_PAGE as MEETING_ATTENDANCE_PAGE
+
+    Meeting.objects.filter(pk=crowded_meeting.pk).update(status=Meeting.Status.HELD)
+    guideline.quorum_rule = guideline.Quorum.HALF_OR_MORE
+    guideline.save(update_fields=["quorum_rule"])
+    Attendance.objects.filter(meeting=crowded_meeting).exclude(reply="").update(actual=Attendance.Actual.PRESENT)
+    client = _client(secretariat)
+    url = reverse("meetings:detail", args=[crowded_meeting.pk])
+    client.get(url)
+    with django_assert_max_num_queries(16):
+        response = client.get(url)
+    html = response.content.decode()
+    assert len(response.content) < MAX_BYTES, len(response.content)
+    first = {int(n) for n in re.findall(r"資料(\d+) 資料 <span", html)}
+    assert first == set(range(MATERIALS_PAGE))
+    assert "200 materials" in html
+    assert html.count('class="fw-normal"') == MEETING_ATTENDANCE_PAGE
+    assert "Quorum: 150 / 150" in " ".join(html.split())  # 150 present of 300 (half or more), from every row
+
+    seen = set(first)
+    for number in range(2, 200 // MATERIALS_PAGE + 1):
+        with django_assert_max_num_queries(16):
+            page = client.get(url, {"materials": number}).content.decode()
+        shown = {int(n) for n in re.findall(r"資料(\d+) 資料 <span", page)}
+        assert not shown & seen
+        seen |= shown
+    assert seen == set(range(200))
+    names = set()
+    for number in range(1, 300 // MEETING_ATTENDANCE_PAGE + 1):
+        page = client.get(url, {"att": number}).content.decode()
+        names |= set(re.findall(r'<th scope="row" class="fw-normal">([^<]+)</th>', page))
+    assert len(names) == 300
+
+
+@pytest.mark.parametrize("online_counts", [True, False])
+def test_the_quorum_counted_in_sql_is_the_quorum_counted_over_the_rows(
+    crowded_meeting, guideline, online_counts
+):
+    """The meeting page counts the quorum in the database; the manage page over the rows it holds."""
+    from meetings import selectors
+
+    guideline.quorum_rule = guideline.Quorum.MAJORITY
+    guideline.online_counts_for_quorum = online_counts
+    guideline.save(update_fields=["quorum_rule", "online_counts_for_quorum"])
+    rows = list(Attendance.objects.filter(meeting=crowded_meeting).order_by("pk"))
+    answers = ["", "venue", "online", "absent"]
+    records = [("", ""), ("present", "venue"), ("present", "online"), ("late", "online"), ("left_early", "venue"),
+               ("absent", "")]
+    for n, row in enumerate(rows):
+        row.reply = answers[n % len(answers)]
+        row.actual, row.actual_mode = records[(n // 4) % len(records)]
+    Attendance.objects.bulk_update(rows, ["reply", "actual", "actual_mode"])
+
+    in_sql = selectors.quorum(crowded_meeting)
+    over_rows = selectors.quorum(crowded_meeting, selectors.attendance_rows(crowded_meeting))
+    assert in_sql == over_rows
+    assert 0 < in_sql.counted < in_sql.members == 300
+
+
+def test_the_manage_pages_rows_come_in_the_order_of_the_attendance_list(crowded_meeting, secretariat):
+    """Ordered in SQL a page at a time, the rows run as attendance_rows orders them all: members 五十音順,
+    then the other attendees by role and order."""
+    from meetings import selectors
+    from meetings.models import Attendee
+
+    for role, position in (("secretariat", 1), ("explainer", 2), ("official", 3)):
+        guest = Attendee.objects.create(meeting=crowded_meeting, role=role, title=f"{role}の所属", position=position)
+        Attendance.objects.create(meeting=crowded_meeting, attendee=guest)
+    client = _client(secretariat)
+    url = reverse("meetings:manage", args=[crowded_meeting.pk])
+    shown = []
+    for number in range(1, 303 // ATTENDANCE_PAGE + 2):
+        page = client.get(url, {"att": number}).content.decode()
+        shown += [int(pk) for pk in re.findall(r'name="actual-(\d+)"', page)]
+    assert shown == [row.pk for row in selectors.attendance_rows(crowded_meeting)]

@@ -1,0 +1,111 @@
+"""What every signed-in page reads about its user (secretariat posts, appointments) and the footer's unit
+is kept in the shared cache until the next change (core.pagecache.remembered; issue 13: signed-in pages
+near the framework's own cost). Access is still decided on every request: a term ended, a post left or a
+unit renamed shows on the next page, and nothing is read again until then."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from committee import services as committee_services
+from committee.models import Appointment, OrgUnitName, StaffAssignment
+
+from .conftest import sign_in
+
+FACT_TABLES = ('"committee_staffassignment"', '"committee_appointment"', '"committee_orgunitname"')
+
+
+@pytest.fixture(autouse=True)
+def facts_kept(settings):
+    settings.DXPLAN_PAGE_CACHE = True  # what production has with Redis (the tests' default is off)
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _client(user) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    sign_in(client, user)
+    return client
+
+
+def _fact_queries(client: Client, url: str) -> tuple[str, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode(), [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT") and any(
+            f"FROM {table}" in q["sql"] for table in FACT_TABLES
+        )
+    ]
+
+
+def test_a_members_second_page_reads_no_posts_appointments_or_unit_names(meeting, member):
+    client = _client(member)
+    url = reverse("meetings:detail", args=[meeting.pk])
+    html, first = _fact_queries(client, url)
+    assert first, "the first page reads them"
+    assert "secret-room-4711" in html  # the member's side: the online link
+    html, again = _fact_queries(client, url)
+    assert again == []
+    assert "secret-room-4711" in html
+    assert "DX推進課" in html  # the footer's unit, from the cache
+
+
+def test_a_term_ended_closes_the_members_side_on_the_next_page(
+    meeting, member, member_appointment, django_capture_on_commit_callbacks
+):
+    client = _client(member)
+    url = reverse("meetings:detail", args=[meeting.pk])
+    assert "secret-room-4711" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        committee_services.appointment_end(
+            actor=None, appointment=member_appointment, ended_on=timezone.localdate() - dt.timedelta(days=1),
+            reason=Appointment.EndReason.RESIGNED,
+        )
+    assert "secret-room-4711" not in client.get(url).content.decode()
+    assert client.get(reverse("meetings:manage", args=[meeting.pk])).status_code == 404
+
+
+def test_a_post_left_closes_the_secretariats_pages_on_the_next_request(
+    meeting, secretariat, django_capture_on_commit_callbacks
+):
+    client = _client(secretariat)
+    url = reverse("meetings:manage", args=[meeting.pk])
+    assert client.get(url).status_code == 200
+    post = StaffAssignment.objects.get(user=secretariat)
+    with django_capture_on_commit_callbacks(execute=True):
+        post.end_on = timezone.localdate() - dt.timedelta(days=1)
+        post.save()  # the admin's way: a save, no service
+    assert client.get(url).status_code == 404
+
+
+def test_a_term_that_ends_by_the_calendar_closes_without_any_write(meeting, member, member_appointment):
+    """The cached appointment is compared with today's date on every request."""
+    client = _client(member)
+    url = reverse("meetings:detail", args=[meeting.pk])
+    assert "secret-room-4711" in client.get(url).content.decode()
+    with time_machine.travel(dt.datetime.combine(member_appointment.term_end, dt.time(12)) + dt.timedelta(days=1)):
+        assert "secret-room-4711" not in client.get(url).content.decode()
+
+
+def test_a_renamed_unit_shows_in_the_footer_on_the_next_page(
+    meeting, member, unit, django_capture_on_commit_callbacks
+):
+    client = _client(member)
+    url = reverse("meetings:detail", args=[meeting.pk])
+    assert "DX推進課" in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        OrgUnitName.objects.filter(unit=unit).update(name="デジタル戦略課")  # no signal: the next line is one
+        OrgUnitName.objects.filter(unit=unit).first().save()
+    html = client.get(url).content.decode()
+    assert "デジタル戦略課" in html and "DX推進課" not in html
