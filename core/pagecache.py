@@ -33,6 +33,8 @@ with the public pages. Access is still decided on every request, from these fact
 from __future__ import annotations
 
 import hashlib
+import logging
+import pickle  # noqa: S403 - only to name the error Django's cache raises on an old value
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -54,6 +56,7 @@ GENERATION_KEY = "dxplan:pages:generation"
 # fresh page, which an unknown one does not.)
 QUIET_ACTIONS = frozenset({"login", "login_failed", "logout", "password_reset_requested"})
 FACT_PREFIX = "dxplan:fact:"
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -84,7 +87,13 @@ def remembered(name: str, compute: Callable[[], T]) -> T:
     if not settings.DXPLAN_PAGE_CACHE:
         return compute()
     key = FACT_PREFIX + name
-    found = cache.get_many([GENERATION_KEY, key])
+    try:
+        found = cache.get_many([GENERATION_KEY, key])
+    except (pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError, EOFError):
+        # A value pickled by an older release (a class since changed or moved): computed again and
+        # overwritten, never an error page.
+        logger.info("Cached fact %s could not be read; computing it again", name)
+        found = {GENERATION_KEY: cache.get(GENERATION_KEY)}
     current = found.get(GENERATION_KEY)
     kept = found.get(key)
     if current is not None and isinstance(kept, tuple) and len(kept) == 2 and kept[0] == current:

@@ -109,3 +109,22 @@ def test_a_renamed_unit_shows_in_the_footer_on_the_next_page(
         OrgUnitName.objects.filter(unit=unit).first().save()
     html = client.get(url).content.decode()
     assert "デジタル戦略課" in html and "DX推進課" not in html
+
+
+def test_a_fact_pickled_by_an_older_release_is_computed_again_not_an_error(meeting, member):
+    """After a deploy a kept value may no longer unpickle (a class changed): the page still answers, the
+    value is computed again and stored anew."""
+    from core import pagecache
+
+    client = _client(member)
+    url = reverse("meetings:detail", args=[meeting.pk])
+    _fact_queries(client, url)
+    fact_keys = [k for k in cache._cache if pagecache.FACT_PREFIX in k]  # locmem: the pickled bytes
+    assert fact_keys
+    for key in fact_keys:
+        cache._cache[key] = b"\x80\x04\x95not a pickle of this release"
+    html, again = _fact_queries(client, url)
+    assert "secret-room-4711" in html
+    assert again, "read again from the database"
+    _html, third = _fact_queries(client, url)
+    assert third == []  # stored anew
