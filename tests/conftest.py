@@ -216,12 +216,25 @@ TESTS = Path(__file__).resolve().parent
 # pytest-timeout's 300 s (pyproject.toml) is only the last resort for a hung test. On a machine busy with
 # other work their setup alone (imports, a worker's start) once took longer, so they get more.
 SLOW_FOLDERS_TIMEOUT = {"browser": 600, "integration": 600, "deploy": 900}
+# Coverage is measured by the unit and view tests. Tracing costs about 70 % more CPU (measured on
+# tests/meetings/test_views.py + tests/committee/test_views.py: 126 s → 217 s), and CI is CPU-bound on two
+# cores; these tests run code the others already reach, so they run untraced (pytest-cov's `no_cover`,
+# extended below to their setup, where the browser tests build their scenes and load the demo):
+# the browser tests, and the tests that build ten or a hundred times the data only to count queries.
+UNTRACED_FOLDERS = {"browser"}
+UNTRACED_TESTS = {
+    "tests/meetings/test_every_page_queries.py::test_every_page_runs_the_same_queries_with_ten_times_the_data",
+    "tests/committee/test_admin.py::test_every_changelist_loads_and_its_queries_do_not_grow_with_rows",
+    "tests/opendata/test_queries.py::test_lists_run_a_fixed_number_of_queries",
+}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
 def pytest_collection_modifyitems(config, items):
     for item in items:
         folder = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+        if folder in UNTRACED_FOLDERS or item.nodeid.split("[")[0] in UNTRACED_TESTS:
+            item.add_marker(pytest.mark.no_cover)
         if folder in SLOW_FOLDERS_TIMEOUT and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(SLOW_FOLDERS_TIMEOUT[folder]))
         if folder in XDIST_GROUPS:
@@ -246,6 +259,20 @@ class _XdistGroupIds:
             mark = item.get_closest_marker("xdist_group")
             if mark is not None and "@" not in item.nodeid.rpartition("]")[2]:
                 item._id = NodeId.parse(f"{item.nodeid}@{mark.args[0]}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    """pytest-cov pauses coverage for a `no_cover` test's call only; its fixtures are set up untraced too."""
+    plugin = item.config.pluginmanager.get_plugin("_cov")
+    controller = getattr(plugin, "cov_controller", None)
+    if controller is None or not getattr(controller, "started", False) or item.get_closest_marker("no_cover") is None:
+        return (yield)
+    controller.pause()
+    try:
+        return (yield)
+    finally:
+        controller.resume()
 
 
 def pytest_configure(config):
