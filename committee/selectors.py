@@ -435,8 +435,6 @@ def secretariat_unit(body: Body) -> OrgUnit:
     return unit
 
 
-
-
 @dataclass(frozen=True)
 class UnitContact:
     """A secretariat unit as a page's footer names it on one day."""

@@ -67,21 +67,28 @@ class Throttle(Protocol):
     def __call__(self, request: HttpRequest) -> HttpResponse | None: ...
 
 
-def rate_limited(*, group: str, refuse: Callable[[HttpRequest, int], HttpResponse]) -> Callable[[View], View]:
-    """Count every request of the view per client address in `group` against DXPLAN_OPENDATA_RATE (the one
-    rate of every export); over it, answer `refuse(request, seconds to wait)`. The view carries the check as
-    `throttle`, which the page cache calls for the copies it serves without running the view."""
+def throttle(*, group: str, refuse: Callable[[HttpRequest, int], HttpResponse]) -> Throttle:
+    """The check of an export's rate limit: count the request per client address in `group` against
+    DXPLAN_OPENDATA_RATE (the one rate of every export); over it, `refuse(request, seconds to wait)`, else None."""
 
-    def throttle(request: HttpRequest) -> HttpResponse | None:
+    def check(request: HttpRequest) -> HttpResponse | None:
         rate = settings.DXPLAN_OPENDATA_RATE
         return refuse(request, retry_after(rate)) if limited(request, group=group, rate=rate) else None
+
+    return check
+
+
+def rate_limited(*, group: str, refuse: Callable[[HttpRequest, int], HttpResponse]) -> Callable[[View], View]:
+    """A view counted by `throttle(group, refuse)` before it runs. The view carries the check as `throttle`,
+    which the page cache calls for the copies it serves without running the view."""
+    check = throttle(group=group, refuse=refuse)
 
     def wrap(view: View) -> View:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-            return throttle(request) or view(request, *args, **kwargs)
+            return check(request) or view(request, *args, **kwargs)
 
-        wrapped.throttle = throttle  # type: ignore[attr-defined]  # read by core.pagecache
+        wrapped.throttle = check  # type: ignore[attr-defined]  # read by core.pagecache
         return wrapped
 
     return wrap

@@ -7,30 +7,27 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from core.exports import conditional, retry_after
-from core.exports import limited as _limited
+from core.exports import conditional, throttle
 
 # Public exports may be kept this long by a proxy or a browser; a change shows within five minutes.
 MAX_AGE = 300
 
 
-def limited(request: HttpRequest) -> bool:
-    return _limited(request, group="opendata", rate=settings.DXPLAN_OPENDATA_RATE)
-
-
-def too_many(request: HttpRequest) -> HttpResponse:
+def too_many(request: HttpRequest, seconds: int) -> HttpResponse:
     """429 with a page in the visitor's language saying when to try again."""
-    seconds = retry_after(settings.DXPLAN_OPENDATA_RATE)
     response = render(request, "opendata/429.html", {"retry_after": seconds}, status=429)
     response["Retry-After"] = str(seconds)
     patch_cache_control(response, no_store=True)
     return response
+
+
+# Every open-data request counts per client address (core.exports.throttle; the calendar feeds count apart).
+limited = throttle(group="opendata", refuse=too_many)
 
 
 def export(*, language: str | None = "ja") -> Callable:
@@ -46,8 +43,9 @@ def export(*, language: str | None = "ja") -> Callable:
                 response = HttpResponse(status=405)
                 response["Allow"] = "GET, HEAD"
                 return response
-            if limited(request):
-                return too_many(request)
+            refusal = limited(request)
+            if refusal is not None:
+                return refusal
             if language:
                 with translation.override(language):
                     response = conditional_view(request, *args, **kwargs)
@@ -63,6 +61,7 @@ def export(*, language: str | None = "ja") -> Callable:
             return response
 
         wrapped.csrf_exempt = True  # type: ignore[attr-defined]  # Django reads this flag set on view functions
+        wrapped.throttle = limited  # type: ignore[attr-defined]  # as core.exports.rate_limited, for the page cache
         return wrapped
 
     return wrap
