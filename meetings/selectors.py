@@ -284,6 +284,8 @@ def invited_members(meeting: Meeting) -> list[Appointment]:
 
 
 GUEST_ROLE_ORDER = {"official": 0, "explainer": 1, "witness": 2, "observer": 3, "secretariat": 4}
+# Members 五十音順 (then as the roster orders them) in SQL: attendance_rows' order of members.
+MEMBER_ORDER = (F("appointment__person__sort_key").asc(nulls_last=True), "appointment__display_order")
 
 
 def attendance_in_order(meeting: Meeting) -> QuerySet[Attendance]:
@@ -294,8 +296,7 @@ def attendance_in_order(meeting: Meeting) -> QuerySet[Attendance]:
     )
     return meeting.attendances.select_related("appointment__person", "attendee__person", "replied_by").order_by(
         Case(When(appointment__isnull=True, then=Value(1)), default=Value(0)),  # members first
-        F("appointment__person__sort_key").asc(nulls_last=True),
-        "appointment__display_order",
+        *MEMBER_ORDER,
         guest_role,
         "attendee__position",
         "pk",
@@ -306,9 +307,7 @@ def unanswered_members(meeting: Meeting, named: int) -> tuple[list[Attendance], 
     """The first `named` members who have not answered (五十音順), and how many have not, at any size."""
     rows = meeting.attendances.filter(appointment__category__in=Appointment.MEMBER_CATEGORIES, reply="")
     names = list(
-        rows.select_related("appointment__person").order_by(
-            F("appointment__person__sort_key").asc(nulls_last=True), "appointment__display_order", "pk"
-        )[:named]
+        rows.select_related("appointment__person").order_by(*MEMBER_ORDER, "pk")[:named]
     )
     return names, (rows.count() if len(names) == named else len(names))
 
@@ -394,7 +393,7 @@ def members_attendance(meeting: Meeting) -> QuerySet[Attendance]:
     return (
         meeting.attendances.filter(appointment__isnull=False)
         .select_related("appointment__person")
-        .order_by(F("appointment__person__sort_key").asc(nulls_last=True), "appointment__display_order", "pk")
+        .order_by(*MEMBER_ORDER, "pk")
     )
 
 

@@ -41,7 +41,9 @@ def meeting_detail(request, pk: int):
     readable = minutes_readable(meeting, access)
     minutes_entries = published_minutes_entries(readable) if readable is not None else None
     my_row = selectors.attendance_of(meeting, request.user)
-    members = selectors.members_attendance(meeting) if show_attendance else selectors.members_attendance(meeting).none()
+    members = selectors.members_attendance(meeting)
+    if not show_attendance:
+        members = members.none()
     context = {
         "meeting": meeting,
         "access": access,
