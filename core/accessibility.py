@@ -8,7 +8,7 @@ CI checks are the pages the record names."""
 import datetime as dt
 import json
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,7 +42,6 @@ class Record:
     tested_on: dt.date | None
     axe_version: str
     tags: tuple[str, ...]
-
 
     @property
     def representative(self) -> int:
@@ -92,11 +91,7 @@ def record() -> Record:
     results_path = RECORD_DIR / "results.json"
     results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
     by_id = results.get("pages", {})
-    pages = [
-        Page(**{**page.__dict__, "axe": by_id.get(page.id, {}).get("axe", {}),
-                "manual": by_id.get(page.id, {}).get("manual", {}), "path": by_id.get(page.id, {}).get("path", "")})
-        for page in pages
-    ]
+    pages = [_with_results(page, by_id.get(page.id, {})) for page in pages]
     tested_on = results.get("tested_on")
     return Record(
         pages=tuple(pages),
@@ -105,3 +100,8 @@ def record() -> Record:
         axe_version=results.get("axe_version", ""),
         tags=tuple(results.get("tags", ())),
     )
+
+
+def _with_results(page: Page, found: dict) -> Page:
+    """The page with what results.json recorded for it (nothing yet: empty)."""
+    return replace(page, axe=found.get("axe", {}), manual=found.get("manual", {}), path=found.get("path", ""))
