@@ -123,20 +123,18 @@ def attendance_context(meeting: Meeting, request: HttpRequest | None = None) -> 
     """What the manage page's attendance part shows (the whole page, or that part redrawn by htmx): the
     quorum over every row (counted in SQL), and one page of the rows (?att=) to record; the same queries
     at any number of members."""
-    choices = {
+    unanswered, not_answered = selectors.unanswered_members(meeting, UNANSWERED_NAMED)
+    page = (
+        paginate(request, selectors.attendance_in_order(meeting), ATTENDANCE_PAGE, param="att", anchor="att-h")
+        if request is not None
+        else None
+    )
+    return {
         "meeting": meeting,
         "reply_choices": Attendance.Reply.choices,
         "actual_choices": Attendance.Actual.choices,
         "mode_choices": Attendance.Mode.choices,
-    }
-    unanswered, not_answered = selectors.unanswered_members(meeting, UNANSWERED_NAMED)
-    if request is None:
-        rows, page = selectors.attendance_rows(meeting, affiliations=False), None
-    else:
-        page = paginate(request, selectors.attendance_in_order(meeting), ATTENDANCE_PAGE, param="att", anchor="att-h")
-    return {
-        **choices,
-        "rows": page if page is not None else rows,
+        "rows": page if page is not None else selectors.attendance_rows(meeting, affiliations=False),
         "attendance_page": page,
         "unanswered": unanswered,
         "unanswered_more": not_answered - len(unanswered),
