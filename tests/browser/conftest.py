@@ -230,14 +230,25 @@ def follow(page, locator) -> None:
 
 def swap(page, locator, target: str) -> None:
     """Click a button of a form that htmx sends (hx-post): the page stays, and `target` is redrawn in
-    place. Waits for that request's answer and for htmx to settle the new part."""
+    place. Waits for htmx's own word that `target` has settled (htmx:afterSettle), which comes after every
+    part of the answer is in, out-of-band parts included. Waiting for the answer and then for `target`'s
+    classes was a race: htmx may not have begun the swap when the answer reaches Playwright, and the next
+    step then filled in a form that the out-of-band swap replaced a moment later."""
+    page.evaluate(
+        """selector => {
+            window.dxplanSettled = false;
+            document.addEventListener('htmx:afterSettle', function settled(event) {
+                if (event.target instanceof Element && event.target.matches(selector)) {
+                    window.dxplanSettled = true;
+                    document.removeEventListener('htmx:afterSettle', settled);
+                }
+            });
+        }""",
+        target,
+    )
     with page.expect_response(lambda r: r.request.method == "POST" and r.request.headers.get("hx-request") == "true"):
         locator.click()
-    page.wait_for_function(
-        "selector => { const el = document.querySelector(selector); return el && !el.classList.contains('htmx-request')"
-        " && !el.classList.contains('htmx-settling') && !el.classList.contains('htmx-swapping'); }",
-        arg=target,
-    )
+    page.wait_for_function("() => window.dxplanSettled === true")
 
 
 def log_in(page, site: Site, email: str, *, otp_device=None) -> None:
