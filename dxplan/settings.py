@@ -413,6 +413,14 @@ DXPLAN_PAGE_CACHE_VIEWS = frozenset({
     "committee:home", "committee:body_list", "committee:body_detail", "committee:guideline_current",
     "committee:guideline_detail", "meetings:body_meetings", "meetings:detail", "meetings:agenda_print",
     "meetings:schedule_year", "notices:body_calendar", "print:agenda_html", "print:agenda_pdf",
+    # The open data (opendata/urls.py) but for the datasets page, which carries the site's forms: a stored
+    # copy still counts against the rate limit and answers conditional requests (core.pagecache).
+    "opendata:oparl_system", "opendata:oparl_bodies", "opendata:oparl_body", "opendata:oparl_body_list",
+    "opendata:oparl_organization_meetings", "opendata:oparl_object", "opendata:meetings_csv",
+    "opendata:body_meetings_csv", "opendata:roster_csv", "opendata:popolo", "opendata:site_feed",
+    "opendata:body_feed",
+    # A visitor's search, one copy per query string.
+    "search:search",
 })
 DXPLAN_PAGE_CACHE_APPS = frozenset({"committee", "meetings", "documents", "notices", "search", "participation"})
 DXPLAN_PAGE_CACHE_IGNORE = frozenset({"documents.download", "notices.delivery"})

@@ -1,0 +1,125 @@
+"""The open data is served from the public page cache like the public pages (core/pagecache.py; issue 13):
+OParl, the CSV datasets, Popolo and the Atom feeds, each kept per address (its query string included) and
+dropped by every change that can alter it. A copy from the cache still counts against the rate limit per
+client address and still answers conditional requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from meetings import services as meetings
+from tests.conftest import TOKYO, appoint
+
+CODE = "020001"  # DXPLAN_LOCAL_GOVERNMENT_CODE's default: the OParl Body
+
+
+@pytest.fixture(autouse=True)
+def page_cache(settings):
+    settings.DXPLAN_PAGE_CACHE = True
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def meeting(body, secretariat, chair, member_appointment, in_term):
+    """第1回 on 2023-06-07 14:00, its 次第 approved and the notice sent: in every export."""
+    start = dt.datetime(2023, 6, 7, 14, 0, tzinfo=TOKYO)
+    meeting = meetings.meeting_create(
+        actor=secretariat, body=body, start_at=start, end_at=start + dt.timedelta(hours=2), venue_name="青森県庁"
+    )
+    meetings.agenda_item_add(actor=secretariat, meeting=meeting, title="開会")
+    version = meetings.agenda_submit(actor=secretariat, meeting=meeting)
+    meetings.agenda_approve(actor=chair, meeting=meeting, sha256=version.sha256)
+    return meetings.meeting_mark_notified(actor=secretariat, meeting=meeting)
+
+
+def _exports(meeting) -> list[str]:
+    return [
+        f"/oparl/body/{CODE}/meeting/",
+        f"/oparl/body/{CODE}/person/",
+        f"/oparl/body/{CODE}/membership/",
+        f"/oparl/meeting/{meeting.pk}/",
+        f"/oparl/organization/{meeting.body_id}/meeting/",
+        "/opendata/meetings.csv",
+        "/opendata/meetings.csv?bom=1",
+        f"/opendata/bodies/{meeting.body.slug}/meetings.csv",
+        f"/opendata/bodies/{meeting.body.slug}/roster.csv",
+        f"/opendata/bodies/{meeting.body.slug}/popolo.json",
+        "/opendata/feed.atom",
+        f"/opendata/bodies/{meeting.body.slug}/feed.atom",
+    ]
+
+
+def _get(path: str, **headers):
+    response = Client(**headers).get(path)
+    assert response.status_code == 200, path
+    return response
+
+
+def _fresh(settings, path: str) -> bytes:
+    settings.DXPLAN_PAGE_CACHE = False
+    try:
+        return _get(path).content
+    finally:
+        settings.DXPLAN_PAGE_CACHE = True
+
+
+def test_every_export_is_served_from_the_cache_without_a_query(meeting, django_assert_num_queries):
+    for path in ["/oparl/", "/oparl/body/", f"/oparl/body/{CODE}/", *_exports(meeting)]:
+        first = _get(path)
+        with django_assert_num_queries(0):
+            again = _get(path)
+        assert again.content == first.content, path
+        assert again["ETag"] == first["ETag"] and again["Content-Type"] == first["Content-Type"], path
+
+
+def test_each_address_is_kept_apart(meeting):
+    """The query string is part of the key: the Excel variant and a page of a list are their own copies."""
+    plain = _get("/opendata/meetings.csv").content
+    excel = _get("/opendata/meetings.csv?bom=1").content
+    assert excel == "\ufeff".encode() + plain
+    assert _get("/opendata/meetings.csv").content == plain
+    everything = _get(f"/oparl/body/{CODE}/person/").json()
+    assert len(everything["data"]) == 2
+    one = _get(f"/oparl/body/{CODE}/person/?limit=1").json()
+    assert len(one["data"]) == 1
+
+
+def test_no_change_leaves_an_export_stale(settings, meeting, body, secretariat, django_capture_on_commit_callbacks):
+    """The meeting cancelled and a member appointed, each through its service: every export read after the
+    commits is exactly what a fresh render shows, and differs from the copy kept before."""
+    paths = _exports(meeting)
+    before = {path: _get(path).content for path in paths}
+    assert {path: _get(path).content for path in paths} == before  # now served from the cache
+
+    with django_capture_on_commit_callbacks(execute=True):  # the services' transactions commit
+        meetings.meeting_cancel(actor=secretariat, meeting=meeting, reason="台風接近のため")
+    with django_capture_on_commit_callbacks(execute=True):
+        appoint(body, "新井", "あらい", given="光")
+
+    after = {path: _get(path).content for path in paths}
+    assert {path for path in paths if after[path] == before[path]} == set()
+    assert {path for path in paths if after[path] != _fresh(settings, path)} == set()
+
+
+def test_a_copy_from_the_cache_still_counts_against_the_rate_limit(settings, meeting):
+    settings.DXPLAN_OPENDATA_RATE = "3/m"
+    path = "/opendata/feed.atom"
+    client = Client(REMOTE_ADDR="192.0.2.20")
+    assert [client.get(path).status_code for _ in range(3)] == [200, 200, 200]  # rendered once, then the copy
+    refused = client.get(path)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert Client(REMOTE_ADDR="192.0.2.21").get(path).status_code == 200  # another address has its own count
+
+
+def test_a_copy_from_the_cache_answers_conditional_requests(meeting, django_assert_num_queries):
+    path = f"/oparl/meeting/{meeting.pk}/"
+    first = _get(path)
+    with django_assert_num_queries(0):
+        assert Client().get(path, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+        assert Client().get(path, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 304
