@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, set_response_etag
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from committee.access import body_for
 from core import wareki
 from core.exports import conditional, rate_limited, set_last_modified
+from core.pagecache import remembered
 from core.wareki import fiscal_year_bounds, fiscal_year_of
 from meetings import services as meeting_services
 from meetings.access import attendee_for_token, guest_access, meeting_for, viewer_for, visible_agenda
@@ -390,7 +391,13 @@ def member_calendar(request, token: str):
     meetings = _feed_window(request, visible)
     if isinstance(meetings, HttpResponse):
         return meetings
-    content = feed_ics(selectors.with_revision(meetings).order_by("start_at"), private=True, name=_("My meetings"))
+    # Kept with the public pages' generation (dropped by every change of a meeting, a body or a term): the
+    # next poll of the calendar client costs the token's check alone. The key holds all the feed depends on.
+    key = (f"member-calendar:{user.pk}:{user.feed_generation}:{timezone.localdate().isoformat()}:"
+           f"{translation.get_language()}:{request.GET.get('year', '')}")
+    content = remembered(key, lambda: feed_ics(
+        selectors.with_revision(meetings).order_by("start_at"), private=True, name=_("My meetings")
+    ))
     # no-store keeps ConditionalGetMiddleware from computing the ETag: given here.
     return set_response_etag(_ics_response(content, private=True))
 

@@ -176,6 +176,31 @@ def test_the_member_feed_is_private_answers_304_and_is_limited(meeting, member, 
     assert Client().get(url).status_code == 429
 
 
+def test_the_member_feed_is_kept_until_a_change_and_never_for_a_retired_address(
+    page_cache, meeting, member, secretariat, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """The member's feed is kept with the public pages' generation (issue 13): the calendar client's next poll
+    costs the check of its address alone (one query), a change of a meeting shows at once, and an address
+    retired by a reset answers 404 whatever is kept."""
+    url = reverse("notices:member_calendar", args=[feed_token(member)])
+    first = Client().get(url)
+    assert first.status_code == 200
+    with django_assert_num_queries(1):  # the account behind the address
+        again = Client().get(url)
+    assert again.content == first.content and again["ETag"] == first["ETag"]
+
+    with time_machine.travel(LATER, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):  # the service's transaction commits
+            meeting_services.meeting_update(actor=secretariat, meeting=meeting, venue_name="青森県観光物産館アスパム")
+        changed = Client().get(url)
+    assert changed.status_code == 200 and "アスパム" in changed.content.decode()
+    assert changed["ETag"] != first["ETag"]
+
+    member.feed_generation += 1  # what a password reset does to the old address
+    member.save(update_fields=["feed_generation"])
+    assert Client().get(url).status_code == 404
+
+
 def test_an_invitation_is_stamped_when_it_is_made(
     approved, meeting, secretariat, member, django_capture_on_commit_callbacks
 ):
