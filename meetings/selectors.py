@@ -18,6 +18,7 @@ from committee import access as committee_access
 from committee import selectors as committee_selectors
 from committee.models import Appointment, Body, Guideline
 from core.models import User
+from core.pagecache import remembered
 from core.types import AnyUser
 from core.wareki import fiscal_year_bounds
 
@@ -43,6 +44,8 @@ from .models import (
     Attendee,
     Meeting,
     Milestone,
+    Minutes,
+    MinutesConfirmation,
     MinutesEntry,
 )
 
@@ -671,9 +674,17 @@ def speaker_options(meeting: Meeting) -> list[SpeakerOption]:
 
 
 def agendas_waiting_for(user: AnyUser) -> list[Meeting]:
-    """Meetings whose 次第 waits for this user's approval (as presiding officer or convener)."""
+    """Meetings whose 次第 waits for this user's approval (as presiding officer or convener). Kept until the
+    next change (core.pagecache.remembered: a submission, an approval, an answer of the chair, a new term are
+    all writes), per day, since who presides is read for the day."""
     if not user.is_authenticated:
         return []
+    return remembered(
+        f"agendas-waiting:{user.pk}:{timezone.localdate().isoformat()}", lambda: _agendas_waiting_for(user)
+    )
+
+
+def _agendas_waiting_for(user: AnyUser) -> list[Meeting]:
     # Only bodies where the user is the convening official or has held an officer's post can be waiting
     # for them: a plain member's pages then cost no presiding-officer look-ups at all.
     submitted = (
@@ -691,20 +702,39 @@ def agendas_waiting_for(user: AnyUser) -> list[Meeting]:
 
 
 def meetings_of_member(user: AnyUser) -> tuple[list[Attendance], list[Attendance]]:
-    """A member's invitations: upcoming (with the answer given) and past (with minutes to confirm)."""
+    """A member's invitations: upcoming (with the answer given) and past (with minutes to confirm), told apart
+    by the moment asked. The rows are kept until the next change (core.pagecache.remembered), per day, since
+    which meetings a member may see is read for the day."""
     if not user.is_authenticated:
         return [], []
-    rows = list(
-        Attendance.objects.filter(Q(appointment__person__user=user) | Q(attendee__person__user=user))
-        .filter(prefixed(viewer_for(user).meetings, "meeting__"))  # listed exactly when its page answers
-        .select_related("meeting__body", "meeting__minutes")
-        .order_by("meeting__start_at")
-    )
+    rows = remembered(f"invitations:{user.pk}:{timezone.localdate().isoformat()}", lambda: _invitations_of(user))
     now = timezone.now()
     upcoming = [r for r in rows if r.meeting.start_at is None or r.meeting.start_at > now]
     past = [r for r in rows if r.meeting.start_at is not None and r.meeting.start_at <= now]
     past.reverse()
     return upcoming, past
+
+
+def minutes_to_confirm(user: AnyUser) -> set[int]:
+    """The meetings whose draft minutes wait for this user's confirmation (kept until the next change)."""
+    if not user.is_authenticated:
+        return set()
+    return remembered(f"minutes-to-confirm:{user.pk}", lambda: set(
+        MinutesConfirmation.objects.filter(
+            appointment__person__user=user,
+            state=MinutesConfirmation.State.PENDING,
+            minutes__status=Minutes.Status.CONFIRMING,
+        ).values_list("minutes__meeting_id", flat=True)
+    ))
+
+
+def _invitations_of(user: AnyUser) -> list[Attendance]:
+    return list(
+        Attendance.objects.filter(Q(appointment__person__user=user) | Q(attendee__person__user=user))
+        .filter(prefixed(viewer_for(user).meetings, "meeting__"))  # listed exactly when its page answers
+        .select_related("meeting__body", "meeting__minutes")
+        .order_by("meeting__start_at")
+    )
 
 
 def agenda_prefetch() -> Prefetch[str, QuerySet[AgendaItem], str]:

@@ -16,7 +16,7 @@ from committee import selectors as committee_selectors
 from .. import selectors, services
 from ..access import meeting_for, minutes_for
 from ..forms import AnswerForm
-from ..models import Minutes, MinutesConfirmation
+from ..models import Minutes
 from ._common import error
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -30,13 +30,7 @@ from ._common import error
 @require_GET
 def my_meetings(request):
     upcoming, past = selectors.meetings_of_member(request.user)
-    pending_minutes = set(
-        MinutesConfirmation.objects.filter(
-            appointment__person__user=request.user,
-            state=MinutesConfirmation.State.PENDING,
-            minutes__status=Minutes.Status.CONFIRMING,
-        ).values_list("minutes__meeting_id", flat=True)
-    )
+    pending_minutes = selectors.minutes_to_confirm(request.user)
     return render(
         request,
         "meetings/my_meetings.html",

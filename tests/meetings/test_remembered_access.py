@@ -128,3 +128,66 @@ def test_a_fact_pickled_by_an_older_release_is_computed_again_not_an_error(meeti
     assert again, "read again from the database"
     _html, third = _fact_queries(client, url)
     assert third == []  # stored anew
+
+
+# --- "My meetings" and the approvals: the user's invitations and the 次第 waiting for them ----------------
+
+LISTS = ('"meetings_attendance"', '"meetings_meeting"', '"meetings_minutesconfirmation"')
+
+
+def _list_queries(client: Client, url: str) -> tuple[str, list[str]]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode(), [q["sql"] for q in queries.captured_queries if any(t in q["sql"] for t in LISTS)]
+
+
+def test_my_meetings_is_kept_and_an_answer_shows_on_the_next_page(
+    invited, member, django_capture_on_commit_callbacks
+):
+    from meetings import services
+
+    from .conftest import row_of
+
+    client = _client(member)
+    url = reverse("meetings:my_meetings")
+    html, first = _list_queries(client, url)
+    assert first and "Not answered" in html
+    html, again = _list_queries(client, url)
+    assert again == [] and "Not answered" in html  # the invitations from the cache
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.attendance_reply(actor=member, attendance=row_of(invited, member), reply="online", note="")
+    html, _ = _list_queries(client, url)
+    assert "Not answered" not in html and "Online" in html
+
+
+def test_my_meetings_moves_a_meeting_to_the_past_when_it_starts_without_any_write(invited, member):
+    url = reverse("meetings:my_meetings")
+    with time_machine.travel(invited.start_at - dt.timedelta(minutes=2), tick=False):  # just before it starts
+        client = _client(member)
+        assert "No past meetings." in client.get(url).content.decode()
+    with time_machine.travel(invited.start_at + dt.timedelta(minutes=1), tick=False):  # the same day
+        html, queries = _list_queries(client, url)
+    assert queries == []  # still the kept rows: only the moment they are read against moved
+    assert "No upcoming meetings." in html and "No past meetings." not in html
+
+
+def test_an_agenda_waiting_for_the_chair_comes_and_goes_with_the_writes(
+    meeting, secretariat, chair, django_capture_on_commit_callbacks
+):
+    from meetings import services
+
+    client = _client(chair)
+    url = reverse("meetings:approvals")
+    review = reverse("meetings:agenda_review", args=[meeting.pk])
+    assert review not in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        version = services.agenda_submit(actor=secretariat, meeting=meeting)
+    html, _ = _list_queries(client, url)
+    assert review in html
+    html, again = _list_queries(client, url)
+    assert review in html and again == []  # kept
+    with django_capture_on_commit_callbacks(execute=True):
+        services.agenda_approve(actor=chair, meeting=meeting, sha256=version.sha256)
+    assert review not in client.get(url).content.decode()
