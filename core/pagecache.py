@@ -25,7 +25,8 @@ The cache must be shared by every process that serves or writes (Redis in produc
 page cache on only then, or in development where one process does everything.
 
 The same generation keeps what signed-in pages read on every request and that only such a write changes
-(`remembered`: a user's secretariat posts and appointments, a unit's name in the footer), so a signed-in
+(`remembered`: a user's secretariat posts and appointments, a unit's name in the footer, a member's
+invitations and the minutes and 次第 waiting for them, a member's calendar feed), so a signed-in
 page does not ask the database for them again: a term ended, a post left or a unit renamed drops them
 with the public pages. Access is still decided on every request, from these facts and today's date.
 """
