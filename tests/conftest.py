@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
@@ -50,6 +51,16 @@ def _no_page_cache(settings):
     # public pages never runs: pages read twice around a change would be the cached ones. The cache and
     # its invalidation are tested on their own (tests/documents/test_pagecache.py), with commits.
     settings.DXPLAN_PAGE_CACHE = False
+
+
+@pytest.fixture
+def page_cache_on(settings):
+    """The public page cache and the facts kept with it (core.pagecache) on, as production has them with
+    Redis (the tests' default is off), from an empty cache."""
+    settings.DXPLAN_PAGE_CACHE = True
+    cache.clear()
+    yield
+    cache.clear()
 
 
 # A one-page PDF: the demo's documents are rendered and checked in tests/documents; elsewhere rendering

@@ -25,11 +25,8 @@ FACT_TABLES = ('"committee_staffassignment"', '"committee_appointment"', '"commi
 
 
 @pytest.fixture(autouse=True)
-def facts_kept(settings):
-    settings.DXPLAN_PAGE_CACHE = True  # what production has with Redis (the tests' default is off)
-    cache.clear()
-    yield
-    cache.clear()
+def facts_kept(page_cache_on):
+    """What production has with Redis (tests/conftest.py: the tests' default is off)."""
 
 
 def _client(user) -> Client:

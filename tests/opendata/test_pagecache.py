@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from meetings import services as meetings
@@ -18,11 +17,8 @@ CODE = "020001"  # DXPLAN_LOCAL_GOVERNMENT_CODE's default: the OParl Body
 
 
 @pytest.fixture(autouse=True)
-def page_cache(settings):
-    settings.DXPLAN_PAGE_CACHE = True
-    cache.clear()
-    yield
-    cache.clear()
+def page_cache(page_cache_on):
+    """Every test here runs with the page cache on (tests/conftest.py)."""
 
 
 @pytest.fixture

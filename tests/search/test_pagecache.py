@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -19,11 +18,8 @@ TITLE = "青森県DX推進方向"
 
 
 @pytest.fixture(autouse=True)
-def page_cache(settings):
-    settings.DXPLAN_PAGE_CACHE = True
-    cache.clear()
-    yield
-    cache.clear()
+def page_cache(page_cache_on):
+    """Every test here runs with the page cache on (tests/conftest.py)."""
 
 
 def _search(**params) -> bytes:
