@@ -47,9 +47,9 @@ class NamedChoice:
     a primary key (links, the select) or part of a name (typed), resolved among the choices the user may
     see only, so a forged value fails validation either way."""
 
-    def __init__(self, queryset: QuerySet, label: Callable[[Any], str], text_q: Callable[[str], Q], *,
-                 several: StrOrPromise, none: StrOrPromise):
-        self.queryset, self.label, self.text_q = queryset, label, text_q
+    def __init__(self, queryset: QuerySet, label: Callable[[Any], str], text_q: Callable[[str], Q],
+                 exact_q: Callable[[str], Q], *, several: StrOrPromise, none: StrOrPromise):
+        self.queryset, self.label, self.text_q, self.exact_q = queryset, label, text_q, exact_q
         self.several, self.none = several, none
         self.first = [(obj.pk, label(obj)) for obj in queryset[: LISTED + 1]]
         self.listed = len(self.first) <= LISTED
@@ -59,14 +59,16 @@ class NamedChoice:
         value = value.strip()
         if value.isdigit() and (found := self.queryset.filter(pk=int(value)).first()):
             return found
+        exact = list(self.queryset.filter(self.exact_q(value))[:2])  # a whole name wins over longer ones
+        if len(exact) == 1:
+            return exact[0]
         words = value.split()
         matches = self.queryset
         for word in words:
             matches = matches.filter(self.text_q(word))
         candidates = list(matches[: LISTED + 1]) if words else []
-        exact = [obj for obj in candidates if self.label(obj).replace(" ", "") == value.replace(" ", "")]
-        if len(exact) == 1 or len(candidates) == 1:
-            return (exact or candidates)[0]
+        if len(candidates) == 1:
+            return candidates[0]
         if not candidates:
             raise forms.ValidationError(self.none, params={"text": value})
         if len(candidates) > LISTED:
@@ -94,12 +96,13 @@ class AuditFilterForm(forms.Form):
             "body": NamedChoice(
                 bodies_managed_by(user).order_by("display_order", "id").only("pk", "name"), lambda body: body.name,
                 lambda word: Q(name__icontains=word) | Q(short_name__icontains=word),
+                lambda text: Q(name=text) | Q(short_name=text),
                 several=gettext_lazy("Several bodies match “%(text)s”: choose one."),
                 none=gettext_lazy("None of your bodies matches “%(text)s”."),
             ),
             "person": NamedChoice(
                 selectors.people_managed_by(user).order_by("sort_key", "id").only("family_name", "given_name", "user"),
-                str, _person_text_q,
+                str, _person_text_q, _person_exact_q,
                 several=gettext_lazy("Several people match “%(text)s”: choose one."),
                 none=gettext_lazy("Nobody on your bodies matches “%(text)s”."),
             ),
@@ -179,6 +182,12 @@ def _person_text_q(word: str) -> Q:
     reading = kana.to_hiragana(word)
     return (Q(family_name__icontains=word) | Q(given_name__icontains=word)
             | Q(family_name_kana__icontains=reading) | Q(given_name_kana__icontains=reading))
+
+
+def _person_exact_q(text: str) -> Q:
+    """The whole name as shown (family and given name with a space), or the family name alone."""
+    family, _space, given = text.partition(" ")
+    return Q(family_name=family, given_name=given.strip()) if given.strip() else Q(family_name=family, given_name="")
 
 
 def _person_q(person: Person) -> Q:

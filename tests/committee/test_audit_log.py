@@ -241,11 +241,15 @@ def test_with_many_bodies_the_body_filter_is_a_search_box_that_takes_a_name_or_t
     assert shown(body="専門部会")[1] == [str(third)]  # part of the name
     assert shown(body="景観審議会")[1] == [str(second)]  # a whole name wins over longer ones containing it
 
-    page, rows = shown(body="景観")  # two match: a select of the two, nothing listed yet
+    assert shown(body="景観")[1] == [str(second)]  # a whole short name too
+    page, rows = shown(body="景観審")  # two match: a select of the two, nothing listed yet
     assert rows == []
     text = page.content.decode()
-    assert "「景観」に当てはまる会議体が複数あります。" in text
+    assert "「景観審」に当てはまる会議体が複数あります。" in text
     assert '<select name="body"' in text and ">景観審議会専門部会<" in text and ">環境審議会<" not in text
+    many = [factories.BodyFactory(name=f"景観審議会{n}", secretariat=body.secretariat) for n in (1, 10, 11, 12)]
+    audit_record(actor=secretariat, action=AuditAction.MEETING_CHANGED, target=many[0])
+    assert shown(body="景観審議会1")[1] == [str(many[0])]  # even among more than are listed
 
     # Another unit's body is not found by its id or its name.
     for asked in (other_body.pk, other_body.name):
