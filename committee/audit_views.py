@@ -44,7 +44,7 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 class NamedChoice:
     """The choices of a body or person filter, looked up rather than listed when they are many: the value is
-    a primary key (links, the select) or part of a name (typed), resolved among the choices the user may
+    a primary key (links, the select) or a name or part of one (typed), resolved among the choices the user may
     see only, so a forged value fails validation either way."""
 
     def __init__(self, queryset: QuerySet, label: Callable[[Any], str], text_q: Callable[[str], Q],
@@ -57,8 +57,10 @@ class NamedChoice:
     def resolve(self, value: str):
         """The one choice `value` names; else a ValidationError, with the candidates when they are few."""
         value = value.strip()
-        if value.isdigit() and (found := self.queryset.filter(pk=int(value)).first()):
-            return found
+        if value.isdigit():  # an id (links, the select), never part of a name: another unit's id finds nothing
+            if found := self.queryset.filter(pk=int(value)).first():
+                return found
+            raise forms.ValidationError(self.none, params={"text": value})
         exact = list(self.queryset.filter(self.exact_q(value))[:2])  # a whole name wins over longer ones
         if len(exact) == 1:
             return exact[0]
