@@ -9,9 +9,13 @@ import io
 
 import pytest
 import time_machine
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from committee import audit_views
 from committee.models import Body, Guideline, Person
 from core.admin_audit import change_message_text
 from core.audit import AuditAction, audit_record
@@ -148,6 +152,153 @@ def test_queries_stay_capped_with_a_thousand_entries(secretariat, body, guidelin
         client.get(URL, query, **JA)
     with django_assert_max_num_queries(20):
         assert client.get(URL, {"format": "csv"}, **JA).status_code == 200
+
+
+
+# --- growth: the page is the same at 10x the bodies, people and entries (issue 13) -------------------
+
+CHANGED = {"admin_message": [{"changed": {"fields": ["Name"]}}]}
+
+
+def _grow(body, secretariat, bodies: int, people: int, per_body: int) -> None:
+    """Bodies of the secretariat's unit, people on no body yet (the secretariat's to see) and entries about
+    each body and two meetings of each, in bulk."""
+    have = Body.objects.count()
+    new = Body.objects.bulk_create(
+        Body(name=f"増えた部会{n:05d}", short_name=f"部会{n:05d}", slug=f"grown-{n}", kind=body.kind,
+             secretariat=body.secretariat)
+        for n in range(have, have + bodies)
+    )
+    start = Person.objects.count()
+    Person.objects.bulk_create(
+        Person(family_name=f"増田{n:05d}", given_name="一郎", family_name_kana="ますだ", sort_key=f"ますだ{n:05d}")
+        for n in range(start, start + people)
+    )
+    meeting_type = ContentType.objects.get_by_natural_key("meetings", "meeting")
+    AuditEntry.objects.bulk_create(
+        AuditEntry(actor=secretariat, actor_label="事務局", action=AuditAction.MEETING_CHANGED, body_id=grown.pk,
+                   meeting_id=grown.pk * 10 + i % 2, target_type=meeting_type, target_id=str(grown.pk * 10 + i % 2),
+                   target_label=f"{grown.name} 第{i % 2 + 1}回", data=CHANGED)
+        for grown in new for i in range(per_body)
+    )
+
+
+def test_the_page_is_as_large_and_as_many_queries_at_ten_times_the_bodies_people_and_entries(
+    secretariat, body, guideline, member_appointment, in_term, django_assert_max_num_queries
+):
+    client = client_for(secretariat)
+
+    def fetch():
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(URL, **JA)
+        assert page.status_code == 200
+        return len(queries), len(page.content)
+
+    _grow(body, secretariat, bodies=100, people=100, per_body=10)
+    client.get(URL, **JA)  # the session and the cached posts, read once
+    small_queries, small_size = fetch()
+    _grow(body, secretariat, bodies=900, people=900, per_body=10)
+    with django_assert_max_num_queries(12):
+        large_queries, large_size = fetch()
+
+    assert Body.objects.count() > 1000 and AuditEntry.objects.count() > 10000
+    assert large_queries == small_queries
+    assert large_size < 200 * 1024
+    assert large_size < small_size + 2000  # flat: not a line more per body or person
+
+
+# --- many bodies and people: typed names, not lists ----------------------------------------------
+
+@pytest.fixture
+def few_listed(monkeypatch):
+    monkeypatch.setattr(audit_views, "LISTED", 3)
+
+
+def test_with_many_bodies_the_body_filter_is_a_search_box_that_takes_a_name_or_the_id(
+    secretariat, body, other_body, guideline, in_term, few_listed
+):
+    second = factories.BodyFactory(name="景観審議会", short_name="景観", slug="keikan", secretariat=body.secretariat)
+    third = factories.BodyFactory(name="景観審議会専門部会", short_name="景観部会", slug="keikan-bukai",
+                                  secretariat=body.secretariat)
+    factories.BodyFactory(name="環境審議会", short_name="環境", slug="kankyo", secretariat=body.secretariat)
+    for each in (body, second, third, other_body):
+        audit_record(actor=secretariat, action=AuditAction.MEETING_CHANGED, target=each)
+    client = client_for(secretariat)
+
+    def shown(**query):
+        page = client.get(URL, query, **JA)
+        assert page.status_code == 200
+        return page, sorted(row["entry"].target_label for row in page.context["rows"])
+
+    page, _rows = shown()
+    text = page.content.decode()
+    assert '<input type="search" name="body"' in text and '<select name="body"' not in text
+    assert "名称・氏名の一部を入力してください。" in text
+
+    page, rows = shown(body=second.pk)  # the id, as links and the old select gave it
+    assert rows == [str(second)]
+    assert 'value="景観審議会"' in page.content.decode()  # the box shows the name, not the id
+    assert shown(body="専門部会")[1] == [str(third)]  # part of the name
+    assert shown(body="景観審議会")[1] == [str(second)]  # a whole name wins over longer ones containing it
+
+    assert shown(body="景観")[1] == [str(second)]  # a whole short name too
+    page, rows = shown(body="景観審")  # two match: a select of the two, nothing listed yet
+    assert rows == []
+    text = page.content.decode()
+    assert "「景観審」に当てはまる会議体が複数あります。" in text
+    assert '<select name="body"' in text and ">景観審議会専門部会<" in text and ">環境審議会<" not in text
+
+    # Another unit's body is not found by its id or its name.
+    for asked in (other_body.pk, other_body.name):
+        page, rows = shown(body=asked)
+        assert rows == []
+        assert "担当する会議体に" in page.content.decode()
+
+    many = [factories.BodyFactory(name=f"景観審議会{n}", short_name=f"景観{n}", secretariat=body.secretariat)
+            for n in (1, 10, 11, 12)]
+    audit_record(actor=secretariat, action=AuditAction.MEETING_CHANGED, target=many[0])
+    assert shown(body="景観審議会1")[1] == [str(many[0])]  # even among more than are listed
+
+
+def test_with_many_people_the_person_filter_takes_a_name(
+    secretariat, body, guideline, member_appointment, in_term, few_listed
+):
+    for family, given in (("大谷", "次郎"), ("小林", "次郎"), ("中村", "次郎"), ("西田", "三郎")):
+        factories.PersonFactory(family_name=family, given_name=given)
+    audit_record(actor=secretariat, action=AuditAction.CONTACT_UPDATED, target=member_appointment.person)
+    client = client_for(secretariat)
+    person = member_appointment.person
+
+    page = client.get(URL, {"person": person.family_name}, **EN)
+    assert page.status_code == 200
+    assert '<input type="search" name="person"' in page.content.decode()
+    assert {row["entry"].action for row in page.context["rows"]} >= {"contact_updated", "appointment_created"}
+    assert [row["entry"].action for row in client.get(URL, {"person": "小林"}, **EN).context["rows"]] == []
+    by_reading = client.get(URL, {"person": "サトウ"}, **EN)  # 佐藤's reading, typed in katakana
+    assert {row["entry"].action for row in by_reading.context["rows"]} >= {"contact_updated"}
+    several = client.get(URL, {"person": "次郎"}, **JA)
+    assert several.context["rows"] == [] and '<select name="person"' in several.content.decode()
+    assert ">中村 次郎<" in several.content.decode() and ">西田 三郎<" not in several.content.decode()
+    many = client.get(URL, {"person": "郎"}, **JA)  # more than are listed: type more
+    assert many.context["rows"] == [] and '<input type="search" name="person"' in many.content.decode()
+    assert "「郎」に当てはまるものが多すぎます。" in many.content.decode()
+
+
+def test_the_count_stops_at_the_cap_and_later_pages_still_come(secretariat, body, in_term, monkeypatch):
+    monkeypatch.setattr(audit_views, "COUNT_CAP", 100)
+    AuditEntry.objects.bulk_create(
+        AuditEntry(actor=secretariat, actor_label="x", action=AuditAction.MEETING_CHANGED, target_label=f"#{i}",
+                   body_id=body.pk) for i in range(300)
+    )
+    client = client_for(secretariat)
+    first = client.get(URL, **JA)
+    assert "100件を超えています。" in first.content.decode()
+    assert first.context["page"].has_next()
+    fifth = client.get(URL, {"page": 5}, **EN)
+    assert fifth.context["page"].number == 5 and len(fifth.context["rows"]) == 50
+    sixth = client.get(URL, {"page": 6}, **EN)  # the end: counted to the end, so the whole count shows
+    assert sixth.context["page"].number == 6 and not sixth.context["page"].has_next()
+    assert "Page 6 of 6" in sixth.content.decode()
 
 
 # --- admin edits are recorded --------------------------------------------------------------------
