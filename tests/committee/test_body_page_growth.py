@@ -130,11 +130,12 @@ COMPOSITION_ROWS = 10  # a page of the report in this test (the site's page is l
 
 
 def _grow_composition(unit, other_unit, busy, *, start: int, count: int) -> None:
-    """`count` more bodies of `unit`, each with guidelines (a chair provided for, nobody elected), a woman, a
-    man whose term ends next month, a member whose gender is not recorded, and on every fourth body a seat
-    held by a post. Each batch adds one person holding exactly the posts allowed (not listed) and one
-    holding more, on `other_unit`'s bodies only (counted, not listed). The first batch gives `busy` two posts
-    here and three on `other_unit`'s bodies (listed: posts are counted across every body)."""
+    """`count` more bodies of `unit`, each with guidelines (a chair and a vice chair provided for, neither
+    chosen), a woman, a man whose term ends next month, a member whose gender is not recorded, and on every
+    fourth body a seat held by a post. Each batch adds one person holding four posts (as many as the test
+    allows: not listed) and one holding five on `other_unit`'s bodies only (counted, not listed). The first
+    batch gives `busy` two posts here and three on `other_unit`'s bodies (listed: posts are counted across
+    every body)."""
     import datetime as dt
 
     from committee.models import Appointment, Guideline, Person
@@ -240,6 +241,8 @@ def test_the_composition_page_costs_the_same_at_ten_times_the_bodies_and_members
         assert len(re.findall(r'<th scope="row"><a href="/bodies/', html)) == COMPOSITION_ROWS
         assert len(response.content) < MAX_BYTES
         report = response.context["report"]
+        shown = {(tuple(row.vacant_posts), len(row.ending_soon)) for row in report.rows}
+        assert shown == {(("委員長", "副委員長"), 1)}  # each row of the page has its details
         totals, holders = _expected_composition(unit, in_term, settings.DXPLAN_MAX_CONCURRENT_POSTS)
         assert (report.total.members, report.total.women, report.total.gender_unknown) == totals
         assert sorted(
