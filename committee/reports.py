@@ -7,10 +7,12 @@ Runs a fixed number of queries however many bodies and members there are.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from .models import Appointment, Body, Guideline, OfficerTerm, Person
 
@@ -23,6 +25,7 @@ class BodyComposition:
     gender_unknown: int = 0
     seats: int | None = None
     ending_soon: list[Appointment] = field(default_factory=list)
+    ending_soon_count: int = 0  # all of them, when `ending_soon` holds only the first few
     vacant_posts: list[str] = field(default_factory=list)
 
     @property
@@ -61,6 +64,7 @@ class MultiPostHolder:
 class CompositionReport:
     day: dt.date
     rows: list[BodyComposition]
+    total: BodyComposition  # of every body of the report, not only those with a row
     multi_post_holders: list[MultiPostHolder]
     target: float
     max_posts: int
@@ -70,60 +74,102 @@ class CompositionReport:
     def target_percent(self) -> int:
         return round(self.target * 100)
 
-    @property
-    def total(self) -> BodyComposition:
-        total = BodyComposition(body=None)
-        for row in self.rows:
-            total.members += row.members
-            total.women += row.women
-            total.gender_unknown += row.gender_unknown
-        return total
 
+def composition(
+    *,
+    bodies: QuerySet[Body],
+    day: dt.date,
+    rows_for: Iterable[Body] | None = None,
+    ending_named: int | None = None,
+) -> CompositionReport:
+    """The composition of `bodies` on `day`: a row for each of `rows_for` (bodies of `bodies`: one page of
+    them; all of them by default), the totals of all `bodies`, and the multi-post holders, whose posts are
+    counted across every body. With `ending_named`, a row keeps only the first that many of its terms ending
+    soon (its `ending_soon_count` counts them all).
 
-def composition(*, bodies: QuerySet[Body], day: dt.date) -> CompositionReport:
-    """The composition of `bodies` on `day`; multi-post holders are counted across every body."""
+    Everything is counted in the database, and only the rows' bodies are read one by one: the cost of a page
+    of rows does not grow with the bodies and members outside it.
+    """
     target = settings.DXPLAN_WOMEN_SHARE_TARGET
     max_posts = settings.DXPLAN_MAX_CONCURRENT_POSTS
     ending_days = settings.DXPLAN_TERM_ENDING_DAYS
-    body_list = list(bodies)
+    body_list = list(bodies if rows_for is None else rows_for)
     rows = {b.pk: BodyComposition(body=b, seats=b.seats) for b in body_list}
-
-    active = list(
-        Appointment.objects.active_on(day).members().select_related("person", "body").order_by("person__sort_key", "id")
-    )
-    per_person: dict[Person, list[Appointment]] = {}
-    horizon = day + dt.timedelta(days=ending_days)
-    for appointment in active:
-        person = appointment.person
-        if person is not None:
-            per_person.setdefault(person, []).append(appointment)
-        row = rows.get(appointment.body_id)
-        if row is None:
-            continue
-        row.members += 1
-        gender = person.gender if person is not None else ""
-        row.women += gender == Person.Gender.FEMALE
-        row.gender_unknown += gender == ""
-        end = appointment.effective_end
-        if end is not None and end <= horizon:
-            row.ending_soon.append(appointment)
-
-    _add_vacant_posts(rows, day)
-    # Posts are counted across every body, but only people sitting on a body of this report are
-    # listed: a secretariat must not learn who sits on other units' bodies only.
-    holders = [
-        MultiPostHolder(person=person, bodies=[a.body for a in appointments])
-        for person, appointments in per_person.items()
-        if len(appointments) > max_posts and any(a.body_id in rows for a in appointments)
-    ]
+    in_office = Appointment.objects.active_on(day).members()
+    if rows:
+        for counted in in_office.filter(body_id__in=rows).values("body_id").annotate(**_COUNTS).order_by():
+            _fill(rows[counted["body_id"]], counted)
+        _add_ending_soon(rows, in_office, day + dt.timedelta(days=ending_days), ending_named)
+        _add_vacant_posts(rows, day)
+    total = BodyComposition(body=None)
+    _fill(total, in_office.filter(body__in=bodies).aggregate(**_COUNTS))
     return CompositionReport(
         day=day,
         rows=list(rows.values()),
-        multi_post_holders=holders,
+        total=total,
+        multi_post_holders=_multi_post_holders(in_office, bodies, max_posts),
         target=target,
         max_posts=max_posts,
         ending_days=ending_days,
     )
+
+
+# A seat held by a post (no person) is a member whose gender is not recorded.
+_COUNTS = {
+    "members": Count("id"),
+    "women": Count("id", filter=Q(person__gender=Person.Gender.FEMALE)),
+    "gender_unknown": Count("id", filter=Q(person__isnull=True) | Q(person__gender="")),
+}
+
+
+def _fill(row: BodyComposition, counted: dict) -> None:
+    row.members, row.women, row.gender_unknown = (counted[name] or 0 for name in _COUNTS)
+
+
+def _add_ending_soon(
+    rows: dict[int, BodyComposition], in_office: QuerySet[Appointment], horizon: dt.date, limit: int | None
+) -> None:
+    """Terms ending by `horizon` (early ends included), in 五十音順; at most `limit` a body, all counted."""
+    order = [F("person__sort_key").asc(), F("id").asc()]
+    ending = (
+        in_office.filter(body_id__in=rows)
+        .filter(Q(ended_on__lte=horizon) | Q(ended_on__isnull=True, term_end__lte=horizon))
+        .select_related("person")
+        .annotate(
+            _number=Window(RowNumber(), partition_by=F("body_id"), order_by=order),
+            _count=Window(Count("id"), partition_by=F("body_id")),
+        )
+        .order_by(*order)
+    )
+    if limit is not None:
+        ending = ending.filter(_number__lte=limit)
+    for appointment in ending:
+        row = rows[appointment.body_id]
+        row.ending_soon.append(appointment)
+        row.ending_soon_count = appointment._count
+
+
+def _multi_post_holders(
+    in_office: QuerySet[Appointment], bodies: QuerySet[Body], max_posts: int
+) -> list[MultiPostHolder]:
+    # Posts are counted across every body, but only people sitting on a body of this report are
+    # listed: a secretariat must not learn who sits on other units' bodies only.
+    sitting = in_office.filter(body__in=bodies, person__isnull=False).values("person_id")
+    busy = (
+        in_office.filter(person_id__in=sitting)
+        .values("person_id")
+        .annotate(posts=Count("id"))
+        .filter(posts__gt=max_posts)
+        .order_by()
+        .values("person_id")
+    )
+    per_person: dict[Person, list[Body]] = {}
+    for appointment in in_office.filter(person_id__in=busy).select_related("person", "body").order_by(
+        "person__sort_key", "id"
+    ):
+        if appointment.person is not None:  # always: only people's posts are counted
+            per_person.setdefault(appointment.person, []).append(appointment.body)
+    return [MultiPostHolder(person=person, bodies=held) for person, held in per_person.items()]
 
 
 def _add_vacant_posts(rows: dict[int, BodyComposition], day: dt.date) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -171,9 +173,11 @@ def composition_report(request):
         raise Http404
     day = _day_from(request)
     bodies = bodies_managed_by(request.user).order_by("display_order", "id")
-    report = reports.composition(bodies=bodies, day=day)
-    rows = [(row, row.ending_soon[:ENDING_NAMED], max(0, len(row.ending_soon) - ENDING_NAMED)) for row in report.rows]
-    context = {"report": report, "day": day, "rows": paginate(request, rows, COMPOSITION_PAGE)}
+    paged = paginate(request, bodies, COMPOSITION_PAGE)  # the rows of this page; the totals are of all bodies
+    report = reports.composition(bodies=bodies, day=day, rows_for=paged, ending_named=ENDING_NAMED)
+    rows = [(row, row.ending_soon, max(0, row.ending_soon_count - ENDING_NAMED)) for row in report.rows]
+    page = paged.page
+    context = {"report": report, "day": day, "rows": replace(paged, page=Page(rows, page.number, page.paginator))}
     return render(request, "committee/composition.html", context)
 
 

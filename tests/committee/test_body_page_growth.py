@@ -122,3 +122,135 @@ def test_the_roster_kept_by_the_secretariat_is_paginated_in_force_first(
         seen += re.findall(r'<tr id="appointment-(\d+)">', response.content.decode())
     assert len(seen) == len(set(seen)) == 120
     assert [int(pk) for pk in seen[-5:]] == [a.pk for a in gone]
+
+
+# --- the composition report at 10× the bodies and members -------------------------------------------
+
+COMPOSITION_ROWS = 10  # a page of the report in this test (the site's page is larger)
+
+
+def _grow_composition(unit, other_unit, busy, *, start: int, count: int) -> None:
+    """`count` more bodies of `unit`, each with guidelines (a chair and a vice chair provided for, neither
+    chosen), a woman, a man whose term ends next month, a member whose gender is not recorded, and on every
+    fourth body a seat held by a post. Each batch adds one person holding four posts (as many as the test
+    allows: not listed) and one holding five on `other_unit`'s bodies only (counted, not listed). The first
+    batch gives `busy` two posts here and three on `other_unit`'s bodies (listed: posts are counted across
+    every body)."""
+    import datetime as dt
+
+    from committee.models import Appointment, Guideline, Person
+    from tests.conftest import APPOINTED
+
+    fixed_end = dt.date(2024, 3, 31)
+    bodies = Body.objects.bulk_create(
+        Body(name=f"審議会{n:04d}", short_name=f"審{n:04d}", slug=f"c-{n:04d}", secretariat=unit, display_order=n)
+        for n in range(start, start + count)
+    )
+    Guideline.objects.bulk_create(
+        Guideline(body=b, title="要綱", effective_on=APPOINTED, term_rule="fixed_date", term_fixed_end=fixed_end)
+        for b in bodies
+    )
+    others = Body.objects.bulk_create(
+        Body(name=f"他審議会{start}-{n}", short_name=f"他{start}-{n}", slug=f"o-{start}-{n}", secretariat=other_unit)
+        for n in range(5)
+    )
+    genders = (Person.Gender.FEMALE, Person.Gender.MALE, "")
+    people = Person.objects.bulk_create(
+        Person(family_name=f"委員{start}-{i}", family_name_kana="いいん", sort_key="いいん", gender=genders[i % 3])
+        for i in range(3 * count)
+    )
+    allowed, stranger = Person.objects.bulk_create(
+        Person(family_name=name, family_name_kana="たしょ", sort_key="たしょ") for name in (f"兼{start}", f"他{start}")
+    )
+    seat = {"appointed_on": APPOINTED, "term_start": APPOINTED, "term_end": fixed_end}
+    ending = {**seat, "term_end": dt.date(2023, 7, 1)}
+    seats = [
+        Appointment(body=b, person=p, **(ending if p.gender == Person.Gender.MALE else seat))
+        for i, b in enumerate(bodies)
+        for p in people[3 * i : 3 * i + 3]
+    ]
+    seats += [Appointment(body=b, post_title="企画政策部次長", **seat) for b in bodies[::4]]
+    seats += [Appointment(body=b, person=allowed, **seat) for b in bodies[:4]]
+    seats += [Appointment(body=b, person=stranger, **seat) for b in others]
+    if start == 0:
+        seats += [Appointment(body=b, person=busy, **seat) for b in [bodies[-1], bodies[-2], *others[:3]]]
+    Appointment.objects.bulk_create(seats)
+
+
+def _expected_composition(unit, day, max_posts):
+    """The totals and the multi-post holders counted here in Python, row by row, without the report."""
+    from committee.models import Appointment
+
+    in_office = [
+        a for a in Appointment.objects.select_related("person", "body") if a.is_member and a.is_active_on(day)
+    ]
+    mine = [a for a in in_office if a.body.secretariat_id == unit.pk]
+    totals = (
+        len(mine),
+        sum(1 for a in mine if a.person is not None and a.person.gender == "female"),
+        sum(1 for a in mine if a.person is None or a.person.gender == ""),
+    )
+    posts: dict = {}
+    for a in in_office:
+        if a.person is not None:
+            posts.setdefault(a.person, []).append(a.body)
+    sitting = {a.person for a in mine}
+    holders = sorted(
+        (p.full_name, len(held), sorted(b.short_name for b in held))
+        for p, held in posts.items()
+        if len(held) > max_posts and p in sitting
+    )
+    return totals, holders
+
+
+def test_the_composition_page_costs_the_same_at_ten_times_the_bodies_and_members(
+    unit, secretariat, in_term, settings, monkeypatch, django_assert_max_num_queries
+):
+    """Only the bodies of the page are read and counted one by one: the queries, the rows read and the HTML
+    stay the same from 3 to 30 pages of bodies, and the totals and multi-post holders are still those of
+    every body."""
+    from django.db.models.signals import post_init
+
+    from committee import views
+    from committee.models import Person
+
+    monkeypatch.setattr(views, "COMPOSITION_PAGE", COMPOSITION_ROWS)
+    settings.DXPLAN_MAX_CONCURRENT_POSTS = 4
+    other_unit = factories.OrgUnitFactory()
+    busy = Person.objects.create(family_name="多忙", given_name="花子", family_name_kana="たぼう")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(secretariat, backend="django.contrib.auth.backends.ModelBackend")
+    url = reverse("committee:composition")
+    loaded: list[type] = []
+
+    def count_loaded(sender, **kwargs):
+        loaded.append(sender)
+
+    measured = []
+    for start, count in ((0, 3 * COMPOSITION_ROWS), (3 * COMPOSITION_ROWS, 27 * COMPOSITION_ROWS)):
+        _grow_composition(unit, other_unit, busy, start=start, count=count)
+        client.get(url)
+        loaded.clear()
+        post_init.connect(count_loaded)
+        try:
+            with CaptureQueriesContext(connection) as queries, django_assert_max_num_queries(14):
+                response = client.get(url)
+        finally:
+            post_init.disconnect(count_loaded)
+        html = response.content.decode()
+        assert len(re.findall(r'<th scope="row"><a href="/bodies/', html)) == COMPOSITION_ROWS
+        assert len(response.content) < MAX_BYTES
+        report = response.context["report"]
+        shown = {(tuple(row.vacant_posts), len(row.ending_soon)) for row in report.rows}
+        assert shown == {(("委員長", "副委員長"), 1)}  # each row of the page has its details
+        totals, holders = _expected_composition(unit, in_term, settings.DXPLAN_MAX_CONCURRENT_POSTS)
+        assert (report.total.members, report.total.women, report.total.gender_unknown) == totals
+        assert sorted(
+            (h.person.full_name, h.count, sorted(b.short_name for b in h.bodies)) for h in report.multi_post_holders
+        ) == holders == [("多忙 花子", 5, sorted(["審0028", "審0029", "他0-0", "他0-1", "他0-2"]))]
+        assert f'<td class="text-end">{totals[0]}</td>' in html.split("<tfoot>")[1]
+        measured.append((len(queries), len(loaded), len(response.content)))
+    (small_queries, small_loaded, small_size), (large_queries, large_loaded, large_size) = measured
+    assert large_queries == small_queries
+    assert large_loaded == small_loaded  # model instances built: the page's, not every body's
+    assert 0 <= large_size - small_size <= 20  # longer numbers only: totals, "of 30 pages"

@@ -104,6 +104,33 @@ def test_total_adds_the_bodies_up(mixed_body):
     assert total.women_share == pytest.approx(2 / 4)
 
 
+def test_a_seat_held_by_a_post_is_a_member_whose_gender_is_not_recorded(mixed_body):
+    services.appointment_create(actor=None, body=mixed_body, post_title="企画政策部次長", appointed_on=APPOINTED)
+
+    report = report_on(DURING, mixed_body)
+
+    assert (row_for(report, mixed_body).members, row_for(report, mixed_body).gender_unknown) == (6, 3)
+    assert (report.total.members, report.total.women, report.total.gender_unknown) == (6, 2, 3)
+
+
+def test_rows_for_a_page_of_the_bodies_and_totals_of_all(mixed_body, settings):
+    """The view builds the rows of one page; the totals and the multi-post holders stay those of every body."""
+    settings.DXPLAN_MAX_CONCURRENT_POSTS = 1
+    other = make_body()
+    seat(other, gender=M)
+    busy = factories.PersonFactory(family_name="多忙")
+    seat(other, person=busy)
+    seat(make_body(), person=busy)  # a body outside the report: counted, not shown
+
+    report = reports.composition(
+        bodies=Body.objects.filter(pk__in=[mixed_body.pk, other.pk]).order_by("id"), day=DURING, rows_for=[other]
+    )
+
+    assert [(row.body, row.members) for row in report.rows] == [(other, 2)]
+    assert (report.total.members, report.total.women, report.total.gender_unknown) == (7, 2, 3)
+    assert [(h.person, h.count) for h in report.multi_post_holders] == [(busy, 2)]
+
+
 def test_only_members_in_office_that_day_are_counted(mixed_body):
     woman = Appointment.objects.filter(body=mixed_body, person__gender=F).members().first()
     services.appointment_end(
@@ -207,6 +234,17 @@ def test_terms_ending_within_the_configured_days(ending_body, settings, day, day
 
     assert report.ending_days == days
     assert {a.person.family_name for a in row_for(report, body).ending_soon} == expected
+
+
+def test_ending_named_keeps_the_first_few_and_counts_them_all(ending_body):
+    body, fixed, _leaving = ending_body
+
+    [row] = reports.composition(
+        bodies=Body.objects.filter(pk=body.pk), day=dt.date(2024, 1, 31), ending_named=1
+    ).rows
+
+    assert (row.ending_soon, row.ending_soon_count) == ([fixed[0]], 2)
+    assert row_for(report_on(dt.date(2024, 1, 31), body), body).ending_soon_count == 2
 
 
 # --- vacancies ---------------------------------------------------------------------------------
