@@ -183,8 +183,5 @@ class PublicPageCacheMiddleware:
             return refusal or answer_conditionally(request, cached)
         response = self.get_response(request)
         if _cacheable(response) and (timeout := _timeout(request)) > 0:
-            # One piece: a response written a bit at a time (the syndication framework's feeds) would be
-            # kept, and sent by the server, as that many pieces.
-            response.content = response.content
             cache.set(key, response, timeout)
         return response

@@ -393,8 +393,8 @@ def member_calendar(request, token: str):
         return meetings
     # Kept with the public pages' generation (dropped by every change of a meeting, a body or a term): the
     # next poll of the calendar client costs the token's check alone. The key holds all the feed depends on.
-    key = (f"member-calendar:{user.pk}:{user.feed_generation}:{timezone.localdate().isoformat()}:"
-           f"{translation.get_language()}:{request.GET.get('year', '')}")
+    key = (f"member-calendar:{user.pk}:{timezone.localdate().isoformat()}:{translation.get_language()}:"
+           f"{request.GET.get('year', '')}")
     content = remembered(key, lambda: feed_ics(
         selectors.with_revision(meetings).order_by("start_at"), private=True, name=_("My meetings")
     ))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
@@ -130,6 +130,13 @@ def entries(body: Body | None) -> list[Entry]:
 class SiteFeed(Feed):
     feed_type = Atom1Feed
     language = "ja"
+
+    def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = super().__call__(request, *args, **kwargs)
+        # The syndication framework writes the feed a bit at a time; the server sends each piece of a response
+        # apart, and the page cache keeps them so (6.9 ms from the cache through gunicorn against 2.9 ms whole).
+        response.content = response.content
+        return response
 
     def get_object(self, request: HttpRequest, *args, **kwargs) -> Body | None:
         return None
