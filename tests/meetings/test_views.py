@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -190,24 +191,48 @@ def _outcome(response) -> object:
     return response.status_code
 
 
-@pytest.mark.parametrize("name", sorted(MATRIX))
+def _session_of(user) -> str | None:
+    if user is None:
+        return None
+    client = _client(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def _client_with(session_key: str | None) -> Client:
+    """A fresh client that carries only the session's cookie, so no cookie an earlier answer set reaches it."""
+    client = Client()
+    if session_key is not None:
+        client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+    return client
+
+
 @pytest.mark.parametrize("public", [True, False], ids=["public body", "private body"])
-def test_permission_matrix(scene, people, name, public):
-    """One URL as every role meets it. Each role's request runs in a savepoint rolled back after it, so a POST
-    that one role may make (an answer, a passage moved) changes nothing the next role meets."""
-    method, on_public, on_private = MATRIX[name]
+def test_permission_matrix(scene, people, public):
+    """Every URL as every role meets it. Each role signs in once; each URL (with what its arguments make) and
+    each role's request on it run in savepoints rolled back after them, so a POST that one role may make (an
+    answer, a passage moved) changes nothing the next role or URL meets."""
     if not public:
         Body.objects.filter(pk=scene.body_id).update(is_public=False)
-    url = reverse(f"meetings:{name}", kwargs=_kwargs(name, scene))
-    got = {}
-    for role in ROLES:
+    sessions = {role: _session_of(people[role]) for role in ROLES}
+    wrong = {}
+    for name in sorted(MATRIX):
+        method, on_public, on_private = MATRIX[name]
+        expected = on_public if public else on_private
+        got = {}
         with transaction.atomic():
-            client = _client(people[role])
-            response = client.post(url, POST_DATA.get(name, {})) if method == "post" else client.get(url)
-            got[role] = _outcome(response)
+            url = reverse(f"meetings:{name}", kwargs=_kwargs(name, scene))
+            for role in ROLES:
+                with transaction.atomic():
+                    client = _client_with(sessions[role])
+                    response = client.post(url, POST_DATA.get(name, {})) if method == "post" else client.get(url)
+                    got[role] = _outcome(response)
+                    transaction.set_rollback(True)
             transaction.set_rollback(True)
-
-    assert got == (on_public if public else on_private)
+        if got != expected:
+            wrong[name] = {
+                role: f"expected {expected[role]}, got {got[role]}" for role in ROLES if got[role] != expected[role]
+            }
+    assert not wrong
 
 
 @pytest.mark.parametrize(
