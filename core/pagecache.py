@@ -1,14 +1,15 @@
 """Public pages served from the cache to visitors who are not signed in, and dropped on every change.
 
-A page is kept under a key that carries a *generation*: one value in the cache that every change replaces,
-after its transaction commits. So no page outlives a change that may affect it (a publication, a
+A page is kept with the *generation* it was rendered in: one value in the cache that every change
+replaces, after its transaction commits, and read in the same round trip as the page; a page of another
+generation is rendered again. So no page outlives a change that may affect it (a publication, a
 withdrawal, a 差替, a roster change, a 非公開 decision, an approval, a cancellation …):
 - every service writes an audit entry (core.audit.audit_record) in its transaction: saving that entry
   marks the transaction as a change;
 - so does any save or delete of a model of the apps whose data the public pages show
   (DXPLAN_PAGE_CACHE_APPS), for what is written outside a service (the admin, a data migration).
 The generation is replaced in `on_commit`, so a page rendered from the old data before the commit is
-stored under the old generation and never served again. Keys also carry the day (pages say 予定 or 終了
+stored with the old generation and never served again. Keys also carry the day (pages say 予定 or 終了
 by the date) and expire after DXPLAN_PAGE_CACHE_SECONDS whatever happens, or sooner when the page says
 something that changes at a set time without any write (傍聴 registration opening or closing, a meeting
 starting): whatever renders it calls `valid_until(request, moment)`.
@@ -47,7 +48,7 @@ from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, ResolverMatch, resolve
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .exports import answer_conditionally, throttle_of
 
@@ -144,10 +145,17 @@ def _cacheable(response: HttpResponse) -> bool:
     )
 
 
+def _language(request: HttpRequest) -> str:
+    """The language LocaleMiddleware, further in, will choose for the request (the site has no language
+    prefix in its paths): the language cookie, else Accept-Language, else the default."""
+    return translation.get_language_from_request(request) or settings.LANGUAGE_CODE
+
+
 def _key(request: HttpRequest) -> str:
+    """The page's place in the cache; what is kept there carries the generation it was rendered in."""
     path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-    language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
-    return f"dxplan:page:{generation()}:{timezone.localdate().isoformat()}:{language}:{request.method}:{path}"
+    day = timezone.localdate().isoformat()
+    return f"dxplan:page:{day}:{_language(request)}:{request.method}:{path}"
 
 
 def valid_until(request: HttpRequest, moment: Any) -> None:
@@ -165,8 +173,26 @@ def _timeout(request: HttpRequest) -> int:
     return seconds
 
 
+def _kept(key: str) -> tuple[str | None, HttpResponse | None]:
+    """The current generation and the response kept under `key` if it was rendered in that generation: one
+    round trip to the cache."""
+    try:
+        found = cache.get_many([GENERATION_KEY, key])
+    except (pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError, EOFError):
+        # A page pickled by an older release: rendered again and overwritten, never an error page.
+        logger.info("Cached page %s could not be read; rendering it again", key)
+        return cache.get(GENERATION_KEY), None
+    current = found.get(GENERATION_KEY)
+    kept = found.get(key)
+    if current is not None and isinstance(kept, tuple) and len(kept) == 2 and kept[0] == current:
+        return current, kept[1]
+    return current, None
+
+
 class PublicPageCacheMiddleware:
-    """After the locale middleware (the key carries the language), before everything that reads the session."""
+    """Outside the session and locale middleware (it works out the language itself), so a kept page is
+    answered without them, with the headers they had added when it was rendered; inside the client address,
+    security and static-file middleware."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -176,12 +202,15 @@ class PublicPageCacheMiddleware:
         if match is None:
             return self.get_response(request)
         key = _key(request)
-        cached = cache.get(key)
-        if cached is not None:  # what was stored below
+        current, cached = _kept(key)
+        if cached is not None:
             throttle = throttle_of(match.func)
             refusal = throttle(request) if throttle is not None else None
             return refusal or answer_conditionally(request, cached)
+        # The generation is read before the page is rendered: a change committed meanwhile makes the copy
+        # stored below one that is never served.
+        current = current or generation()
         response = self.get_response(request)
         if _cacheable(response) and (timeout := _timeout(request)) > 0:
-            cache.set(key, response, timeout)
+            cache.set(key, (current, response), timeout)
         return response

@@ -40,11 +40,12 @@ def test_the_production_form_reads_its_variables(tmp_path: Path):
         "print(json.dumps({'opts': s.STORAGES['default'].get('OPTIONS', {}), 'mode': s.DXPLAN_S3_DOWNLOADS,"
         " 'transport': s.CELERY_BROKER_TRANSPORT_OPTIONS, 'stale': s.DXPLAN_DELIVERY_STALE_SECONDS,"
         " 'limits': [s.CELERY_TASK_TIME_LIMIT, s.CELERY_TASK_SOFT_TIME_LIMIT], 'proxies': s.PROXY_COUNT,"
-        " 'first': s.MIDDLEWARE[0]}))"
+        " 'first': s.MIDDLEWARE[0], 'cache': s.CACHES['default']['BACKEND'], 'sessions': s.SESSION_ENGINE}))"
     )
     environment = {**PRODUCTION, "AWS_STORAGE_BUCKET_NAME": "dxplan-materials", "DXPLAN_S3_DOWNLOADS": "redirect",
                    "DXPLAN_S3_URL_SECONDS": "45", "CELERY_BROKER_KEY_PREFIX": "pref-a:", "CELERY_TASK_TIME_LIMIT": "10",
-                   "DXPLAN_DELIVERY_STALE_SECONDS": "15", "PROXY_COUNT": "1", "AWS_S3_ADDRESSING_STYLE": "path"}
+                   "DXPLAN_DELIVERY_STALE_SECONDS": "15", "PROXY_COUNT": "1", "AWS_S3_ADDRESSING_STYLE": "path",
+                   "CACHE_URL": "redis://127.0.0.1:6379/3"}
     run = subprocess.run(  # noqa: S603 - a fixed script run by this interpreter
         [sys.executable, "-c", script], cwd=BASE_DIR, capture_output=True, text=True, check=False,
         env={**_clean_environment(tmp_path), **environment},
@@ -57,6 +58,9 @@ def test_the_production_form_reads_its_variables(tmp_path: Path):
     assert values["transport"] == {"visibility_timeout": 3600, "global_keyprefix": "pref-a:"}
     assert values["stale"] == 15 and values["limits"] == [10, 8]
     assert values["proxies"] == 1 and values["first"] == "core.middleware.ClientAddressMiddleware"
+    # Django's Redis cache with its clients kept (core/cache.py); sessions read from it first.
+    assert values["cache"] == "core.cache.RedisCache"
+    assert values["sessions"] == "django.contrib.sessions.backends.cached_db"
 
 
 def _clean_environment(tmp_path: Path) -> dict[str, str]:

@@ -65,6 +65,43 @@ def test_each_language_is_kept_apart(meeting):
     assert _page(url, HTTP_ACCEPT_LANGUAGE="en") == english
 
 
+def test_a_language_cookie_chooses_the_kept_copy_too(meeting, settings):
+    url = reverse("meetings:detail", args=[meeting.pk])
+    english = _page(url, HTTP_ACCEPT_LANGUAGE="en")
+    by_cookie = Client(HTTP_ACCEPT_LANGUAGE="ja")
+    by_cookie.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert by_cookie.get(url).content == english
+    assert _page(url, HTTP_ACCEPT_LANGUAGE="ja") != english
+
+
+class _CountingCache:
+    """The cache, with the name of every method called on it recorded."""
+
+    def __init__(self, cache):
+        self._cache, self.calls = cache, []
+
+    def __getattr__(self, name):
+        self.calls.append(name)
+        return getattr(self._cache, name)
+
+
+def test_a_kept_page_costs_one_round_trip_and_carries_the_headers_of_a_fresh_one(meeting, monkeypatch):
+    """The page and the generation are read together, and the middleware answers before the session and
+    locale middleware: what they and the security headers added when the page was rendered is kept with it."""
+    from core import pagecache
+
+    url = reverse("meetings:detail", args=[meeting.pk])
+    fresh = Client(HTTP_ACCEPT_LANGUAGE="en").get(url)
+    counting = _CountingCache(pagecache.cache)
+    monkeypatch.setattr(pagecache, "cache", counting)
+    kept = Client(HTTP_ACCEPT_LANGUAGE="en").get(url)
+    assert counting.calls == ["get_many"]
+    assert kept.content == fresh.content
+    assert dict(kept.headers) == dict(fresh.headers)
+    assert kept["Content-Language"] == "en" and "Accept-Language" in kept["Vary"]
+    assert kept["X-Content-Type-Options"] == "nosniff" and "Content-Security-Policy" in kept
+
+
 def test_nothing_is_kept_before_its_transaction_commits(settings, meeting):
     """Until the change commits, the generation stays: a page rendered from the old data in the meantime
     is kept under it, and the commit makes it unreachable."""
