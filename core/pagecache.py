@@ -34,6 +34,7 @@ with the public pages. Access is still decided on every request, from these fact
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import pickle  # noqa: S403 - only to name the error Django's cache raises on an old value
@@ -43,11 +44,13 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
-from django.urls import Resolver404, ResolverMatch, resolve
+from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 
 from .exports import answer_conditionally, throttle_of
@@ -121,17 +124,33 @@ def connect() -> None:
     post_delete.connect(_on_write, dispatch_uid="dxplan-pagecache-delete")
 
 
-def _eligible(request: HttpRequest) -> ResolverMatch | None:
-    """The view a request that may be answered from the cache goes to; None for every other request."""
+@functools.lru_cache(maxsize=4096)
+def _view_of(urlconf: str, path: str) -> tuple[str, Callable[..., Any]] | None:
+    """The name and function of the view `path` goes to (None for no view), remembered per process: the
+    URLs never change while it runs, and resolving a path of the open data walks most of the URL list (about
+    0.25 ms, as long as the rest of answering a kept page). Bounded, so that a crawler's paths cannot grow it."""
+    try:
+        match = resolve(path, urlconf)
+    except Resolver404:
+        return None
+    return match.view_name, match.func
+
+
+@receiver(setting_changed)
+def _urls_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == "ROOT_URLCONF":  # tests only
+        _view_of.cache_clear()
+
+
+def _eligible(request: HttpRequest) -> tuple[str, Callable[..., Any]] | None:
+    """The view (name, function) a request that may be answered from the cache goes to; None for every
+    other request."""
     if not settings.DXPLAN_PAGE_CACHE or request.method not in ("GET", "HEAD"):
         return None
     if settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES:
         return None
-    try:
-        match = resolve(request.path_info)
-    except Resolver404:
-        return None
-    return match if match.view_name in settings.DXPLAN_PAGE_CACHE_VIEWS else None
+    view = _view_of(getattr(request, "urlconf", None) or settings.ROOT_URLCONF, request.path_info)
+    return view if view is not None and view[0] in settings.DXPLAN_PAGE_CACHE_VIEWS else None
 
 
 def _cacheable(response: HttpResponse) -> bool:
@@ -198,13 +217,13 @@ class PublicPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        match = _eligible(request)
-        if match is None:
+        view = _eligible(request)
+        if view is None:
             return self.get_response(request)
         key = _key(request)
         current, cached = _kept(key)
         if cached is not None:
-            throttle = throttle_of(match.func)
+            throttle = throttle_of(view[1])
             refusal = throttle(request) if throttle is not None else None
             return refusal or answer_conditionally(request, cached)
         # The generation is read before the page is rendered: a change committed meanwhile makes the copy

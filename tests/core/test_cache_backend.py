@@ -55,3 +55,24 @@ def test_a_forked_process_gets_connections_of_its_own(backend):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert backend.get("page") == "from the child"
+
+
+def test_incr_is_one_round_trip_and_keeps_djangos_rules(backend):
+    with pytest.raises(ValueError, match="not found"):
+        backend.incr("counter")
+    assert backend.get("counter") is None  # a missing key is not made by trying
+    backend.set("counter", 5, 30)
+    assert backend.incr("counter") == 6
+    client = backend._cache.get_client(write=True)
+    commands = []
+    original = client.execute_command
+    client.execute_command = lambda *args, **kwargs: commands.append(args[0]) or original(*args, **kwargs)
+    try:
+        assert backend.incr("counter", 10) == 16
+    finally:
+        del client.execute_command
+    assert commands == ["EVALSHA"]
+    assert backend.get("counter") == 16
+    backend.set("page", "not a number", 30)
+    with pytest.raises(Exception, match="not an integer"):
+        backend.incr("page")

@@ -94,8 +94,11 @@ def test_a_kept_page_costs_one_round_trip_and_carries_the_headers_of_a_fresh_one
     fresh = Client(HTTP_ACCEPT_LANGUAGE="en").get(url)
     counting = _CountingCache(pagecache.cache)
     monkeypatch.setattr(pagecache, "cache", counting)
+    resolved = []
+    monkeypatch.setattr(pagecache, "resolve", lambda *args: resolved.append(args) or pytest.fail("resolved again"))
     kept = Client(HTTP_ACCEPT_LANGUAGE="en").get(url)
     assert counting.calls == ["get_many"]
+    assert resolved == []  # the path's view is remembered in the process
     assert kept.content == fresh.content
     assert dict(kept.headers) == dict(fresh.headers)
     assert kept["Content-Language"] == "en" and "Accept-Language" in kept["Vary"]
