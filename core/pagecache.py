@@ -52,6 +52,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 
 from .exports import answer_conditionally, throttle_of
 
@@ -170,11 +171,11 @@ def _language(request: HttpRequest) -> str:
     return translation.get_language_from_request(request) or settings.LANGUAGE_CODE
 
 
-def _key(request: HttpRequest) -> str:
+def _key(request: HttpRequest, language: str) -> str:
     """The page's place in the cache; what is kept there carries the generation it was rendered in."""
     path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
     day = timezone.localdate().isoformat()
-    return f"dxplan:page:{day}:{_language(request)}:{request.method}:{path}"
+    return f"dxplan:page:{day}:{language}:{request.method}:{path}"
 
 
 def valid_until(request: HttpRequest, moment: Any) -> None:
@@ -220,12 +221,20 @@ class PublicPageCacheMiddleware:
         view = _eligible(request)
         if view is None:
             return self.get_response(request)
-        key = _key(request)
+        language = _language(request)
+        key = _key(request, language)
         current, cached = _kept(key)
         if cached is not None:
             throttle = throttle_of(view[1])
-            refusal = throttle(request) if throttle is not None else None
-            return refusal or answer_conditionally(request, cached)
+            if throttle is not None:
+                # The locale middleware has not run: a refusal is written in the visitor's language here.
+                with translation.override(language):
+                    refusal = throttle(request)
+                if refusal is not None:
+                    patch_vary_headers(refusal, ("Accept-Language",))
+                    refusal.headers.setdefault("Content-Language", language)
+                    return refusal
+            return answer_conditionally(request, cached)
         # The generation is read before the page is rendered: a change committed meanwhile makes the copy
         # stored below one that is never served.
         current = current or generation()

@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from meetings import services as meetings
 from tests.conftest import TOKYO, appoint
@@ -111,6 +112,24 @@ def test_a_copy_from_the_cache_still_counts_against_the_rate_limit(settings, mee
     refused = client.get(path)
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
     assert Client(REMOTE_ADDR="192.0.2.21").get(path).status_code == 200  # another address has its own count
+
+
+def test_a_refusal_in_front_of_a_kept_copy_is_in_the_visitors_language(settings, meeting):
+    """The page cache answers before the locale middleware runs; its 429 is still written in the language
+    the visitor asked for, whatever the process last answered in."""
+    settings.DXPLAN_OPENDATA_RATE = "2/m"
+    path = "/opendata/feed.atom"
+    for address, language, words in (
+        ("192.0.2.30", "en", "Too many requests"),
+        ("192.0.2.31", "ja", "リクエストが多すぎます"),
+    ):
+        client = Client(REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE=language)
+        assert [client.get(path).status_code for _ in range(2)] == [200, 200]
+        with translation.override("en" if language == "ja" else "ja"):  # what a previous request left active
+            refused = client.get(path)
+        assert refused.status_code == 429
+        assert words in refused.content.decode(), language
+        assert refused["Content-Language"] == language
 
 
 def test_a_copy_from_the_cache_answers_conditional_requests(meeting, django_assert_num_queries):
