@@ -36,6 +36,16 @@ def strict() -> bool:
     return os.environ.get("DXPLAN_CI_STRICT") == "1"
 
 
+def require_local_redis() -> None:
+    """Skip the test, with the reason, when no Redis listens on 127.0.0.1:6379; under CI (strict) fail."""
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        if strict():
+            raise
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+
+
 def free_port() -> int:
     """A port nothing listens on: from DXPLAN_TEST_PORTS (e.g. 8140-8159) when set, else any."""
     spec = os.environ.get("DXPLAN_TEST_PORTS", "")

@@ -4,24 +4,19 @@ instead of one made for every operation; the production settings choose it for a
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 
 import pytest
 
 from core.cache import RedisCache
+from tests.servers import require_local_redis
 
 REDIS = "redis://127.0.0.1:6379/15"
 
 
 @pytest.fixture
 def backend():
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        if os.environ.get("DXPLAN_CI_STRICT") == "1":
-            raise
-        pytest.skip("no Redis server on 127.0.0.1:6379")
+    require_local_redis()
     # Keys of this test only (a prefix of its own), removed afterwards: nothing else in the database is touched.
     cache = RedisCache(REDIS, {"KEY_PREFIX": f"dxplan-test-{uuid.uuid4().hex}"})
     yield cache

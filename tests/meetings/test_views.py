@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.conf import settings
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -17,6 +16,7 @@ from committee.models import Body
 from documents.models import Material, MaterialVersion
 from meetings import selectors, services
 from meetings.models import Agenda, AgendaItem, Attendee, Meeting, Minutes, MinutesEntry
+from tests.test_url_matrix import client_with, session_of
 
 from .conftest import (
     add_attendance,
@@ -191,21 +191,6 @@ def _outcome(response) -> object:
     return response.status_code
 
 
-def _session_of(user) -> str | None:
-    if user is None:
-        return None
-    client = _client(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
-
-
-def _client_with(session_key: str | None) -> Client:
-    """A fresh client that carries only the session's cookie, so no cookie an earlier answer set reaches it."""
-    client = Client()
-    if session_key is not None:
-        client.cookies[settings.SESSION_COOKIE_NAME] = session_key
-    return client
-
-
 @pytest.mark.parametrize("public", [True, False], ids=["public body", "private body"])
 def test_permission_matrix(scene, people, public):
     """Every URL as every role meets it. Each role signs in once; each URL (with what its arguments make) and
@@ -213,7 +198,7 @@ def test_permission_matrix(scene, people, public):
     answer, a passage moved) changes nothing the next role or URL meets."""
     if not public:
         Body.objects.filter(pk=scene.body_id).update(is_public=False)
-    sessions = {role: _session_of(people[role]) for role in ROLES}
+    sessions = {role: None if people[role] is None else session_of(people[role]) for role in ROLES}
     wrong = {}
     for name in sorted(MATRIX):
         method, on_public, on_private = MATRIX[name]
@@ -223,7 +208,7 @@ def test_permission_matrix(scene, people, public):
             url = reverse(f"meetings:{name}", kwargs=_kwargs(name, scene))
             for role in ROLES:
                 with transaction.atomic():
-                    client = _client_with(sessions[role])
+                    client = client_with(sessions[role])
                     response = client.post(url, POST_DATA.get(name, {})) if method == "post" else client.get(url)
                     got[role] = _outcome(response)
                     transaction.set_rollback(True)
