@@ -40,7 +40,7 @@ import logging
 import pickle  # noqa: S403 - only to name the error Django's cache raises on an old value
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -92,21 +92,12 @@ def remembered(name: str, compute: Callable[[], T]) -> T:
     cache (tests, a cache private to each process) `compute()` runs every time."""
     if not settings.DXPLAN_PAGE_CACHE:
         return compute()
-    key = FACT_PREFIX + name
-    try:
-        found = cache.get_many([GENERATION_KEY, key])
-    except (pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError, EOFError):
-        # A value pickled by an older release (a class since changed or moved): computed again and
-        # overwritten, never an error page.
-        logger.info("Cached fact %s could not be read; computing it again", name)
-        found = {GENERATION_KEY: cache.get(GENERATION_KEY)}
-    current = found.get(GENERATION_KEY)
-    kept = found.get(key)
-    if current is not None and isinstance(kept, tuple) and len(kept) == 2 and kept[0] == current:
-        return kept[1]
+    current, kept = _kept(FACT_PREFIX + name)
+    if kept is not MISSING:
+        return cast(T, kept)
     current = current or generation()
     value = compute()
-    cache.set(key, (current, value), settings.DXPLAN_PAGE_CACHE_SECONDS)
+    cache.set(FACT_PREFIX + name, (current, value), settings.DXPLAN_PAGE_CACHE_SECONDS)
     return value
 
 
@@ -193,20 +184,24 @@ def _timeout(request: HttpRequest) -> int:
     return seconds
 
 
-def _kept(key: str) -> tuple[str | None, HttpResponse | None]:
-    """The current generation and the response kept under `key` if it was rendered in that generation: one
-    round trip to the cache."""
+MISSING = object()  # nothing kept in the current generation (a kept fact may itself be None)
+
+
+def _kept(key: str) -> tuple[str | None, Any]:
+    """The current generation and what is kept under `key` if it was stored in that generation (else MISSING):
+    one round trip to the cache. For the pages and for the facts kept with them (`remembered`)."""
     try:
         found = cache.get_many([GENERATION_KEY, key])
     except (pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError, EOFError):
-        # A page pickled by an older release: rendered again and overwritten, never an error page.
-        logger.info("Cached page %s could not be read; rendering it again", key)
-        return cache.get(GENERATION_KEY), None
+        # A value pickled by an older release (a class since changed or moved): computed or rendered again
+        # and overwritten, never an error page.
+        logger.info("Cached %s could not be read; making it again", key)
+        return cache.get(GENERATION_KEY), MISSING
     current = found.get(GENERATION_KEY)
     kept = found.get(key)
     if current is not None and isinstance(kept, tuple) and len(kept) == 2 and kept[0] == current:
         return current, kept[1]
-    return current, None
+    return current, MISSING
 
 
 class PublicPageCacheMiddleware:
@@ -224,7 +219,7 @@ class PublicPageCacheMiddleware:
         language = _language(request)
         key = _key(request, language)
         current, cached = _kept(key)
-        if cached is not None:
+        if cached is not MISSING:
             throttle = throttle_of(view[1])
             if throttle is not None:
                 # The locale middleware has not run: a refusal is written in the visitor's language here.
