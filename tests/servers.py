@@ -46,6 +46,28 @@ def require_local_redis() -> None:
         pytest.skip("no Redis server on 127.0.0.1:6379")
 
 
+@contextlib.contextmanager
+def redis_calls(client):
+    """What the redis-py `client` sends while the block runs: the commands it executes one by one, and the
+    number of commands in each pipeline it executes."""
+    commands: list[str] = []
+    pipelines: list[int] = []
+    original_command, original_pipeline = client.execute_command, client.pipeline
+
+    def pipeline(*args, **kwargs):
+        made = original_pipeline(*args, **kwargs)
+        original_execute = made.execute
+        made.execute = lambda *a, **k: pipelines.append(len(made.command_stack)) or original_execute(*a, **k)
+        return made
+
+    client.execute_command = lambda *a, **k: commands.append(a[0]) or original_command(*a, **k)
+    client.pipeline = pipeline
+    try:
+        yield commands, pipelines
+    finally:
+        del client.execute_command, client.pipeline
+
+
 def free_port() -> int:
     """A port nothing listens on: from DXPLAN_TEST_PORTS (e.g. 8140-8159) when set, else any."""
     spec = os.environ.get("DXPLAN_TEST_PORTS", "")

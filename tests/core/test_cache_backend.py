@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from core.cache import RedisCache
-from tests.servers import require_local_redis
+from tests.servers import redis_calls, require_local_redis
 
 REDIS = "redis://127.0.0.1:6379/15"
 
@@ -71,3 +71,40 @@ def test_incr_is_one_round_trip_and_keeps_djangos_rules(backend):
     backend.set("page", "not a number", 30)
     with pytest.raises(Exception, match="not an integer"):
         backend.incr("page")
+
+
+def test_count_is_one_round_trip_and_sets_the_expiry_once(backend):
+    """The exports' rate limit (core.exports.limited) counts every request with it."""
+    backend.count("page", 30)  # Redis learns the script (SCRIPT LOAD the first time it does not know it)
+    client = backend._cache.get_client(write=True)
+    with redis_calls(client) as (commands, _pipelines):
+        assert [backend.count("counter", 30) for _ in range(3)] == [1, 2, 3]
+    assert commands == ["EVALSHA"] * 3
+    assert backend.get("counter") == 3  # a plain integer, as Django's cache reads it
+    key = backend.make_and_validate_key("counter")
+    assert 28 <= client.ttl(key) <= 30
+    client.expire(key, 100)
+    backend.count("counter", 30)
+    assert client.ttl(key) > 30  # the expiry is the first request's: the window does not slide
+
+
+def test_count_without_redis_adds_then_increments():
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from core.cache import count
+
+    local = LocMemCache(f"dxplan-test-{uuid.uuid4().hex}", {})
+    assert [count(local, "counter", 30) for _ in range(3)] == [1, 2, 3]
+
+
+def test_get_many_and_count_is_one_round_trip(backend):
+    """A kept export is read and counted against the rate limit together (core.pagecache._kept)."""
+    backend.set("page", {"html": "<p>"}, 30)
+    client = backend._cache.get_client(write=True)
+    with redis_calls(client) as (commands, executed):
+        found, number = backend.get_many_and_count(["generation", "page"], "counter", 30)
+        again = backend.get_many_and_count(["page"], "counter", 30)
+    assert commands == [] and executed == [2, 2]  # one pipeline of two commands each time, nothing else
+    assert found == {"page": {"html": "<p>"}} and number == 1
+    assert again == ({"page": {"html": "<p>"}}, 2)
+    assert 28 <= client.ttl(backend.make_and_validate_key("counter")) <= 30
