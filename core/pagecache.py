@@ -30,6 +30,18 @@ The same generation keeps what signed-in pages read on every request and that on
 invitations and the minutes and 次第 waiting for them, a member's calendar feed), so a signed-in
 page does not ask the database for them again: a term ended, a post left or a unit renamed drops them
 with the public pages. Access is still decided on every request, from these facts and today's date.
+
+**Signed-in pages** (SignedInPageCacheMiddleware, the views of DXPLAN_SIGNED_IN_PAGE_CACHE_VIEWS) are kept
+for the one session that asked for them, under a second generation that *every* write to the database
+replaces: each INSERT, UPDATE or DELETE statement, whatever made it (a service, a bulk update of the
+outbox, a download recorded, the admin, a data migration), seen where the database executes it
+(`_note_write`), but for the sessions' and the login throttle's own tables. So a signed-in page is never
+older than the last committed write. A kept copy is answered only to the same session (its key, its CSRF
+cookie, whether it gave its second factor), the same user, language, day, method and path, and after every
+middleware but this one has run again: the session is still valid, the account still active, the second
+factor still given. Not kept: a page rendered while messages were waiting or shown, one that changed the
+session, set a cookie or said `no-store` itself, htmx fragments; and never longer than
+DXPLAN_SIGNED_IN_PAGE_CACHE_SECONDS, or past a moment the page named with `valid_until`.
 """
 
 from __future__ import annotations
@@ -45,7 +57,8 @@ from typing import Any, TypeVar, cast
 from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import setting_changed
-from django.db import transaction
+from django.db import connections, transaction
+from django.db.backends.signals import connection_created
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -54,9 +67,11 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 
+from .cache import get_many_and_count
 from .exports import answer_conditionally, throttle_of
 
 GENERATION_KEY = "dxplan:pages:generation"
+WRITES_GENERATION_KEY = "dxplan:pages:writes-generation"
 # Audit entries that change nothing a public page shows.
 # (A reset request must not drop the cache either: the known address would then cost the next visitor a
 # fresh page, which an unknown one does not.)
@@ -67,17 +82,22 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def generation() -> str:
-    current = cache.get(GENERATION_KEY)
+def generation(key: str = GENERATION_KEY) -> str:
+    current = cache.get(key)
     if current is None:
-        cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
-        current = cache.get(GENERATION_KEY) or ""
+        cache.add(key, uuid.uuid4().hex, None)
+        current = cache.get(key) or ""
     return str(current)
 
 
 def invalidate() -> None:
-    """Every cached public page is dropped (a new generation)."""
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+    """Every cached page, public or signed-in, is dropped (new generations)."""
+    cache.set_many({GENERATION_KEY: uuid.uuid4().hex, WRITES_GENERATION_KEY: uuid.uuid4().hex}, None)
+
+
+def invalidate_signed_in() -> None:
+    """Every kept signed-in page is dropped (a new generation of them)."""
+    cache.set(WRITES_GENERATION_KEY, uuid.uuid4().hex, None)
 
 
 def changed() -> None:
@@ -92,7 +112,7 @@ def remembered(name: str, compute: Callable[[], T]) -> T:
     cache (tests, a cache private to each process) `compute()` runs every time."""
     if not settings.DXPLAN_PAGE_CACHE:
         return compute()
-    current, kept = _kept(FACT_PREFIX + name)
+    current, kept, _counted = _kept(FACT_PREFIX + name)
     if kept is not MISSING:
         return cast(T, kept)
     current = current or generation()
@@ -114,6 +134,42 @@ def _on_write(sender: type[Model], instance: Any = None, **kwargs: Any) -> None:
 def connect() -> None:
     post_save.connect(_on_write, dispatch_uid="dxplan-pagecache-save")
     post_delete.connect(_on_write, dispatch_uid="dxplan-pagecache-delete")
+    connection_created.connect(_watch_writes, dispatch_uid="dxplan-pagecache-writes")
+    for connection in connections.all(initialized_only=True):
+        _watch_writes(connection=connection)
+
+
+# Tables whose writes change no page: the sessions (a signed-in request may save its own), the login
+# throttle's records and beat's bookkeeping of when it last queued a periodic task.
+_QUIET_TABLES = ('"django_session"', '"axes_', '"django_celery_beat_')
+_WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def _watch_writes(sender: Any = None, connection: Any = None, **kwargs: Any) -> None:
+    if connection is not None and _note_write not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_note_write)
+
+
+def _note_write(execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    """Every statement the database runs passes here: one that writes drops the signed-in pages once its
+    transaction commits (at once outside one). Each write queues a drop, numbered per connection; when the
+    transaction commits, the first of them drops the pages and the others, written before that, do nothing."""
+    result = execute(sql, params, many, context)
+    if settings.DXPLAN_PAGE_CACHE and isinstance(sql, str):
+        head = sql.lstrip()[:6].upper()
+        if head in _WRITES and not any(table in sql[:80] for table in _QUIET_TABLES):
+            connection = context["connection"]
+            number = getattr(connection, "_dxplan_writes", 0) + 1
+            connection._dxplan_writes = number
+            transaction.on_commit(functools.partial(_drop_signed_in, connection, number), using=connection.alias)
+    return result
+
+
+def _drop_signed_in(connection: Any, number: int) -> None:
+    if getattr(connection, "_dxplan_dropped", 0) >= number:
+        return  # dropped since this write committed
+    connection._dxplan_dropped = connection._dxplan_writes
+    invalidate_signed_in()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -134,25 +190,32 @@ def _urls_changed(*, setting: str, **kwargs: Any) -> None:
         _view_of.cache_clear()
 
 
-def _eligible(request: HttpRequest) -> tuple[str, Callable[..., Any]] | None:
-    """The view (name, function) a request that may be answered from the cache goes to; None for every
-    other request."""
+def _eligible(request: HttpRequest) -> tuple[Callable[..., Any], str] | None:
+    """The view function a request that may be answered from the cache goes to, with the generation its
+    copies are kept under; None for every other request."""
     if not settings.DXPLAN_PAGE_CACHE or request.method not in ("GET", "HEAD"):
         return None
     if settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES:
         return None
     view = _view_of(getattr(request, "urlconf", None) or settings.ROOT_URLCONF, request.path_info)
-    return view if view is not None and view[0] in settings.DXPLAN_PAGE_CACHE_VIEWS else None
+    if view is None:
+        return None
+    if view[0] in settings.DXPLAN_PAGE_CACHE_VIEWS:
+        return view[1], GENERATION_KEY
+    if view[0] in settings.DXPLAN_ADDRESS_PAGE_CACHE_VIEWS:
+        return view[1], WRITES_GENERATION_KEY
+    return None
 
 
-def _cacheable(response: HttpResponse) -> bool:
+def _cacheable(response: HttpResponse, generation_key: str) -> bool:
+    """A public page kept for everyone must say nothing private; a private feed (kept per address, under the
+    generation of every write) says `private, no-store` to the HTTP caches between, not to this one."""
     control = response.get("Cache-Control", "")
     return (
         response.status_code == 200
         and not response.streaming
         and not response.cookies
-        and "private" not in control
-        and "no-store" not in control
+        and (generation_key == WRITES_GENERATION_KEY or ("private" not in control and "no-store" not in control))
     )
 
 
@@ -184,24 +247,49 @@ def _timeout(request: HttpRequest) -> int:
     return seconds
 
 
+# What the middleware outside the signed-in pages' cache reads of a response besides its headers.
+_KEPT_ATTRIBUTES = ("same_for_everyone", "xframe_options_exempt")
+
+
+def _kept_copy(response: HttpResponse) -> HttpResponse:
+    """What is kept of a rendered response: its status, headers and bytes. A REST framework response also
+    holds the data it was rendered from, and pickling that too made a kept OParl page of 100 meetings twice
+    as large and ten times as slow to read back."""
+    copy = HttpResponse(response.content, status=response.status_code, reason=response.reason_phrase)
+    for header, value in response.items():
+        copy[header] = value
+    for name in _KEPT_ATTRIBUTES:
+        if hasattr(response, name):
+            setattr(copy, name, getattr(response, name))
+    return copy
+
+
 MISSING = object()  # nothing kept in the current generation (a kept fact may itself be None)
 
 
-def _kept(key: str) -> tuple[str | None, Any]:
+def _kept(
+    key: str, generation_key: str = GENERATION_KEY, counter: tuple[str, int] | None = None
+) -> tuple[str | None, Any, int | None]:
     """The current generation and what is kept under `key` if it was stored in that generation (else MISSING):
-    one round trip to the cache. For the pages and for the facts kept with them (`remembered`)."""
+    one round trip to the cache, which also counts the request against a rate limit when `counter` (the key
+    of its count and its expiry) is given (the count, else None). For the pages and for the facts kept with
+    them (`remembered`)."""
+    counted = None
     try:
-        found = cache.get_many([GENERATION_KEY, key])
+        if counter is None:
+            found = cache.get_many([generation_key, key])
+        else:
+            found, counted = get_many_and_count(cache, [generation_key, key], *counter)
     except (pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError, EOFError):
         # A value pickled by an older release (a class since changed or moved): computed or rendered again
         # and overwritten, never an error page.
         logger.info("Cached %s could not be read; making it again", key)
-        return cache.get(GENERATION_KEY), MISSING
-    current = found.get(GENERATION_KEY)
+        return cache.get(generation_key), MISSING, None
+    current = found.get(generation_key)
     kept = found.get(key)
     if current is not None and isinstance(kept, tuple) and len(kept) == 2 and kept[0] == current:
-        return current, kept[1]
-    return current, MISSING
+        return current, kept[1], counted
+    return current, MISSING, counted
 
 
 class PublicPageCacheMiddleware:
@@ -213,14 +301,18 @@ class PublicPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        view = _eligible(request)
-        if view is None:
+        eligible = _eligible(request)
+        if eligible is None:
             return self.get_response(request)
+        view, generation_key = eligible
         language = _language(request)
         key = _key(request, language)
-        current, cached = _kept(key)
+        throttle = throttle_of(view)
+        counter = throttle.counter(request) if throttle is not None else None
+        current, cached, counted = _kept(key, generation_key, counter)
+        if throttle is not None and counted is not None:
+            throttle.counted(request, counted)  # the view, if it runs, does not count the request again
         if cached is not MISSING:
-            throttle = throttle_of(view[1])
             if throttle is not None:
                 # The locale middleware has not run: a refusal is written in the visitor's language here.
                 with translation.override(language):
@@ -232,8 +324,75 @@ class PublicPageCacheMiddleware:
             return answer_conditionally(request, cached)
         # The generation is read before the page is rendered: a change committed meanwhile makes the copy
         # stored below one that is never served.
-        current = current or generation()
+        current = current or generation(generation_key)
         response = self.get_response(request)
-        if _cacheable(response) and (timeout := _timeout(request)) > 0:
-            cache.set(key, (current, response), timeout)
+        if _cacheable(response, generation_key) and (timeout := _timeout(request)) > 0:
+            cache.set(key, (current, _kept_copy(response)), timeout)
         return response
+
+
+class SignedInPageCacheMiddleware:
+    """The last middleware: a signed-in user's page kept for their session (see the module's docstring).
+    Every other middleware runs on each request, kept page or not."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        pending = getattr(request, "_signed_in_page", None)
+        if pending is not None and _storable(request, response):
+            key, current = pending
+            timeout = min(_timeout(request), settings.DXPLAN_SIGNED_IN_PAGE_CACHE_SECONDS)
+            if timeout > 0:
+                cache.set(key, (current, _kept_copy(response)), timeout)
+        return response
+
+    def process_view(self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any) -> Any:
+        key = _signed_in_key(request)
+        if key is None:
+            return None
+        current, cached, _counted = _kept(key, WRITES_GENERATION_KEY)
+        if cached is not MISSING:
+            return cached
+        # Read before the page is rendered: a write committed meanwhile makes the copy stored unreachable.
+        request._signed_in_page = (key, current or generation(WRITES_GENERATION_KEY))  # type: ignore[attr-defined]
+        return None
+
+
+def _signed_in_key(request: HttpRequest) -> str | None:
+    """Where the page this request asks for is kept for its session; None when it may not be kept."""
+    match = request.resolver_match
+    if (
+        not settings.DXPLAN_PAGE_CACHE
+        or request.method not in ("GET", "HEAD")
+        or match is None
+        or match.view_name not in settings.DXPLAN_SIGNED_IN_PAGE_CACHE_VIEWS
+        or request.headers.get("HX-Request")
+    ):
+        return None
+    user = getattr(request, "user", None)
+    session = getattr(request, "session", None)
+    csrf = request.META.get("CSRF_COOKIE")  # the valid CSRF cookie the request carried, if any
+    if user is None or not user.is_authenticated or session is None or not session.session_key or not csrf:
+        return None
+    if len(getattr(request, "_messages", ())):  # messages waiting: the page shows them once, fresh
+        return None
+    verified = "1" if getattr(user, "is_verified", lambda: False)() else "0"
+    who = "\n".join((str(user.pk), session.session_key, csrf, verified, request.get_full_path()))
+    digest = hashlib.sha256(who.encode()).hexdigest()
+    day = timezone.localdate().isoformat()
+    language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
+    return f"dxplan:signed-in-page:{day}:{language}:{request.method}:{digest}"
+
+
+def _storable(request: HttpRequest, response: HttpResponse) -> bool:
+    messages = getattr(request, "_messages", None)
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and "no-store" not in response.get("Cache-Control", "")
+        and not request.session.modified
+        and not (messages is not None and (messages.used or len(messages)))
+    )

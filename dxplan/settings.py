@@ -138,6 +138,7 @@ MIDDLEWARE = [
     "core.middleware.SecurityHeadersMiddleware",
     "core.middleware.RequireSecondFactorMiddleware",
     "axes.middleware.AxesMiddleware",
+    "core.pagecache.SignedInPageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "dxplan.urls"
@@ -425,6 +426,18 @@ DXPLAN_PAGE_CACHE_VIEWS = frozenset({
     # A visitor's search, one copy per query string.
     "search:search",
 })
+# The signed-in pages kept for the session that asked for them until the next write to the database
+# (core.pagecache.SignedInPageCacheMiddleware), and for at most this many seconds (what changes with the
+# clock alone, such as an answer period ending, shows within that time).
+DXPLAN_SIGNED_IN_PAGE_CACHE_VIEWS = frozenset({
+    "meetings:detail", "meetings:my_meetings", "meetings:approvals", "meetings:dashboard", "meetings:manage",
+    "documents:manage", "documents:not_downloaded", "committee:roster_manage", "committee:composition",
+    "committee:audit_log", "notices:status",
+})
+# Private feeds whose address is their key (a member's calendar): kept per address, like the signed-in
+# pages until the next write to the database, so an address retired by a reset is never answered again.
+DXPLAN_ADDRESS_PAGE_CACHE_VIEWS = frozenset({"notices:member_calendar"})
+DXPLAN_SIGNED_IN_PAGE_CACHE_SECONDS = _int("DXPLAN_SIGNED_IN_PAGE_CACHE_SECONDS", 60, minimum=1)
 DXPLAN_PAGE_CACHE_APPS = frozenset({"committee", "meetings", "documents", "notices", "search", "participation"})
 DXPLAN_PAGE_CACHE_IGNORE = frozenset({"documents.download", "notices.delivery"})
 # 傍聴: observers' personal data is deleted this many days after the meeting; registrations are throttled

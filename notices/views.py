@@ -379,8 +379,9 @@ def body_calendar(request, slug: str):
 @conditional
 def member_calendar(request, token: str):
     """A member's private feed (with the online link): the meetings they may see the private side of now,
-    of the current and the previous 年度 (?year= for another). Kept by no cache (private, no-store); the
-    calendar client's own copy is revalidated by ETag (If-None-Match → 304)."""
+    of the current and the previous 年度 (?year= for another). Kept by no HTTP cache (private, no-store); the
+    calendar client's own copy is revalidated by ETag (If-None-Match → 304). The site keeps it per address
+    until the next write to the database (DXPLAN_ADDRESS_PAGE_CACHE_VIEWS, core.pagecache)."""
     from core.models import User
 
     found = read_feed_token(token)
