@@ -245,7 +245,14 @@ def send(kind: str, ids: list[int]) -> Outcome:
         for index, (row, make) in enumerate(jobs):
             claim.tick()
             try:
-                connection.send_messages([make(prepared)])
+                message = make(prepared)
+                if isinstance(message, _Prepared):
+                    # Addresses and bytes are final (MessageBuilder.raw sanitised them as Django's backend
+                    # does): handed to the backend's smtplib connection as they are, without the backend
+                    # parsing both addresses of every message again.
+                    connection.connection.sendmail(message.from_email, message.to, message._data)
+                else:
+                    connection.send_messages([message])
             except Exception as exc:
                 settle([row], exc)
                 if connection_lost(exc):  # the rest were not tried: again at once, no attempt counted

@@ -35,10 +35,13 @@ def person_email(person: Person | None) -> str:
     return (user.email or "").strip() if user is not None else ""
 
 
-def _invitees(meeting: Meeting) -> list[tuple[Person | None, str, Appointment | None]]:
-    """Members in office on the meeting day, then invited attendees registered as people."""
+def _invitees(
+    meeting: Meeting, members: list[Appointment] | None = None
+) -> list[tuple[Person | None, str, Appointment | None]]:
+    """Members in office on the meeting day (`members` when the caller has them), then invited attendees
+    registered as people."""
     rows: list[tuple[Person | None, str, Appointment | None]] = []
-    for appointment in meeting_selectors.invited_members(meeting):
+    for appointment in meeting_selectors.invited_members(meeting) if members is None else members:
         rows.append((appointment.person, appointment.holder_name, appointment))
     for attendee in meeting.attendees.filter(person__isnull=False).select_related("person__user"):
         rows.append((attendee.person, attendee.display_name, None))
@@ -69,12 +72,15 @@ def _copy_address(preference: NotificationPreference | None, email: str) -> str:
     return "" if copy_to.lower() == email.lower() else copy_to
 
 
-def recipients(meeting: Meeting, *, kind: str = Notice.Kind.CONVOCATION) -> list[Recipient]:
+def recipients(
+    meeting: Meeting, *, kind: str = Notice.Kind.CONVOCATION, members: list[Appointment] | None = None
+) -> list[Recipient]:
     """Everyone with an address, once each (by person and by address). A reminder to answer goes only
     to members who have not answered. The optional kinds (reminders, 資料掲載のお知らせ) skip those who
-    turned them off; each recipient's copy address comes along. A fixed number of queries."""
+    turned them off; each recipient's copy address comes along. A fixed number of queries. `members`: the
+    meeting's invited members (meetings.selectors.invited_members) when the caller has them already."""
     unanswered = _unanswered(meeting, kind)
-    invitees = _invitees(meeting)
+    invitees = _invitees(meeting, members)
     people = {p.pk: p for p, _n, _a in invitees if p is not None}
     preferences = {p.person_id: p for p in NotificationPreference.objects.filter(person_id__in=list(people))}
     account_email = _account_emails(people)

@@ -20,6 +20,7 @@ from core import outbox as core_outbox
 from core.audit import AuditAction, audit_record
 from core.text import single_line
 from core.types import AnyUser, account_of
+from meetings import selectors as meeting_selectors
 from meetings import services as meeting_services
 from meetings.models import Agenda, Attendee, Meeting
 
@@ -117,7 +118,10 @@ def notice_send(
         existing = Notice.objects.filter(meeting=meeting, kind=kind, sequence=meeting.sequence).first()
         if existing is not None:
             return existing
-    recipients = selectors.recipients(meeting, kind=kind)
+    # The roster of the meeting day, worked out once for the recipients and the attendance rows (the meeting
+    # is locked: it cannot change in between).
+    members = meeting_selectors.invited_members(meeting)
+    recipients = selectors.recipients(meeting, kind=kind, members=members)
     if expected_recipients is not None and selectors.recipients_token(meeting, kind, recipients) != expected_recipients:
         raise RecipientsChangedError(
             _("The recipients changed since you checked them: now %(n)d. Nothing was sent; check them again.")
@@ -131,7 +135,8 @@ def notice_send(
     if kind == Notice.Kind.CONVOCATION:
         meeting = meeting_services.meeting_mark_notified(actor=actor, meeting=meeting)
     if kind in WITH_ANSWER:
-        meeting_services.attendance_prepare(actor=actor, meeting=meeting)  # rows the answer links point to
+        # The rows the answer links point to.
+        meeting_services.attendance_prepare(actor=actor, meeting=meeting, members=members)
     notice = Notice(
         meeting=meeting,
         kind=kind,
@@ -647,8 +652,6 @@ def minutes_overdue_remind(*, now: dt.datetime | None = None) -> int:
     """Remind the secretariat of each meeting whose minutes are past the body's deadline: one notice per
     meeting and day at most (a row lock on the meeting keeps two runs from writing two). Returns how many
     notices were written."""
-    from meetings import selectors as meeting_selectors
-
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     written = 0

@@ -28,8 +28,12 @@ SEAT_POSITION_MAX = 999
 
 
 @transaction.atomic
-def attendance_prepare(*, actor: AnyUser | None, meeting: Meeting) -> int:
+def attendance_prepare(
+    *, actor: AnyUser | None, meeting: Meeting, members: list[Appointment] | None = None
+) -> int:
     """Create the attendance rows of every invitee (members in office on the day, other attendees).
+    `members`: selectors.invited_members(meeting) when the caller worked it out already, under the
+    meeting's lock (a notice works out its recipients from the same roster).
 
     Idempotent; returns how many rows were added.
     """
@@ -38,7 +42,7 @@ def attendance_prepare(*, actor: AnyUser | None, meeting: Meeting) -> int:
     have_guests = set(meeting.attendances.filter(attendee__isnull=False).values_list("attendee_id", flat=True))
     rows = [
         Attendance(meeting=meeting, appointment=a)
-        for a in selectors.invited_members(meeting)
+        for a in (selectors.invited_members(meeting) if members is None else members)
         if a.pk not in have_members
     ]
     rows += [Attendance(meeting=meeting, attendee=g) for g in meeting.attendees.all() if g.pk not in have_guests]
