@@ -25,11 +25,11 @@ address (core.exports.rate_limited) still counts the request, and refuses it ove
 The cache must be shared by every process that serves or writes (Redis in production): settings turn the
 page cache on only then, or in development where one process does everything.
 
-The same generation keeps what signed-in pages read on every request and that only such a write changes
-(`remembered`: a user's secretariat posts and appointments, a unit's name in the footer, a member's
-invitations and the minutes and 次第 waiting for them, a member's calendar feed), so a signed-in
-page does not ask the database for them again: a term ended, a post left or a unit renamed drops them
-with the public pages. Access is still decided on every request, from these facts and today's date.
+What signed-in pages read on every request and that only a write changes (`remembered`: a user's
+secretariat posts and appointments, a unit's name in the footer, a member's invitations and the minutes and
+次第 waiting for them, a member's calendar feed) is kept under the generation of every write (below), so a
+signed-in page does not ask the database for them again: a term ended, a post left or a unit renamed drops
+them, however it was written. Access is still decided on every request, from these facts and today's date.
 
 **Signed-in pages** (SignedInPageCacheMiddleware, the views of DXPLAN_SIGNED_IN_PAGE_CACHE_VIEWS) are kept
 for the one session that asked for them, under a second generation that *every* write to the database
@@ -106,16 +106,16 @@ def changed() -> None:
 
 
 def remembered(name: str, compute: Callable[[], T]) -> T:
-    """`compute()`, kept in the shared cache until the next change that drops the public pages (one round
-    trip to the cache for the generation and the value together). Only for facts that every change of them
-    reaches through a model save or delete or an audit entry (see the module's docstring); without the page
-    cache (tests, a cache private to each process) `compute()` runs every time."""
+    """`compute()`, kept in the shared cache until the next write to the database (one round trip to the
+    cache for the generation of every write and the value together): a fact an access decision rests on is
+    never older than the last committed write, however it was written (a bulk update, a data migration).
+    Without the page cache (tests, a cache private to each process) `compute()` runs every time."""
     if not settings.DXPLAN_PAGE_CACHE:
         return compute()
-    current, kept, _counted = _kept(FACT_PREFIX + name)
+    current, kept, _counted = _kept(FACT_PREFIX + name, WRITES_GENERATION_KEY)
     if kept is not MISSING:
         return cast(T, kept)
-    current = current or generation()
+    current = current or generation(WRITES_GENERATION_KEY)
     value = compute()
     cache.set(FACT_PREFIX + name, (current, value), settings.DXPLAN_PAGE_CACHE_SECONDS)
     return value
@@ -142,7 +142,7 @@ def connect() -> None:
 # Tables whose writes change no page: the sessions (a signed-in request may save its own), the login
 # throttle's records and beat's bookkeeping of when it last queued a periodic task.
 _QUIET_TABLES = ('"django_session"', '"axes_', '"django_celery_beat_')
-_WRITES = ("INSERT", "UPDATE", "DELETE")
+_WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCA", "MERGE ", "COPY ")
 
 
 def _watch_writes(sender: Any = None, connection: Any = None, **kwargs: Any) -> None:
@@ -161,15 +161,25 @@ def _note_write(execute: Callable[..., Any], sql: Any, params: Any, many: bool, 
             connection = context["connection"]
             number = getattr(connection, "_dxplan_writes", 0) + 1
             connection._dxplan_writes = number
-            transaction.on_commit(functools.partial(_drop_signed_in, connection, number), using=connection.alias)
+            # Robust: the write has committed whatever the cache says (Redis down: logged; what is kept
+            # expires within DXPLAN_SIGNED_IN_PAGE_CACHE_SECONDS, and nothing is read from it meanwhile).
+            def drop() -> None:
+                _drop_signed_in(connection, number)
+
+            transaction.on_commit(drop, using=connection.alias, robust=True)
     return result
 
 
 def _drop_signed_in(connection: Any, number: int) -> None:
     if getattr(connection, "_dxplan_dropped", 0) >= number:
         return  # dropped since this write committed
-    connection._dxplan_dropped = connection._dxplan_writes
-    invalidate_signed_in()
+    latest = connection._dxplan_writes
+    try:
+        invalidate_signed_in()
+    except Exception:  # the cache is down: the write stands; reported, and tried again by the next write
+        logger.exception("The kept signed-in pages could not be dropped after a write")
+        return
+    connection._dxplan_dropped = latest
 
 
 @functools.lru_cache(maxsize=4096)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from committee import selectors as committee_selectors
+from core.pagecache import valid_until
 
 from .. import selectors, services
 from ..access import meeting_for, minutes_for
@@ -31,6 +32,9 @@ from ._common import error
 def my_meetings(request):
     upcoming, past = selectors.meetings_of_member(request.user)
     pending_minutes = selectors.minutes_to_confirm(request.user)
+    starts = [row.meeting.start_at for row in upcoming if row.meeting.start_at is not None]
+    if starts:  # the next meeting moves from 予定 to 過去 when it starts: a kept copy ends then
+        valid_until(request, min(starts))
     return render(
         request,
         "meetings/my_meetings.html",

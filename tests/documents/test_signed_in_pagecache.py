@@ -324,3 +324,39 @@ def test_a_kept_page_is_still_sent_private_and_no_store(pages):
         control = response["Cache-Control"]
         assert "private" in control and "no-store" in control
         assert response["X-Frame-Options"] == "DENY" and "Content-Security-Policy" in response
+
+
+def test_a_cache_outage_never_fails_a_committed_write(pages, monkeypatch, django_capture_on_commit_callbacks, caplog):
+    """The drop runs after the commit: with Redis down the write stands and the failure is logged."""
+    from core import pagecache
+
+    def down():
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(pagecache, "invalidate_signed_in", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        Material.objects.update(title="書き込みは成功する")
+    assert Material.objects.filter(title="書き込みは成功する").exists()
+    assert "could not be dropped" in caplog.text
+
+
+def test_my_meetings_is_not_kept_past_the_start_of_the_next_meeting(pages, meeting, secretariat, monkeypatch):
+    """The next meeting moves from upcoming to past when it starts (valid_until)."""
+    import time_machine
+
+    from core import pagecache
+
+    meeting_services.attendance_prepare(actor=secretariat, meeting=meeting)  # the member's invitation
+
+    timeouts = []
+    real_set = pagecache.cache.set
+    monkeypatch.setattr(
+        pagecache.cache, "set",
+        lambda key, value, timeout=None, **kw: (timeouts.append((key, timeout)), real_set(key, value, timeout))[1],
+    )
+    user, url = pages["meetings:my_meetings"]
+    with time_machine.travel(meeting.start_at - dt.timedelta(seconds=20), tick=False):
+        page = _rendered(_browser(user), url).decode()
+    assert reverse("meetings:detail", args=[meeting.pk]) in page  # listed as upcoming
+    kept = [t for key, t in timeouts if key.startswith("dxplan:signed-in-page:")]
+    assert kept and 0 < kept[0] <= 20

@@ -188,3 +188,17 @@ def test_an_agenda_waiting_for_the_chair_comes_and_goes_with_the_writes(
     with django_capture_on_commit_callbacks(execute=True):
         services.agenda_approve(actor=chair, meeting=meeting, sha256=version.sha256)
     assert review not in client.get(url).content.decode()
+
+
+def test_a_post_ended_by_a_bulk_update_closes_the_pages_on_the_next_request(
+    meeting, secretariat, django_capture_on_commit_callbacks
+):
+    """A data fix without a save or an audit entry (a QuerySet.update, a data migration): the facts are kept
+    under the generation of every write, so the next request decides from the database again."""
+    client = _client(secretariat)
+    url = reverse("meetings:manage", args=[meeting.pk])
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200  # the facts, and the page, kept
+    with django_capture_on_commit_callbacks(execute=True):
+        StaffAssignment.objects.filter(user=secretariat).update(end_on=timezone.localdate() - dt.timedelta(days=1))
+    assert client.get(url).status_code == 404

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from core import filestore
+from core import filestore, pagecache
 
 
 class Command(BaseCommand):
@@ -24,3 +24,6 @@ class Command(BaseCommand):
         except FileExistsError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"{copied} files ({size} bytes) restored from {directory}")
+        # The database was restored before the files (deploy/backup/dxplan-restore) by pg_restore, whose writes
+        # no process of the site saw: every page kept in the shared cache is dropped.
+        pagecache.invalidate()
