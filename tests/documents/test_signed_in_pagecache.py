@@ -285,20 +285,28 @@ def test_each_language_is_kept_apart(pages):
     assert _kept(client, url) == japanese
 
 
-def test_a_kept_page_lasts_at_most_the_set_time(pages, monkeypatch, settings):
+@pytest.fixture
+def kept_for(monkeypatch) -> list[int]:
+    """The lifetimes (seconds) signed-in pages are stored with."""
     from core import pagecache
 
-    settings.DXPLAN_SIGNED_IN_PAGE_CACHE_SECONDS = 45
-    timeouts = []
+    lifetimes: list[int] = []
     real_set = pagecache.cache.set
-    monkeypatch.setattr(
-        pagecache.cache, "set",
-        lambda key, value, timeout=None, **kw: (timeouts.append((key, timeout)), real_set(key, value, timeout))[1],
-    )
+
+    def recording_set(key, value, timeout=None, **kwargs):
+        if key.startswith("dxplan:signed-in-page:"):
+            lifetimes.append(timeout)
+        return real_set(key, value, timeout, **kwargs)
+
+    monkeypatch.setattr(pagecache.cache, "set", recording_set)
+    return lifetimes
+
+
+def test_a_kept_page_lasts_at_most_the_set_time(pages, kept_for, settings):
+    settings.DXPLAN_SIGNED_IN_PAGE_CACHE_SECONDS = 45
     user, url = pages["documents:manage"]
     _rendered(_browser(user), url)
-    kept = [t for key, t in timeouts if key.startswith("dxplan:signed-in-page:")]
-    assert kept == [45]
+    assert kept_for == [45]
 
 
 def test_a_page_is_kept_per_day(pages, monkeypatch):
@@ -340,23 +348,13 @@ def test_a_cache_outage_never_fails_a_committed_write(pages, monkeypatch, django
     assert "could not be dropped" in caplog.text
 
 
-def test_my_meetings_is_not_kept_past_the_start_of_the_next_meeting(pages, meeting, secretariat, monkeypatch):
+def test_my_meetings_is_not_kept_past_the_start_of_the_next_meeting(pages, meeting, secretariat, kept_for):
     """The next meeting moves from upcoming to past when it starts (valid_until)."""
     import time_machine
 
-    from core import pagecache
-
     meeting_services.attendance_prepare(actor=secretariat, meeting=meeting)  # the member's invitation
-
-    timeouts = []
-    real_set = pagecache.cache.set
-    monkeypatch.setattr(
-        pagecache.cache, "set",
-        lambda key, value, timeout=None, **kw: (timeouts.append((key, timeout)), real_set(key, value, timeout))[1],
-    )
     user, url = pages["meetings:my_meetings"]
     with time_machine.travel(meeting.start_at - dt.timedelta(seconds=20), tick=False):
         page = _rendered(_browser(user), url).decode()
     assert reverse("meetings:detail", args=[meeting.pk]) in page  # listed as upcoming
-    kept = [t for key, t in timeouts if key.startswith("dxplan:signed-in-page:")]
-    assert kept and 0 < kept[0] <= 20
+    assert kept_for and 0 < kept_for[0] <= 20
