@@ -90,8 +90,9 @@ def answer_conditionally(request: HttpRequest, response: HttpResponse) -> HttpRe
 class Throttle:
     """The check of an export's rate limit: count the request per client address in `group` against
     DXPLAN_OPENDATA_RATE (the one rate of every export); over it, `refuse(request, seconds to wait)`, else
-    None. The page cache counts a request in the round trip that reads its kept copy (`counter`, then the
-    count it made given as `counted`); the view's own check then uses that count instead of counting again."""
+    None. The page cache counts a request in the round trip that reads its kept copy (`counter`) and hands the
+    count over (`counted`); the check, in front of the kept copy or the view, then uses that count instead of
+    counting again."""
 
     def __init__(self, *, group: str, refuse: Callable[[HttpRequest, int], HttpResponse]) -> None:
         self.group, self.refuse = group, refuse
@@ -101,10 +102,9 @@ class Throttle:
         key, _number, period = rate_counter(request, group=self.group, rate=settings.DXPLAN_OPENDATA_RATE)
         return key, period + 1
 
-    def __call__(self, request: HttpRequest, *, counted: int | None = None) -> HttpResponse | None:
+    def __call__(self, request: HttpRequest) -> HttpResponse | None:
         rate = settings.DXPLAN_OPENDATA_RATE
-        if counted is None:
-            counted = getattr(request, "_dxplan_counted", {}).get(self.group)
+        counted = getattr(request, "_dxplan_counted", {}).get(self.group)
         return self.refuse(request, retry_after(rate)) if limited(request, group=self.group, rate=rate,
                                                                    counted=counted) else None
 

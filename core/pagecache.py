@@ -31,14 +31,14 @@ secretariat posts and appointments, a unit's name in the footer, a member's invi
 signed-in page does not ask the database for them again: a term ended, a post left or a unit renamed drops
 them, however it was written. Access is still decided on every request, from these facts and today's date.
 
-**Signed-in pages** (SignedInPageCacheMiddleware, the views of DXPLAN_SIGNED_IN_PAGE_CACHE_VIEWS) are kept
-for the one session that asked for them, under a second generation that *every* write to the database
-replaces: each INSERT, UPDATE or DELETE statement, whatever made it (a service, a bulk update of the
-outbox, a download recorded, the admin, a data migration), seen where the database executes it
-(`_note_write`), but for the sessions' and the login throttle's own tables. So a signed-in page is never
-older than the last committed write. A kept copy is answered only to the same session (its key, its CSRF
-cookie, whether it gave its second factor), the same user, language, day, method and path, and after every
-middleware but this one has run again: the session is still valid, the account still active, the second
+**Signed-in pages** (SignedInPageCacheMiddleware, the views of DXPLAN_SIGNED_IN_PAGE_CACHE_VIEWS) are kept for
+the one session that asked for them, under a second generation that *every* write to the database replaces:
+each INSERT, UPDATE, DELETE, TRUNCATE, MERGE or COPY statement, whatever made it (a service, a bulk update of
+the outbox, a download recorded, the admin, a data migration), seen where the database executes it
+(`_note_write`), but for the tables of the sessions, the login throttle and beat's bookkeeping. So a signed-in
+page is never older than the last committed write. A kept copy is answered only to the same session (its key,
+its CSRF cookie, whether it gave its second factor), the same user, language, day, method and path, and after
+every middleware but this one has run again: the session is still valid, the account still active, the second
 factor still given. Not kept: a page rendered while messages were waiting or shown, one that changed the
 session, set a cookie or said `no-store` itself, htmx fragments; and never longer than
 DXPLAN_SIGNED_IN_PAGE_CACHE_SECONDS, or past a moment the page named with `valid_until`.
