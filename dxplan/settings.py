@@ -385,6 +385,10 @@ DXPLAN_OPENDATA_LICENSE_URL = env.str(
     "DXPLAN_OPENDATA_LICENSE_URL", default="https://creativecommons.org/licenses/by/4.0/"
 )
 DXPLAN_LOCAL_GOVERNMENT_CODE = env.str("DXPLAN_LOCAL_GOVERNMENT_CODE", default="020001")
+# 法人番号 (13 digits) in the イベント一覧; empty: the 地方公共団体's own, worked out from the code above.
+DXPLAN_CORPORATE_NUMBER = env.str("DXPLAN_CORPORATE_NUMBER", default="")
+if not re.fullmatch(r"(\d{13})?", DXPLAN_CORPORATE_NUMBER):
+    raise ImproperlyConfigured(f"DXPLAN_CORPORATE_NUMBER must be 13 digits, not {DXPLAN_CORPORATE_NUMBER!r}.")
 DXPLAN_OPENDATA_RATE = env.str("DXPLAN_OPENDATA_RATE", default="120/m")
 if not re.fullmatch(r"\d+/[smhd]", DXPLAN_OPENDATA_RATE):
     raise ImproperlyConfigured(f"DXPLAN_OPENDATA_RATE must look like 120/m, not {DXPLAN_OPENDATA_RATE!r}.")

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Max, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.renderers import JSONRenderer
@@ -194,21 +195,24 @@ def popolo_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 # --- CSV --------------------------------------------------------------------------------------------
 
-# イベント一覧 of the 推奨データセット (内閣官房IT総合戦略室, then
-# published by デジタル庁; its later 自治体標準オープンデータセット was not
-# checked against it): its 32 データ項目 in
-# their order (dates YYYY-MM-DD, times hh:mm). The committee's own columns
-# follow them. tests/opendata/test_exports.py writes the list out; the
-# README names the source.
+# イベント一覧 of デジタル庁's 自治体標準オープンデータセット (正式版; データ項目定義書A, sheet 12, file name
+# [団体コード]_event.csv): its 79 データ項目 in their order, spelled as the published datasets' headers spell
+# them (half-width parentheses but for 集合（受付）場所; dates YYYY-MM-DD, times hh:mm). The committee's own
+# columns follow them. tests/opendata/test_exports.py writes the list out; the README names the sources.
 EVENT_COLUMNS = (
-    "都道府県コード又は市区町村コード", "NO", "都道府県名", "市区町村名", "イベント名", "イベント名_カナ",
-    "イベント名_英語", "開始日", "終了日", "開始時間", "終了時間", "開始日時特記事項", "説明", "料金(基本)",
-    "料金(詳細)", "連絡先名称", "連絡先電話番号", "連絡先内線番号", "主催者", "場所名称", "住所", "方書", "緯度",
-    "経度", "アクセス方法", "駐車場情報", "定員", "参加申込終了日", "参加申込終了時間", "参加申込方法", "URL", "備考",
+    "全国地方公共団体コード", "法人番号", "ID", "地方公共団体名", "イベント名", "言語コード", "イベント通称",
+    "サブタイトル", "イベント名_カナ", "イベント名_英語", "コンテンツURL", "状態", "キーワード", "タグ",
+    "対象となる産業", "開催パターン", "開始日", "終了日", "開始時間", "終了時間", "開始日時特記事項", "所要時間",
+    "掲載開始日", "掲載終了日", "概要", "説明", "サブイベント", "イベント種類", "料金(基本)", "料金(詳細)",
+    "連絡先名称", "連絡先電話番号", "連絡先内線番号", "主催者", "共催団体", "関連組織", "対象者", "対象者備考",
+    "場所名称", "集合（受付）場所", "所在地_全国地方公共団体コード", "町字ID", "所在地_連結表記", "所在地_都道府県",
+    "所在地_市区町村", "所在地_町字", "所在地_番地以下", "建物名等(方書)", "緯度", "経度", "アクセス方法",
+    "駐車場情報", "駐車場料金", "駐輪場情報", "Web開催", "Web開催URL", "ツール・環境", "定員", "定員備考",
+    "料金種別", "決済種別", "外国語対応", "外国語対応備考", "開催条件", "参加申込終了日", "参加申込終了時間",
+    "参加申込方法", "申込開始日", "申込開始時刻", "申込URL", "URL", "授乳室", "おむつ替えコーナー", "飲食可否",
+    "ベビーカー貸出", "ベビーカー利用", "画像", "画像_ライセンス", "備考",
 )
-MEETING_COLUMNS = (
-    "会議体名", "回", "年度", "公開区分", "非公開の根拠", "状態", "次第URL", "議事録URL", "OParl", "審議結果",
-)
+MEETING_COLUMNS = ("会議体名", "回", "年度", "公開区分", "非公開の根拠", "次第URL", "議事録URL", "OParl", "審議結果")
 ROSTER_COLUMNS = ("氏名", "読み", "所属", "役職", "任期")
 
 
@@ -253,11 +257,48 @@ def _results_text(agenda: dict | None) -> str:
     return " / ".join(parts)
 
 
-def meeting_rows(meetings: list[Meeting]) -> list[list[str]]:
-    site = settings.SITE_URL
-    from django.urls import reverse
+def corporate_number(code: str) -> str:
+    """The 法人番号 of the 地方公共団体 with the 全国地方公共団体コード `code`: "000020" and the code, after
+    their check digit (国税庁's rule: 9 minus the sum of each digit times 1 or 2, alternately from the last
+    digit, modulo 9). Empty when `code` is not six digits."""
+    if not re.fullmatch(r"\d{6}", code):
+        return ""
+    base = "000020" + code
+    total = sum(int(digit) * (1 if n % 2 else 2) for n, digit in enumerate(reversed(base), start=1))
+    return f"{9 - total % 9}{base}"
 
+
+def _observation(m: Meeting) -> dict[str, str]:
+    """The イベント一覧's 定員 and 申込 columns from the meeting's 傍聴, while the public can register for it
+    (the meeting page offers the form): seats, when registration opens and closes, how seats are given."""
+    from participation.models import ObservationSettings
+    from participation.services import observation_allowed
+
+    try:
+        observation = m.observation
+    except ObservationSettings.DoesNotExist:
+        return {}
+    if not m.body.is_public or not observation_allowed(m) or observation.closed_at is not None:
+        return {}
+    lottery = observation.method == ObservationSettings.Method.LOTTERY
+    return {
+        "定員": str(observation.public_seats),
+        "定員備考": f"傍聴席。ほかに報道関係者席{observation.press_seats}" if observation.press_seats else "傍聴席",
+        "申込開始日": _date(observation.opens_at),
+        "申込開始時刻": _time(observation.opens_at),
+        "参加申込終了日": _date(observation.closes_at),
+        "参加申込終了時間": _time(observation.closes_at),
+        "参加申込方法": "申込URLから申込(" + ("申込多数の場合は抽選" if lottery else "先着順") + ")",
+        "申込URL": settings.SITE_URL + reverse("participation:register", args=[m.pk]),
+    }
+
+
+def meeting_rows(meetings: list[Meeting]) -> list[list[str]]:
+    """The header and one row per meeting: the イベント一覧's columns (empty where a meeting has nothing to
+    say), then the committee's."""
+    site = settings.SITE_URL
     results = selectors.agenda_results(meetings)
+    corporate = settings.DXPLAN_CORPORATE_NUMBER or corporate_number(settings.DXPLAN_LOCAL_GOVERNMENT_CODE)
     units = {}
     rows: list[list[str]] = [[*EVENT_COLUMNS, *MEETING_COLUMNS]]
     for m in meetings:
@@ -270,24 +311,42 @@ def meeting_rows(meetings: list[Meeting]) -> list[list[str]]:
             note = "日程未定(" + f"{m.planned_month:%Y-%m}" + ")"
         elif m.time_undecided:
             note = "時刻未定"
-        remark = m.cancel_reason if m.status in (Meeting.Status.CANCELLED, Meeting.Status.POSTPONED) else ""
         page = site + reverse("meetings:detail", args=[m.pk])
         public_agenda = selectors.agenda(m, results.get(m.pk))
-        agenda = site + reverse("meetings:agenda_print", args=[m.pk]) if public_agenda is not None else ""
-        minutes = page + "#minutes-heading" if selectors.minutes_published(m) else ""
-        rows.append(
-            [
-                settings.DXPLAN_LOCAL_GOVERNMENT_CODE, str(m.pk), settings.DXPLAN_ORGANISATION_NAME, "",
-                f"{m.body.name} {m.label}", "", "",
-                _date(m.start_at), _date(m.end_at or m.start_at), "" if m.time_undecided else _time(m.start_at),
-                "" if m.time_undecided else _time(m.end_at), note,
-                " ".join(v for v in (m.title, m.theme) if v), "", "", units[unit.pk], unit.phone, "",
-                units[unit.pk], " ".join(v for v in (m.venue_name, m.venue_room) if v), m.venue_address, "", "", "", "",
-                "", "", "", "", "", site + reverse("meetings:detail", args=[m.pk]), remark,
-                m.body.name, m.label, str(m.fiscal_year), m.get_openness_display(), m.openness_basis,
-                m.get_status_display(), agenda, minutes, oparl.obj_url("meeting", m.pk), _results_text(public_agenda),
-            ]
-        )
+        event = {
+            "全国地方公共団体コード": settings.DXPLAN_LOCAL_GOVERNMENT_CODE,
+            "法人番号": corporate,
+            "ID": str(m.pk),
+            "地方公共団体名": settings.DXPLAN_ORGANISATION_NAME,
+            "イベント名": f"{m.body.name} {m.label}",
+            "言語コード": "ja",
+            "コンテンツURL": page,
+            "状態": m.get_status_display(),
+            "キーワード": m.body.name,
+            "開始日": _date(m.start_at),
+            "終了日": _date(m.end_at or m.start_at),
+            "開始時間": "" if m.time_undecided else _time(m.start_at),
+            "終了時間": "" if m.time_undecided else _time(m.end_at),
+            "開始日時特記事項": note,
+            "説明": " ".join(v for v in (m.title, m.theme) if v),
+            "イベント種類": "会議",
+            "連絡先名称": units[unit.pk],
+            "連絡先電話番号": unit.phone,
+            "主催者": units[unit.pk],
+            "場所名称": m.venue_name or m.venue_room,
+            "所在地_連結表記": m.venue_address,
+            "建物名等(方書)": m.venue_room if m.venue_name else "",
+            **_observation(m),
+            "URL": page,
+            "備考": m.cancel_reason if m.status in (Meeting.Status.CANCELLED, Meeting.Status.POSTPONED) else "",
+        }
+        committee = [
+            m.body.name, m.label, str(m.fiscal_year), m.get_openness_display(), m.openness_basis,
+            site + reverse("meetings:agenda_print", args=[m.pk]) if public_agenda is not None else "",
+            page + "#minutes-heading" if selectors.minutes_published(m) else "",
+            oparl.obj_url("meeting", m.pk), _results_text(public_agenda),
+        ]
+        rows.append([event.get(column, "") for column in EVENT_COLUMNS] + committee)
     return rows
 
 
@@ -295,14 +354,20 @@ def _meetings_csv(request: HttpRequest, body: Body | None) -> HttpResponse:
     from committee.selectors import unit_names_prefetch
     from meetings.selectors import chronological
 
-    qs = selectors.meetings().select_related("body__secretariat", "agenda__approved_version", "minutes")
+    qs = selectors.meetings().select_related(
+        "body__secretariat", "agenda__approved_version", "minutes", "observation"
+    )
     qs = qs.prefetch_related(unit_names_prefetch("body__secretariat__names"))
     if body is not None:
         qs = qs.filter(body=body)
     meetings = list(timestamps.meetings(qs).order_by(*chronological()))
-    name = f"meetings_{body.slug}.csv" if body else "meetings.csv"
+    # The 定義書's file name, [団体コード]_event.csv; a body's own list adds its slug.
+    code = settings.DXPLAN_LOCAL_GOVERNMENT_CODE
+    name = f"{code}_event_{body.slug}.csv" if body else f"{code}_event.csv"
     response = _csv_response(meeting_rows(meetings), name, request)
-    return set_last_modified(response, max((m.modified_ts for m in meetings if m.modified_ts), default=None))
+    changes = [m.modified_ts for m in meetings if m.modified_ts]
+    changes += [m.observation.updated_at for m in meetings if getattr(m, "observation", None) is not None]
+    return set_last_modified(response, max(changes, default=None))
 
 
 def _meetings_modified(body: Body) -> dt.datetime | None:
@@ -368,6 +433,7 @@ def datasets(request: HttpRequest) -> HttpResponse:
     context = {
         "bodies": bodies,
         "event_columns": EVENT_COLUMNS,
+        "event_file": f"{settings.DXPLAN_LOCAL_GOVERNMENT_CODE}_event",
         "meeting_columns": MEETING_COLUMNS,
         "roster_columns": ROSTER_COLUMNS,
         "license_name": settings.DXPLAN_OPENDATA_LICENSE_NAME,

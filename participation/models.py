@@ -70,6 +70,8 @@ class ObservationSettings(models.Model):
         help_text=_("e.g. people who came without registering; empty: the number checked in counts"),
     )
     purged_at = models.DateTimeField(_("personal data deleted at"), null=True, blank=True, editable=False)
+    # The last save of the settings (the open data's Last-Modified: seats and registration period are published).
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
 
     class Meta:
         verbose_name = _("observation settings")

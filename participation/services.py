@@ -340,7 +340,7 @@ def observation_close(*, meeting: Meeting, reason: str) -> ObservationSettings |
     if observation.closed_at is not None:
         return observation
     observation.closed_at, observation.closed_reason = timezone.now(), single_line(reason, 200)
-    observation.save(update_fields=["closed_at", "closed_reason"])
+    observation.save(update_fields=["closed_at", "closed_reason", "updated_at"])
     told = list(observation.registrations.select_for_update().exclude(state=Registration.State.CANCELLED))
     observation.registrations.filter(pk__in=[r.pk for r in told]).update(
         state=Registration.State.CANCELLED, cancelled_at=observation.closed_at

@@ -58,34 +58,59 @@ def test_the_licence_is_a_setting(demo, client, settings):
 
 
 def test_meetings_csv_follows_the_event_list(demo, client):
-    rows = _csv(client.get("/opendata/meetings.csv"))
+    response = client.get("/opendata/meetings.csv")
+    rows = _csv(response)
     assert rows[0] == [*EVENT_COLUMNS, *MEETING_COLUMNS]
-    assert rows[0][:5] == ["都道府県コード又は市区町村コード", "NO", "都道府県名", "市区町村名", "イベント名"]
+    assert rows[0][:5] == ["全国地方公共団体コード", "法人番号", "ID", "地方公共団体名", "イベント名"]
     first = next(dict(zip(rows[0], r, strict=True)) for r in rows[1:] if r[4].endswith("策定委員会 第1回"))
     assert first["開始日"] == "2023-05-10" and first["開始時間"] == "14:00"
-    assert first["都道府県コード又は市区町村コード"] == "020001" and first["都道府県名"] == "青森県"
-    assert first["URL"].startswith(settings.SITE_URL + "/meetings/")
+    assert first["全国地方公共団体コード"] == "020001" and first["地方公共団体名"] == "青森県"
+    assert first["法人番号"] == "2000020020001"  # 青森県's own: check digit 2, "000020", 020001
+    assert first["言語コード"] == "ja" and first["イベント種類"] == "会議" and first["状態"] == "開催済"
+    assert first["URL"].startswith(settings.SITE_URL + "/meetings/") and first["コンテンツURL"] == first["URL"]
     assert first["公開区分"] == "公開(公開)" or first["公開区分"].startswith("公開")
-    assert all(re.fullmatch(r"(\d{4}-\d{2}-\d{2})?", r[7]) for r in rows[1:])
-    assert not client.get("/opendata/meetings.csv").content.startswith(b"\xef\xbb\xbf")
+    assert all(re.fullmatch(r"(\d{4}-\d{2}-\d{2})?", dict(zip(rows[0], r, strict=True))["開始日"]) for r in rows[1:])
+    assert not response.content.startswith(b"\xef\xbb\xbf")
+    assert response["Content-Disposition"] == 'inline; filename="020001_event.csv"'  # 定義書: [団体コード]_event
+    body = client.get(f"/opendata/bodies/{COMMITTEE}/meetings.csv", {"bom": "1"})
+    assert body["Content-Disposition"] == f'inline; filename="020001_event_{COMMITTEE}_excel.csv"'
 
 
-# イベント一覧 of the 推奨データセット (内閣官房IT総合戦略室, then
-# published by デジタル庁; its later 自治体標準オープンデータセット was
-# not checked against it): its 32
-# データ項目 in their order, written out here rather than read from
-# opendata.views, so that a change of the columns fails this test.
-# A mirror of the definition: NEC-FIWARE/smart-data-models,
-# cio/06_イベント一覧/datamodels.md.
+def test_the_corporate_number_of_a_local_government():
+    from opendata.views import corporate_number
+
+    # 法人番号 published by 国税庁 for 東京都 (130001) and 大阪府 (270008); 青森県 (020001).
+    assert corporate_number("130001") == "8000020130001"
+    assert corporate_number("270008") == "4000020270008"
+    assert corporate_number("020001") == "2000020020001"
+    assert corporate_number("") == "" and corporate_number("02000") == ""
+
+
+def test_the_corporate_number_is_a_setting(demo, client, settings):
+    settings.DXPLAN_CORPORATE_NUMBER = "1234567890123"
+    rows = _csv(client.get("/opendata/meetings.csv"))
+    assert {r[1] for r in rows[1:]} == {"1234567890123"}
+
+
+# イベント一覧 of デジタル庁's 自治体標準オープンデータセット (正式版, データ項目定義書A, sheet 12): its 79
+# データ項目 in their order, written out here rather than read from opendata.views, so that a change of
+# the columns fails this test. Taken from the header rows of two datasets published to that definition
+# on BODIK, which agree: 岡崎市 232025_event.csv and 大阪府 270008_event.csv (Osaka adds two columns of its
+# own after 備考); mirrored in suzuking001/event_map, data/okazaki_events.csv and data/osaka_events.csv.
 STANDARD_EVENT_HEADER = [
-    "都道府県コード又は市区町村コード", "NO", "都道府県名", "市区町村名", "イベント名", "イベント名_カナ",
-    "イベント名_英語", "開始日", "終了日", "開始時間", "終了時間", "開始日時特記事項", "説明", "料金(基本)",
-    "料金(詳細)", "連絡先名称", "連絡先電話番号", "連絡先内線番号", "主催者", "場所名称", "住所", "方書", "緯度",
-    "経度", "アクセス方法", "駐車場情報", "定員", "参加申込終了日", "参加申込終了時間", "参加申込方法", "URL", "備考",
+    "全国地方公共団体コード", "法人番号", "ID", "地方公共団体名", "イベント名", "言語コード", "イベント通称",
+    "サブタイトル", "イベント名_カナ", "イベント名_英語", "コンテンツURL", "状態", "キーワード", "タグ",
+    "対象となる産業", "開催パターン", "開始日", "終了日", "開始時間", "終了時間", "開始日時特記事項", "所要時間",
+    "掲載開始日", "掲載終了日", "概要", "説明", "サブイベント", "イベント種類", "料金(基本)", "料金(詳細)",
+    "連絡先名称", "連絡先電話番号", "連絡先内線番号", "主催者", "共催団体", "関連組織", "対象者", "対象者備考",
+    "場所名称", "集合（受付）場所", "所在地_全国地方公共団体コード", "町字ID", "所在地_連結表記", "所在地_都道府県",
+    "所在地_市区町村", "所在地_町字", "所在地_番地以下", "建物名等(方書)", "緯度", "経度", "アクセス方法",
+    "駐車場情報", "駐車場料金", "駐輪場情報", "Web開催", "Web開催URL", "ツール・環境", "定員", "定員備考",
+    "料金種別", "決済種別", "外国語対応", "外国語対応備考", "開催条件", "参加申込終了日", "参加申込終了時間",
+    "参加申込方法", "申込開始日", "申込開始時刻", "申込URL", "URL", "授乳室", "おむつ替えコーナー", "飲食可否",
+    "ベビーカー貸出", "ベビーカー利用", "画像", "画像_ライセンス", "備考",
 ]
-COMMITTEE_HEADER = [
-    "会議体名", "回", "年度", "公開区分", "非公開の根拠", "状態", "次第URL", "議事録URL", "OParl", "審議結果",
-]
+COMMITTEE_HEADER = ["会議体名", "回", "年度", "公開区分", "非公開の根拠", "次第URL", "議事録URL", "OParl", "審議結果"]
 
 
 def test_the_meetings_csv_has_exactly_the_event_list_columns_then_the_committees(demo, client):
@@ -95,18 +120,75 @@ def test_the_meetings_csv_has_exactly_the_event_list_columns_then_the_committees
         assert raw.startswith(",".join(STANDARD_EVENT_HEADER + COMMITTEE_HEADER) + "\r\n")  # one header row, CRLF
         rows = _csv(response)
         assert rows[0] == STANDARD_EVENT_HEADER + COMMITTEE_HEADER
-        assert len(STANDARD_EVENT_HEADER) == 32 and all(len(r) == len(rows[0]) for r in rows)
+        assert len(STANDARD_EVENT_HEADER) == 79 and all(len(r) == len(rows[0]) for r in rows)
+        assert len(set(rows[0])) == len(rows[0])  # no column named twice
         for row in (dict(zip(rows[0], r, strict=True)) for r in rows[1:]):
-            # 全国地方公共団体コード: six digits with the check digit; 都道府県 leave 市区町村名 empty.
-            assert re.fullmatch(r"\d{6}", row["都道府県コード又は市区町村コード"]) and row["市区町村名"] == ""
-            # Date YYYY-MM-DD and time hh:mm (schema.org Date and Time, as the definition types them), or empty.
-            for column in ("開始日", "終了日", "参加申込終了日"):
+            # 全国地方公共団体コード: six digits with the check digit; 法人番号 13 digits.
+            assert re.fullmatch(r"\d{6}", row["全国地方公共団体コード"]) and re.fullmatch(r"\d{13}", row["法人番号"])
+            # Date YYYY-MM-DD and time hh:mm, or empty.
+            for column in ("開始日", "終了日", "参加申込終了日", "申込開始日"):
                 assert re.fullmatch(r"(\d{4}-\d{2}-\d{2})?", row[column]), (column, row[column])
-            for column in ("開始時間", "終了時間", "参加申込終了時間"):
+            for column in ("開始時間", "終了時間", "参加申込終了時間", "申込開始時刻"):
                 assert re.fullmatch(r"(\d{2}:\d{2})?", row[column]), (column, row[column])
-            assert row["NO"].isdigit() and row["URL"].startswith(settings.SITE_URL + "/meetings/")
+            assert row["ID"].isdigit() and row["URL"].startswith(settings.SITE_URL + "/meetings/")
+            assert row["Web開催URL"] == ""  # the online meeting's link is for members only
     excel = client.get("/opendata/meetings.csv", {"bom": "1"}).content
     assert excel.startswith(b"\xef\xbb\xbf" + ",".join(STANDARD_EVENT_HEADER).encode("utf-8"))
+
+
+def test_the_event_list_carries_the_observation_while_registration_is_open(demo, client):
+    """定員 and the 申込 columns: the 傍聴 registration the meeting page offers, until it is stopped; a change
+    of the settings moves the CSV's Last-Modified, so a conditional request gets the new seats."""
+    from django.utils import timezone
+
+    from meetings import services as meeting_services
+    from meetings.models import Meeting
+    from participation import services
+
+    meeting = (
+        Meeting.objects.filter(body__slug=COMMITTEE, status__in=("planned", "notified"), start_at__gt=timezone.now())
+        .order_by("start_at")
+        .first()
+    )
+    assert meeting is not None and meeting.openness == "public"
+
+    def row() -> dict[str, str]:
+        response = client.get(f"/opendata/bodies/{COMMITTEE}/meetings.csv")
+        rows = _csv(response)
+        return {"Last-Modified": response["Last-Modified"]} | next(
+            dict(zip(rows[0], r, strict=True)) for r in rows[1:] if r[2] == str(meeting.pk)
+        )
+
+    opens = timezone.localtime(timezone.now()).replace(hour=9, minute=0, second=0, microsecond=0)
+    closes = timezone.localtime(meeting.start_at) - dt.timedelta(days=1)
+
+    def save(seats: int, method: str) -> None:
+        services.observation_settings_save(
+            actor=None, meeting=meeting, public_seats=seats, press_seats=2, max_party=2, opens_at=opens,
+            closes_at=closes, method=method,
+        )
+
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=1), tick=True):
+        save(20, "first_come")
+        first = row()
+    assert first["定員"] == "20" and first["定員備考"] == "傍聴席。ほかに報道関係者席2"
+    assert (first["申込開始日"], first["申込開始時刻"]) == (opens.date().isoformat(), "09:00")
+    assert (first["参加申込終了日"], first["参加申込終了時間"]) == (closes.date().isoformat(), closes.strftime("%H:%M"))
+    assert first["参加申込方法"] == "申込URLから申込(先着順)"
+    assert first["申込URL"] == f"{settings.SITE_URL}/meetings/{meeting.pk}/observe/"
+    assert client.get(first["申込URL"][len(settings.SITE_URL):]).status_code == 200  # the form it points to
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=2), tick=True):
+        save(30, "lottery")
+        second = row()
+        again = client.get(
+            f"/opendata/bodies/{COMMITTEE}/meetings.csv", HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]
+        )
+    assert second["定員"] == "30" and second["参加申込方法"] == "申込URLから申込(申込多数の場合は抽選)"
+    assert again.status_code == 200 and second["Last-Modified"] != first["Last-Modified"]
+    # Registration stops when the meeting is cancelled: the row no longer invites anyone.
+    meeting_services.meeting_cancel(actor=None, meeting=meeting, reason="都合により")
+    cancelled = row()
+    assert cancelled["定員"] == cancelled["申込URL"] == cancelled["申込開始日"] == "" and cancelled["状態"] == "中止"
 
 
 def test_a_line_break_in_a_value_never_splits_a_record(demo, client):
@@ -121,7 +203,7 @@ def test_a_line_break_in_a_value_never_splits_a_record(demo, client):
     assert lines[-1] == "" and all("\n" not in line and "\r" not in line for line in lines)
     rows = [next(csv.reader([line])) for line in lines[:-1]]
     assert all(len(r) == len(rows[0]) for r in rows)
-    cancelled = [dict(zip(rows[0], r, strict=True)) for r in rows[1:] if r[1] == str(meeting.pk)]
+    cancelled = [dict(zip(rows[0], r, strict=True)) for r in rows[1:] if r[2] == str(meeting.pk)]
     assert cancelled[0]["備考"] == "台風のため 会場が使えません"
 
 
