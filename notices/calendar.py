@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -92,6 +93,52 @@ def _attendee(attendee: CalendarAttendee, *, method: str) -> vCalAddress:
     # A cancellation asks for no answer.
     address.params["rsvp"] = "TRUE" if attendee.rsvp and method == "REQUEST" else "FALSE"
     return address
+
+
+# The ATTENDEE line written here rather than by icalendar, for the names and addresses whose line has one
+# form (tests/notices/test_calendar.py compares the two over many names): nothing in them that icalendar
+# escapes, replaces or quotes but the space (a CN with a space is quoted), nothing that changes its folding.
+_PLAIN_CN = re.compile(r"[^\\;,:’'\"^\x00-\x1f\x7f]+")  # noqa: RUF001 - the right single quote, as icalendar's
+_PLAIN_MAILTO = re.compile(r"[A-Za-z0-9.!#$%&*+/=?_`{|}~@-]{3,254}")
+
+
+def _fold(line: str) -> str:
+    """RFC 5545 folding as icalendar does it for a line without backslash or caret: at most 74 octets a
+    line, never inside a character."""
+    if line.isascii():
+        return "\r\n ".join(line[i : i + 74] for i in range(0, len(line), 74))
+    lines: list[str] = []
+    current: list[str] = []
+    size = 0
+    for char in line:
+        width = len(char.encode())
+        if current and size + width >= 75:
+            lines.append("".join(current))
+            current, size = [], 0
+        current.append(char)
+        size += width
+    lines.append("".join(current))
+    return "\r\n ".join(lines)
+
+
+def _plain_attendee_line(attendee: CalendarAttendee, *, method: str) -> str | None:
+    """The folded ATTENDEE line of `_attendee`, when its name and address are plain; else None."""
+    if attendee.role not in ROLES or attendee.partstat not in PARTSTAT_OF_REPLY.values():
+        raise ValueError(attendee)
+    email = single_line(attendee.email)
+    if not _PLAIN_MAILTO.fullmatch(email):
+        return None
+    cn = ""
+    if attendee.name:
+        name = _param(attendee.name)
+        if not _PLAIN_CN.fullmatch(name):
+            return None
+        cn = f'CN="{name}";' if " " in name else f"CN={name};"
+    rsvp = "TRUE" if attendee.rsvp and method == "REQUEST" else "FALSE"
+    return _fold(
+        f"ATTENDEE;{cn}CUTYPE=INDIVIDUAL;PARTSTAT={attendee.partstat};ROLE={attendee.role};RSVP={rsvp}"
+        f":mailto:{email}"
+    )
 
 
 _PLACEHOLDER = "mailto:zq7dxplan-attendee@placeholder.invalid"
@@ -180,7 +227,14 @@ class Invitation:
         self.before, self.after = calendar.to_ical().decode("utf-8").split(PLACEHOLDER_LINE + "\r\n")
 
     def attendee_line(self, attendee: CalendarAttendee) -> str:
-        """The folded ATTENDEE content line (without its final CRLF), as icalendar writes it."""
+        """The folded ATTENDEE content line (without its final CRLF), as icalendar writes it (written here
+        for a plain name and address: a tenth of the time, once per recipient)."""
+        plain = _plain_attendee_line(attendee, method=self.method)
+        if plain is not None:
+            return plain
+        return self.icalendar_attendee_line(attendee)
+
+    def icalendar_attendee_line(self, attendee: CalendarAttendee) -> str:
         event = Event()
         event.add("attendee", _attendee(attendee, method=self.method))
         text = event.to_ical().decode("utf-8")

@@ -78,3 +78,41 @@ def test_public_ics_has_no_online_link(meeting):
 def test_unknown_method_refused(meeting):
     with pytest.raises(ValueError):
         meeting_ics(meeting, method="PUBLISH!", private=True, attendee=CalendarAttendee(email="a@example.jp"))
+
+
+# The ATTENDEE line written by hand for plain names and addresses (notices.calendar._plain_attendee_line) is
+# the line icalendar writes, whatever the name's length, script, spaces or the attendee's role and answer.
+_NAMES = [
+    "", "委員001 花子", "森 樹男", "Taro Yamada", "x" * 80, "長い名前" * 20, "森\u3000樹男", "a b c d e f g h",
+    "Ōno Ichirō", "김민준", "José Müller-Lüdenscheidt", "名" * 24 + "a", "a" + "名" * 24, "🎌 旗 " * 12,
+    'a "quoted" name', "O'Brien", "a;b,c:d", "back\\slash", "caret^name", "tab\tname", "line\nbreak", "’apos",
+]
+
+
+def _random_names(n: int) -> list[str]:
+    import random
+
+    rng = random.Random(20261201)  # noqa: S311 - test data
+    alphabet = "abcXYZ019 　・ー々森樹男花子あいうアイウ한국éü🎌.-_()（）" + "'\";:,\\^’"
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(n)]
+
+
+@pytest.mark.parametrize("method", ["REQUEST", "CANCEL"])
+def test_the_attendee_line_written_by_hand_is_icalendars(meeting, method):
+    from notices.calendar import Invitation, _plain_attendee_line
+
+    invitation = Invitation(meeting, method=method, private=True)
+    plain = 0
+    cases = [(name, role, partstat) for name in _NAMES + _random_names(600) for role, partstat in
+             (("REQ-PARTICIPANT", "NEEDS-ACTION"), ("CHAIR", "ACCEPTED"), ("NON-PARTICIPANT", "DECLINED"))]
+    for n, (name, role, partstat) in enumerate(cases):
+        email = f"m{n:04d}@members.test" if n % 7 else f"very.long.address.{n}.{'x' * 40}@members.example.test"
+        attendee = CalendarAttendee(email=email, name=name, role=role, partstat=partstat, rsvp=n % 2 == 0)
+        line = invitation.attendee_line(attendee)
+        assert line == invitation.icalendar_attendee_line(attendee), (name, role)
+        plain += _plain_attendee_line(attendee, method=method) is not None
+    assert plain > 3 * 14 + 100 and len(cases) - plain > 100  # both ways were compared, many times each
+    for name in _NAMES[:14]:  # the plain names: Japanese, Latin, Korean, long, with spaces
+        assert _plain_attendee_line(CalendarAttendee(email="m1@members.test", name=name), method=method)
+    with pytest.raises(ValueError):
+        invitation.attendee_line(CalendarAttendee(email="a@b.test", role="BOSS"))
