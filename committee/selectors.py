@@ -54,26 +54,31 @@ def appointment_histories(*, body: Body, person_ids: set[int]) -> dict[int, list
     return histories
 
 
-def roster_on(*, body: Body, day: dt.date, members_only: bool = False) -> list[Appointment]:
+def roster_on(
+    *, body: Body, day: dt.date, members_only: bool = False, affiliations: bool = True
+) -> list[Appointment]:
     """The appointments in force on `day`, named people 五十音順 first, then seats held by posts.
 
-    Runs a fixed number of queries whatever the roster's size.
+    Runs a fixed number of queries whatever the roster's size. Without `affiliations` (a caller that needs
+    names and addresses only, such as a notice's recipients) the 所属 are not read: prefetching them costs
+    a queryset per appointment.
     """
     qs = (
         Appointment.objects.filter(body=body)
         .active_on(day)
         .select_related("person")
-        .prefetch_related(Prefetch("affiliations", queryset=Affiliation.objects.order_by("valid_from")))
         .order_by(F("person__sort_key").asc(nulls_last=True), "display_order", "id")
     )
+    if affiliations:
+        qs = qs.prefetch_related(Prefetch("affiliations", queryset=Affiliation.objects.order_by("valid_from")))
     if members_only:
         qs = qs.members()
     return list(qs)
 
 
-def members_in_office_on(*, body: Body, day: dt.date) -> list[Appointment]:
+def members_in_office_on(*, body: Body, day: dt.date, affiliations: bool = True) -> list[Appointment]:
     """The members (委員, 有識者, 庁内構成員) in office on `day`: those a meeting that day invites."""
-    return roster_on(body=body, day=day, members_only=True)
+    return roster_on(body=body, day=day, members_only=True, affiliations=affiliations)
 
 
 @dataclass(frozen=True)

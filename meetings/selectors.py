@@ -281,9 +281,12 @@ def approver_for(meeting: Meeting, *, allow_convener: bool = True) -> Approver |
 # --- attendance --------------------------------------------------------------------------------
 
 
-def invited_members(meeting: Meeting) -> list[Appointment]:
-    """Members (委員, 有識者, 庁内構成員) in office on the meeting day, 五十音順."""
-    return committee_selectors.members_in_office_on(body=meeting.body, day=meeting.reference_date)
+def invited_members(meeting: Meeting, *, affiliations: bool = True) -> list[Appointment]:
+    """Members (委員, 有識者, 庁内構成員) in office on the meeting day, 五十音順 (with their 所属 unless
+    `affiliations` is false)."""
+    return committee_selectors.members_in_office_on(
+        body=meeting.body, day=meeting.reference_date, affiliations=affiliations
+    )
 
 
 GUEST_ROLE_ORDER = {"official": 0, "explainer": 1, "witness": 2, "observer": 3, "secretariat": 4}

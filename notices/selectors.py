@@ -41,7 +41,9 @@ def _invitees(
     """Members in office on the meeting day (`members` when the caller has them), then invited attendees
     registered as people."""
     rows: list[tuple[Person | None, str, Appointment | None]] = []
-    for appointment in meeting_selectors.invited_members(meeting) if members is None else members:
+    if members is None:
+        members = meeting_selectors.invited_members(meeting, affiliations=False)
+    for appointment in members:
         rows.append((appointment.person, appointment.holder_name, appointment))
     for attendee in meeting.attendees.filter(person__isnull=False).select_related("person__user"):
         rows.append((attendee.person, attendee.display_name, None))
@@ -113,7 +115,7 @@ def recipients_without_email(meeting: Meeting) -> list[Appointment]:
     """Members invited who have no address at all: the secretariat posts them the printed letter."""
     from core.models import User
 
-    members = meeting_selectors.invited_members(meeting)
+    members = meeting_selectors.invited_members(meeting, affiliations=False)
     user_ids = [p.user_id for a in members if (p := a.person) is not None and not p.email and p.user_id]
     with_account_email = set(User.objects.filter(pk__in=user_ids).exclude(email="").values_list("pk", flat=True))
     return [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +50,12 @@ STALE_AFTER = LEASE  # its name before the leases: a claim older than this, not 
 REQUEUE_AFTER = dt.timedelta(seconds=60)  # a queued row nobody claimed since: its message was lost
 RETRY_GRACE = dt.timedelta(seconds=10)  # a retry not claimed this long after it was due: its message was lost
 RETRY_FOR = dt.timedelta(hours=settings.DXPLAN_MAIL_RETRY_HOURS)
-BATCH_SIZE = 200  # deliveries per task: claimed together, sent over one SMTP connection
+BATCH_SIZE = 200  # deliveries per task at most: claimed together, sent over one SMTP connection
+# A large send is split into at least BATCHES tasks, so that the worker processes share it evenly (1,001
+# deliveries: 8 tasks of 126, not 6 of which the last runs alone), but none smaller than MIN_BATCH: each
+# task builds the notice's message and opens a connection once.
+BATCHES = 8
+MIN_BATCH = 50
 REMINDER_HOUR = 9  # reminders go out at 9:00 Tokyo time, N days before
 # Kinds sent once per revision of the meeting: sending again returns the notice already written.
 ONCE_PER_REVISION = (Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.CANCELLATION)
@@ -120,7 +126,7 @@ def notice_send(
             return existing
     # The roster of the meeting day, worked out once for the recipients and the attendance rows (the meeting
     # is locked: it cannot change in between).
-    members = meeting_selectors.invited_members(meeting)
+    members = meeting_selectors.invited_members(meeting, affiliations=False)  # names and addresses only
     recipients = selectors.recipients(meeting, kind=kind, members=members)
     if expected_recipients is not None and selectors.recipients_token(meeting, kind, recipients) != expected_recipients:
         raise RecipientsChangedError(
@@ -267,7 +273,7 @@ TASKS = {"delivery": "notices.tasks.deliver_batch", "mail": "notices.tasks.send_
 
 
 def mail_queue(kind: str, ids: list[int]) -> int:
-    """Hand outbox rows of `kind` ("delivery", "mail") to the broker (after commit), BATCH_SIZE to a task.
+    """Hand outbox rows of `kind` ("delivery", "mail") to the broker (after commit), batch_size() to a task.
     If the broker is down the rows stay pending and the relay queues them once it is back; returns how many
     rows were queued."""
     from celery import current_app
@@ -279,8 +285,9 @@ def mail_queue(kind: str, ids: list[int]) -> int:
     model.objects.filter(pk__in=ids, state=model.State.PENDING).update(queued_at=timezone.now())
     eager = bool(current_app.conf.task_always_eager)
     queued = 0
-    for start in range(0, len(ids), BATCH_SIZE):
-        batch = list(ids[start : start + BATCH_SIZE])
+    size = batch_size(len(ids))
+    for start in range(0, len(ids), size):
+        batch = list(ids[start : start + size])
         try:
             task.delay(batch)
             queued += len(batch)
@@ -289,6 +296,11 @@ def mail_queue(kind: str, ids: list[int]) -> int:
             if not eager:
                 break  # the broker is down: the remaining ones would fail the same way
     return queued
+
+
+def batch_size(count: int) -> int:
+    """Rows per task when `count` rows are queued together (BATCH_SIZE, BATCHES, MIN_BATCH)."""
+    return max(1, min(BATCH_SIZE, max(MIN_BATCH, math.ceil(count / BATCHES))))
 
 
 def queue_deliveries(ids: list[int]) -> int:
@@ -736,7 +748,7 @@ def outbox_write(*, topic: str, to: str, subject: str, text: str, headers: dict[
 def outbox_write_many(
     *, topic: str, mails: list[tuple[str, str, str, dict[str, str]]]
 ) -> list[OutboxMail]:
-    """Write many mails (address, subject, text, extra headers) in one statement; queued on commit, BATCH_SIZE
+    """Write many mails (address, subject, text, extra headers) in one statement; queued on commit, batch_size()
     to a task."""
     rows = OutboxMail.objects.bulk_create(
         OutboxMail(

@@ -1,8 +1,8 @@
 """Celery tasks of the notices: thin. They take ids only; the rows say what to send and to whom, and the
 one sending machinery (notices.outbox) claims, sends and marks them.
 
-`deliver_batch` sends a notice's deliveries (notice_send and the relay queue them BATCH_SIZE to a task),
-`send_outbox_batch` the other mails, `deliver` one delivery. Rows a temporary failure put back are sent
+`deliver_batch` sends a notice's deliveries (notice_send and the relay queue them services.batch_size() to
+a task), `send_outbox_batch` the other mails, `deliver` one delivery. Rows a temporary failure put back are sent
 again through Celery's retry (the same task, with those ids, after their backoff); should that message be
 lost (the broker restarted, the worker died holding it), the relay queues them when they are past due.
 
