@@ -25,6 +25,14 @@ when the rows are taken back. Marks are written at most MARK_WITHIN seconds or M
 server's answer, so at most MARK_EVERY - 1 mails per killed worker, and only those accepted in the last
 MARK_WITHIN seconds; with a server taking longer than MARK_WITHIN per mail, at most the one in flight.
 Both copies carry the same Message-ID.
+
+On PostgreSQL a run's claims, renewals and marks commit without waiting for the disk (synchronous_commit
+off for the run's own statements; measured here: 0.3 ms a commit instead of 5.6 ms, and a batch commits
+about once per 20 mails). What the secretariat wrote (the notice, its rows) was committed durably before
+the run began. A crash of PostgreSQL itself may lose the bookkeeping of the last fraction of a second
+(wal_writer_delay, three times at most): rows whose claim is lost are queued again by the relay, rows whose
+mark is lost are taken back when their lease runs out, and their mails are sent again, as after a worker's
+crash.
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.db import connection as database
 
 from . import services
 from .models import Delivery, Notice, OutboxMail
@@ -203,9 +212,29 @@ JOBS: dict[str, Callable[[list, Callable[[object, BaseException], None]], list[J
 }
 
 
+@contextlib.contextmanager
+def _bookkeeping_without_waiting_for_the_disk():  # noqa: ANN202 - a context manager
+    """synchronous_commit off on this connection while a run sends (PostgreSQL only; see the module)."""
+    if database.vendor != "postgresql":
+        yield
+        return
+    with database.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception), database.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
 def send(kind: str, ids: list[int]) -> Outcome:
     """Claim, build, send and mark the rows of `kind` ("delivery", "mail") among `ids` that are still to
     send (see the module). Running it twice, or in two workers at once, sends each mail once."""
+    with _bookkeeping_without_waiting_for_the_disk():
+        return _send(kind, ids)
+
+
+def _send(kind: str, ids: list[int]) -> Outcome:
     model = services.MAIL_MODELS[kind]
     outcome = Outcome()
     started = time.monotonic()
