@@ -27,6 +27,8 @@ from committee.selectors import Officers
 from core.csvsafe import formula_safe_writer
 from core.exports import set_last_modified
 from meetings.models import Meeting
+from participation.models import ObservationSettings
+from participation.services import observation_offered
 
 from . import oparl, pagination, popolo, selectors, timestamps
 
@@ -271,14 +273,11 @@ def corporate_number(code: str) -> str:
 def _observation(m: Meeting) -> dict[str, str]:
     """The イベント一覧's 定員 and 申込 columns from the meeting's 傍聴, while the public can register for it
     (the meeting page offers the form): seats, when registration opens and closes, how seats are given."""
-    from participation.models import ObservationSettings
-    from participation.services import observation_allowed
-
     try:
         observation = m.observation
     except ObservationSettings.DoesNotExist:
         return {}
-    if not m.body.is_public or not observation_allowed(m) or observation.closed_at is not None:
+    if not observation_offered(m, observation):
         return {}
     lottery = observation.method == ObservationSettings.Method.LOTTERY
     return {

@@ -11,7 +11,7 @@ from django.utils import timezone
 from meetings.models import Meeting
 
 from .models import ObservationGuide, ObservationSettings, Registration
-from .services import observation_allowed
+from .services import observation_offered
 
 
 @dataclass
@@ -67,7 +67,7 @@ def observation_status(meeting: Meeting, *, now: dt.datetime | None = None) -> O
         Registration.Kind.PUBLIC.value: max(0, observation.public_seats - (used["public"] or 0)),
         Registration.Kind.PRESS.value: max(0, observation.press_seats - (used["press"] or 0)),
     }
-    possible = observation_allowed(meeting) and observation.closed_at is None
+    possible = observation_offered(meeting, observation)
     return ObservationStatus(
         meeting,
         observation,

@@ -45,6 +45,12 @@ def observation_allowed(meeting: Meeting) -> bool:
     return meeting.status in OPEN_STATUSES and meeting.openness in OPEN_OPENNESS
 
 
+def observation_offered(meeting: Meeting, observation: ObservationSettings) -> bool:
+    """Whether the public is offered 傍聴 of the meeting with these settings (the meeting page's form, the
+    open data's 申込 columns): a public body's meeting that can have observers, registration not stopped."""
+    return meeting.body.is_public and observation_allowed(meeting) and observation.closed_at is None
+
+
 def _lock(observation: ObservationSettings) -> ObservationSettings:
     # Every change of a meeting's registrations locks this one row first: seats are counted under it.
     return ObservationSettings.objects.select_for_update(of=("self",)).select_related("meeting__body").get(
