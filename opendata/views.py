@@ -298,13 +298,14 @@ def meeting_rows(meetings: list[Meeting]) -> list[list[str]]:
     site = settings.SITE_URL
     results = selectors.agenda_results(meetings)
     corporate = settings.DXPLAN_CORPORATE_NUMBER or corporate_number(settings.DXPLAN_LOCAL_GOVERNMENT_CODE)
-    units = {}
+    units: dict[tuple[int, dt.date], str] = {}  # the secretariat's name as it was on each meeting's day
     rows: list[list[str]] = [[*EVENT_COLUMNS, *MEETING_COLUMNS]]
     for m in meetings:
         unit = m.body.secretariat
         day = m.reference_date
-        if unit.pk not in units:
-            units[unit.pk] = unit.full_name_on(day)
+        if (unit.pk, day) not in units:
+            units[unit.pk, day] = unit.full_name_on(day)
+        organiser = units[unit.pk, day]
         note = ""
         if m.start_at is None:
             note = "日程未定(" + f"{m.planned_month:%Y-%m}" + ")"
@@ -329,9 +330,9 @@ def meeting_rows(meetings: list[Meeting]) -> list[list[str]]:
             "開始日時特記事項": note,
             "説明": " ".join(v for v in (m.title, m.theme) if v),
             "イベント種類": "会議",
-            "連絡先名称": units[unit.pk],
+            "連絡先名称": organiser,
             "連絡先電話番号": unit.phone,
-            "主催者": units[unit.pk],
+            "主催者": organiser,
             "場所名称": m.venue_name or m.venue_room,
             "所在地_連結表記": m.venue_address,
             "建物名等(方書)": m.venue_room if m.venue_name else "",

@@ -76,6 +76,18 @@ def test_meetings_csv_follows_the_event_list(demo, client):
     assert body["Content-Disposition"] == f'inline; filename="020001_event_{COMMITTEE}_excel.csv"'
 
 
+def test_each_meeting_names_the_secretariat_as_it_was_called_on_its_day(demo, client):
+    """The demo's DX推進課 moved from 企画政策部 to 総合政策部 on 2024-04-01: the meetings before carry the old
+    name in 連絡先名称 and 主催者, those after the new one (not the first meeting's name for every row)."""
+    rows = _csv(client.get(f"/opendata/bodies/{COMMITTEE}/meetings.csv"))
+    by_day = [dict(zip(rows[0], r, strict=True)) for r in rows[1:] if r[rows[0].index("開始日")]]
+    before = [r for r in by_day if r["開始日"] < "2024-04-01"]
+    after = [r for r in by_day if r["開始日"] >= "2024-04-01"]
+    assert before and after
+    assert {r["連絡先名称"] for r in before} == {r["主催者"] for r in before} == {"青森県企画政策部DX推進課"}
+    assert {r["連絡先名称"] for r in after} == {r["主催者"] for r in after} == {"青森県総合政策部DX推進課"}
+
+
 def test_the_corporate_number_of_a_local_government():
     from opendata.views import corporate_number
 
