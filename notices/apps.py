@@ -48,3 +48,8 @@ class NoticesConfig(AppConfig):
         from meetings.signals import absence_recorded
 
         absence_recorded.connect(receivers.on_absence_recorded, dispatch_uid="notices.absence_recorded")
+        from meetings.signals import minutes_sent_for_confirmation
+
+        minutes_sent_for_confirmation.connect(
+            receivers.on_minutes_sent_for_confirmation, dispatch_uid="notices.minutes_sent_for_confirmation"
+        )

@@ -21,6 +21,16 @@ def on_material_hidden(sender, material, **kwargs) -> None:
     announcements.material_forget(material_id=material.pk)
 
 
+def on_minutes_sent_for_confirmation(sender, meeting, actor=None, **kwargs) -> None:
+    """The secretariat asked the members who attended to confirm the draft minutes: the 議事録確認のお願い
+    goes to those who have not answered yet, written in the same transaction (nobody with an address: no
+    notice, and the request stands; the confirmation page lists who is asked)."""
+    from .models import Notice
+    from .services import notice_send
+
+    notice_send(actor=actor, meeting=meeting, kind=Notice.Kind.MINUTES, allow_empty=True)
+
+
 def on_absence_recorded(sender, attendance, actor=None, **kwargs) -> bool:
     """The secretariat recorded a member's 欠席 with a reason: tell the member by mail, written to the outbox in
     the same transaction. Only the member's own address: the mail carries no answer link and no Cc. Returns

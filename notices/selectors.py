@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 
 from committee.models import Appointment, Body, Person
 from meetings import selectors as meeting_selectors
-from meetings.models import Attendance, Meeting
+from meetings.models import Attendance, Meeting, MinutesConfirmation
 
 from .models import Delivery, Notice, NotificationPreference
 
@@ -51,7 +51,15 @@ def _invitees(
 
 
 def _unanswered(meeting: Meeting, kind: str) -> set[int] | None:
-    """For a reminder to answer, the people who have not answered; None for every other kind."""
+    """For a reminder to answer, the people who have not answered; for the 議事録確認のお願い, the members
+    asked to confirm the draft minutes (those who attended) who have not answered yet; None for every other
+    kind (everyone invited)."""
+    if kind == Notice.Kind.MINUTES:
+        return set(
+            MinutesConfirmation.objects.filter(
+                minutes__meeting=meeting, state=MinutesConfirmation.State.PENDING
+            ).values_list("appointment__person_id", flat=True)
+        )
     if kind != Notice.Kind.ANSWER_REMINDER:
         return None
     return set(
@@ -78,7 +86,8 @@ def recipients(
     meeting: Meeting, *, kind: str = Notice.Kind.CONVOCATION, members: list[Appointment] | None = None
 ) -> list[Recipient]:
     """Everyone with an address, once each (by person and by address). A reminder to answer goes only
-    to members who have not answered. The optional kinds (reminders, 資料掲載のお知らせ) skip those who
+    to members who have not answered, the 議事録確認のお願い only to the members asked to confirm the draft
+    who have not answered yet. The optional kinds (reminders, 資料掲載のお知らせ) skip those who
     turned them off; each recipient's copy address comes along. A fixed number of queries. `members`: the
     meeting's invited members (meetings.selectors.invited_members) when the caller has them already."""
     unanswered = _unanswered(meeting, kind)

@@ -23,7 +23,7 @@ from core.text import single_line
 from core.types import AnyUser, account_of
 from meetings import selectors as meeting_selectors
 from meetings import services as meeting_services
-from meetings.models import Agenda, Attendee, Meeting
+from meetings.models import Agenda, Attendee, Meeting, Minutes
 
 from . import announcements, selectors
 from .addressing import message_id_for, site_domain
@@ -98,6 +98,13 @@ def _check_kind(meeting: Meeting, kind: str) -> None:
         raise NoticeError(_("Send the notice of meeting first."))
     elif kind == Notice.Kind.CHANGE and meeting.start_at is None:
         raise NoticeError(_("Fix the date and time before sending notices."))
+    elif kind == Notice.Kind.MINUTES and not Minutes.objects.filter(
+        meeting=meeting, status=Minutes.Status.CONFIRMING
+    ).exists():
+        raise NoticeError(
+            _("Send the draft minutes for confirmation first (on the minutes page): the request goes to the "
+              "members who attended.")
+        )
 
 
 @transaction.atomic

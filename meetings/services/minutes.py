@@ -25,6 +25,7 @@ from ..models import (
     MinutesEntry,
     MinutesVersion,
 )
+from ..signals import minutes_sent_for_confirmation
 from ._common import MeetingError, _lock
 
 # --- minutes -----------------------------------------------------------------------------------
@@ -63,6 +64,7 @@ def minutes_send_for_confirmation(*, actor: AnyUser | None, meeting: Meeting, co
         target=minutes.meeting,
         data={"members": len(attended), "confirm_by": confirm_by.isoformat()},
     )
+    minutes_sent_for_confirmation.send(sender=Minutes, meeting=minutes.meeting, actor=actor)
     return len(attended)
 
 

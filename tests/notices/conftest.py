@@ -10,8 +10,10 @@ from tests.meetings.conftest import (  # noqa: F401  (fixtures)
     approved,
     english,
     fast_hashing,
+    held,
     invited,
     meeting,
+    notified,
     submitted,
 )
 

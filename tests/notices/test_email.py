@@ -91,9 +91,11 @@ def test_minutes_request_names_the_page_and_the_deadline(
 ):
     import datetime as dt
 
-    from meetings.models import Minutes
+    from committee.models import Appointment
+    from meetings.models import Minutes, MinutesConfirmation
 
-    Minutes.objects.create(meeting=meeting, confirm_by=dt.date(2023, 6, 20))
+    minutes = Minutes.objects.create(meeting=meeting, confirm_by=dt.date(2023, 6, 20), status=Minutes.Status.CONFIRMING)
+    MinutesConfirmation.objects.create(minutes=minutes, appointment=Appointment.objects.get(person__user=chair))
     with django_capture_on_commit_callbacks(execute=True):
         services.notice_send(actor=secretariat, meeting=meeting, kind=Notice.Kind.MINUTES)
     message = mail.outbox[-1]

@@ -105,8 +105,16 @@ def addresses(meeting, kind):
 def test_optional_kinds_honour_the_settings_statutory_ones_do_not(approved, meeting, chair, member):
     prefer(member, reminders=False, materials=False)
     both = ["chair@test.example", "member@test.example"]
-    for kind in (Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.CANCELLATION, Notice.Kind.MINUTES):
+    for kind in (Notice.Kind.CONVOCATION, Notice.Kind.CHANGE, Notice.Kind.CANCELLATION):
         assert addresses(meeting, kind) == both, kind
+    # The 議事録確認のお願い goes to the members asked to confirm, whatever they chose for the optional kinds.
+    from committee.models import Appointment
+    from meetings.models import Minutes, MinutesConfirmation
+
+    minutes = Minutes.objects.create(meeting=meeting, status=Minutes.Status.CONFIRMING)
+    for user in (chair, member):
+        MinutesConfirmation.objects.create(minutes=minutes, appointment=Appointment.objects.get(person__user=user))
+    assert addresses(meeting, Notice.Kind.MINUTES) == both
     assert addresses(meeting, Notice.Kind.REMINDER) == ["chair@test.example"]
     assert addresses(meeting, Notice.Kind.MATERIALS) == ["chair@test.example"]
     NotificationPreference.objects.filter(person=member.person).update(materials=True)

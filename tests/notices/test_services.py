@@ -295,3 +295,45 @@ def test_refused_recipient_with_accepted_copy_is_failed(
     assert FakeSMTP.sent == [["chair@test.example"], [unit_email]]  # the copy is a mail of its own
     assert delivery.state == Delivery.State.FAILED and "550" in delivery.last_error
     assert copy.state == Delivery.State.SENT
+
+
+def _draft_minutes(meeting):
+    from meetings.models import Minutes, MinutesEntry
+
+    minutes = Minutes.objects.create(meeting=meeting)
+    MinutesEntry.objects.create(minutes=minutes, position=1, speaker="委員長", text="ただいまから開会します。")
+    return minutes
+
+
+def test_asking_to_confirm_the_minutes_mails_those_who_attended_and_have_not_answered(
+    held, secretariat, chair, vice_chair, member, django_capture_on_commit_callbacks
+):
+    """議事録案の確認を依頼 writes the 議事録確認のお願い in the same transaction: to the chair and the member, who
+    attended, not to the vice chair, who was absent. Asking again (a later deadline) mails only those who have
+    not answered."""
+    _draft_minutes(held)
+    today = dt.date(2023, 6, 8)
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = meeting_services.minutes_send_for_confirmation(
+            actor=secretariat, meeting=held, confirm_by=today + dt.timedelta(days=7)
+        )
+    assert asked == 2
+    requests = [m for m in mail.outbox if m.subject.startswith("【議事録確認のお願い】")]
+    assert sorted(m.to[0] for m in requests) == ["chair@test.example", "member@test.example"]
+    assert all("令和5年6月15日(木)までに" in m.body for m in requests)
+    notice = Notice.objects.get(meeting=held, kind=Notice.Kind.MINUTES)
+    assert notice.created_by == secretariat
+
+    meeting_services.minutes_confirm(actor=member, meeting=held)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_services.minutes_send_for_confirmation(
+            actor=secretariat, meeting=held, confirm_by=today + dt.timedelta(days=14)
+        )
+    assert [m.to for m in mail.outbox if m.subject.startswith("【議事録確認のお願い】")] == [["chair@test.example"]]
+
+
+def test_the_minutes_request_is_not_sent_before_the_draft_is_sent_for_confirmation(held):
+    _draft_minutes(held)
+    with pytest.raises(services.NoticeError, match="確認を依頼|for confirmation"):
+        services.notice_check(meeting=held, kind=Notice.Kind.MINUTES)
