@@ -1,11 +1,17 @@
-"""The client's address behind trusted reverse proxies (PROXY_COUNT), for audit entries and throttling."""
+"""The client's address behind trusted reverse proxies (PROXY_COUNT), for audit entries and throttling; POST-only
+views that send a GET back to their form (post_only)."""
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.utils.translation import gettext as _
 
 
 def _address(value: str) -> str | None:
@@ -30,3 +36,32 @@ def client_ip(request: HttpRequest) -> str | None:
     if len(entries) < count:
         return remote
     return _address(entries[-count]) or remote
+
+
+def post_only(page: Callable[..., str]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Like require_POST, but a GET or HEAD goes to `page(*args, **kwargs)` (the page the form is on) with a
+    message that nothing was sent, instead of a bare 405.
+
+    The login page sends a user back to the address they last asked for: someone whose session ran out while
+    they filled in a form (a member answering attendance on a phone) logs in and lands on the form's POST-only
+    address. Their input cannot be replayed (the browser sent it to the login redirect), so they are brought
+    back to the form and told to send it again. Put it under login_required; the page checks access itself.
+    """
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method == "POST":
+                return view(request, *args, **kwargs)
+            if request.method in ("GET", "HEAD"):
+                messages.warning(
+                    request,
+                    _("Nothing was sent from this address: it only receives a form. If you had to log in on the "
+                      "way, your session had ended; fill in the form again and send it."),
+                )
+                return HttpResponseRedirect(page(*args, **kwargs))
+            return HttpResponseNotAllowed(["POST"])
+
+        return wrapped
+
+    return decorator

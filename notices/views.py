@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from committee.access import body_for
 from core import wareki
 from core.exports import conditional, rate_limited, set_last_modified
+from core.http import post_only
 from core.pagecache import remembered
 from core.wareki import fiscal_year_bounds, fiscal_year_of
 from meetings import services as meeting_services
@@ -84,7 +85,7 @@ def _confirm(request, meeting: Meeting, kind: str, note: str, *, changed: bool =
 
 
 @login_required
-@require_POST
+@post_only(lambda pk: reverse("notices:status", args=[pk]))
 def send(request, pk: int):
     """Two steps: without the recipients' fingerprint, show who would get the notice (nothing is sent);
     with it, send, unless the recipients changed meanwhile (then show them again)."""

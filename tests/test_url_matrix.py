@@ -80,6 +80,9 @@ EFFECTIVE = "2023-04-13"  # the fixture guideline's date
 MEETING_INSIDERS = (*MEMBERS_OF_BODY, SECRETARIAT, SUPERUSER)  # members on the day, its secretariat
 SIGNED_IN_ONLY = expect(200, **{ANONYMOUS: LOGIN})
 POST_ONLY = expect(405, **{ANONYMOUS: LOGIN})  # GET is refused; what a POST may do is in tests/meetings/
+# A form's POST-only address sends a GET back to the form's page (core.http.post_only: the login page sends
+# someone whose session ran out there); that page decides who may see it.
+BACK_TO_THE_FORM = expect(302, **{ANONYMOUS: LOGIN})
 MANAGERS_ONLY = {**only((SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN}
 ON_MEETING = {"pk": MEETING}
 
@@ -180,10 +183,10 @@ MATRIX: dict[str, list[Case]] = {
     ],
     "meetings:attendance_list": [Case("before the meeting", only(MEETING_INSIDERS, 200, 404), ON_MEETING)],
     "meetings:seating": [Case("before the meeting", only(MEETING_INSIDERS, 200, 404), ON_MEETING)],
-    "meetings:answer": [Case("GET", POST_ONLY, ON_MEETING)],
+    "meetings:answer": [Case("GET", BACK_TO_THE_FORM, ON_MEETING)],
     "meetings:minutes_review": [Case("no minutes yet", {**NOWHERE, ANONYMOUS: LOGIN}, ON_MEETING)],
-    "meetings:minutes_confirm": [Case("GET", POST_ONLY, ON_MEETING)],
-    "meetings:minutes_finalise": [Case("GET", POST_ONLY, ON_MEETING)],
+    "meetings:minutes_confirm": [Case("GET", BACK_TO_THE_FORM, ON_MEETING)],
+    "meetings:minutes_finalise": [Case("GET", BACK_TO_THE_FORM, ON_MEETING)],
     # The chair approved the 次第 and may read it there; so may the secretariat.
     "meetings:agenda_review": [
         Case("approved", {**only((CHAIR, SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN}, ON_MEETING)
@@ -201,7 +204,7 @@ MATRIX: dict[str, list[Case]] = {
         Case("list", {**only((OTHER_SECRETARIAT, SECRETARIAT, SUPERUSER), 200, 404), ANONYMOUS: LOGIN})
     ],
     "meetings:manage": [Case("notified", MANAGERS_ONLY, ON_MEETING)],
-    "meetings:manage_action": [Case("GET", POST_ONLY, {"pk": MEETING, "action": "submit"})],
+    "meetings:manage_action": [Case("GET", BACK_TO_THE_FORM, {"pk": MEETING, "action": "submit"})],
     # Planning a meeting and drafting its 次第 (what the forms do: tests/meetings/test_editing.py).
     "meetings:create": [
         Case("public body", SECRETARIAT_OF_BODY, {"slug": "dx-plan"}),
@@ -269,7 +272,7 @@ MATRIX: dict[str, list[Case]] = {
     "accessibility_results": [Case("test record", PUBLIC)],
     # Notices (notices/urls.py). What sending, resending and answering do: tests/notices/.
     "notices:status": [Case("notified", MANAGERS_ONLY, ON_MEETING)],
-    "notices:send": [Case("GET", POST_ONLY, ON_MEETING)],
+    "notices:send": [Case("GET", BACK_TO_THE_FORM, ON_MEETING)],
     "notices:preview": [
         Case("convocation", MANAGERS_ONLY, {"pk": MEETING, "kind": "convocation"}),
         Case("unknown kind", {**NOWHERE, ANONYMOUS: LOGIN}, {"pk": MEETING, "kind": "nonsense"}),

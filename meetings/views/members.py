@@ -9,9 +9,10 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from committee import selectors as committee_selectors
+from core.http import post_only
 from core.pagecache import valid_until
 
 from .. import selectors, services
@@ -48,7 +49,7 @@ def my_meetings(request):
 
 
 @login_required
-@require_POST
+@post_only(lambda pk: reverse("meetings:detail", args=[pk]) + "#answer")
 def answer(request, pk: int):
     meeting, access = meeting_for(request.user, pk)
     row = (
@@ -73,7 +74,7 @@ def answer(request, pk: int):
 
 
 @login_required
-@require_POST
+@post_only(lambda pk: reverse("meetings:minutes_review", args=[pk]))
 def minutes_confirm(request, pk: int):
     # Only those asked to confirm, who may do so after their term ended.
     allowed = minutes_for(request.user, pk, to="review")

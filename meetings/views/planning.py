@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from committee import selectors as committee_selectors
 from committee.access import body_for
 from committee.models import Appointment
+from core.http import post_only
 
 from .. import selectors, services
 from ..access import meeting_for
@@ -312,7 +313,7 @@ IN_PLACE = ("record", "reply")
 
 
 @login_required
-@require_POST
+@post_only(lambda pk, action: reverse("meetings:manage", args=[pk]))
 def manage_action(request, pk: int, action: str):
     """One POST endpoint per workflow step; each calls its service and reports the outcome."""
     meeting, _access = meeting_for(request.user, pk, to="manage")

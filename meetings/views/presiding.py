@@ -7,8 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
+
+from core.http import post_only
 
 from .. import selectors, services
 from ..access import meeting_for
@@ -83,7 +86,7 @@ def agenda_review(request, pk: int):
 
 
 @login_required
-@require_POST
+@post_only(lambda pk: reverse("meetings:minutes_review", args=[pk]))
 def minutes_finalise(request, pk: int):
     # The service decides who presides; the public does not learn of drafts.
     meeting, access = meeting_for(request.user, pk, to="private")

@@ -428,6 +428,31 @@ def test_a_member_answers_through_the_form(invited, member):
     assert 'value="online" checked' in _page(client, invited)
 
 
+def test_a_member_whose_session_ended_while_answering_is_brought_back_to_the_form(invited, member):
+    """The session ran out while the member filled in the answer on a phone: the POST goes to the login page,
+    which sends them, once logged in, to the answer's address. That address brings them back to the meeting's
+    answer form saying nothing was sent, instead of a bare 405 (HTTP ERROR 405 in the browser)."""
+    member.set_password("Aomori-DX-2023-plan")
+    member.save(update_fields=["password"])
+    client = Client()
+    answer = reverse("meetings:answer", args=[invited.pk])
+
+    response = client.post(answer, {"reply": "online"})
+    assert response.status_code == 302 and response["Location"] == f"{reverse('login')}?next={answer}"
+    response = client.post(
+        reverse("login"), {"username": member.email, "password": "Aomori-DX-2023-plan", "next": answer}
+    )
+    assert response.status_code == 302 and response["Location"] == answer
+    response = client.get(answer)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("meetings:detail", args=[invited.pk]) + "#answer"
+    page = client.get(response["Location"]).content.decode()
+    assert "送信された内容はありません" in page and 'id="answer"' in page
+    assert row_of(invited, member).reply == ""  # nothing was recorded on the way
+    client.post(answer, {"reply": "online"})
+    assert row_of(invited, member).reply == "online"
+
+
 def test_an_invalid_answer_changes_nothing(invited, member):
     _client(member).post(reverse("meetings:answer", args=[invited.pk]), {"reply": "perhaps"})
     assert row_of(invited, member).reply == ""
