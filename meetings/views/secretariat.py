@@ -21,7 +21,7 @@ from core.paging import paginate
 
 from .. import selectors
 from ..access import meeting_for
-from ..models import Agenda, Attendance, Meeting
+from ..models import Agenda, AgendaVersion, Attendance, Meeting
 
 # --- helpers -----------------------------------------------------------------------------------
 
@@ -176,6 +176,10 @@ def manage(request, pk: int):
             "agenda": agenda,
             **_agenda_shown(selectors.agenda_tree(agenda)),
             "approver": selectors.approver_for(meeting),
+            # Who approved the version in force (the vice chair, say), not who would approve now.
+            "approved": AgendaVersion.objects.select_related("decided_by").filter(pk=agenda.approved_version_id).first()
+            if agenda.status == Agenda.Status.APPROVED and agenda.approved_version_id
+            else None,
             "roster": roster,
             "nobody_in_office": _nobody_in_office(meeting, roster),
             "minutes": getattr(meeting, "minutes", None),

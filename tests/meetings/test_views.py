@@ -717,3 +717,24 @@ def test_election_form_names_the_posts_as_the_guidelines_do(meeting, secretariat
     assert '<option value="chair">会長</option>' in select
     assert '<option value="vice_chair">副会長</option>' in select
     assert "委員長" not in select
+
+
+def test_the_approved_agenda_names_who_approved_it_not_who_would_approve_now(
+    meeting, secretariat, chair, vice_chair, invited
+):
+    """The chair answered 欠席, the vice chair approved, then the chair answered 会場 again: the review page and
+    the manage page name the vice chair as the one who approved (the history's decision), not the chair; a 次第
+    not yet approved says who is to approve it, never "approved by"."""
+    from meetings.models import Attendance
+
+    draft = _client(secretariat).get(reverse("meetings:agenda_review", args=[meeting.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Approved by" not in draft.content.decode() and "To be approved by" in draft.content.decode()
+    version = services.agenda_submit(actor=secretariat, meeting=meeting)
+    services.attendance_reply(actor=chair, attendance=row_of(meeting, chair), reply=Attendance.Reply.ABSENT)
+    services.agenda_approve(actor=vice_chair, meeting=meeting, sha256=version.sha256)
+    services.attendance_reply(actor=chair, attendance=row_of(meeting, chair), reply=Attendance.Reply.VENUE)
+
+    review = _client(chair).get(reverse("meetings:agenda_review", args=[meeting.pk])).content.decode()
+    assert "承認者: 副委員長" in review and "承認者: 委員長" not in review
+    manage = _client(secretariat).get(reverse("meetings:manage", args=[meeting.pk])).content.decode()
+    assert "承認者: 副委員長 (vice@test.example)" in manage and "承認者: 委員長" not in manage
