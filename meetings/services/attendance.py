@@ -31,24 +31,34 @@ SEAT_POSITION_MAX = 999
 def attendance_prepare(
     *, actor: AnyUser | None, meeting: Meeting, members: list[Appointment] | None = None
 ) -> int:
-    """Create the attendance rows of every invitee (members in office on the day, other attendees).
-    `members`: selectors.invited_members(meeting) when the caller worked it out already, under the
-    meeting's lock (a notice works out its recipients from the same roster).
+    """Create the attendance rows of every invitee (members in office on the day, other attendees), and,
+    before the meeting is held, remove the rows of members no longer in office on the day (a resignation or
+    an early end recorded since: their successor is invited instead, and the quorum and the 出席者名簿 count
+    only who can come). `members`: selectors.invited_members(meeting) when the caller worked it out already,
+    under the meeting's lock (a notice works out its recipients from the same roster).
 
     Idempotent; returns how many rows were added.
     """
     meeting = _lock(meeting)
+    invited = selectors.invited_members(meeting) if members is None else members
+    removed = 0
+    if meeting.status in (Meeting.Status.PLANNED, Meeting.Status.NOTIFIED, Meeting.Status.POSTPONED):
+        _total, deleted = (
+            meeting.attendances.filter(appointment__isnull=False, actual="")
+            .exclude(appointment_id__in=[a.pk for a in invited])
+            .delete()
+        )
+        removed = deleted.get(Attendance._meta.label, 0)
     have_members = set(meeting.attendances.filter(appointment__isnull=False).values_list("appointment_id", flat=True))
     have_guests = set(meeting.attendances.filter(attendee__isnull=False).values_list("attendee_id", flat=True))
-    rows = [
-        Attendance(meeting=meeting, appointment=a)
-        for a in (selectors.invited_members(meeting) if members is None else members)
-        if a.pk not in have_members
-    ]
+    rows = [Attendance(meeting=meeting, appointment=a) for a in invited if a.pk not in have_members]
     rows += [Attendance(meeting=meeting, attendee=g) for g in meeting.attendees.all() if g.pk not in have_guests]
     Attendance.objects.bulk_create(rows)
-    if rows:
-        audit_record(actor=actor, action=AuditAction.ATTENDANCE_PREPARED, target=meeting, data={"added": len(rows)})
+    if rows or removed:
+        audit_record(
+            actor=actor, action=AuditAction.ATTENDANCE_PREPARED, target=meeting,
+            data={"added": len(rows), **({"removed": removed} if removed else {})},
+        )
     return len(rows)
 
 

@@ -1202,3 +1202,24 @@ def test_a_member_whose_term_ended_still_confirms_what_they_said(held, secretari
     assert response.status_code == 302
     confirmation = MinutesConfirmation.objects.get(minutes__meeting=held, appointment=appointment)
     assert confirmation.state == MinutesConfirmation.State.CONFIRMED
+
+
+def test_preparing_again_removes_a_member_no_longer_in_office_on_the_day(invited, secretariat, chair, member):
+    """The member resigned (辞任) before the meeting day after the list was made and after answering: preparing
+    the list again (出席依頼者の一覧を更新, or the next notice) takes their row off, so the 未回答 count, the
+    quorum and the 出席者名簿 count only who can come; the others' rows and answers stay."""
+    from committee import services as committee_services
+    from committee.models import Appointment
+
+    services.attendance_reply(actor=chair, attendance=row_of(invited, chair), reply="venue")
+    services.attendance_reply(actor=member, attendance=row_of(invited, member), reply="online")
+    committee_services.appointment_end(
+        actor=secretariat, appointment=Appointment.objects.get(person__user=member),
+        ended_on=dt.date(2023, 6, 2), reason=Appointment.EndReason.RESIGNED,
+    )
+
+    assert services.attendance_prepare(actor=secretariat, meeting=invited) == 0
+    members = invited.attendances.filter(appointment__isnull=False)
+    assert not members.filter(appointment__person__user=member).exists()
+    assert row_of(invited, chair).reply == "venue" and members.count() == 2
+    assert audit(invited, "attendance_prepared")[-1].data == {"added": 0, "removed": 1}
