@@ -291,7 +291,7 @@ def body_renew(request, slug: str) -> HttpResponse:
     chosen = None if data is None else {int(v) for v in data.getlist("continue") if v.isdigit()}
     term_start, guideline = default_start, in_force
     context: dict = {"body": body, "last_end": last_end, "form": form, "formset": formset,
-                     "done": _date_or_none(request.GET.get("done")), "problems": []}
+                     "done": _date_or_none(request.GET.get("done")), "problems": [], "has_guidelines": bool(guidelines)}
     if data is not None and "more" not in data and form.is_valid() and formset.is_valid():
         term_start = form.cleaned_data["term_start"]
         guideline = next(g for g in guidelines if g.pk == form.cleaned_data["guideline"])

@@ -99,11 +99,14 @@ def seating_plan(request, pk: int):
     return render(request, "meetings/seating.html", {"meeting": meeting, "zones": zones, "access": access})
 
 
+FIRST_YEAR, LAST_YEAR = 1990, 2100  # the 年度 the schedule shows
+
+
 @require_GET
 def schedule(request, fiscal_year: int | None = None):
     if fiscal_year is None:
         return redirect("meetings:schedule_year", fiscal_year=fiscal_year_of(timezone.localdate()))
-    if not 1990 <= fiscal_year <= 2100:
+    if not FIRST_YEAR <= fiscal_year <= LAST_YEAR:
         raise Http404
     rows = selectors.year_schedule(fiscal_year=fiscal_year, bodies=committee_selectors.public_bodies())
     months = list(selectors.FISCAL_MONTHS)
@@ -114,8 +117,8 @@ def schedule(request, fiscal_year: int | None = None):
             "fiscal_year": fiscal_year,
             "rows": rows,
             "months": months,
-            "previous": fiscal_year - 1,
-            "next": fiscal_year + 1,
+            "previous": fiscal_year - 1 if fiscal_year > FIRST_YEAR else None,  # no link to a year never shown
+            "next": fiscal_year + 1 if fiscal_year < LAST_YEAR else None,
         },
     )
 

@@ -11,6 +11,7 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -339,3 +340,51 @@ def test_loading_the_demo_twice_creates_nothing_new(demo, settings):
     call_command("load_demo", stdout=StringIO())
 
     assert {m._meta.label: m.objects.count() for m in models} == before
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        href = dict(attrs).get("href") or ""
+        if tag == "a" and href.startswith("/") and not href.startswith("//"):
+            self.hrefs.append(href.split("#")[0])
+
+
+def _links_of(html: str) -> set[str]:
+    parser = _Links()
+    parser.feed(html)
+    return set(parser.hrefs)
+
+
+def test_no_link_of_the_secretariats_meeting_and_renewal_pages_leads_to_a_404(demo):
+    """Every meeting's manage page and every body's renewal page, on the demo of the day: each link they show
+    answers (the letters' PDF of a meeting nobody is invited to, and amending the guidelines of a body that has
+    none, were links to a 404). The schedule of the first and the last 年度 it shows links to no year beyond."""
+    from core.models import User
+    from tests.meetings.conftest import sign_in
+
+    client = Client()
+    sign_in(client, User.objects.get(email="secretariat@demo.dxplan.example"))
+    pages = [reverse("meetings:manage", args=[pk]) for pk in Meeting.objects.values_list("pk", flat=True)]
+    pages += [reverse("committee:body_renew", args=[slug]) for slug in Body.objects.values_list("slug", flat=True)]
+    followed: dict[str, int] = {}
+    managed = 0
+    for page in pages:
+        response = client.get(page)
+        if response.status_code == 404:  # a body another unit serves
+            continue
+        assert response.status_code == 200, page
+        managed += 1
+        for href in _links_of(response.content.decode()) - set(followed):
+            if "/logout" in href or href.startswith(("/static/", "/admin/")):
+                continue
+            followed[href] = client.get(href).status_code
+    missing = {href: status for href, status in followed.items() if status == 404}
+    assert not missing, missing
+    assert managed >= 10 and len(followed) > 50
+    for year, beyond in ((1990, "/schedule/1989/"), (2100, "/schedule/2101/")):
+        links = _links_of(Client().get(f"/schedule/{year}/").content.decode())
+        assert beyond not in links and any(link.startswith("/schedule/") for link in links)
