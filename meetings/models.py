@@ -137,8 +137,9 @@ class Meeting(models.Model):
     def when_ja(self) -> str:
         if self.start_at and self.time_undecided:
             return wareki.format_date(self.start_at) + " 時刻未定"
-        if self.start_at:
-            return wareki.format_datetime(self.start_at)
+        if self.start_at:  # 令和5年5月10日(水) 14:00～16:00, as the 次第 and the letters give it
+            end = f"～{timezone.localtime(self.end_at):%H:%M}" if self.end_at else ""
+            return wareki.format_datetime(self.start_at) + end
         if self.planned_month is None:  # not yet validated: clean() asks for one of them
             return ""
         return wareki.format_month(self.planned_month.year, self.planned_month.month) + "(日程未定)"

@@ -65,8 +65,17 @@ def _template_for(notice: Notice) -> NoticeTemplate | None:
     return NoticeTemplate.objects.filter(body_id=notice.meeting.body_id, kind=notice.kind).first()
 
 
+def _signature(organisation: str, secretariat: str) -> str:
+    """青森県 総合政策部DX推進課, not 青森県 青森県総合政策部DX推進課: the unit's full name may start with the
+    organisation's own."""
+    if not organisation or secretariat.startswith(organisation):
+        return secretariat
+    return f"{organisation} {secretariat}"
+
+
 def _base_context(notice: Notice) -> dict:
     meeting = notice.meeting
+    secretariat = meeting.body.secretariat.full_name_on(timezone.localdate()) or meeting.body.short_name
     return {
         "notice": notice,
         "meeting": meeting,
@@ -76,9 +85,10 @@ def _base_context(notice: Notice) -> dict:
         "venue": " ".join(v for v in (meeting.venue_name, meeting.venue_room) if v),
         "address": meeting.venue_address,
         "meeting_url": settings.SITE_URL + reverse("meetings:detail", args=[meeting.pk]),
-        "secretariat": meeting.body.secretariat.full_name_on(timezone.localdate()) or meeting.body.short_name,
+        "secretariat": secretariat,
         "secretariat_email": notice.cc,
         "organisation": settings.DXPLAN_ORGANISATION_NAME,
+        "signature": _signature(settings.DXPLAN_ORGANISATION_NAME, secretariat),
         "note": notice.note,
         **_minutes_context(meeting),
         **_materials_context(notice),

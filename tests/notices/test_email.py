@@ -139,3 +139,27 @@ def test_batch_bytes_are_the_full_message(
     assert name.startswith("森<&>\"'")
     assert f"{escape(name)} 様" in html and f"{name} 様" in text
     assert urls[rows[0].person_id] in text
+
+
+def test_the_mail_gives_the_end_time_and_signs_without_repeating_the_prefecture(
+    approved, meeting, secretariat, chair, unit, django_capture_on_commit_callbacks
+):
+    """■ 日時 carries the end as the 次第 and the letter do (14:00～16:00); the signature is the organisation and
+    the secretariat, once each: 青森県 DX推進課, and not 青森県 青森県総合政策部DX推進課 when the unit's full name
+    starts with the organisation's."""
+    from committee.models import OrgUnit
+    from notices.email import _signature
+    from tests import factories
+
+    convocation(meeting, secretariat, django_capture_on_commit_callbacks)
+    body = mail.outbox[0].body
+    assert "■ 日時: 令和5年6月7日(水) 14:00～16:00\n" in body
+    assert "\n青森県 DX推進課\n" in body
+
+    prefecture = factories.OrgUnitFactory(code="aomori", kind=OrgUnit.Kind.GOVERNMENT, name__name="青森県")
+    names = unit.names.get()
+    names.parent = prefecture
+    names.save(update_fields=["parent"])
+    assert unit.full_name_on(meeting.start_at.date()) == "青森県DX推進課"
+    assert _signature("青森県", unit.full_name_on(meeting.start_at.date())) == "青森県DX推進課"
+    assert _signature("青森県", "総合政策部DX推進課") == "青森県 総合政策部DX推進課"

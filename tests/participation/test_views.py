@@ -247,3 +247,17 @@ def test_registration_page_in_both_languages(client, observation, language, head
     text = page.content.decode()
     assert heading in text
     assert "録音・録画は委員長の許可なくできません。" in text  # the body's 傍聴要領, to accept
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_the_registration_mail_greets_and_dates_in_the_visitors_language(client, observation, language):
+    """The mail after registering names the meeting's day and its end in the visitor's language: 和暦 with the
+    weekday and 様 after the name in Japanese, no 和暦 in English (it used the Japanese date in both)."""
+    client.cookies["django_language"] = language
+    _post(client, observation.meeting)
+    body = mail.outbox[-1].body
+    assert "16:00" in body
+    if language == "ja":
+        assert body.startswith("傍聴 花子 様\n") and "令和" in body and "(" in body
+    else:
+        assert body.startswith("傍聴 花子\n") and "令和" not in body and "様" not in body
