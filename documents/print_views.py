@@ -334,9 +334,12 @@ def notice_common(meeting: Meeting, *, letter_date: dt.date, deadline: dt.date |
 
 
 def notice_letter(common: dict, appointment: Appointment, *, letter_date: dt.date) -> dict:
-    """One member's letter: the shared text addressed to them (氏名 様, with their affiliation)."""
+    """One member's letter: the shared text addressed to them (氏名 様, with their affiliation). Only a member
+    with an account is pointed to the page where they can answer after logging in; the others (a letter is
+    what reaches members without an address) answer the secretariat by phone or mail."""
     affiliation = appointment.affiliation_on(letter_date) if appointment.person_id else ""
-    return {**common, "addressee": appointment.holder_name, "affiliation": affiliation}
+    can_log_in = bool(appointment.person_id and appointment.person.user_id)
+    return {**common, "addressee": appointment.holder_name, "affiliation": affiliation, "can_log_in": can_log_in}
 
 
 @overload

@@ -587,3 +587,17 @@ def test_revoked_material_leaves_the_compiled_pdf_at_once(materials, secretariat
         material_services.material_set_visibility(actor=secretariat, material=material, visibility="members")
     assert Client().get(_url("materials_pdf", materials.pk)).status_code == 404
     assert "資料1" not in Client().get(_url("agenda_html", materials.pk)).content.decode()
+
+
+def test_a_letter_asks_only_a_member_with_an_account_to_log_in(organisation, notified, secretariat, member_appointment):
+    """A letter is what reaches a member without an address, who has no account: it asks them to answer the
+    secretariat by phone or mail, not to log in; a member with an account is given the page to answer on."""
+    url = _url("notice_html", notified.pk, member_appointment.pk)
+    client = client_for(secretariat)
+    with_account = client.get(url + "?date=2023-04-20").content.decode()
+    assert "ログインし" in with_account and "電話又はメールで御回答ください" not in with_account
+    person = member_appointment.person
+    person.user = None
+    person.save(update_fields=["user"])
+    without = client.get(url + "?date=2023-04-20").content.decode()
+    assert "ログインし" not in without and "下記の問合せ先まで電話又はメールで御回答ください" in without
