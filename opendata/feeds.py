@@ -86,11 +86,12 @@ def _material_entries(body: Body | None) -> list[Entry]:
     for m in qs.order_by("-modified_ts")[:ENTRIES]:
         version = m.current_version
         kind = _("Material replaced") if version.number > 1 else _("Material published")
+        size = _("%(format)s, %(size)s bytes") % {"format": version.extension.upper(), "size": f"{version.size:,}"}
         entries.append(
             Entry(
                 title=f"【{kind}】{m.meeting.body.short_name} {m.meeting.label} {m}",
                 link=_abs("meetings:detail", args=[m.meeting_id]),
-                description=f"{version.extension.upper()} {version.size:,} bytes",
+                description=size,
                 updated=m.modified_ts,
                 guid=_tag(f"material-{m.pk}-{version.number}", m.modified_ts),
                 category=kind,

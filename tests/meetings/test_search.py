@@ -346,8 +346,8 @@ def test_body_and_meeting_pages_name_the_bodys_secretariat_in_the_footer(scene, 
 
 def test_the_meeting_page_has_breadcrumbs_and_shows_attendance_once_held(held, client):
     page = _text(client.get(reverse("meetings:detail", args=[held.pk])))
-    assert '<nav aria-label="breadcrumb">' in page
-    crumbs = page.split('<nav aria-label="breadcrumb">')[1].split("</nav>")[0]
+    assert '<nav aria-label="パンくずリスト">' in page
+    crumbs = page.split('<nav aria-label="パンくずリスト">')[1].split("</nav>")[0]
     assert reverse("committee:home") in crumbs and reverse("committee:body_detail", args=["dx-plan"]) in crumbs
     assert 'aria-current="page">第1回' in crumbs
     assert "令和5年6月7日(水) 14:00–16:00" in page and "青森県庁" in page and "公開" in page

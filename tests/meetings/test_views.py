@@ -738,3 +738,16 @@ def test_the_approved_agenda_names_who_approved_it_not_who_would_approve_now(
     assert "承認者: 副委員長" in review and "承認者: 委員長" not in review
     manage = _client(secretariat).get(reverse("meetings:manage", args=[meeting.pk])).content.decode()
     assert "承認者: 副委員長 (vice@test.example)" in manage and "承認者: 委員長" not in manage
+
+
+def test_the_attendance_list_heading_and_the_breadcrumb_in_each_language(held):
+    """出席者名簿 follows the meeting's name as the seed prints it (第1回…出席者名簿); in English the two are set
+    apart. The breadcrumb's label is read out in the page's language, not in English on a Japanese page."""
+    url = reverse("meetings:attendance_list", args=[held.pk])
+    japanese = Client().get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    english = Client().get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"{held.label}{held.title}出席者名簿</h1>" in japanese
+    assert f"{held.label}{held.title}: list of attendees</h1>" in english
+    detail = Client().get(reverse("meetings:detail", args=[held.pk]), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert 'aria-label="パンくずリスト"' in detail and 'aria-label="breadcrumb"' not in detail
+    assert '<div class="table-responsive"><table class="table table-sm table-bordered attendance-table">' in english

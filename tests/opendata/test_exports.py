@@ -468,3 +468,9 @@ def test_behind_a_proxy_the_limit_counts_the_forwarded_address(db, settings):
 def test_only_get_and_head(db, client):
     assert client.post("/oparl/").status_code == 405
     assert client.head("/opendata/meetings.csv").status_code == 200
+
+
+def test_the_japanese_feed_gives_a_materials_size_in_japanese(demo, client):
+    entries = _atom(client.get("/opendata/feed.atom", HTTP_ACCEPT_LANGUAGE="ja").content).findall(f"{ATOM}entry")
+    sizes = [e.find(f"{ATOM}summary").text for e in entries if e.find(f"{ATOM}title").text.startswith("【資料")]
+    assert sizes and all(re.fullmatch(r"[A-Z]+、[\d,]+バイト", s) for s in sizes), sizes
