@@ -388,3 +388,13 @@ def test_no_link_of_the_secretariats_meeting_and_renewal_pages_leads_to_a_404(de
     for year, beyond in ((1990, "/schedule/1989/"), (2100, "/schedule/2101/")):
         links = _links_of(Client().get(f"/schedule/{year}/").content.decode())
         assert beyond not in links and any(link.startswith("/schedule/") for link in links)
+
+
+def test_the_guidelines_dates_on_the_public_pages_carry_the_weekday(demo):
+    """Dates shown in Japanese are 和暦 with the weekday (令和6年4月1日(月)), the 施行日 of the 設置要綱 too (the
+    guidelines' own text is quoted as adopted)."""
+    body = Client().get("/bodies/dx-plan-committee/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "令和6年4月1日(月)施行" in body and "令和6年4月1日施行" not in body
+    guidelines = Client().get("/bodies/dx-plan-committee/guidelines/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert ">令和5年4月13日(木)</a>" in guidelines and ">令和6年4月1日(月)</a>" in guidelines
+    assert ">令和5年4月13日</a>" not in guidelines
