@@ -149,3 +149,30 @@ def test_the_header_and_narrow_columns_at_375px(site, scene):
     assert page.locator("main h1").evaluate("e => getComputedStyle(e).wordBreak") == "auto-phrase"
     first_column = page.locator(".schedule-table tbody th[scope=row]").first.bounding_box()
     assert first_column["width"] >= 100, first_column  # it was two characters wide
+
+
+def test_on_a_phone_the_answer_is_easy_to_tap_and_the_history_keeps_its_dates_whole(site, scene):
+    """At 375 px: each attendance choice on the meeting page is a target at least 44 px high and wide
+    (the radios were 20 px with 28 px labels), and the 次第's history shows its dates and decisions on
+    whole lines (they broke into one or two characters a line: 差戻/し/令和/8年…)."""
+    c = scene.committee
+    context = site.context(width=375, height=740)
+    site.sign_in_as(context, c.member)
+    page = context.new_page()
+    page.goto(f"{site.url}/meetings/{scene.second.pk}/")
+    boxes = [page.locator(f"label[for=reply-{value}]").bounding_box() for value in ("venue", "online", "absent")]
+    assert all(box and box["height"] >= 44 and box["width"] >= 44 for box in boxes), boxes
+    page.locator("label[for=reply-online]").click()
+    assert page.locator("#reply-online").is_checked()
+
+    chair = site.context(width=375, height=740)
+    site.sign_in_as(chair, c.chair)
+    review = chair.new_page()
+    review.goto(f"{site.url}/meetings/{scene.second.pk}/agenda/review/")
+    # Lines each submitted date takes (a Range's client rects: one per line box).
+    lines = review.eval_on_selector_all(
+        "#history-h + .table-responsive tbody td:nth-child(2)",
+        """cells => cells.map(c => { const r = document.createRange(); r.selectNodeContents(c);
+                                     return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; })""",
+    )
+    assert lines and set(lines) == {1}, lines
