@@ -21,12 +21,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
+from core.forms import ContactForm
+from core.http import client_ip, post_only
 from core.paging import paginate
 from core.templatetags.dxplan import jdate
 
-from . import selectors, services
+from . import accounts, selectors, services
 from .access import bodies_managed_by, body_for
 from .forms import (
     AffiliationForm,
@@ -100,6 +102,12 @@ def _rows(appointments: list[Appointment], today: dt.date, guideline) -> list[di
 def roster_manage(request, slug: str) -> HttpResponse:
     """The roster as the secretariat keeps it: who is in office, who left, and what to do next."""
     body = body_for(request.user, slug, to="manage").body
+    return render(request, "committee/roster_manage.html", _roster_context(request, body))
+
+
+def _roster_context(request, body: Body, kept: dict | None = None) -> dict:
+    """The roster page's context; `kept`: the form that was refused (appointment, action, what was typed), shown
+    open again with the values the secretariat gave."""
     today = timezone.localdate()
     guideline = selectors.guideline_in_force(body=body, day=today)
     page = paginate(request, _appointments(body, today), ROSTER_MANAGE_PAGE)
@@ -113,8 +121,9 @@ def roster_manage(request, slug: str) -> HttpResponse:
         "affiliation_form": AffiliationForm(initial={"valid_from": today}),
         "successor_form": SuccessorForm(initial={"appointed_on": today}),
         "officer_form": OfficerEndForm(initial={"end_on": today}),
+        "kept": kept or {},
     }
-    return render(request, "committee/roster_manage.html", context)
+    return context
 
 
 def _end(request, appointment: Appointment) -> str:
@@ -154,6 +163,16 @@ def _successor(request, appointment: Appointment) -> str:
     return _("%(name)s was appointed as successor for the remaining term.") % {"name": successor.holder_name}
 
 
+def _contact(request, appointment: Appointment) -> str:
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        problems = [f"{form.fields[name].label}: {' '.join(map(str, errors))}" for name, errors in form.errors.items()]
+        raise ValidationError(problems)
+    accounts.person_update_contact(actor=request.user, person=appointment.person, ip_address=client_ip(request),
+                                   **form.cleaned_data)
+    return _("The contact details of %(name)s were saved.") % {"name": appointment.holder_name}
+
+
 def _officer_end(request, appointment: Appointment) -> str:
     term = get_object_or_404(OfficerTerm, pk=request.POST.get("officer_term", "0") or "0", appointment=appointment)
     form = OfficerEndForm(request.POST)
@@ -169,11 +188,12 @@ ROSTER_ACTIONS: dict[str, Callable[..., str]] = {
     "affiliation": _affiliation,
     "successor": _successor,
     "officer-end": _officer_end,
+    "contact": _contact,
 }
 
 
 @login_required
-@require_POST
+@post_only(lambda slug, pk, action: reverse("committee:roster_manage", args=[slug]))
 def roster_action(request, slug: str, pk: int, action: str) -> HttpResponse:
     """One change to one appointment of a body the user's unit serves; nothing else can be named."""
     body = body_for(request.user, slug, to="manage").body
@@ -184,8 +204,14 @@ def roster_action(request, slug: str, pk: int, action: str) -> HttpResponse:
     try:
         messages.success(request, step(request, appointment))
     except ValidationError as exc:
+        # The page again, on the same page of the roster, with the refused form open and what was typed in it:
+        # nothing the secretariat typed is lost to a mistake in one field.
         messages.error(request, " ".join(exc.messages))
-    return redirect(reverse("committee:roster_manage", args=[body.slug]) + f"#appointment-{appointment.pk}")
+        kept = {"pk": appointment.pk, "action": action, "data": request.POST}
+        return render(request, "committee/roster_manage.html", _roster_context(request, body, kept), status=400)
+    page = request.GET.get("page", "")
+    query = f"?page={page}" if page.isdigit() else ""
+    return redirect(reverse("committee:roster_manage", args=[body.slug]) + query + f"#appointment-{appointment.pk}")
 
 
 # --- renewal (改選) ----------------------------------------------------------------------------

@@ -152,7 +152,7 @@ MATRIX: dict[str, list[Case]] = {
         Case("unknown body", {**NOWHERE, ANONYMOUS: LOGIN}, {"slug": "no-such-body"}),
     ],
     "committee:roster_action": [
-        Case("GET refused", POST_ONLY, {"slug": "dx-plan", "pk": "1", "action": "end"}),
+        Case("GET back to the roster", BACK_TO_THE_FORM, {"slug": "dx-plan", "pk": "1", "action": "end"}),
     ],
     "committee:roster_export": [
         Case("csv", SECRETARIAT_OF_BODY, {"slug": "dx-plan", "fmt": "csv"}),

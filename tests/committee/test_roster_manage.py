@@ -95,7 +95,37 @@ def test_a_successor_with_a_bad_reading_creates_nobody(in_term, secretariat, bod
     assert not Appointment.objects.filter(predecessor=member_appointment).exists()
     errors = [str(m) for m in response.context["messages"] if m.level_tag == "error"]
     assert len(errors) == 1 and errors[0]  # the reading's problem, in the page the secretariat returns to
-    assert response.status_code == 200
+    assert response.status_code == 400
+    # What was typed is still there, in the successor's form shown open again: nothing is lost to one mistake.
+    form = response.content.decode().split('action="' + action_url(body, member_appointment, "successor"))[1]
+    form = form.split("</form>")[0]
+    assert 'value="髙橋"' in form and 'value="Takahashi"' in form and 'value="2023-08-10"' in form
+
+
+def test_the_secretariat_keeps_a_members_contact_details_on_the_roster(in_term, secretariat, body, member_appointment):
+    """A member without an address gets one from the roster page (the notices' recipients check sends the
+    secretariat there); a bad address is refused with what was typed kept, and nothing changes."""
+    client = client_for(secretariat)
+    person = member_appointment.person
+    response = client.post(action_url(body, member_appointment, "contact"), {
+        "email": "not an address", "phone": "017-734-9999", "postal_address": "青森市長島一丁目1-1",
+    })
+    assert response.status_code == 400
+    form = response.content.decode().split('action="' + action_url(body, member_appointment, "contact"))[1]
+    form = form.split("</form>")[0]
+    assert 'value="not an address"' in form and 'value="017-734-9999"' in form and "青森市長島一丁目1-1" in form
+    person.refresh_from_db()
+    assert person.phone != "017-734-9999"
+
+    response = client.post(action_url(body, member_appointment, "contact"), {
+        "email": "sato@example.jp", "phone": "017-734-9999", "postal_address": "青森市長島一丁目1-1",
+    })
+    assert response.status_code == 302
+    person.refresh_from_db()
+    saved = (person.email, person.phone, person.postal_address)
+    assert saved == ("sato@example.jp", "017-734-9999", "青森市長島一丁目1-1")
+    entry = AuditEntry.objects.filter(action="contact_updated").latest("id")
+    assert entry.actor == secretariat and "sato@example.jp" not in str(entry.data)
 
 
 def test_no_successor_before_the_end_is_recorded(in_term, secretariat, body, member_appointment):
