@@ -208,8 +208,10 @@ def roster_action(request, slug: str, pk: int, action: str) -> HttpResponse:
         # nothing the secretariat typed is lost to a mistake in one field.
         messages.error(request, " ".join(exc.messages))
         kept = {"pk": appointment.pk, "action": action, "data": request.POST}
+        request.GET = request.GET.copy()
+        request.GET["page"] = request.POST.get("page", "")  # the roster's page the form was on
         return render(request, "committee/roster_manage.html", _roster_context(request, body, kept), status=400)
-    page = request.GET.get("page", "")
+    page = request.POST.get("page", "")
     query = f"?page={page}" if page.isdigit() else ""
     return redirect(reverse("committee:roster_manage", args=[body.slug]) + query + f"#appointment-{appointment.pk}")
 

@@ -338,7 +338,7 @@ def notice_letter(common: dict, appointment: Appointment, *, letter_date: dt.dat
     with an account is pointed to the page where they can answer after logging in; the others (a letter is
     what reaches members without an address) answer the secretariat by phone or mail."""
     affiliation = appointment.affiliation_on(letter_date) if appointment.person_id else ""
-    can_log_in = bool(appointment.person_id and appointment.person.user_id)
+    can_log_in = appointment.person is not None and appointment.person.user_id is not None
     return {**common, "addressee": appointment.holder_name, "affiliation": affiliation, "can_log_in": can_log_in}
 
 
