@@ -10,7 +10,10 @@ from meetings.models import Attendance
 
 ANSWER_SALT = "notices.answer"
 FEED_SALT = "notices.feed"
-ANSWER_MAX_AGE = dt.timedelta(days=30)
+# An answer link works until its meeting starts (notices.views.answer refuses it after); this bounds a link
+# whose meeting was moved far ahead. A 開催通知 goes out a month or more before the meeting, so a limit of 30 days
+# refused links members were still meant to use.
+ANSWER_MAX_AGE = dt.timedelta(days=366)
 
 
 class TokenExpiredError(Exception):
@@ -32,7 +35,8 @@ def answer_token_for(attendance_pk: int, meeting_pk: int) -> str:
 
 
 def read_answer_token(token: str) -> tuple[int, int]:
-    """(attendance pk, meeting pk); TokenExpiredError after 30 days, TokenInvalidError if altered."""
+    """(attendance pk, meeting pk); TokenExpiredError after ANSWER_MAX_AGE (a year), TokenInvalidError if
+    altered. The view also refuses the link once its meeting has started."""
     try:
         value = signing.loads(token, salt=ANSWER_SALT, max_age=ANSWER_MAX_AGE)
     except signing.SignatureExpired:

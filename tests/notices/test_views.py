@@ -153,9 +153,22 @@ def test_altered_token_is_refused(notified, member):
 
 def test_expired_token_is_refused(notified, member):
     token = answer_token(row_of(notified, member))
-    with time_machine.travel(dt.timedelta(days=31)):
+    with time_machine.travel(dt.timedelta(days=367)):
         response = Client(HTTP_ACCEPT_LANGUAGE="en").get(reverse("notices:answer", args=[token]))
     assert response.status_code == 400 and "expired" in response.content.decode()
+
+
+def test_a_link_mailed_weeks_before_the_meeting_works_until_it_starts(notified, member):
+    """A 開催通知 mailed 40 days before the meeting: its answer link still works on the eve of the meeting (it
+    expired after 30 days, before the meeting it was for)."""
+    from django.utils import timezone
+
+    with time_machine.travel(timezone.now() - dt.timedelta(days=40)):
+        token = answer_token(row_of(notified, member))
+    url = reverse("notices:answer", args=[token])
+    assert Client().get(url).status_code == 200
+    Client().post(url, {"reply": "venue"})
+    assert row_of(notified, member).reply == "venue"
 
 
 def test_token_refused_once_the_meeting_started(notified, member, after_meeting):
