@@ -447,3 +447,16 @@ def test_body_page_lists_its_meetings_of_the_latest_two_years(client, body, secr
     assert f'href="/meetings/{older.pk}/"' not in html  # on the meetings page, linked from here
     assert html.index("令和5年度") < html.index("令和4年度")
     assert "/bodies/dx-plan/meetings/" in html
+
+
+def test_the_composition_report_says_when_a_term_ends_early(client, secretariat, body, member_appointment, in_term):
+    """A resignation within the horizon is listed with the terms ending soon, saying it is a 辞任 and not
+    the term's expiry."""
+    from committee import services
+    from committee.models import Appointment
+
+    services.appointment_end(actor=secretariat, appointment=member_appointment, ended_on=in_term + dt.timedelta(days=5),
+                             reason=Appointment.EndReason.RESIGNED)
+    sign_in(client, secretariat)
+    page = client.get(reverse("committee:composition"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "佐藤 志穂 (辞任: 令和5年6月6日(火))" in page
