@@ -38,16 +38,18 @@ def _tasks(meeting: Meeting, recorded: int, today: dt.date) -> list[tuple[str, s
     status = agenda.status if agenda is not None else Agenda.Status.DRAFT
     manage = reverse("meetings:manage", args=[meeting.pk])
     before = meeting.status in (Meeting.Status.PLANNED, Meeting.Status.POSTPONED)
+    # The 次第 is still worked on after the 開催通知 too: an edit then (the venue, an item) needs a new approval.
+    agenda_open = (before or meeting.status == Meeting.Status.NOTIFIED) and not meeting.is_past
     # Counts selectors.with_dashboard_counts annotates on each meeting (one subquery per relation).
     item_count: int = meeting.item_count  # type: ignore[attr-defined]
     material_count: int = meeting.material_count  # type: ignore[attr-defined]
     tasks = []
-    if before and not item_count:
+    if agenda_open and not item_count:
         tasks.append((_("Draft the 次第"), reverse("meetings:agenda_edit", args=[meeting.pk])))
-    elif before and status in (Agenda.Status.DRAFT, Agenda.Status.RETURNED):
+    elif agenda_open and status in (Agenda.Status.DRAFT, Agenda.Status.RETURNED):
         label = _("Revise and resubmit the 次第") if status == Agenda.Status.RETURNED else _("Submit the 次第")
         tasks.append((label, reverse("meetings:agenda_edit", args=[meeting.pk])))
-    elif before and status == Agenda.Status.SUBMITTED:
+    elif agenda_open and status == Agenda.Status.SUBMITTED:
         tasks.append((_("Waiting for the chair's approval"), reverse("meetings:agenda_review", args=[meeting.pk])))
     if not material_count and meeting.status != Meeting.Status.HELD:
         tasks.append((_("Upload the materials"), reverse("documents:manage", args=[meeting.pk])))

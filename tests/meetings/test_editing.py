@@ -597,6 +597,19 @@ def test_the_dashboard_says_what_is_missing_and_where_to_do_it(body, secretariat
     assert (manage_url + "#notice-h", "Send the notice of meeting (開催通知)") in _tasks(client, meeting)
 
 
+def test_after_the_notice_an_edited_agenda_is_still_work_on_the_dashboard(body, secretariat, chair, in_term):
+    """The 開催通知 went out, then an item was added: the 次第 needs submitting and approving again, and the
+    dashboard says so (it said nothing was missing)."""
+    meeting = plan(body, secretariat, day=dt.date(2023, 7, 26))
+    services.agenda_item_add(actor=secretariat, meeting=meeting, title="開会")
+    version = services.agenda_submit(actor=secretariat, meeting=meeting)
+    services.agenda_approve(actor=chair, meeting=meeting, sha256=version.sha256)
+    services.meeting_mark_notified(actor=secretariat, meeting=meeting)
+    services.agenda_item_add(actor=secretariat, meeting=meeting, title="閉会")
+    client = client_for(secretariat, "en")
+    assert (reverse("meetings:agenda_edit", args=[meeting.pk]), "Submit the 次第") in _tasks(client, meeting)
+
+
 def test_the_dashboard_offers_a_new_meeting_for_each_body_served(body, other_body, secretariat, in_term):
     html = client_for(secretariat).get(reverse("meetings:dashboard")).content.decode()
     assert reverse("meetings:create", args=[body.slug]) in html
