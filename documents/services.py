@@ -8,7 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +42,18 @@ def next_label(meeting: Meeting, prefix: str = "資料") -> str:
         if match and match["prefix"] == prefix:
             highest = max(highest, int(match["n"]))
     return f"{prefix}{highest + 1}"
+
+
+def _position_for(meeting: Meeting, label: str) -> int:
+    """Where a new material goes in the meeting's list: last, except that a 資料N goes before the first
+    参考資料 (資料 first, then 参考資料, as the 次第 lists them); the ones after it move down by one."""
+    match = LABEL_NUMBER.match(label or "")
+    if match and match["prefix"] == "資料":
+        first_reference = meeting.materials.filter(label__startswith="参考資料").aggregate(m=Min("position"))["m"]
+        if first_reference is not None:
+            meeting.materials.filter(position__gte=first_reference).update(position=F("position") + 1)
+            return first_reference
+    return (meeting.materials.aggregate(m=Max("position"))["m"] or 0) + 1
 
 
 def _check_visibility(material: Material, visibility: str) -> None:
@@ -164,7 +176,7 @@ def material_create(
     if label and meeting.materials.filter(label=label).exists():
         raise MaterialError(_("%(label)s exists already for this meeting.") % {"label": label})
     if position is None:
-        position = (meeting.materials.aggregate(m=Max("position"))["m"] or 0) + 1
+        position = _position_for(meeting, label)
     material = Material(
         meeting=meeting, title=title, label=label, agenda_item=agenda_item, position=position,
         is_closed=is_closed or not item_is_open(agenda_item.pk if agenda_item else None),

@@ -49,7 +49,8 @@ def test_explicit_labels_do_not_disturb_the_sequence(meeting, secretariat):
     assert third.label == "資料3"
     assert next_label(meeting, "参考資料") == "参考資料2"
     labels = list(Material.objects.filter(meeting=meeting).order_by("position").values_list("label", flat=True))
-    assert labels == ["資料1", "資料2", "資料2-1", "参考資料1", "", "資料3"]
+    # A new 資料 goes before the 参考資料, as the 次第 lists them (it went last, after 参考資料1).
+    assert labels == ["資料1", "資料2", "資料2-1", "資料3", "参考資料1", ""]
 
 
 def test_titles_and_labels_are_kept_to_one_line(meeting, secretariat):
