@@ -324,7 +324,7 @@ def _minutes_text(meeting: Meeting) -> list[tuple[str, str, str, str, str]]:
     role = MinutesEntry.SpeakerRole
     return [
         ("開会", "事務局", role.SECRETARIAT,
-         "ただいまから開会いたします。(デモ用の議事概要で、実際の発言ではありません。)", ""),
+         "ただいまから開会いたします。(デモ用の議事要旨で、実際の発言ではありません。)", ""),
         (subject, chair, role.PRESIDING, "それでは議事に入ります。事務局から資料1について説明をお願いします。", ""),
         (subject, "事務局", role.SECRETARIAT, "資料1に沿って、各分野の取組の状況と今後の予定を御説明します。", ""),
         (subject, "石井委員", role.MEMBER,
@@ -353,7 +353,7 @@ def _results(meeting: Meeting, secretariat) -> None:
 
 
 def _minutes(meeting: Meeting, secretariat, member_user, chair_user) -> None:
-    """議事概要 written in the editor's services (speakers, one 非公開 passage with its basis), confirmed by the
+    """議事要旨 written in the editor's services (speakers, one 非公開 passage with its basis), confirmed by the
     member account, finalised by the presiding officer, published."""
     minutes = services.minutes_start(actor=secretariat, meeting=meeting)
     if minutes.status == Minutes.Status.PUBLISHED:
@@ -443,7 +443,7 @@ def load_live(*, today: dt.date, secretariat, member_user, chair_user) -> Live:
     committee.demo.load_live put its members in office:
 
     - the past meeting, about a month ago (a weekday): held, attendance recorded, officers of a renewed
-      term elected there, the 結果 of its 議事 recorded, and its 議事概要 published (the chair, two members
+      term elected there, the 結果 of its 議事 recorded, and its 議事要旨 published (the chair, two members
       and the secretariat speak; one passage is 非公開 and left out of the public text);
     - next month's meeting (a weekday, 14:00): its 次第 approved by the chair; demo/ sends the 開催通知
       and then calls live_revise_next, so a revised 次第 waits for the chair;

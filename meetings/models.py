@@ -503,11 +503,11 @@ class OfficerElection(models.Model):
 
 
 class Minutes(models.Model):
-    """議事録 or 議事概要 of a meeting, confirmed by the members who attended before publication."""
+    """議事録 or 議事要旨 of a meeting, confirmed by the members who attended before publication."""
 
     class Kind(models.TextChoices):
         VERBATIM = "verbatim", _("Minutes (議事録)")
-        SUMMARY = "summary", _("Summary (議事概要)")
+        SUMMARY = "summary", _("Summary (議事要旨)")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")

@@ -369,7 +369,7 @@ def protocol_object(meeting: Meeting, *, embedded: bool = False) -> Obj | None:
     data = {
         **_base("protocol", "File", meeting.pk, minutes.published_at, minutes.published_at),
         "name": f"{meeting.label} {minutes.get_kind_display()}",
-        "fileName": f"{meeting.label}{'議事録' if minutes.kind == Minutes.Kind.VERBATIM else '議事概要'}.html",
+        "fileName": f"{meeting.label}{'議事録' if minutes.kind == Minutes.Kind.VERBATIM else '議事要旨'}.html",
         "mimeType": "text/html",
         "date": day(timezone.localdate(minutes.published_at)) if minutes.published_at else None,
         "accessUrl": site("meetings:detail", meeting.pk) + "#minutes-heading",

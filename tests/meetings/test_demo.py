@@ -398,3 +398,19 @@ def test_the_guidelines_dates_on_the_public_pages_carry_the_weekday(demo):
     guidelines = Client().get("/bodies/dx-plan-committee/guidelines/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert ">令和5年4月13日(木)</a>" in guidelines and ">令和6年4月1日(月)</a>" in guidelines
     assert ">令和5年4月13日</a>" not in guidelines
+
+
+def test_the_published_summary_has_one_name_everywhere(demo):
+    """The meeting page, its print and the open data call the published summary 議事要旨 (the page and OParl
+    said 議事概要, the print and its file 議事要旨)."""
+    from meetings.models import Minutes
+
+    minutes = Minutes.objects.filter(status=Minutes.Status.PUBLISHED, kind=Minutes.Kind.SUMMARY).first()
+    assert minutes is not None
+    pk = minutes.meeting_id
+    client = Client(HTTP_ACCEPT_LANGUAGE="ja")
+    page = client.get(f"/meetings/{pk}/").content.decode()
+    printed = client.get(f"/meetings/{pk}/print/minutes.html").content.decode()
+    oparl = str(client.get(f"/oparl/meeting/{pk}/").json())
+    assert "議事要旨" in page and "議事要旨" in printed
+    assert "議事概要" not in page + printed + oparl

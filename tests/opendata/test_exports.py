@@ -279,7 +279,7 @@ def test_feeds_are_atom_with_absolute_links(demo, client):
     assert all(link.startswith(settings.SITE_URL + "/") for link in links)
     titles = [e.find(f"{ATOM}title").text for e in entries]
     assert any(t.startswith("【資料掲載】") or "資料" in t for t in titles)
-    # the demo's past meeting had its 議事概要 published: the feed says so, linking to the minutes
+    # the demo's past meeting had its 議事要旨 published: the feed says so, linking to the minutes
     minutes = [e for e in entries if e.find(f"{ATOM}title").text.startswith("【議事録公開】")]
     assert minutes and all(e.find(f"{ATOM}link").get("href").endswith("#minutes-heading") for e in minutes)
     body = _atom(client.get(f"/opendata/bodies/{COMMITTEE}/feed.atom").content)

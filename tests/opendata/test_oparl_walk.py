@@ -96,7 +96,7 @@ def test_walk_the_demo_from_the_entry_point(demo, client):
     # the 出席者名簿: all 12 members attended, each a published Person
     assert len(first["participant"]) == 12 and set(first["participant"]) <= {p["id"] for p in by_type["Person"]}
     assert "invitation" in first  # the approved 次第 (PDF)
-    # the demo's past meeting published its 議事概要: a results protocol with its text
+    # the demo's past meeting published its 議事要旨: a results protocol with its text
     protocols = [m["resultsProtocol"] for m in by_type["Meeting"] if "resultsProtocol" in m]
     assert protocols and all(p["accessUrl"].endswith("#minutes-heading") for p in protocols)
     # Each agenda item is also served on its own, with its meeting.
