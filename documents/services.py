@@ -52,8 +52,8 @@ def _position_for(meeting: Meeting, label: str) -> int:
         first_reference = meeting.materials.filter(label__startswith="参考資料").aggregate(m=Min("position"))["m"]
         if first_reference is not None:
             meeting.materials.filter(position__gte=first_reference).update(position=F("position") + 1)
-            return first_reference
-    return (meeting.materials.aggregate(m=Max("position"))["m"] or 0) + 1
+            return int(first_reference)
+    return int(meeting.materials.aggregate(m=Max("position"))["m"] or 0) + 1
 
 
 def _check_visibility(material: Material, visibility: str) -> None:
