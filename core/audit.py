@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -11,7 +12,12 @@ from .models import AuditAction, AuditEntry
 from .text import single_line
 from .types import AnyUser, account_of
 
-__all__ = ["AuditAction", "audit_record", "audit_scope"]
+__all__ = ["AuditAction", "audit_record", "audit_scope", "request_address"]
+
+# The client's address of the request being served (core.middleware.ClientAddressMiddleware sets it for the
+# request), so that every entry a service writes while serving it says from where, as SECURITY.md asks; None
+# in a task or a command.
+request_address: ContextVar[str | None] = ContextVar("dxplan_request_address", default=None)
 
 # The foreign keys that lead from a row up to its meeting or body, tried in this order. A model whose way
 # up is none of these defines `audit_scope()` itself (committee.Body, meetings.Meeting).
@@ -42,14 +48,15 @@ def audit_record(
     data: dict[str, Any] | None = None,
     ip_address: str | None = None,
 ) -> AuditEntry:
-    """Record `action` by `actor` on `target`. Labels are flattened to one line so no input can forge log lines."""
+    """Record `action` by `actor` on `target`. Labels are flattened to one line so no input can forge log lines.
+    `ip_address`: where from; by default the address of the request being served (request_address)."""
     user = account_of(actor)
     entry = AuditEntry(
         actor=user,
         actor_label=single_line(str(actor) if user else "", 254),
         action=action,
         data=data or {},
-        ip_address=ip_address,
+        ip_address=ip_address if ip_address is not None else request_address.get(),
     )
     if target is not None:
         entry.target_type = ContentType.objects.get_for_model(target, for_concrete_model=False)

@@ -14,6 +14,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.utils.translation import gettext as _
 
 
+def valid_address(value: str) -> str | None:
+    """`value` as an IP address in its normal form, or None if it is not one."""
+    return _address(value)
+
+
 def _address(value: str) -> str | None:
     try:
         return str(ipaddress.ip_address(value.strip()))

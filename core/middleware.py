@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
-from .http import client_ip
+from .http import client_ip, valid_address
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -91,7 +91,8 @@ class RequireSecondFactorMiddleware:
 class ClientAddressMiddleware:
     """Behind PROXY_COUNT trusted proxies, REMOTE_ADDR becomes the client's address (core.http.client_ip),
     so every audit entry, download log and login throttle records the client, not the proxy. The proxy's
-    own address stays in META["DXPLAN_PROXY_ADDR"]."""
+    own address stays in META["DXPLAN_PROXY_ADDR"]. While the request is served, core.audit.request_address
+    holds that address: every audit entry written meanwhile says from where."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -102,4 +103,11 @@ class ClientAddressMiddleware:
             address = client_ip(request)
             request.META["DXPLAN_PROXY_ADDR"] = request.META.get("REMOTE_ADDR", "")
             request.META["REMOTE_ADDR"] = address
-        return self.get_response(request)
+        from .audit import request_address
+
+        # Only a well-formed address (a unix socket's empty REMOTE_ADDR, say, records none).
+        token = request_address.set(valid_address(request.META.get("REMOTE_ADDR") or ""))
+        try:
+            return self.get_response(request)
+        finally:
+            request_address.reset(token)

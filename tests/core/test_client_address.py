@@ -109,3 +109,23 @@ def test_password_reset_audit_records_the_client_behind_a_proxy(client, settings
         HTTP_X_FORWARDED_FOR="203.0.113.66, 198.51.100.4",
     )
     assert AuditEntry.objects.get(action="password_reset_requested").ip_address == "198.51.100.4"
+
+
+@pytest.mark.django_db
+def test_an_action_a_service_records_while_serving_a_request_says_from_where(settings):
+    """A service writes its audit entry without being told the address (an approval, a publication, a send):
+    the entry still records the client's address, behind the proxy too; in a task, none."""
+    settings.PROXY_COUNT = 1
+    seen = {}
+
+    def view(request):
+        seen["entry"] = audit_record(actor=None, action="test")  # as every service calls it
+        return None
+
+    request = RequestFactory().get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.44")
+    ClientAddressMiddleware(view)(request)
+    assert seen["entry"].ip_address == "192.0.2.44"
+    assert audit_record(actor=None, action="test").ip_address is None  # outside a request: a task, a command
+    settings.PROXY_COUNT = 0
+    ClientAddressMiddleware(view)(RequestFactory().get("/", REMOTE_ADDR=""))
+    assert seen["entry"].ip_address is None  # no well-formed address: none recorded
