@@ -176,3 +176,18 @@ def test_on_a_phone_the_answer_is_easy_to_tap_and_the_history_keeps_its_dates_wh
                                      return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size; })""",
     )
     assert lines and set(lines) == {1}, lines
+
+
+def test_on_a_phone_the_schedule_keeps_the_bodies_in_view(site, scene):
+    """The 年間スケジュール scrolls sideways inside its frame at 375 px; the column of the bodies stays put, so the
+    months read against a body's name (the first screen was a row of empty months)."""
+    context = site.context(width=375, height=740)
+    page = context.new_page()
+    page.goto(f"{site.url}/schedule/")
+    frame = page.locator(".table-responsive").first
+    name = page.locator(".schedule-table tbody th[scope=row]").first
+    before = name.bounding_box()
+    frame.evaluate("f => { f.scrollLeft = 400; }")
+    after = name.bounding_box()
+    assert frame.evaluate("f => f.scrollLeft") > 0
+    assert before and after and abs(after["x"] - before["x"]) < 2, (before, after)
