@@ -60,10 +60,21 @@ if not SECRET_KEY:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     _key_file = VAR_DIR / "secret_key"
     if not _key_file.exists():
+        # Written whole under a name of this process's own, then linked into place: processes starting together
+        # (pytest-xdist workers, a web server's workers) never read a half-written key, and the first one wins.
+        import os
+
         from django.core.management.utils import get_random_secret_key
 
-        _key_file.write_text(get_random_secret_key())
-        _key_file.chmod(0o600)
+        _draft = VAR_DIR / f".secret_key.{os.getpid()}"
+        _draft.write_text(get_random_secret_key())
+        _draft.chmod(0o600)
+        try:
+            os.link(_draft, _key_file)
+        except FileExistsError:
+            pass
+        finally:
+            _draft.unlink()
     SECRET_KEY = _key_file.read_text().strip()
 elif not DEBUG and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long in production.")

@@ -271,3 +271,24 @@ def test_sessions_and_pages_use_the_cache_only_when_every_process_shares_it(tmp_
     assert development["DXPLAN_PAGE_CACHE"] is True
     refused = load_settings(tmp_path, **PRODUCTION, DXPLAN_PAGE_CACHE="true")
     assert refused.returncode != 0 and "CACHE_URL=redis://" in refused.stderr
+
+
+def test_processes_starting_together_all_read_the_same_whole_key(tmp_path):
+    """A fresh checkout whose first start is several processes at once (pytest-xdist's workers in CI, a web
+    server's workers): each reads the one key written, never an empty or half-written file. (CI once had a
+    worker read an empty key, and its deployment tests then failed: SECRET_KEY must be set.)"""
+    excluded = variables_read_by_settings()
+    environment = {name: value for name, value in os.environ.items() if name not in excluded}
+    environment.update(DXPLAN_VAR_DIR=str(tmp_path / "var"), DEBUG="true")
+    script = (
+        "import os; os.environ['DJANGO_SETTINGS_MODULE']='dxplan.settings'\n"
+        "from django.conf import settings; print(settings.SECRET_KEY)\n"
+    )
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script], cwd=BASE_DIR, env=environment,  # noqa: S603
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(12)
+    ]
+    keys = {process.communicate(timeout=60)[0].strip() for process in processes}
+    assert len(keys) == 1 and len(next(iter(keys))) >= 50, keys
+    assert sorted(p.name for p in (tmp_path / "var").iterdir() if "secret" in p.name) == ["secret_key"]
