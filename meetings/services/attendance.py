@@ -16,6 +16,7 @@ from ..models import (
     Attendance,
     Attendee,
     Meeting,
+    Minutes,
     OfficerElection,
     Seat,
 )
@@ -136,7 +137,8 @@ def attendance_reply(
 @transaction.atomic
 def attendance_record(*, actor: AnyUser | None, meeting: Meeting, records: dict[int, tuple[str, str]]) -> int:
     """After the meeting: who came (出席 / 欠席 / 遅参 / 早退) and how (会場 / オンライン). `records` maps
-    attendance ids to (actual, mode)."""
+    attendance ids to (actual, mode). Once the minutes are finalised their 出席者 and 欠席者 are part of the
+    record, like their text: a change is refused (it changed the published minutes, unversioned)."""
     meeting = _lock(meeting)
     if not meeting.is_past:
         raise MeetingError(_("Attendance can be recorded once the meeting has started."))
@@ -145,6 +147,9 @@ def attendance_record(*, actor: AnyUser | None, meeting: Meeting, records: dict[
     rows = {a.pk: a for a in meeting.attendances.select_for_update().filter(pk__in=records)}
     if set(records) - set(rows):
         raise MeetingError(_("Some rows belong to another meeting."))
+    finalised = Minutes.objects.filter(
+        meeting=meeting, status__in=(Minutes.Status.FINALISED, Minutes.Status.PUBLISHED)
+    ).exists()
     changed = []
     for pk, (actual, mode) in records.items():
         if actual not in Attendance.Actual.values or (mode and mode not in Attendance.Mode.values):
@@ -158,6 +163,10 @@ def attendance_record(*, actor: AnyUser | None, meeting: Meeting, records: dict[
         if (row.actual, row.actual_mode) != (actual, mode):
             row.actual, row.actual_mode = actual, mode
             changed.append(row)
+    if changed and finalised:
+        raise MeetingError(
+            _("The minutes of this meeting are finalised: the attendance they record can no longer be changed.")
+        )
     Attendance.objects.bulk_update(changed, ["actual", "actual_mode"])
     if changed:
         audit_record(actor=actor, action=AuditAction.ATTENDANCE_RECORDED, target=meeting, data={"rows": len(changed)})

@@ -1223,3 +1223,22 @@ def test_preparing_again_removes_a_member_no_longer_in_office_on_the_day(invited
     assert not members.filter(appointment__person__user=member).exists()
     assert row_of(invited, chair).reply == "venue" and members.count() == 2
     assert audit(invited, "attendance_prepared")[-1].data == {"added": 0, "removed": 1}
+
+
+def test_the_attendance_of_finalised_minutes_cannot_change(held, secretariat, chair, member):
+    """Finalised (and then published) minutes list who attended; changing the attendance afterwards would
+    change that record silently, so it is refused, as a change of their text is; recording the same again is
+    harmless."""
+    from meetings.models import Minutes, MinutesEntry
+
+    minutes = Minutes.objects.create(meeting=held)
+    MinutesEntry.objects.create(minutes=minutes, position=1, speaker="委員長", text="開会します。")
+    services.minutes_send_for_confirmation(actor=secretariat, meeting=held, confirm_by=dt.date(2023, 6, 15))
+    services.minutes_finalise(actor=chair, meeting=held)
+    row = row_of(held, member)
+    same = {row.pk: (row.actual, row.actual_mode)}
+    assert services.attendance_record(actor=secretariat, meeting=held, records=same) == 0
+    with pytest.raises(MeetingError, match="finalised|確定"):
+        services.attendance_record(actor=secretariat, meeting=held, records={row.pk: (Attendance.Actual.ABSENT, "")})
+    row.refresh_from_db()
+    assert row.actual == Attendance.Actual.PRESENT
