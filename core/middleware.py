@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
+from .audit import request_address
 from .http import client_ip, valid_address
 
 if TYPE_CHECKING:
@@ -103,8 +104,6 @@ class ClientAddressMiddleware:
             address = client_ip(request)
             request.META["DXPLAN_PROXY_ADDR"] = request.META.get("REMOTE_ADDR", "")
             request.META["REMOTE_ADDR"] = address
-        from .audit import request_address
-
         # Only a well-formed address (a unix socket's empty REMOTE_ADDR, say, records none).
         token = request_address.set(valid_address(request.META.get("REMOTE_ADDR") or ""))
         try:

@@ -147,9 +147,6 @@ def attendance_record(*, actor: AnyUser | None, meeting: Meeting, records: dict[
     rows = {a.pk: a for a in meeting.attendances.select_for_update().filter(pk__in=records)}
     if set(records) - set(rows):
         raise MeetingError(_("Some rows belong to another meeting."))
-    finalised = Minutes.objects.filter(
-        meeting=meeting, status__in=(Minutes.Status.FINALISED, Minutes.Status.PUBLISHED)
-    ).exists()
     changed = []
     for pk, (actual, mode) in records.items():
         if actual not in Attendance.Actual.values or (mode and mode not in Attendance.Mode.values):
@@ -163,7 +160,9 @@ def attendance_record(*, actor: AnyUser | None, meeting: Meeting, records: dict[
         if (row.actual, row.actual_mode) != (actual, mode):
             row.actual, row.actual_mode = actual, mode
             changed.append(row)
-    if changed and finalised:
+    if changed and Minutes.objects.filter(
+        meeting=meeting, status__in=(Minutes.Status.FINALISED, Minutes.Status.PUBLISHED)
+    ).exists():
         raise MeetingError(
             _("The minutes of this meeting are finalised: the attendance they record can no longer be changed.")
         )
